@@ -1,0 +1,3 @@
+from pe_policy.cli import main
+
+main()

@@ -1,0 +1,97 @@
+"""Rule metadata: the one place a rule's ID, severity, title and help live.
+
+Python rules declare it in their `@rule(...)` decorator; Rego rules in their
+`# METADATA` annotation (custom.id, custom.severity, ...).  Both end up as a
+`RuleMeta` in a `Catalog`, which `rules`, `explain` and every reporter read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pe_policy.findings import PARSE_RULE_ID, Severity
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    title: str
+    severity: Severity
+    kinds: tuple[str, ...] = ()  # empty: every kind
+    description: str = ""
+    remediation: str = ""
+    source: str = ""  # the process document (seed) the rule comes from
+    engine: str = "python"  # "python" | "rego" | "internal"
+    origin: str = ""  # file that defines the rule
+    help_uri: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+    def applies_to(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+    @property
+    def full_description(self) -> str:
+        return self.description or self.title
+
+    @property
+    def help_text(self) -> str:
+        parts = [self.full_description]
+        if self.remediation:
+            parts.append(f"How to fix: {self.remediation}")
+        if self.source:
+            parts.append(f"Source: {self.source}")
+        return "\n\n".join(parts)
+
+
+INTERNAL_RULES: tuple[RuleMeta, ...] = (
+    RuleMeta(
+        id=PARSE_RULE_ID,
+        title="Input could not be read",
+        severity=Severity.HIGH,
+        description="The file could not be read or parsed as its kind, so no other rule checked it.",
+        remediation="Fix the syntax error at the reported line, or exclude the file.",
+        engine="internal",
+    ),
+    RuleMeta(
+        id="PE-RULE-ERROR",
+        title="A rule failed while evaluating",
+        severity=Severity.HIGH,
+        description="A policy raised an error or exceeded its time budget on this document; "
+        "its verdict is unknown.",
+        remediation="Fix the policy named in the message; other rules still ran.",
+        engine="internal",
+    ),
+)
+
+
+class Catalog:
+    """Rule metadata by ID, in a stable order."""
+
+    def __init__(self, rules: list[RuleMeta] | None = None) -> None:
+        self._rules: dict[str, RuleMeta] = {}
+        for meta in (*INTERNAL_RULES, *(rules or [])):
+            self.add(meta)
+
+    def add(self, meta: RuleMeta) -> None:
+        existing = self._rules.get(meta.id)
+        if existing is not None and existing.engine != "internal" and existing.origin != meta.origin:
+            raise ValueError(
+                f"rule ID {meta.id} is defined twice: in {existing.origin} and in {meta.origin}"
+            )
+        self._rules[meta.id] = meta
+
+    def get(self, rule_id: str) -> RuleMeta | None:
+        return self._rules.get(rule_id)
+
+    def __getitem__(self, rule_id: str) -> RuleMeta:
+        return self._rules[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def __iter__(self) -> Iterator[RuleMeta]:
+        return iter(sorted(self._rules.values(), key=lambda m: m.id))
+
+    def __len__(self) -> int:
+        return len(self._rules)

@@ -1,0 +1,130 @@
+"""A loaded input: its kind, where it came from, its typed model and where each node sits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel
+
+from pe_policy.findings import JsonPath, Location
+
+
+@dataclass(frozen=True)
+class Span:
+    """1-based line and column of a node's start, and where it ends."""
+
+    line: int
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    path: str | None = None  # another file (e.g. the .tf block behind a plan resource)
+
+
+class SourceMap:
+    """JSON path into the document's input → source span.
+
+    Lookups fall back to the nearest located ancestor, so a rule may point at any
+    node and still get the closest real line.  `resolver` lets a loader defer the
+    (costly) position scan until a finding actually needs it.
+    """
+
+    def __init__(
+        self,
+        spans: dict[JsonPath, Span] | None = None,
+        resolver: Callable[[], dict[JsonPath, Span]] | None = None,
+    ) -> None:
+        self._spans = spans if spans is not None else {}
+        self._resolver = resolver
+
+    @property
+    def spans(self) -> dict[JsonPath, Span]:
+        if self._resolver is not None:
+            resolved = self._resolver()
+            self._resolver = None
+            resolved.update(self._spans)
+            self._spans = resolved
+        return self._spans
+
+    def __setitem__(self, path: JsonPath, span: Span) -> None:
+        self._spans[tuple(path)] = span
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.spans
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def get(self, path: Iterable[str | int]) -> Span | None:
+        return self.spans.get(tuple(path))
+
+    def locate(self, path: Iterable[str | int]) -> Span:
+        """The span of `path`, or of its nearest located ancestor, or line 1."""
+        key = tuple(path)
+        spans = self.spans
+        while True:
+            span = spans.get(key)
+            if span is not None:
+                return span
+            if not key:
+                return Span(1)
+            key = key[:-1]
+
+
+@dataclass
+class Document:
+    kind: str
+    path: str  # relative to the repository root, POSIX style
+    model: BaseModel
+    source_map: SourceMap = field(default_factory=SourceMap)
+    text: str | None = None  # kept for code frames and inline suppressions
+    raw: Any = None  # the parsed data, when the model mirrors it key for key
+
+    @cached_property
+    def input(self) -> Any:
+        """What Rego sees, keyed the way the source map is.
+
+        The parsed data itself when the loader kept it (workflows, plans: paths in
+        the file are paths in the input), else the model as JSON.
+        """
+        if self.raw is not None:
+            return self.raw
+        return self.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return (self.text or "").splitlines()
+
+    def location(self, path: Iterable[str | int] = (), snippet: str | None = None) -> Location:
+        """Where `path` is; with `snippet`, the exact line inside the node that holds it.
+
+        A multi-line `run:` block is one node, but the finding belongs on the
+        line with the offending expression, so rules may name the text they mean.
+        """
+        span = self.source_map.locate(path)
+        if snippet and span.path is None and self.text is not None:
+            found = self._find_in_span(span, snippet)
+            if found is not None:
+                line, column, width = found
+                return Location(self.path, line, column, line, column + width)
+        return Location(
+            path=span.path or self.path,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+        )
+
+    def _find_in_span(self, span: Span, snippet: str) -> tuple[int, int, int] | None:
+        lines = self.lines
+        last = min(len(lines), span.end_line or span.line)
+        first_line = snippet.strip().splitlines()[0] if snippet.strip() else ""
+        if not first_line:
+            return None
+        for number in range(span.line, last + 1):
+            column = lines[number - 1].find(first_line)
+            if column >= 0:
+                return number, column + 1, len(first_line)
+        return None

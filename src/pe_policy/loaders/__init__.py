@@ -1,0 +1,129 @@
+"""Loaders: one module per kind, each exposing `load(source: Source) -> Document`.
+
+A loader parses; it never judges.  Malformed input raises `ParseError` with the
+line and column of the problem.  Modules are imported only when a file of
+their kind turns up, so a pre-commit run on one workflow never imports HCL or
+markdown parsers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from pe_policy.document import Document
+from pe_policy.findings import ParseError
+
+# kind -> module under pe_policy.loaders
+LOADER_MODULES: dict[str, str] = {
+    "workflow": "workflow",
+    "action": "workflow",
+    "generic": "generic",
+    "pull_request": "pull_request",
+    "terraform_plan": "terraform_plan",
+    "terraform": "terraform",
+    "runbook": "runbook",
+    "deployment_report": "report",
+    "qa_report": "report",
+    "migration": "migration",
+    "scan_report": "scan_report",
+    "coverage": "coverage",
+}
+
+KINDS: tuple[str, ...] = tuple(LOADER_MODULES)
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file's text and where it lives; what every loader receives."""
+
+    path: str  # relative to the repository root, POSIX style: what findings show
+    text: str
+    kind: str
+    abs_path: Path | None = None  # for loaders that look beside the file (plan -> .tf)
+    root: Path | None = None  # the repository root
+
+
+def loader_for(kind: str) -> Callable[[Source], Document]:
+    try:
+        module_name = LOADER_MODULES[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})") from None
+    module = importlib.import_module(f"pe_policy.loaders.{module_name}")
+    return cast(Callable[[Source], Document], module.load)
+
+
+def read_text(abs_path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Read a file as UTF-8 text, turning every way that can fail into a ParseError."""
+    try:
+        st = os.stat(abs_path)
+    except FileNotFoundError:
+        raise ParseError(display, "file not found (it may have been removed during the run)") from None
+    except PermissionError:
+        raise ParseError(display, "permission denied") from None
+    except OSError as exc:
+        raise ParseError(display, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ParseError(display, "not a regular file (a FIFO, device or socket); skipped")
+    if st.st_size > max_bytes:
+        raise ParseError(
+            display,
+            f"file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit (see max_file_bytes)",
+        )
+    try:
+        with open(abs_path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ParseError(display, "file not found (it may have been removed during the run)") from None
+    except PermissionError:
+        raise ParseError(display, "permission denied") from None
+    except OSError as exc:
+        raise ParseError(display, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ParseError(display, f"file is over the {max_bytes:,}-byte limit (see max_file_bytes)")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise ParseError(display, "binary file (contains NUL bytes); not a policy input", line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ParseError(
+            display, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            line, column,
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def load_file(
+    abs_path: Path, display: str, kind: str, root: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Document:
+    """Read and parse one file; raises ParseError, never anything else."""
+    text = read_text(abs_path, display, max_bytes)
+    return load_text(text, display, kind, abs_path=abs_path, root=root)
+
+
+def load_text(
+    text: str, display: str, kind: str, abs_path: Path | None = None, root: Path | None = None
+) -> Document:
+    load = loader_for(kind)
+    source = Source(path=display, text=text, kind=kind, abs_path=abs_path, root=root)
+    try:
+        return load(source)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError(display, "input nested too deeply to read") from None
+    except MemoryError:
+        raise ParseError(display, "input too large to read in memory") from None
+    except Exception as exc:  # a loader bug must not hide every other file's findings
+        raise ParseError(display, f"could not load as {kind}: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,235 @@
+"""YAML (and JSON) to plain data plus a source map, in one pass over libyaml's events.
+
+Why not `yaml.compose`: libyaml's composer recurses in C and crashes the
+process on deeply nested input, and PyYAML's 1.1 resolver turns the key `on`
+(every GitHub workflow has one) into `True`.  This composer is iterative,
+bounds depth and alias expansion, and resolves scalars with the YAML 1.2 core
+schema, which is what GitHub Actions and most modern tools read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+
+from pe_policy.document import Span
+from pe_policy.findings import JsonPath, ParseError
+
+MAX_DEPTH = 256
+MAX_NODES = 2_000_000  # after alias expansion: a "billion laughs" file stops here
+
+try:
+    _Parser: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Parser = yaml.SafeLoader
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_INF = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"}
+_NEG_INF = {"-.inf", "-.Inf", "-.INF"}
+_NAN = {".nan", ".NaN", ".NAN"}
+
+_TAG = "tag:yaml.org,2002:"
+
+
+def resolve_scalar(value: str, tag: str | None, plain: bool) -> Any:
+    """YAML 1.2 core schema; explicit standard tags win, unknown tags keep the text."""
+    if tag and tag.startswith(_TAG):
+        name = tag[len(_TAG) :]
+        if name == "str":
+            return value
+        plain = True
+    elif tag and tag != "!":
+        return value  # e.g. CloudFormation's !Ref: keep the text
+    if not plain:
+        return value
+    if value in _NULLS:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _OCT.match(value):
+        return int(value[2:], 8)
+    if _HEX.match(value):
+        return int(value[2:], 16)
+    if _FLOAT.match(value) and any(c.isdigit() for c in value):
+        return float(value)
+    if value in _INF:
+        return math.inf
+    if value in _NEG_INF:
+        return -math.inf
+    if value in _NAN:
+        return math.nan
+    return value
+
+
+class _Frame:
+    __slots__ = ("anchor", "key", "key_mark", "merges", "path", "size", "start", "value")
+
+    def __init__(self, value: Any, path: JsonPath, start: Any, anchor: str | None) -> None:
+        self.value = value
+        self.path = path
+        self.start = start
+        self.anchor = anchor
+        self.key: Any = _NO_KEY
+        self.key_mark: Any = None
+        self.size = 1
+        self.merges: list[dict[str, Any]] = []
+
+
+_NO_KEY = object()
+
+
+def _span(start: Any, end: Any) -> Span:
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, (dict, list)):
+        raise TypeError("a mapping key must be a scalar")
+    return str(key)
+
+
+def load_yaml(
+    text: str, file_path: str, *, multi: bool = False, line_offset: int = 0
+) -> tuple[Any, dict[JsonPath, Span]]:
+    """Parse `text`; return the data (a list of documents when `multi`) and its spans.
+
+    `line_offset` shifts every line, for YAML embedded in a larger file (front matter).
+    Raises ParseError with the line and column of the problem.
+    """
+    spans: dict[JsonPath, Span] = {}
+    documents: list[Any] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    total = 0
+    stack: list[_Frame] = []
+    parser = _Parser(text)
+
+    def fail(message: str, mark: Any) -> ParseError:
+        line = (mark.line + 1 + line_offset) if mark is not None else 1
+        column = (mark.column + 1) if mark is not None else None
+        return ParseError(file_path, message, line, column)
+
+    def child_path() -> JsonPath:
+        if not stack:
+            return (len(documents),) if multi else ()
+        top = stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value))
+        return (*top.path, top.key)
+
+    def attach(value: Any, size: int, start: Any, end: Any, path: JsonPath) -> None:
+        nonlocal total
+        total += size
+        if total > MAX_NODES:
+            raise fail(
+                f"document expands to more than {MAX_NODES:,} nodes "
+                "(an alias bomb, or a file too large to check)",
+                start,
+            )
+        if not stack:
+            documents.append(value)
+            return
+        top = stack[-1]
+        top.size += size
+        if isinstance(top.value, list):
+            spans[path] = _span(start, end)
+            top.value.append(value)
+            return
+        if top.key is _NO_KEY:
+            try:
+                top.key = _key_text(value)
+            except TypeError as exc:
+                raise fail(str(exc), start) from None
+            top.key_mark = start
+            return
+        key = top.key
+        if key == "<<" and top.key_mark is not None:
+            merged = value if isinstance(value, list) else [value]
+            top.merges.extend(m for m in merged if isinstance(m, dict))
+        else:
+            spans[path] = _span(top.key_mark, end)
+            top.value[key] = value
+        top.key = _NO_KEY
+
+    try:
+        parser.get_event()  # StreamStart
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, (yaml.DocumentStartEvent, yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                plain = bool(event.implicit[0]) and not event.style
+                value = resolve_scalar(event.value, event.tag, plain)
+                path = child_path()
+                if event.anchor:
+                    anchors[event.anchor] = (value, 1)
+                attach(value, 1, event.start_mark, event.end_mark, path)
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+                path = child_path()
+                if stack and not isinstance(stack[-1].value, list) and stack[-1].key is _NO_KEY:
+                    raise fail("a mapping key must be a scalar", event.start_mark)
+                container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+                stack.append(_Frame(container, path, event.start_mark, event.anchor))
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                frame = stack.pop()
+                value = frame.value
+                if frame.merges:
+                    merged: dict[str, Any] = {}
+                    for source in reversed(frame.merges):
+                        merged.update(source)
+                    merged.update(value)
+                    value = merged
+                if frame.anchor:
+                    anchors[frame.anchor] = (value, frame.size)
+                attach(value, frame.size, frame.start, event.end_mark, frame.path)
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor not in anchors:
+                    raise fail(f"unknown alias *{event.anchor}", event.start_mark)
+                value, size = anchors[event.anchor]
+                attach(value, size, event.start_mark, event.end_mark, child_path())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise fail(f"invalid YAML: {problem}", mark) from None
+    except yaml.YAMLError as exc:
+        raise ParseError(file_path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ParseError(file_path, f"nesting deeper than {MAX_DEPTH} levels") from None
+    finally:
+        parser.dispose()
+
+    if line_offset:
+        spans = {
+            k: Span(
+                s.line + line_offset,
+                s.column,
+                None if s.end_line is None else s.end_line + line_offset,
+                s.end_column,
+            )
+            for k, s in spans.items()
+        }
+    if multi:
+        return documents, spans
+    return (documents[0] if documents else None), spans

@@ -1,0 +1,80 @@
+"""Terminal output in the style of ruff: `path:line:col: ID message`, then a code frame."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from pe_policy.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from pe_policy.pipeline import CheckResult
+    from pe_policy.reporters import ReportOptions
+
+_COLORS = {
+    Severity.CRITICAL: "\033[1;31m",
+    Severity.HIGH: "\033[31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_BOLD = "\033[1m"
+_DIM = "\033[2m"
+_RESET = "\033[0m"
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{style}{text}{_RESET}" if color else text
+
+
+def _frame(result: CheckResult, finding: Finding, color: bool) -> list[str]:
+    loc = finding.location
+    source = result.source_line(loc.path, loc.line)
+    if source is None:
+        return []
+    gutter = str(loc.line)
+    pad = " " * len(gutter)
+    lines = [
+        _paint(f"{pad} |", _DIM, color),
+        _paint(f"{gutter} | ", _DIM, color) + source.expandtabs(4),
+    ]
+    if loc.column:
+        start = loc.column - 1
+        width = 1
+        if loc.end_line == loc.line and loc.end_column and loc.end_column > loc.column:
+            width = loc.end_column - loc.column
+        else:
+            width = max(1, len(source.rstrip()) - start)
+        caret = " " * start + "^" * width
+        lines.append(_paint(f"{pad} | ", _DIM, color) + _paint(caret, _COLORS[finding.severity], color))
+    return lines
+
+
+def render(result: CheckResult, options: ReportOptions) -> str:
+    color = options.color
+    out: list[str] = []
+    for path, problem in result.problems:
+        out.append(f"{_paint('error', _COLORS[Severity.HIGH], color)}: {path}: {problem}")
+    active = result.active
+    for _path, group in groupby(active, key=lambda f: f.location.path):
+        for finding in group:
+            loc = finding.location
+            head = _paint(str(loc), _BOLD, color)
+            rule = _paint(finding.rule_id, _COLORS[finding.severity], color)
+            out.append(f"{head}: {rule} [{finding.severity.value}] {finding.message}")
+            out.extend(_frame(result, finding, color))
+            out.append("")
+    counts = {s: 0 for s in Severity}
+    for finding in active:
+        counts[finding.severity] += 1
+    files = len(result.checked_paths)
+    if active:
+        detail = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+        noun = "finding" if len(active) == 1 else "findings"
+        out.append(f"Found {len(active)} {noun} ({detail}) in {files} file{'s' if files != 1 else ''}.")
+    else:
+        out.append(f"All clear: {files} file{'s' if files != 1 else ''} checked, no findings.")
+    suppressed = len(result.findings) - len(active)
+    if suppressed:
+        out.append(f"{suppressed} suppressed or waived finding{'s' if suppressed != 1 else ''} not shown.")
+    return "\n".join(out) + "\n"
