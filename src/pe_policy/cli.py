@@ -167,5 +167,23 @@ def explain(rule_id: str) -> None:
         click.echo(f"More: {meta.help_uri}")
 
 
+@main.command()
+@click.argument("kind", required=False)
+@click.option("--write", "write_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Write every kind's schema into this directory.")
+def schema(kind: str | None, write_dir: Path | None) -> None:
+    """Print the JSON Schema of KIND's model (the input its policies see)."""
+    from pe_policy.models import MODEL_CLASSES
+    from pe_policy.schemas import schema_text, write_schemas
+
+    if write_dir is not None:
+        for path in write_schemas(write_dir):
+            click.echo(f"wrote {path}")
+        return
+    if kind is None or kind not in MODEL_CLASSES:
+        _fail(f"name a kind: {', '.join(MODEL_CLASSES)}")
+    click.echo(schema_text(kind), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

