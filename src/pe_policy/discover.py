@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,7 +34,11 @@ class Candidate:
 
 def relative_to_root(abs_path: Path, root: Path) -> str:
     try:
-        return abs_path.resolve().relative_to(root.resolve()).as_posix()
+        resolved = abs_path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: name the link itself; reading it reports it
+        resolved = Path(os.path.abspath(abs_path))
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         return abs_path.as_posix()
 
@@ -63,7 +68,8 @@ def kind_by_path(path: str) -> str | None:
         return "terraform_plan"
     if name.endswith((".up.sql", ".down.sql")):
         return "migration"
-    if suffix == ".py" and ("versions" in parts[:-1] or "migrations" in parts[:-1]):
+    if (suffix == ".py" and ("versions" in parts[:-1] or "migrations" in parts[:-1])
+            and name not in ("__init__.py", "env.py")):  # package marker, Alembic's env
         return "migration"
     if name.endswith(".sarif") or name.endswith(".sarif.json"):
         return "scan_report"
@@ -72,36 +78,88 @@ def kind_by_path(path: str) -> str | None:
     return None
 
 
+_REPORT_TITLE = re.compile(r"^#\s+(?:\*\*)?(QA|Deploy(?:ment)?)\s+Report\b",
+                           re.MULTILINE | re.IGNORECASE)
+_RUNBOOK_SECTION = re.compile(
+    r"^#{2,4}\s+(?:\d+\.\s*)?(?:Goal Description|Compliance Checklist|Proposed Changes)\b",
+    re.MULTILINE | re.IGNORECASE,
+)
+_FRONT_TAGS = re.compile(r"^tags\s*:(.*?)(?=^\S|\Z)", re.MULTILINE | re.DOTALL)
+
+
+def _markdown_kind(path: str, head: str) -> str | None:
+    """Seed 003 reports (front matter; the title, else `unit_id` plus tags or file name, say
+    which) and seed 004 runbooks.
+
+    A runbook is `# <STORY-ID>: <Title>` plus one of its own sections (or `runbook` in its
+    path), so an ADR (`# ADR-001: ...`, `Status: Accepted`) is not mistaken for one.
+    """
+    name = PurePosixPath(path).name.lower()
+    match = _FRONT_MATTER.match(head)
+    if match:
+        front = match.group(1)
+        title = _REPORT_TITLE.search(head, match.end())
+        if title:
+            return "qa_report" if title.group(1).lower() == "qa" else "deployment_report"
+        if re.search(r"^unit_id\s*:", front, re.MULTILINE):
+            tags_match = _FRONT_TAGS.search(front)
+            tags = set(re.findall(r"[\w-]+", tags_match.group(1).lower())) if tags_match else set()
+            if ("deployment" in tags or name.startswith("deploy")
+                    or re.search(r"^deployed\s*:|^\s+qa_report\s*:", front, re.MULTILINE)):
+                return "deployment_report"
+            if "qa" in tags or name.startswith("qa"):
+                return "qa_report"
+    if _RUNBOOK_HEADING.search(head) and (_RUNBOOK_SECTION.search(head) or "runbook" in
+                                          path.lower()):
+        return "runbook"
+    return None
+
+
+_PR_OBJECT = re.compile(r'"pull_request"\s*:\s*\{')
+_ISSUE_OBJECT = re.compile(r'"issue"\s*:\s*\{')
+_GH_PR_KEYS = ('"headRefName"', '"baseRefName"', '"headRefOid"', '"statusCheckRollup"')
+
+
+def _looks_like_pull_request(head: str) -> bool:
+    """An event payload carrying a `pull_request` object, or `gh pr view --json` output.
+
+    gh sorts its keys, so a long `body` can push `headRefName` past the sniffed
+    head; `baseRefName` comes before it.  An issue_comment payload names its PR
+    inside `issue` without carrying it: not one.
+    """
+    if any(key in head for key in _GH_PR_KEYS):
+        return True
+    match = _PR_OBJECT.search(head)
+    if match is None:
+        return False
+    issue = _ISSUE_OBJECT.search(head)
+    return issue is None or issue.start() > match.start()
+
+
 def kind_by_content(path: str, head: str) -> str | None:
     """Sniff the start of a file whose path did not decide its kind."""
     suffix = PurePosixPath(path).suffix.lower()
     if suffix == ".md":
-        match = _FRONT_MATTER.match(head)
-        if match:
-            front = match.group(1)
-            if re.search(r"^unit_id\s*:", front, re.MULTILINE):
-                if re.search(r"^(type|kind)\s*:\s*['\"]?qa", front, re.MULTILINE | re.IGNORECASE):
-                    return "qa_report"
-                if re.search(r"^(qa_report|reviewer|tester)\s*:", front, re.MULTILINE):
-                    return "qa_report"
-                name = PurePosixPath(path).name.lower()
-                return "qa_report" if name.startswith("qa") else "deployment_report"
-        if _RUNBOOK_HEADING.search(head) and re.search(r"^Status\s*:", head, re.MULTILINE):
-            return "runbook"
-        return None
+        return _markdown_kind(path, head)
     if suffix == ".json":
-        compact = head.replace(" ", "")
         if '"resource_changes"' in head or ('"format_version"' in head and '"terraform_version"' in head):
             return "terraform_plan"
         if '"SchemaVersion"' in head and ('"Results"' in head or '"ArtifactName"' in head):
             return "scan_report"
         if '"auditReportVersion"' in head or ('"dependencies"' in head and '"vulns"' in head):
             return "scan_report"
-        if '"$schema"' in head and "sarif" in head.lower() and '"runs"' in head:
+        if '"advisories"' in head or ('"actions"' in head and '"resolves"' in head):
+            return "scan_report"  # npm audit before v7
+        if head.lstrip().startswith("[") and '"vulns"' in head and '"name"' in head:
+            return "scan_report"  # pip-audit's list form
+        if '"runs"' in head and ("sarif" in head.lower()
+                                 or re.search(r'"version"\s*:\s*"2\.1\.0"', head)):
             return "scan_report"
-        if '"meta"' in head and '"totals"' in head and '"percent_covered"' in head:
+        # coverage.py JSON: `meta` first, `totals` last (past the sniffed head in a big report)
+        if '"meta"' in head and ('"show_contexts"' in head
+                                 or ('"totals"' in head and '"percent_covered"' in head)):
             return "coverage"
-        if '"pull_request":{' in compact or '"headRefName"' in head:
+        if _looks_like_pull_request(head):
             return "pull_request"
         return None
     if suffix == ".xml" and "<coverage" in head and ("line-rate" in head or "lines-valid" in head):
@@ -113,10 +171,18 @@ def kind_by_content(path: str, head: str) -> str | None:
 
 def _sniff(abs_path: Path) -> str:
     try:
-        with open(abs_path, "rb") as fh:
-            return fh.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+        # O_NONBLOCK: a FIFO named `x.json` must not hang the walk; only regular files are read
+        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return os.read(fd, SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 _SNIFF_SUFFIXES = frozenset({".md", ".json", ".xml", ".py"})
@@ -131,9 +197,13 @@ def detect_kind(abs_path: Path, path: str) -> str | None:
     return None
 
 
+def path_matches(path: str, pattern: str) -> bool:
+    """A glob (`*` crosses `/`) or a directory prefix (`legacy/`): for excludes and waivers."""
+    return fnmatch.fnmatch(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
+
+
 def _excluded(path: str, excludes: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
-               for pattern in excludes)
+    return any(path_matches(path, pattern) for pattern in excludes)
 
 
 def walk(directory: Path) -> Iterator[Path]:

@@ -120,11 +120,18 @@ class Document:
     def _find_in_span(self, span: Span, snippet: str) -> tuple[int, int, int] | None:
         lines = self.lines
         last = min(len(lines), span.end_line or span.line)
-        first_line = snippet.strip().splitlines()[0] if snippet.strip() else ""
+        snippet_lines = [part.strip() for part in snippet.strip().splitlines()]
+        first_line = snippet_lines[0] if snippet_lines else ""
         if not first_line:
             return None
+        fallback: tuple[int, int, int] | None = None
         for number in range(span.line, last + 1):
             column = lines[number - 1].find(first_line)
-            if column >= 0:
+            if column < 0:
+                continue
+            # a multi-line snippet (`${{\n  github.head_ref }}`): its other lines must follow
+            if all(number - 1 + i < len(lines) and part in lines[number - 1 + i]
+                   for i, part in enumerate(snippet_lines[1:], start=1)):
                 return number, column + 1, len(first_line)
-        return None
+            fallback = fallback or (number, column + 1, len(first_line))
+        return fallback

@@ -95,6 +95,7 @@ class Suppression:
     kind: str  # "inSource" | "external"
     justification: str
     status: str = "accepted"  # SARIF: accepted | underReview | rejected
+    origin: str = ""  # "inline" | "waiver" | "baseline": what reporters count
 
 
 @dataclass

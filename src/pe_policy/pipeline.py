@@ -6,18 +6,24 @@ and tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pe_policy.catalog import Catalog
 from pe_policy.config import Config
 from pe_policy.discover import Candidate, discover
 from pe_policy.document import Document
-from pe_policy.engine.evaluate import Evaluator, evaluate_all
+from pe_policy.engine.evaluate import Evaluator
+from pe_policy.engine.isolation import Limits, evaluate_documents
 from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset
-from pe_policy.findings import Finding, Location, ParseError, Severity
-from pe_policy.loaders import DEFAULT_MAX_BYTES, load_file
+from pe_policy.filters import Baseline, apply_filters, restrict_ruleset
+from pe_policy.findings import Finding, Location, Severity
+from pe_policy.loaders import DEFAULT_MAX_BYTES
+
+
+SOURCE_LINE_MAX_BYTES = 16 * 1024 * 1024  # code frames are not worth reading more
 
 
 @dataclass
@@ -39,30 +45,49 @@ class CheckResult:
     def source_line(self, path: str, line: int) -> str | None:
         lines = self.sources.get(path)
         if lines is None:
-            file = self.root / path
-            try:
-                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+            from pe_policy.findings import ParseError
+            from pe_policy.loaders import read_text
+
+            try:  # never blocks on a FIFO or reads a device a finding happens to point at
+                lines = read_text(self.root / path, path, SOURCE_LINE_MAX_BYTES).splitlines()
+            except ParseError:
                 lines = []
             self.sources[path] = lines
         if 1 <= line <= len(lines):
-            return lines[line - 1]
+            return self._redacted(path, line, lines[line - 1])
         return None
+
+    def _redacted(self, path: str, line: int, text: str) -> str:
+        """A finding marked `redact` (a leaked secret) never shows its text in a code frame."""
+        for finding in self.findings:
+            loc = finding.location
+            if (finding.properties.get("redact") and loc.path == path and loc.line == line
+                    and loc.column and loc.end_column and loc.end_line in (None, line)):
+                start, end = loc.column - 1, loc.end_column - 1
+                text = text[:start] + "*" * max(0, min(end, len(text)) - start) + text[end:]
+        return text
+
+
+ProgressFn = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 def load_candidates(
-    candidates: Sequence[Candidate], root: Path, max_bytes: int = DEFAULT_MAX_BYTES
+    candidates: Sequence[Candidate], root: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: ProgressFn | None = None, workers: int | None = None,
 ) -> tuple[list[Document], list[Finding]]:
+    """Load every candidate of a known kind; in worker processes when there are many (parallel.py).
+
+    Documents and PE-PARSE findings come back in candidate order either way.
+    """
+    from pe_policy.parallel import load_all
+
     documents: list[Document] = []
     errors: list[Finding] = []
-    for candidate in candidates:
-        if candidate.kind is None:
-            continue
-        try:
-            documents.append(load_file(candidate.abs_path, candidate.path, candidate.kind, root,
-                                       max_bytes))
-        except ParseError as exc:
-            errors.append(exc.to_finding(candidate.kind))
+    for loaded in load_all(candidates, root, max_bytes, progress, workers):
+        if isinstance(loaded, Document):
+            documents.append(loaded)
+        else:
+            errors.append(loaded)
     return documents, errors
 
 
@@ -78,23 +103,47 @@ def check(
     ruleset: RuleSet | None = None,
     forced_kind: str | None = None,
     engine: str = "regorus",
+    engine_options: Mapping[str, Any] | None = None,
+    baseline: Baseline | None = None,
+    strict_suppressions: bool = False,
+    skip_unknown: bool = False,
+    progress: ProgressFn | None = None,
+    limits: Limits | None = None,
+    pull_requests: Sequence[Path] = (),
+    git_ranges: Sequence[str] = (),
+    git_repo: Path | None = None,
 ) -> CheckResult:
     config = config or Config()
-    ruleset = ruleset or default_ruleset()
-    candidates, problems = discover(paths, root, forced_kind=forced_kind)
+    ruleset = restrict_ruleset(ruleset or default_ruleset(config.policies), config)
+    candidates, problems = discover(paths, root, forced_kind=forced_kind, excludes=config.exclude)
     unknown = [c for c in candidates if c.kind is None]
-    problems.extend((c.path, "not a kind pe-policy knows (use --kind to say what it is)")
-                    for c in unknown)
-    documents, findings = load_candidates(candidates, root)
-    evaluator = Evaluator(ruleset, config.params, backend_name=engine, repo_root=root)
-    findings.extend(evaluate_all(evaluator, documents))
-    findings.sort(key=Finding.sort_key)
+    if not skip_unknown:
+        problems.extend((c.path, "not a kind pe-policy knows (use --kind to say what it is)")
+                        for c in unknown)
+    documents, findings = load_candidates(candidates, root,
+                                          config.max_file_bytes or DEFAULT_MAX_BYTES, progress)
+    if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
+        from pe_policy.loaders.pull_request import load_inputs
+
+        loaded = {d.path for d in documents}
+        pr_documents, pr_errors = load_inputs(pull_requests, git_ranges, git_repo or root, root)
+        documents.extend(d for d in pr_documents if d.path not in loaded)
+        findings.extend(pr_errors)
+    evaluator = Evaluator(ruleset, config.params, backend_name=engine, repo_root=root,
+                          backend_options=engine_options)
+    findings.extend(evaluate_documents(evaluator, documents, limits, progress))
+    problems.extend((error.path, f"{error} (this policy was not evaluated; every other one was)")
+                    for error in evaluator.policy_errors)
+    findings = apply_filters(findings, documents, root, config, baseline=baseline,
+                             strict_suppressions=strict_suppressions)
     return CheckResult(
         findings=findings,
         catalog=ruleset.catalog,
         root=root,
         documents=documents,
-        checked_paths=[c.path for c in candidates if c.kind is not None],
+        checked_paths=[c.path for c in candidates if c.kind is not None]
+        + [d.path for d in documents if d.kind == "pull_request" and d.path not in
+           {c.path for c in candidates}],
         problems=problems,
         sources={d.path: d.lines for d in documents if d.text is not None},
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pe_policy.catalog import Catalog, RuleMeta
-from pe_policy.engine.python_rules import PythonRule, load_python_rules
-from pe_policy.engine.rego import PolicyError, RegoModule, read_module
+from pe_policy.engine.lazy_rules import python_rules_from
+from pe_policy.engine.python_rules import PythonRule
+from pe_policy.engine.rego import Annotation, PolicyError, RegoModule, read_module
 
 
 def builtin_policy_dir() -> Path:
@@ -80,7 +82,7 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
             if file.name.startswith(("test_", "_")) or file.name == "conftest.py":
                 continue
             try:
-                rules = load_python_rules(file)
+                rules = python_rules_from(file)  # metadata now, code when a document needs it
             except PolicyError:
                 raise
             except Exception as exc:
@@ -98,5 +100,18 @@ def fallback_meta(module: RegoModule, rule_name: str) -> RuleMeta:
 
     rule_id = f"{module.package}.{rule_name}"
     severity = Severity.LOW if rule_name.startswith("warn") else Severity.HIGH
+    # An annotation without custom.id still gives the rule its title and help text.
+    note = next((n for n in module.annotations if n.scope == "rule" and n.rule == rule_name),
+                next((n for n in module.annotations if n.scope == "package"), None))
+    if note is not None:
+        from pe_policy.engine.rego import annotation_to_meta
+
+        raw_custom = note.data.get("custom")
+        custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
+        if not custom.get("severity"):
+            custom = {**custom, "severity": severity.value}
+        named = Annotation(note.scope, note.rule, note.line,
+                           {**note.data, "custom": {**custom, "id": rule_id}})
+        return annotation_to_meta(named, module)
     return RuleMeta(id=rule_id, title=rule_id, severity=severity, kinds=module.kinds,
                     engine="rego", origin=module.path)

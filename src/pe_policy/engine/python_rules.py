@@ -95,7 +95,7 @@ def rule(
             remediation=remediation,
             source=source,
             engine="python",
-            origin=getattr(func, "__code__", None) and func.__code__.co_filename or "",
+            origin=func.__code__.co_filename if hasattr(func, "__code__") else "",
             help_uri=help_uri,
         )
         _registered.append(PythonRule(meta, func))

@@ -8,6 +8,7 @@ markdown parsers.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import stat
@@ -60,34 +61,47 @@ def loader_for(kind: str) -> Callable[[Source], Document]:
     return cast(Callable[[Source], Document], module.load)
 
 
+def _os_error(display: str, exc: OSError) -> ParseError:
+    if isinstance(exc, FileNotFoundError):
+        return ParseError(display, "file not found (it may have been removed during the run)")
+    if isinstance(exc, PermissionError):
+        return ParseError(display, "permission denied")
+    if exc.errno == errno.ELOOP:
+        return ParseError(display, "symbolic link loop (too many levels of symbolic links)")
+    return ParseError(display, f"cannot read: {exc.strerror or exc}")
+
+
 def read_text(abs_path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Read a file as UTF-8 text, turning every way that can fail into a ParseError."""
+    """Read a file as UTF-8 text, turning every way that can fail into a ParseError.
+
+    The checks run on the opened descriptor (non-blocking, so a FIFO cannot hang
+    the run), never on the path: a file swapped for a FIFO or a device between
+    discovery and reading is still refused.
+    """
     try:
-        st = os.stat(abs_path)
-    except FileNotFoundError:
-        raise ParseError(display, "file not found (it may have been removed during the run)") from None
-    except PermissionError:
-        raise ParseError(display, "permission denied") from None
+        fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise ParseError(display, f"cannot read: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ParseError(display, "not a regular file (a FIFO, device or socket); skipped")
-    if st.st_size > max_bytes:
-        raise ParseError(
-            display,
-            f"file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit (see max_file_bytes)",
-        )
+        raise _os_error(display, exc) from None
     try:
-        with open(abs_path, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ParseError(display, "not a regular file (a FIFO, device or socket); skipped")
+        if st.st_size > max_bytes:
+            raise ParseError(
+                display,
+                f"file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit "
+                "(see max_file_bytes, --max-file-bytes)",
+            )
+        with open(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise ParseError(display, "file not found (it may have been removed during the run)") from None
-    except PermissionError:
-        raise ParseError(display, "permission denied") from None
     except OSError as exc:
-        raise ParseError(display, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise ParseError(display, f"file is over the {max_bytes:,}-byte limit (see max_file_bytes)")
+        raise _os_error(display, exc) from None
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:  # it grew while we read it
+        raise ParseError(display, f"file is over the {max_bytes:,}-byte limit "
+                         "(see max_file_bytes, --max-file-bytes)")
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise ParseError(display, "binary file (contains NUL bytes); not a policy input", line)
@@ -115,10 +129,9 @@ def load_file(
 def load_text(
     text: str, display: str, kind: str, abs_path: Path | None = None, root: Path | None = None
 ) -> Document:
-    load = loader_for(kind)
     source = Source(path=display, text=text, kind=kind, abs_path=abs_path, root=root)
     try:
-        return load(source)
+        return loader_for(kind)(source)
     except ParseError:
         raise
     except RecursionError:

@@ -17,6 +17,9 @@ from pe_policy.loaders.yaml_source import load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
+# pydantic names the union member it tried in `loc` ("str", "list[str]"...): not part of the path
+_UNION_TAGS = ("str", "list", "dict", "bool", "int", "float", "function")
+
 
 def parse_yaml(source: Source, *, multi: bool = False) -> tuple[Any, dict[JsonPath, Span]]:
     return load_yaml(source.text, source.path, multi=multi)
@@ -36,7 +39,7 @@ def validate(model_type: type[M], data: Any, spans: dict[JsonPath, Span], path: 
         while loc and loc not in spans:
             loc = loc[:-1]
         span = SourceMap(spans).locate(loc)
-        dotted = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("str", "list", "dict", "bool", "function")))
+        dotted = ".".join(str(p) for p in error["loc"] if not str(p).startswith(_UNION_TAGS))
         raise ParseError(path, f"{what}: {dotted or 'document'}: {error['msg']}",
                          span.line, span.column) from None
 

@@ -3,14 +3,24 @@
 The models mirror the YAML key for key (aliases keep GitHub's spelling), so a
 path into the model is a path into the file and the source map applies as is.
 Unknown keys are kept: GitHub adds keys faster than any model can follow.
+
+The helpers at the bottom (`iter_steps`, `iter_scripts`, `expressions`,
+`step_env`) are what the Python workflow rules share, so each rule walks the
+same scripts and reads `${{ }}` expressions the same way.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from pe_policy.findings import JsonPath
+
+Permissions = str | dict[str, str]
+EnvMap = dict[str, Any] | str  # a mapping, or one `${{ fromJSON(...) }}` expression
 
 
 class _Node(BaseModel):
@@ -18,30 +28,55 @@ class _Node(BaseModel):
 
 
 class Step(_Node):
-    id: str | None = None
+    """One entry of `steps:`: either `uses:` an action or `run:` a script."""
+
+    id: str | None = Field(default=None, description="Step id, for `steps.<id>.outputs`.")
     name: str | None = None
-    uses: str | None = None
-    run: str | None = None
+    uses: str | None = Field(
+        default=None,
+        description="Action reference: `owner/repo[/path]@ref`, `./local/path` or "
+        "`docker://image[@sha256:digest]`.",
+    )
+    run: str | None = Field(default=None, description="Shell script; `${{ }}` is expanded "
+                            "into it before the shell runs.")
     shell: str | None = None
-    with_: dict[str, Any] | None = Field(default=None, alias="with")
-    env: dict[str, Any] | str | None = None
+    with_: dict[str, Any] | None = Field(default=None, alias="with",
+                                         description="Inputs of the action in `uses:`.")
+    env: EnvMap | None = Field(default=None, description="Environment of this step.")
     if_: str | bool | None = Field(default=None, alias="if")
     working_directory: str | None = Field(default=None, alias="working-directory")
+    continue_on_error: bool | str | None = Field(default=None, alias="continue-on-error")
+    timeout_minutes: int | float | str | None = Field(default=None, alias="timeout-minutes")
 
 
 class Job(_Node):
+    """One entry of `jobs:`: steps on a runner, or a call of a reusable workflow (`uses:`)."""
+
     name: str | None = None
     runs_on: Any = Field(default=None, alias="runs-on")
-    needs: str | list[str] | None = None
-    permissions: str | dict[str, str] | None = None
-    environment: str | dict[str, Any] | None = None
+    needs: str | list[str] | None = Field(default=None,
+                                          description="Jobs that must succeed first.")
+    permissions: Permissions | None = Field(
+        default=None, description="GITHUB_TOKEN scopes: `read-all`, `write-all`, or a mapping "
+        "scope -> `read`|`write`|`none`.")
+    environment: str | dict[str, Any] | None = Field(
+        default=None, description="Deployment environment: a name or `{name, url}`.")
     if_: str | bool | None = Field(default=None, alias="if")
-    env: dict[str, Any] | str | None = None
+    env: EnvMap | None = None
     steps: list[Step] = Field(default_factory=list)
-    uses: str | None = None  # a reusable workflow call
-    with_: dict[str, Any] | None = Field(default=None, alias="with")
+    uses: str | None = Field(default=None, description="A reusable workflow call: "
+                             "`owner/repo/.github/workflows/x.yml@ref` or `./.github/workflows/x.yml`.")
+    with_: dict[str, Any] | None = Field(default=None, alias="with",
+                                         description="Inputs of the reusable workflow.")
     secrets: dict[str, Any] | str | None = None
     strategy: dict[str, Any] | str | None = None
+    continue_on_error: bool | str | None = Field(default=None, alias="continue-on-error")
+    timeout_minutes: int | float | str | None = Field(default=None, alias="timeout-minutes")
+    container: str | dict[str, Any] | None = None
+    services: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    concurrency: str | dict[str, Any] | None = None
+    defaults: dict[str, Any] | None = None
 
     @property
     def needs_list(self) -> list[str]:
@@ -49,12 +84,27 @@ class Job(_Node):
             return []
         return [self.needs] if isinstance(self.needs, str) else list(self.needs)
 
+    @property
+    def environment_name(self) -> str | None:
+        if isinstance(self.environment, dict):
+            name = self.environment.get("name")
+            return name if isinstance(name, str) else None
+        return self.environment
+
 
 class Workflow(_Node):
+    """A workflow file under `.github/workflows/`."""
+
     name: str | None = None
-    on: str | list[str] | dict[str, Any] | None = None
-    permissions: str | dict[str, str] | None = None
-    env: dict[str, Any] | str | None = None
+    run_name: str | None = Field(default=None, alias="run-name")
+    on: str | list[str] | dict[str, Any] | None = Field(
+        default=None, description="Triggers: an event name, a list of them, or a mapping "
+        "event -> filters (`branches`, `tags`, `types`, ...).")
+    permissions: Permissions | None = Field(
+        default=None, description="Default GITHUB_TOKEN scopes for every job.")
+    env: EnvMap | None = None
+    defaults: dict[str, Any] | None = None
+    concurrency: str | dict[str, Any] | None = None
     jobs: dict[str, Job] = Field(default_factory=dict)
 
     @property
@@ -69,10 +119,11 @@ class Workflow(_Node):
 
 
 class ActionRuns(_Node):
-    using: str | None = None
+    using: str | None = Field(default=None, description="`composite`, `docker`, `node20`...")
     steps: list[Step] = Field(default_factory=list)
     main: str | None = None
-    image: str | None = None
+    image: str | None = Field(default=None, description="Docker actions: `Dockerfile` or "
+                              "`docker://image`.")
 
 
 class CompositeAction(_Node):
@@ -80,12 +131,15 @@ class CompositeAction(_Node):
 
     name: str | None = None
     description: str | None = None
+    author: str | None = None
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
     runs: ActionRuns | None = None
 
 
-def iter_steps(model: BaseModel) -> Iterator[tuple[tuple[str | int, ...], str, Step]]:
+# ---------------------------------------------------------------- helpers for rules
+
+def iter_steps(model: BaseModel) -> Iterator[tuple[JsonPath, str, Step]]:
     """Every step with its JSON path and job id ('' in an action), for rules to walk."""
     if isinstance(model, Workflow):
         for job_id, job in model.jobs.items():
@@ -94,3 +148,66 @@ def iter_steps(model: BaseModel) -> Iterator[tuple[tuple[str | int, ...], str, S
     elif isinstance(model, CompositeAction) and model.runs is not None:
         for index, step in enumerate(model.runs.steps):
             yield ("runs", "steps", index), "", step
+
+
+class Script(NamedTuple):
+    """Code that GitHub expands `${{ }}` into before running it."""
+
+    path: JsonPath  # the `run` (or `with.script`) node
+    text: str
+    where: str  # for messages: "`run:` script"
+    job_id: str
+    step: Step
+
+
+GITHUB_SCRIPT_ACTION = "actions/github-script"
+
+
+def iter_scripts(model: BaseModel, *, github_script: bool = True) -> Iterator[Script]:
+    """`run:` blocks, and (optionally) `actions/github-script` `script:` inputs."""
+    for step_path, job_id, step in iter_steps(model):
+        if step.run:
+            yield Script((*step_path, "run"), step.run, "`run:` script", job_id, step)
+        if (github_script and step.uses and step.with_
+                and step.uses.lower().split("@")[0] == GITHUB_SCRIPT_ACTION):
+            script = step.with_.get("script")
+            if isinstance(script, str):
+                yield Script((*step_path, "with", "script"), script,
+                             "github-script `script:`", job_id, step)
+
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_BRACKET_NAME = re.compile(r"""\[\s*(['"])([A-Za-z_][\w-]*)\1\s*\]""")
+
+
+class Expression(NamedTuple):
+    text: str  # the whole `${{ ... }}`, as written: what a finding points at
+    body: str  # normalised: no whitespace, `['x']` read as `.x`
+
+
+def expressions(text: str) -> Iterator[Expression]:
+    """Every `${{ }}` in `text`, spaces and line breaks inside it included."""
+    for match in _EXPRESSION.finditer(text):
+        body = _BRACKET_NAME.sub(r".\2", match.group(1))
+        yield Expression(match.group(0), "".join(body.split()))
+
+
+def workflow_of(model: BaseModel) -> Workflow | None:
+    return model if isinstance(model, Workflow) else None
+
+
+def step_env(model: BaseModel, job_id: str, step: Step) -> dict[str, Any]:
+    """The environment a step sees from `env:` mappings: workflow, then job, then step."""
+    scopes: list[Any] = []
+    workflow = workflow_of(model)
+    if workflow is not None:
+        scopes.append(workflow.env)
+        job = workflow.jobs.get(job_id)
+        if job is not None:
+            scopes.append(job.env)
+    scopes.append(step.env)
+    env: dict[str, Any] = {}
+    for scope in scopes:
+        if isinstance(scope, dict):
+            env.update(scope)
+    return env

@@ -15,6 +15,8 @@ REPORTER_MODULES: dict[str, str] = {
     "json": "json",
     "sarif": "sarif",
     "markdown": "markdown",
+    "junit": "junit",
+    "github": "github",
 }
 
 FORMATS: tuple[str, ...] = tuple(REPORTER_MODULES)
@@ -24,6 +26,7 @@ FORMATS: tuple[str, ...] = tuple(REPORTER_MODULES)
 class ReportOptions:
     color: bool = False
     tool_version: str = ""
+    quiet: bool = False  # findings only: no code frames, nothing when clean (pre-commit)
 
 
 Renderer = Callable[["CheckResult", ReportOptions], str]

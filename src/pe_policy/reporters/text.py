@@ -62,12 +62,15 @@ def render(result: CheckResult, options: ReportOptions) -> str:
             head = _paint(str(loc), _BOLD, color)
             rule = _paint(finding.rule_id, _COLORS[finding.severity], color)
             out.append(f"{head}: {rule} [{finding.severity.value}] {finding.message}")
-            out.extend(_frame(result, finding, color))
-            out.append("")
+            if not options.quiet:
+                out.extend(_frame(result, finding, color))
+                out.append("")
     counts = {s: 0 for s in Severity}
     for finding in active:
         counts[finding.severity] += 1
     files = len(result.checked_paths)
+    if options.quiet and not active and not result.problems:
+        return ""
     if active:
         detail = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
         noun = "finding" if len(active) == 1 else "findings"

@@ -1,0 +1,441 @@
+"""Benchmark harness: pe-policy against checkov and zizmor on the same generated files.
+
+Every tool runs as its own process, as a user would run it; wall time comes
+from the clock around the process, peak memory from `os.wait4`'s rusage of
+that process (it includes the children it reaped, so checkov's workers count),
+findings from each tool's JSON output.  The "floor" is the least work any
+Rego-based checker must do: `json.load` of the plan plus the same Rego
+modules evaluated directly with regorus, in one process.
+
+    python benchmarks/run.py                      # everything, peers when installed
+    python benchmarks/run.py --quick              # small sizes, no 10,000-resource checkov
+    python benchmarks/run.py --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402  (the generator beside this file)
+
+
+@dataclass
+class Run:
+    """One measured process."""
+
+    wall: float
+    peak_mb: float
+    findings: int | None
+    exit_code: int
+    error: str = ""
+
+
+@dataclass
+class Row:
+    case: str
+    size: str
+    tool: str
+    runs: list[Run] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def best(self) -> Run:
+        ok = [r for r in self.runs if not r.error] or self.runs
+        return min(ok, key=lambda r: r.wall)
+
+    @property
+    def wall(self) -> float:
+        ok = [r.wall for r in self.runs if not r.error] or [r.wall for r in self.runs]
+        return statistics.median(ok)
+
+
+def measure(cmd: Sequence[str], cwd: Path, count: Callable[[str], int | None],
+            timeout: float = 3600, env: dict[str, str] | None = None) -> Run:
+    """Run `cmd`, wait for it with wait4 (its own peak RSS), count findings in its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=err,
+                                env={**os.environ, **(env or {})})
+        deadline = start + timeout
+        status = rusage = None
+        while True:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                _, status, rusage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.002)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    peak_mb = rusage.ru_maxrss / 1024  # Linux: kilobytes
+    try:
+        findings = count(stdout)
+        error = ""
+    except (ValueError, KeyError, TypeError) as exc:
+        findings = None
+        error = f"unreadable output ({exc}); stderr: {stderr.strip()[-300:]}"
+    if wall > timeout:
+        error = f"killed after {timeout:.0f} s"
+    return Run(wall, peak_mb, findings, proc.returncode, error)
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def _count_pe(stdout: str) -> int:
+    return int(json.loads(stdout)["summary"]["findings"])
+
+
+def _count_checkov(stdout: str) -> int:
+    data = json.loads(stdout)
+    reports = data if isinstance(data, list) else [data]
+    return sum(int(r.get("summary", {}).get("failed", 0)) for r in reports)
+
+
+def _count_zizmor(stdout: str) -> int:
+    return len(json.loads(stdout))
+
+
+def _count_floor(stdout: str) -> int:
+    return int(json.loads(stdout)["findings"])
+
+
+def find_tool(name: str) -> str | None:
+    for candidate in (REPO / ".bench-venv" / "bin" / name, REPO / ".venv" / "bin" / name):
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which(name)
+
+
+def tool_version(path: str | None, *args: str) -> str:
+    if path is None:
+        return "not installed"
+    try:
+        out = subprocess.run([path, *args], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "?"
+
+
+FLOOR_SCRIPT = r"""
+import json, sys, time
+from pathlib import Path
+import regorus
+from pe_policy.config import DEFAULT_PARAMS
+from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
+
+plan = sys.argv[1]
+with open(plan, encoding="utf-8") as fh:
+    text = fh.read()
+data = json.loads(text)  # what any checker with Python rules has to hold
+modules = [m for m in load_ruleset([builtin_policy_dir()]).policy_modules
+           if "terraform_plan" in m.kinds]
+engine = regorus.Engine()
+for m in modules:
+    engine.set_rego_v0(m.v0)
+    engine.add_policy(m.path, m.text)
+engine.add_data_json(json.dumps({"pe": {"params": DEFAULT_PARAMS}}))
+engine.set_input_json(text)
+findings = 0
+for m in modules:
+    for rule in m.result_rules:
+        value = json.loads(engine.eval_rule_as_json(f"data.{m.package}.{rule}") or "null")
+        findings += len(value) if isinstance(value, (list, dict)) else int(bool(value))
+print(json.dumps({"findings": findings, "modules": len(modules), "resources": len(data.get("resource_changes", []))}))
+"""
+
+
+@dataclass
+class Bench:
+    out: Path
+    repeat: int
+    peers: bool
+    checkov_max: int
+    results: list[Row] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.pe = find_tool("pe-policy") or "pe-policy"
+        self.python = str(REPO / ".venv" / "bin" / "python") if (
+            REPO / ".venv" / "bin" / "python").is_file() else sys.executable
+        self.checkov = find_tool("checkov") if self.peers else None
+        self.zizmor = find_tool("zizmor") if self.peers else None
+
+    def row(self, case: str, size: str, tool: str, cmd: Sequence[str], cwd: Path,
+            count: Callable[[str], int | None], repeat: int | None = None,
+            timeout: float = 3600) -> Row:
+        row = Row(case, size, tool)
+        for _ in range(repeat or self.repeat):
+            row.runs.append(measure(cmd, cwd, count, timeout))
+        self.results.append(row)
+        best = row.best
+        print(f"  {case:<14} {size:>12} {tool:<10} {row.wall:8.3f} s  {best.peak_mb:8.1f} MB  "
+              f"findings={best.findings}  {best.error}", flush=True)
+        return row
+
+    def pe_check(self, case: str, size: str, target: Path, root: Path,
+                 repeat: int | None = None) -> Row:
+        cmd = [self.pe, "check", "--format", "json", "--root", str(root), str(target)]
+        return self.row(case, size, "pe-policy", cmd, root, _count_pe, repeat)
+
+    # ----------------------------------------------------------------- cases
+
+    def plans(self, sizes: Sequence[int]) -> None:
+        for n in sizes:
+            plan = corpus.write_plan(self.out / f"plan-{n}" / "tfplan.json", n)
+            (plan.parent / ".git").mkdir(exist_ok=True)
+            size = f"{n:,} res"
+            self.pe_check("terraform plan", size, plan, plan.parent)
+            self.row("terraform plan", size, "floor", [self.python, "-c", FLOOR_SCRIPT, str(plan)],
+                     plan.parent, _count_floor)
+            if self.checkov and n <= self.checkov_max:
+                self.row("terraform plan", size, "checkov",
+                         [self.checkov, "-f", str(plan), "--framework", "terraform_plan",
+                          "-o", "json", "--skip-download", "--quiet"],
+                         plan.parent, _count_checkov, repeat=1)
+
+    def workflow_sets(self, sizes: Sequence[int]) -> None:
+        for n in sizes:
+            directory = corpus.write_workflows(self.out / f"workflows-{n}", n)
+            size = f"{n:,} files"
+            self.pe_check("workflows", size, directory, directory)
+            if self.zizmor:
+                self.row("workflows", size, "zizmor",
+                         [self.zizmor, "--offline", "--format", "json", "--no-progress",
+                          str(directory)], directory, _count_zizmor)
+
+    def one_workflow(self) -> None:
+        directory = corpus.write_workflows(self.out / "workflows-1", 1)
+        target = next((directory / ".github" / "workflows").glob("*.yml"))
+        self.pe_check("one workflow", "1 file", target, directory, repeat=max(5, self.repeat))
+        self.row("pe-policy --help", "-", "pe-policy", [self.pe, "--help"], directory,
+                 lambda _out: None, repeat=max(5, self.repeat))
+        if self.zizmor:
+            self.row("one workflow", "1 file", "zizmor",
+                     [self.zizmor, "--offline", "--format", "json", "--no-progress", str(target)],
+                     directory, _count_zizmor, repeat=max(5, self.repeat))
+
+    def repositories(self, sizes: Sequence[int]) -> None:
+        for n in sizes:
+            directory = corpus.write_repository(self.out / f"repo-{n}", n)
+            files = sum(1 for p in directory.rglob("*") if p.is_file())
+            self.pe_check("mixed repo", f"{files:,} files", directory, directory)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "memory": memory,
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version()}
+
+
+def _find(rows: list[Row], case: str, size: str, tool: str) -> Row | None:
+    return next((r for r in rows if (r.case, r.size, r.tool) == (case, size, tool)), None)
+
+
+def table(rows: list[Row]) -> list[str]:
+    out = ["| case | input | tool | wall s (median) | peak MB | findings | pe-policy / this |",
+           "|---|---:|---|---:|---:|---:|---:|"]
+    for r in rows:
+        best = r.best
+        ratio = ""
+        if r.tool != "pe-policy":
+            mine = _find(rows, r.case, r.size, "pe-policy")
+            if mine is not None and r.wall > 0:
+                ratio = f"{mine.wall / r.wall:.3f} ({r.wall / mine.wall:.1f}x faster)" \
+                    if mine.wall < r.wall else f"{mine.wall / r.wall:.2f}"
+        findings = "" if best.findings is None else f"{best.findings:,}"
+        if best.error:
+            findings = f"error: {best.error[:60]}"
+        out.append(f"| {r.case} | {r.size} | {r.tool} | {r.wall:.3f} | {best.peak_mb:.0f} | "
+                   f"{findings} | {ratio} |")
+    return out
+
+
+def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int]) -> list[str]:
+    """The goals this project set itself, each with the measured figure and a verdict."""
+    lines: list[str] = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    for n in plan_sizes:
+        size = f"{n:,} res"
+        mine, peer = _find(rows, "terraform plan", size, "pe-policy"), _find(
+            rows, "terraform plan", size, "checkov")
+        if n == 1000 and mine and peer:
+            speedup = peer.wall / mine.wall
+            lines.append(f"- 1,000-resource plan at least 100x faster than checkov: "
+                         f"{speedup:.0f}x ({verdict(speedup >= 100)})")
+        floor = _find(rows, "terraform plan", size, "floor")
+        if n == 10000 and mine and floor:
+            factor = mine.wall / floor.wall
+            lines.append(f"- 10,000-resource plan within 3x of the floor (json.load + regorus): "
+                         f"{factor:.2f}x ({verdict(factor <= 3)})")
+    for n in wf_sizes:
+        size = f"{n:,} files"
+        mine, peer = _find(rows, "workflows", size, "pe-policy"), _find(
+            rows, "workflows", size, "zizmor")
+        if n == 500 and mine and peer:
+            factor = mine.wall / peer.wall
+            lines.append(f"- 500 workflows within 1.5x of zizmor: {factor:.2f}x "
+                         f"({verdict(factor <= 1.5)})")
+    one = _find(rows, "one workflow", "1 file", "pe-policy")
+    if one:
+        lines.append(f"- one workflow file (pre-commit) under 0.3 s: {one.wall:.3f} s "
+                     f"({verdict(one.wall < 0.3)})")
+    for case, sizes, unit in (("terraform plan", plan_sizes, "res"),
+                              ("workflows", wf_sizes, "files")):
+        ordered = sorted(sizes)
+        for small, big in zip(ordered, ordered[1:]):
+            if big != small * 10:
+                continue
+            a = _find(rows, case, f"{small:,} {unit}", "pe-policy")
+            b = _find(rows, case, f"{big:,} {unit}", "pe-policy")
+            if a and b:
+                growth = b.wall / a.wall
+                lines.append(f"- {case}: 10x input ({small:,} -> {big:,}) costs {growth:.1f}x time "
+                             f"({verdict(growth <= 11)}: at most 11x)")
+    return lines
+
+
+def render_markdown(bench: Bench, rows: list[Row], plan_sizes: Sequence[int],
+                    wf_sizes: Sequence[int], command: str) -> str:
+    info = machine()
+    versions = {
+        "pe-policy": tool_version(bench.pe, "--version"),
+        "checkov": tool_version(bench.checkov, "--version"),
+        "zizmor": tool_version(bench.zizmor, "--version"),
+    }
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`benchmarks/run.py`); the lead copies the table into the",
+        "README. Every figure is one process as a user runs it: wall time from the clock",
+        "around the process (median of the repeats), peak memory from `os.wait4`'s rusage",
+        "(includes reaped child processes), findings from each tool's JSON output.",
+        "",
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} memory, "
+        f"{info['os']}, Python {info['python']}.",
+        f"Tools: {versions['pe-policy']}; checkov {versions['checkov']}; {versions['zizmor']}.",
+        f"Command: `{command}` on {time.strftime('%Y-%m-%d')}.",
+        "",
+        *table(rows),
+        "",
+        "## Targets",
+        "",
+        *(targets(rows, plan_sizes, wf_sizes) or ["- (no target could be evaluated: peers missing)"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+DOC_TAIL = """
+## What is measured, and how
+
+- **Corpus** (`benchmarks/corpus.py`, seeded, byte-identical on every machine):
+  Terraform plans in `terraform show -json` shape (`planned_values`,
+  `resource_changes`, `prior_state`, `configuration` with references, compact
+  one-line JSON as Terraform writes it) of N resource changes over nine AWS
+  resource types with 10-30 % violating instances; workflows drawn from seven
+  realistic templates (CI, web build, release, deploy, triage on
+  `pull_request_target`, CodeQL); a mixed repository with workflows, `.tf`,
+  a plan, runbooks, deployment reports, Alembic and SQL migrations, a Trivy
+  report and `coverage.xml`. Files land in `benchmarks/corpus/` (git-ignored).
+- **pe-policy**: `pe-policy check --format json --root DIR TARGET`, the
+  console script from `.venv`, the full built-in pack.
+- **floor**: `python -c FLOOR_SCRIPT plan.json` (in `benchmarks/run.py`):
+  import regorus, `json.load` the plan, add the same built-in Rego modules
+  for `terraform_plan`, `set_input_json` the raw text, evaluate every
+  `deny`/`warn` rule. It is what a minimal single-process Rego checker pays.
+- **checkov**: `checkov -f tfplan.json --framework terraform_plan -o json
+  --skip-download --quiet` (no network, findings = `summary.failed`).
+- **zizmor**: `zizmor --offline --format json --no-progress DIR` (findings =
+  length of the JSON list).
+- Peers are installed into `.bench-venv` by `make bench` (checkov and
+  zizmor from PyPI); without them the harness still measures pe-policy and
+  the floor. `python benchmarks/run.py --quick` skips the 10,000-resource
+  sizes; `--no-peers` skips checkov and zizmor; `--repeat N` sets the
+  repeats for pe-policy (peers that take minutes run once).
+- Findings counts are not comparable one to one: each tool has its own rule
+  set; they show that every tool read the files and found the planted problems.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE / "corpus")
+    parser.add_argument("--resources", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--workflows", type=int, nargs="*", default=[50, 500])
+    parser.add_argument("--repository", type=int, nargs="*", default=[20])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--checkov-max", type=int, default=10000,
+                        help="largest plan to give checkov (it needs ~400 s and 4 GB at 10,000)")
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--write", type=Path, default=None, help="write the markdown report here")
+    args = parser.parse_args()
+    if args.quick:
+        args.resources = [100, 1000]
+        args.workflows = [50, 500]
+        args.repository = [5]
+        args.checkov_max = 1000
+    bench = Bench(args.out, args.repeat, not args.no_peers, args.checkov_max)
+    print(f"pe-policy: {bench.pe}\ncheckov: {bench.checkov or 'not installed'}\n"
+          f"zizmor: {bench.zizmor or 'not installed'}", flush=True)
+    bench.one_workflow()
+    bench.workflow_sets(args.workflows)
+    bench.plans(args.resources)
+    bench.repositories(args.repository)
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
+    report = render_markdown(bench, bench.results, args.resources, args.workflows, command.strip())
+    print()
+    print(report)
+    if args.write:
+        from pe_policy.output import write_atomic
+
+        write_atomic(args.write, report + DOC_TAIL)
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+# One view of Terraform resources for the PE-TF rules, whatever the input is:
+#
+#   - a plan from `terraform show -json` (the JSON as Terraform wrote it, as OPA
+#     and conftest receive it): `input.resource_changes[i].change.after`;
+#   - a `.tf` file as pe-policy loads it (`pe-policy parse main.tf`):
+#     `input.blocks[i].values`, the module's other files in `input.module.blocks`.
+#
+# Each resource is {address, type, name, module, values, path, unknown, source}:
+# `values` is the plan's `after` or the block's attributes (nested blocks are
+# lists of objects in both), `path` is the JSON path of `values` in the input,
+# so a rule returns array.concat(r.path, ["ingress", 0]) and pe-policy turns it
+# into the line of that `ingress` block.  `unknown` marks plan values known only
+# after apply; in `.tf` files an unevaluated expression ("${var.x}") is unknown.
+package pe.terraform.lib
+
+import rego.v1
+
+# ------------------------------------------------------------------ resources
+
+is_plan if is_array(input.resource_changes)
+
+# Managed resources that exist after the change (plan) or are declared (.tf).
+resources := array.concat(plan_resources, tf_resources)
+
+# Data sources, in the same shape (a plan lists only those read during apply).
+data_sources := array.concat(plan_data_sources, tf_data_sources)
+
+# Every managed resource of the configuration, for rules that look for a
+# companion resource: in a .tf file, the module's other files count too.
+config_resources := array.concat(resources, module_resources)
+
+plan_resources := [r |
+	some i
+	rc := input.resource_changes[i]
+	rc.mode == "managed"
+	r := plan_resource(i, rc)
+]
+
+plan_data_sources := [r |
+	some i
+	rc := input.resource_changes[i]
+	rc.mode == "data"
+	r := plan_resource(i, rc)
+]
+
+plan_resource(i, rc) := {
+	"address": rc.address,
+	"type": rc.type,
+	"name": object.get(rc, "name", ""),
+	"module": module_prefix(object.get(rc, "module_address", "")),
+	"values": rc.change.after,
+	"path": ["resource_changes", i, "change", "after"],
+	"unknown": unknown_map(rc.change),
+	"source": "plan",
+} if is_object(rc.change.after)
+
+unknown_map(change) := change.after_unknown if is_object(change.after_unknown)
+
+unknown_map(change) := {} if not is_object(change.after_unknown)
+
+# "module.net[0].module.db" -> "module.net.module.db." (config addresses carry no instance keys)
+module_prefix(address) := "" if address == ""
+
+module_prefix(address) := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."]) if address != ""
+
+tf_resources := [r |
+	some i
+	block := input.blocks[i]
+	block.block_type == "resource"
+	r := tf_resource(block, ["blocks", i, "values"])
+]
+
+tf_data_sources := [r |
+	some i
+	block := input.blocks[i]
+	block.block_type == "data"
+	r := tf_resource(block, ["blocks", i, "values"])
+]
+
+module_resources := [r |
+	blocks := object.get(input, ["module", "blocks"], [])
+	some i
+	block := blocks[i]
+	block.block_type == "resource"
+	r := tf_resource(block, ["module", "blocks", i, "values"])
+]
+
+tf_resource(block, path) := {
+	"address": block.address,
+	"type": block.type,
+	"name": block.name,
+	"module": "",
+	"values": block.values,
+	"path": path,
+	"unknown": {},
+	"source": "tf",
+}
+
+# ------------------------------------------------------------------- values
+
+# The value is not known yet: computed during apply, or an expression in a .tf file.
+unknown(r, attribute) if r.unknown[attribute] == true
+
+unknown(r, attribute) if is_expression(r.values[attribute])
+
+is_expression(value) if {
+	is_string(value)
+	contains(value, "${")
+}
+
+# The attribute has a value pe-policy can judge (absent or null counts as unset).
+known(r, attribute) if not unknown(r, attribute)
+
+is_true(value) if value == true
+
+is_true(value) if value == "true"
+
+# A literal number, or a numeric string (`"22"` in a .tf file).
+number_of(value) := value if is_number(value)
+
+number_of(value) := to_number(value) if {
+	is_string(value)
+	regex.match(`^-?[0-9]+$`, value)
+}
+
+as_list(value) := value if is_array(value)
+
+as_list(value) := [value] if {
+	not is_array(value)
+	not is_null(value)
+}
+
+as_list(null) := []
+
+# The config address of a resource: module path + type.name, without instance keys.
+config_key(r) := concat("", [r.module, r.type, ".", r.name])
+
+# --------------------------------------------------------- companion resources
+
+# What an `aws_s3_bucket_*` companion resource (public access block, encryption
+# configuration) points at: "name:<bucket>" for a literal bucket name, or the
+# config key of the bucket resource it references.  Empty when unknowable
+# (a module output, a variable): such a companion may cover any bucket.
+bucket_targets(r) := {sprintf("name:%s", [r.values.bucket])} if {
+	is_string(r.values.bucket)
+	not is_expression(r.values.bucket)
+}
+
+bucket_targets(r) := {concat("", [r.module, found]) |
+	some found in regex.find_n(`aws_s3_bucket\.[A-Za-z0-9_-]+`, r.values.bucket, -1)
+} if is_expression(r.values.bucket)
+
+bucket_targets(r) := {concat("", [r.module, found]) |
+	some reference in references
+	some found in regex.find_n(`^aws_s3_bucket\.[A-Za-z0-9_-]+`, reference, 1)
+} if {
+	r.source == "plan"
+	not is_string(r.values.bucket)
+	references := object.get(plan_references, [config_key(r), "bucket"], [])
+}
+
+bucket_targets(r) := set() if {
+	r.source == "tf"
+	not is_string(r.values.bucket)
+}
+
+# The keys under which companions can name a bucket resource.
+bucket_keys(r) := {config_key(r), sprintf("name:%s", [r.values.bucket])} if {
+	is_string(r.values.bucket)
+	not is_expression(r.values.bucket)
+}
+
+bucket_keys(r) := {config_key(r)} if not literal_bucket_name(r)
+
+literal_bucket_name(r) if {
+	is_string(r.values.bucket)
+	not is_expression(r.values.bucket)
+}
+
+# Whether the configuration has a companion of `type` for bucket `r`.
+has_bucket_companion(type, r) if {
+	some c in config_resources
+	c.type == type
+	count(bucket_targets(c) & bucket_keys(r)) > 0
+}
+
+has_bucket_companion(type, _) if {
+	some c in config_resources
+	c.type == type
+	count(bucket_targets(c)) == 0
+}
+
+# plan: config key -> attribute -> the references of its expression, for values
+# unknown until apply (`bucket = aws_s3_bucket.logs.id`); root module and three
+# levels of module calls.
+plan_references[key] := refs if {
+	some res in config_modules[prefix].resources
+	key := concat("", [prefix, res.address])
+	refs := {attribute: expression.references |
+		some attribute
+		expression := res.expressions[attribute]
+		is_array(expression.references)
+	}
+}
+
+config_modules[""] := input.configuration.root_module
+
+config_modules[prefix] := module if {
+	some name, call in input.configuration.root_module.module_calls
+	module := call.module
+	prefix := sprintf("module.%s.", [name])
+}
+
+config_modules[prefix] := module if {
+	some a, call_a in input.configuration.root_module.module_calls
+	some b, call_b in call_a.module.module_calls
+	module := call_b.module
+	prefix := sprintf("module.%s.module.%s.", [a, b])
+}
+
+config_modules[prefix] := module if {
+	some a, call_a in input.configuration.root_module.module_calls
+	some b, call_b in call_a.module.module_calls
+	some c, call_c in call_b.module.module_calls
+	module := call_c.module
+	prefix := sprintf("module.%s.module.%s.module.%s.", [a, b, c])
+}
+
+# ------------------------------------------------------------------------ IAM
+
+# IAM statements from resources with a `policy` (a JSON string in a plan, an
+# object when written with jsonencode in a .tf file, or a heredoc) and from
+# `aws_iam_policy_document` data sources.  Each is
+# {resource, index, path, sid, effect, actions, resources, action_key}, actions
+# and resources as lists of strings; action_key is how the source spells it.
+iam_policy_types := {
+	"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy",
+}
+
+policy_statements := array.concat(resource_statements, array.concat(inline_statements, document_statements))
+
+resource_statements := [s |
+	some r in resources
+	r.type in iam_policy_types
+	some s in statements_of(r, ["policy"], r.values.policy)
+]
+
+inline_statements := [s |
+	some r in resources
+	r.type == "aws_iam_role"
+	inlines := as_list(object.get(r.values, "inline_policy", []))
+	some n
+	inline := inlines[n]
+	some s in statements_of(r, ["inline_policy", n, "policy"], inline.policy)
+]
+
+document_statements := [s |
+	some r in data_sources
+	r.type == "aws_iam_policy_document"
+	statements := as_list(object.get(r.values, "statement", []))
+	some n
+	st := statements[n]
+	is_object(st)
+	s := {
+		"resource": r,
+		"index": n,
+		"path": array.concat(r.path, ["statement", n]),
+		"sid": object.get(st, "sid", null),
+		"action_key": "actions",
+		"effect": object.get(st, "effect", "Allow"),
+		"actions": strings(object.get(st, "actions", [])),
+		"resources": strings(object.get(st, "resources", [])),
+	}
+]
+
+statements_of(r, attribute_path, policy) := [s |
+	document := policy_document(policy)
+	statements := statement_list(document)
+	some n
+	st := statements[n]
+	s := {
+		"resource": r,
+		"index": n,
+		"path": array.concat(array.concat(r.path, attribute_path), statement_path(document, n)),
+		"sid": object.get(st, "Sid", null),
+		"action_key": "Action",
+		"effect": object.get(st, "Effect", "Allow"),
+		"actions": strings(object.get(st, "Action", [])),
+		"resources": strings(object.get(st, "Resource", [])),
+	}
+]
+
+policy_document(policy) := policy if is_object(policy)
+
+policy_document(policy) := json.unmarshal(policy) if {
+	is_string(policy)
+	json.is_valid(policy)
+}
+
+statement_list(document) := [st | some st in document.Statement; is_object(st)] if is_array(document.Statement)
+
+statement_list(document) := [document.Statement] if is_object(document.Statement)
+
+statement_path(document, n) := ["Statement", n] if is_array(document.Statement)
+
+statement_path(document, _) := ["Statement"] if is_object(document.Statement)
+
+strings(value) := [v | some v in as_list(value); is_string(v)]
+
+# ---------------------------------------------------------------- descriptions
+
+port_names := {
+	22: "SSH", 3389: "RDP", 3306: "MySQL", 5432: "PostgreSQL", 1433: "SQL Server",
+	1521: "Oracle", 27017: "MongoDB", 6379: "Redis", 9200: "Elasticsearch", 5439: "Redshift",
+}
+
+port_label(port) := sprintf("%d (%s)", [port, port_names[port]])
+
+port_label(port) := sprintf("%d", [port]) if not port_names[port]

@@ -1,0 +1,68 @@
+package pe.terraform.lib_test
+
+import data.pe.terraform.lib
+import rego.v1
+
+plan := {"resource_changes": [
+	{"address": "module.s[0].aws_s3_bucket.b", "module_address": "module.s[0]", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+	 "change": {"actions": ["create"], "after": {"bucket": "x"}, "after_unknown": {"arn": true}}},
+	{"address": "aws_s3_bucket.gone", "mode": "managed", "type": "aws_s3_bucket", "name": "gone",
+	 "change": {"actions": ["delete"], "after": null}},
+	{"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d",
+	 "change": {"actions": ["read"], "after": {"statement": []}}},
+]}
+
+tf := {"blocks": [
+	{"block_type": "resource", "type": "aws_s3_bucket", "name": "b", "address": "aws_s3_bucket.b", "values": {"bucket": "${var.name}"}},
+	{"block_type": "variable", "name": "name", "address": "var.name", "values": {}},
+], "module": {"blocks": [
+	{"block_type": "resource", "type": "aws_s3_bucket_public_access_block", "name": "b", "address": "aws_s3_bucket_public_access_block.b", "values": {"bucket": "${aws_s3_bucket.b.id}"}},
+]}}
+
+test_plan_resources_skip_deleted_and_data if {
+	rs := lib.resources with input as plan
+	count(rs) == 1
+	rs[0].address == "module.s[0].aws_s3_bucket.b"
+	rs[0].module == "module.s."
+	rs[0].path == ["resource_changes", 0, "change", "after"]
+	count(lib.data_sources) == 1 with input as plan
+}
+
+test_tf_resources_and_module_context if {
+	rs := lib.resources with input as tf
+	count(rs) == 1
+	rs[0].path == ["blocks", 0, "values"]
+	count(lib.config_resources) == 2 with input as tf
+}
+
+test_expressions_are_unknown if {
+	r := lib.resources[0] with input as tf
+	lib.unknown(r, "bucket")
+}
+
+test_plan_unknown if {
+	r := lib.resources[0] with input as plan
+	lib.unknown(r, "arn")
+	not lib.unknown(r, "bucket")
+}
+
+test_companion_by_reference if {
+	bucket := lib.resources[0] with input as tf
+	lib.has_bucket_companion("aws_s3_bucket_public_access_block", bucket) with input as tf
+	not lib.has_bucket_companion("aws_s3_bucket_server_side_encryption_configuration", bucket) with input as tf
+}
+
+test_number_of if {
+	lib.number_of(22) == 22
+	lib.number_of("22") == 22
+	not lib.number_of("${var.port}")
+}
+
+test_policy_string_is_decoded if {
+	input_plan := {"resource_changes": [{"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
+		"change": {"actions": ["create"], "after": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}"}}}]}
+	statements := lib.policy_statements with input as input_plan
+	count(statements) == 1
+	statements[0].actions == ["s3:*"]
+	statements[0].path == ["resource_changes", 0, "change", "after", "policy", "Statement"]
+}

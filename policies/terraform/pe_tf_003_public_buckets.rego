@@ -1,0 +1,89 @@
+# METADATA
+# title: No public S3 buckets
+# description: >-
+#   A bucket with a public canned ACL (public-read, public-read-write,
+#   authenticated-read) or a grant to AllUsers/AuthenticatedUsers is readable
+#   by anyone. Every bucket needs an aws_s3_bucket_public_access_block in the
+#   same configuration with all four flags true (block_public_acls,
+#   block_public_policy, ignore_public_acls, restrict_public_buckets), unless
+#   the configuration sets an account-wide aws_s3_account_public_access_block.
+# related_resources:
+#   - ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
+# custom:
+#   id: PE-TF-003
+#   severity: high
+#   kinds: [terraform_plan, terraform]
+#   source: "seed 003 (security)"
+#   remediation: >-
+#     Remove the public ACL (use acl = "private" or BucketOwnerEnforced
+#     ownership), serve public content through CloudFront with an origin
+#     access control, and add aws_s3_bucket_public_access_block with all four
+#     flags set to true.
+package pe.terraform.public_buckets
+
+import data.pe.terraform.lib
+import rego.v1
+
+public_acls := {"public-read", "public-read-write", "authenticated-read"}
+
+public_groups := {
+	"http://acs.amazonaws.com/groups/global/AllUsers",
+	"http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+}
+
+block_flags := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
+
+# acl = "public-read" on aws_s3_bucket (provider < 4) or aws_s3_bucket_acl
+deny contains {"msg": msg, "path": array.concat(r.path, ["acl"])} if {
+	some r in lib.resources
+	r.type in {"aws_s3_bucket", "aws_s3_bucket_acl"}
+	r.values.acl in public_acls
+	msg := sprintf("%s sets the public ACL %q: use acl = \"private\" and keep the public access block on", [r.address, r.values.acl])
+}
+
+deny contains {"msg": msg, "path": array.concat(r.path, ["access_control_policy", i, "grant", j])} if {
+	some r in lib.resources
+	r.type == "aws_s3_bucket_acl"
+	some i, policy in lib.as_list(object.get(r.values, "access_control_policy", []))
+	some j, grant in lib.as_list(object.get(policy, "grant", []))
+	some grantee in lib.as_list(object.get(grant, "grantee", []))
+	grantee.uri in public_groups
+	msg := sprintf("%s grants %s to %s: remove the grant", [r.address, object.get(grant, "permission", "access"), grantee.uri])
+}
+
+# a public access block with a flag off
+deny contains {"msg": msg, "path": array.concat(r.path, [flag])} if {
+	some r in lib.resources
+	r.type in {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
+	some flag in block_flags
+	lib.known(r, flag)
+	not is_null(object.get(r.values, flag, null))
+	not lib.is_true(r.values[flag])
+	msg := sprintf("%s sets %s = %v: set all four public access block flags to true", [r.address, flag, r.values[flag]])
+}
+
+deny contains {"msg": msg, "path": r.path} if {
+	some r in lib.resources
+	r.type in {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
+	some flag in block_flags
+	lib.known(r, flag)
+	is_null(object.get(r.values, flag, null))
+	msg := sprintf("%s does not set %s (it defaults to false): set all four flags to true", [r.address, flag])
+}
+
+# a bucket with no public access block anywhere in its configuration
+deny contains {"msg": msg, "path": r.path} if {
+	some r in lib.resources
+	r.type == "aws_s3_bucket"
+	not lib.has_bucket_companion("aws_s3_bucket_public_access_block", r)
+	not account_block
+	msg := sprintf(
+		"S3 bucket %s has no aws_s3_bucket_public_access_block in this configuration: add one for it with all four flags true",
+		[r.address],
+	)
+}
+
+account_block if {
+	some r in lib.config_resources
+	r.type == "aws_s3_account_public_access_block"
+}

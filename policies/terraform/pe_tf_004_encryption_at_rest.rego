@@ -1,0 +1,115 @@
+# METADATA
+# title: Encryption at rest on databases, volumes and buckets
+# description: >-
+#   Data at rest is encrypted: RDS instances and clusters (and DocumentDB,
+#   Neptune) set storage_encrypted, EBS volumes and EFS file systems set
+#   encrypted, ElastiCache replication groups set at_rest_encryption_enabled,
+#   instance block devices set encrypted, and every S3 bucket has a
+#   server-side encryption configuration in the same configuration. Unset
+#   means the provider's default, which is unencrypted for all of these.
+#   An account-wide aws_ebs_encryption_by_default covers EBS volumes.
+# related_resources:
+#   - ref: https://docs.aws.amazon.com/prescriptive-guidance/latest/encryption-best-practices/welcome.html
+# custom:
+#   id: PE-TF-004
+#   severity: high
+#   kinds: [terraform_plan, terraform]
+#   source: "seed 003 (security)"
+#   remediation: >-
+#     Set the encryption attribute to true (with kms_key_id for a
+#     customer-managed key); for S3 add
+#     aws_s3_bucket_server_side_encryption_configuration with SSE-KMS or AES256.
+#     Existing unencrypted databases and volumes are re-created from an
+#     encrypted snapshot.
+package pe.terraform.encryption_at_rest
+
+import data.pe.terraform.lib
+import rego.v1
+
+# resource type -> the attribute that turns encryption at rest on
+encryption_attribute := {
+	"aws_db_instance": "storage_encrypted",
+	"aws_rds_cluster": "storage_encrypted",
+	"aws_docdb_cluster": "storage_encrypted",
+	"aws_neptune_cluster": "storage_encrypted",
+	"aws_ebs_volume": "encrypted",
+	"aws_efs_file_system": "encrypted",
+	"aws_elasticache_replication_group": "at_rest_encryption_enabled",
+}
+
+deny contains {"msg": msg, "path": array.concat(r.path, [attribute])} if {
+	some r in lib.resources
+	attribute := encryption_attribute[r.type]
+	needs_own_encryption(r)
+	lib.known(r, attribute)
+	value := object.get(r.values, attribute, null)
+	not is_null(value)
+	not lib.is_true(value)
+	msg := sprintf("%s sets %s = %v: data at rest must be encrypted; set it to true", [r.address, attribute, value])
+}
+
+deny contains {"msg": msg, "path": r.path} if {
+	some r in lib.resources
+	attribute := encryption_attribute[r.type]
+	needs_own_encryption(r)
+	lib.known(r, attribute)
+	is_null(object.get(r.values, attribute, null))
+	msg := sprintf("%s does not set %s (it defaults to false): data at rest must be encrypted", [r.address, attribute])
+}
+
+# aws_instance root_block_device / ebs_block_device declared without encryption
+deny contains {"msg": msg, "path": array.concat(r.path, [device, n])} if {
+	some r in lib.resources
+	r.type == "aws_instance"
+	not ebs_default_encryption
+	some device in ["root_block_device", "ebs_block_device"]
+	some n, block in lib.as_list(object.get(r.values, device, []))
+	is_object(block)
+	not lib.is_expression(object.get(block, "encrypted", null))
+	not lib.is_true(object.get(block, "encrypted", false))
+	msg := sprintf("%s: %s %d is not encrypted: set encrypted = true", [r.address, device, n])
+}
+
+deny contains {"msg": msg, "path": r.path} if {
+	some r in lib.resources
+	r.type == "aws_s3_bucket"
+	not inline_encryption(r)
+	not lib.has_bucket_companion("aws_s3_bucket_server_side_encryption_configuration", r)
+	msg := sprintf(
+		"S3 bucket %s has no server-side encryption configuration in this configuration: add aws_s3_bucket_server_side_encryption_configuration (SSE-KMS or AES256)",
+		[r.address],
+	)
+}
+
+needs_own_encryption(r) if {
+	r.type == "aws_db_instance"
+	not replica(r)
+}
+
+needs_own_encryption(r) if {
+	r.type in {"aws_rds_cluster", "aws_docdb_cluster", "aws_neptune_cluster"}
+	object.get(r.values, "engine_mode", "") != "serverless" # Aurora Serverless v1 is always encrypted
+}
+
+needs_own_encryption(r) if {
+	r.type == "aws_ebs_volume"
+	not ebs_default_encryption
+}
+
+needs_own_encryption(r) if r.type in {"aws_efs_file_system", "aws_elasticache_replication_group"}
+
+# a read replica inherits its source's encryption
+replica(r) if {
+	source := object.get(r.values, "replicate_source_db", null)
+	not is_null(source)
+	source != ""
+}
+
+# provider < 4: server_side_encryption_configuration { ... } inside the bucket
+inline_encryption(r) if count(lib.as_list(object.get(r.values, "server_side_encryption_configuration", []))) > 0
+
+ebs_default_encryption if {
+	some r in lib.config_resources
+	r.type == "aws_ebs_encryption_by_default"
+	not object.get(r.values, "enabled", true) in {false, "false"}
+}

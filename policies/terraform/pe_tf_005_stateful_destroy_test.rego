@@ -1,0 +1,44 @@
+package pe.terraform.stateful_destroy_test
+
+import data.pe.terraform.stateful_destroy
+import rego.v1
+
+params := {"stateful_resource_types": ["aws_db_instance", "aws_s3_bucket"]}
+
+plan(type, actions, extra) := {"resource_changes": [object.union({"address": concat(".", [type, "x"]), "mode": "managed",
+	"type": type, "name": "x", "change": {"actions": actions, "before": {}, "after": null}}, extra)]}
+
+test_destroying_a_database if {
+	results := stateful_destroy.deny with input as plan("aws_db_instance", ["delete"], {}) with data.pe.params as params
+	count(results) == 1
+	some r in results
+	r.path == ["resource_changes", 0]
+	contains(r.msg, "destroys aws_db_instance.x")
+}
+
+test_replacement_points_at_the_forcing_attribute if {
+	replace := {"change": {"actions": ["delete", "create"], "before": {}, "after": {"identifier": "b"}, "replace_paths": [["identifier"]]}}
+	results := stateful_destroy.deny with input as plan("aws_db_instance", [], replace) with data.pe.params as params
+	some r in results
+	r.path == ["resource_changes", 0, "change", "after", "identifier"]
+	contains(r.msg, "replaces")
+}
+
+test_create_before_destroy_replacement if {
+	count(stateful_destroy.deny) == 1 with input as plan("aws_s3_bucket", ["create", "delete"], {}) with data.pe.params as params
+}
+
+test_stateless_delete_is_fine if {
+	count(stateful_destroy.deny) == 0 with input as plan("aws_security_group_rule", ["delete"], {}) with data.pe.params as params
+}
+
+test_update_is_fine if {
+	count(stateful_destroy.deny) == 0 with input as plan("aws_db_instance", ["update"], {}) with data.pe.params as params
+}
+
+test_reason_is_explained if {
+	results := stateful_destroy.deny with input as plan("aws_s3_bucket", ["delete"], {"action_reason": "delete_because_no_resource_config"})
+		with data.pe.params as params
+	some r in results
+	contains(r.msg, "removed from the configuration")
+}

@@ -1,0 +1,242 @@
+# METADATA
+# title: Production deploys go through a protected environment, from main or a release tag
+# description: >-
+#   A production deploy job names a protected environment (`environment:
+#   production`), so GitHub holds it for the required reviewers, and it can
+#   only run for `main` or a release tag. Production is any environment whose
+#   name contains a word of the `production_environments` parameter
+#   (`production`, `prod-eu`, `eu-prod` ...); a deploy job (see PE-WF-003)
+#   whose id, name or steps mention production but that names no environment
+#   is reported as unprotected. A job calling a reusable workflow with a
+#   production `environment` input is a production deploy too (the called
+#   workflow must declare the environment; GitHub does not allow it on the
+#   caller). The ref is restricted when the job's `if:` (or the `if:` of a job
+#   it needs, unless it runs `always()`) compares `github.ref` with a
+#   `release_refs` entry (`github.ref == 'refs/heads/main'`,
+#   `startsWith(github.ref, 'refs/tags/')`, `github.ref_name == 'main'`,
+#   `github.ref_type == 'tag'`), or when every trigger is restricted: `push`
+#   filtered to those branches or to tags, `release`, `schedule`,
+#   `workflow_run` filtered to those branches. Workflows run only through
+#   `workflow_call` leave the ref to their caller.
+# related_resources:
+#   - ref: https://docs.github.com/en/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment
+# custom:
+#   id: PE-WF-005
+#   severity: high
+#   kinds: [workflow]
+#   source: "seed 002 (continuous delivery: production deploys require manual approval via GitHub environments), seed 003 (safety first)"
+#   remediation: >-
+#     Give the job `environment: production` (with required reviewers and a
+#     deployment branch policy in the repository settings) and guard it with
+#     `if: github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')`,
+#     or trigger the workflow only on `push: {branches: [main], tags: ['v*']}`.
+package pe.workflow.production_deploy
+
+import data.pe.workflow.lib.pipeline
+import rego.v1
+
+release_refs := data.pe.params.release_refs
+
+production := pipeline.word_pattern(data.pe.params.production_environments)
+
+# ------------------------------------------------------------------ findings
+
+deny contains {"msg": msg, "path": ["jobs", job_id]} if {
+	some job_id in unprotected
+	msg := sprintf(
+		"deploy job '%s' deploys to production without a protected environment: add `environment: production` so the deploy waits for the required reviewers",
+		[job_id],
+	)
+}
+
+deny contains {"msg": msg, "path": ref_path(job_id)} if {
+	not called_only
+	some job_id in production_jobs
+	not restricted(job_id)
+	msg := sprintf(
+		"production deploy job '%s' can run from any branch (%s): guard it with `if: github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')` or trigger it only on pushes to main and release tags",
+		[job_id, concat(", ", sort([describe(t) | some t in unsafe_triggers]))],
+	)
+}
+
+describe(trigger) := sprintf("`%s` without a main/tag filter", [trigger]) if trigger in {"push", "workflow_run"}
+
+describe(trigger) := sprintf("`%s`", [trigger]) if not trigger in {"push", "workflow_run"}
+
+# ------------------------------------------------------- production deploy jobs
+
+production_jobs := (protected | calls) | unprotected
+
+protected contains job_id if {
+	some job_id, job in pipeline.jobs
+	regex.match(production, pipeline.environment_name(job))
+}
+
+calls contains job_id if {
+	some job_id, job in pipeline.jobs
+	pipeline.is_call(job)
+	some key, value in object.get(job, "with", {})
+	contains(lower(key), "env")
+	is_string(value)
+	regex.match(production, value)
+}
+
+unprotected contains job_id if {
+	some job_id in pipeline.jobs_in("deploy")
+	job := pipeline.jobs[job_id]
+	not pipeline.is_call(job)
+	not has_environment(job)
+	mentions_production(job_id, job)
+}
+
+has_environment(job) if pipeline.environment_name(job) != ""
+
+mentions_production(job_id, job) if regex.match(production, pipeline.label(job_id, job))
+
+mentions_production(_, job) if {
+	some step in pipeline.steps_of(job)
+	regex.match(production, pipeline.text(step.run))
+}
+
+mentions_production(_, job) if {
+	some step in pipeline.steps_of(job)
+	some value in object.get(step, "with", {})
+	is_string(value)
+	regex.match(production, value)
+}
+
+ref_path(job_id) := ["jobs", job_id, "environment"] if pipeline.jobs[job_id].environment
+
+ref_path(job_id) := ["jobs", job_id] if not pipeline.jobs[job_id].environment
+
+# ------------------------------------------------------------ ref restriction
+
+called_only if pipeline.triggers == {"workflow_call"}
+
+restricted(job_id) if restricted_if(pipeline.jobs[job_id]["if"])
+
+restricted(job_id) if {
+	not runs_regardless(pipeline.jobs[job_id])
+	some upstream in pipeline.ancestors(job_id)
+	restricted_if(pipeline.jobs[upstream]["if"])
+}
+
+restricted(_) if count(unsafe_triggers) == 0
+
+# `if: always()` (or failure()/cancelled()) runs even when the jobs it needs were skipped
+runs_regardless(job) if regex.match(`(?i)(always|failure|cancelled)\s*\(`, pipeline.text(job["if"]))
+
+unsafe_triggers contains trigger if {
+	some trigger in pipeline.triggers
+	not safe_trigger(trigger)
+}
+
+# scheduled runs use the default branch; a called workflow's caller decides
+safe_trigger(trigger) if trigger in {"schedule", "workflow_call"}
+
+safe_trigger("release") if tags_allowed
+
+safe_trigger("push") if {
+	cfg := pipeline.trigger_config("push")
+	not cfg["branches-ignore"]
+	filtered(cfg)
+	every branch in as_list(object.get(cfg, "branches", [])) {
+		branch_allowed(branch)
+	}
+	every tag in as_list(object.get(cfg, "tags", [])) {
+		tag_allowed(tag)
+	}
+	tags_ignore_allowed(cfg)
+}
+
+safe_trigger("workflow_run") if {
+	cfg := pipeline.trigger_config("workflow_run")
+	count(as_list(object.get(cfg, "branches", []))) > 0
+	every branch in as_list(cfg.branches) {
+		branch_allowed(branch)
+	}
+}
+
+# a push filter that leaves out arbitrary branches
+filtered(cfg) if cfg.branches
+
+filtered(cfg) if cfg.tags
+
+filtered(cfg) if cfg["tags-ignore"]
+
+tags_ignore_allowed(cfg) if not cfg["tags-ignore"]
+
+tags_ignore_allowed(cfg) if {
+	cfg["tags-ignore"]
+	tags_allowed
+}
+
+as_list(x) := x if is_array(x)
+
+as_list(x) := [x] if is_string(x)
+
+as_list(x) := [] if {
+	not is_array(x)
+	not is_string(x)
+}
+
+branch_allowed(branch) if concat("", ["refs/heads/", branch]) in release_refs
+
+branch_allowed(branch) if {
+	some prefix in release_refs
+	endswith(prefix, "/")
+	startswith(concat("", ["refs/heads/", branch]), prefix)
+}
+
+tag_allowed(tag) if concat("", ["refs/tags/", tag]) in release_refs
+
+tag_allowed(tag) if {
+	some prefix in release_refs
+	startswith(prefix, "refs/tags/")
+	endswith(prefix, "/")
+	startswith(concat("", ["refs/tags/", tag]), prefix)
+}
+
+tags_allowed if "refs/tags/" in release_refs
+
+# `if:` conditions, compared without spaces or case: every `||` branch must pin the ref
+restricted_if(condition) if {
+	is_string(condition)
+	every part in split(normalise(condition), "||") {
+		restricts(part)
+	}
+}
+
+normalise(condition) := lower(replace(replace(replace(replace(replace(replace(replace(
+	condition, " ", ""), "\t", ""), "\n", ""), "\"", "'"), "${{", ""), "}}", ""), "(", ""))
+
+restricts(part) if {
+	some ref in release_refs
+	not endswith(ref, "/")
+	some term in exact_terms(lower(ref))
+	contains(part, term)
+	not contains(part, concat("", ["!", term]))
+}
+
+restricts(part) if {
+	some prefix in release_refs
+	endswith(prefix, "/")
+	term := sprintf("startswithgithub.ref,'%s", [lower(prefix)])
+	contains(part, term)
+	not contains(part, concat("", ["!", term]))
+}
+
+restricts(part) if {
+	tags_allowed
+	contains(part, "github.ref_type=='tag'")
+}
+
+exact_terms(ref) := {sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref])} if not startswith(ref, "refs/heads/")
+
+exact_terms(ref) := {
+	sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref]),
+	sprintf("github.ref_name=='%s'", [branch]), sprintf("'%s'==github.ref_name", [branch]),
+} if {
+	startswith(ref, "refs/heads/")
+	branch := trim_prefix(ref, "refs/heads/")
+}

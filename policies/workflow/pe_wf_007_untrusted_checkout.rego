@@ -1,0 +1,80 @@
+# METADATA
+# title: pull_request_target / workflow_run must not check out and run the pull request's code
+# description: >-
+#   `pull_request_target` and `workflow_run` workflows run in the base
+#   repository with a write token and its secrets. Checking out the pull
+#   request's head there (`actions/checkout` with `ref:` the head SHA or
+#   branch, `refs/pull/N/merge`, or the fork as `repository:`; `gh pr
+#   checkout`; `git fetch ... pull/N`) and then running anything from it (a
+#   later `run:` step, a local `./` action, a Docker build) hands that token
+#   and those secrets to whoever opened the pull request ("pwn request").
+# related_resources:
+#   - ref: https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
+# custom:
+#   id: PE-WF-007
+#   severity: critical
+#   kinds: [workflow]
+#   source: "seed 003 (security: never run unapproved code)"
+#   remediation: >-
+#     Build and test pull requests in a `pull_request` workflow (no secrets,
+#     read-only token). If a privileged follow-up is needed (labelling,
+#     commenting), trigger it with `workflow_run`, download the other run's
+#     artifacts as data, and never check out or execute the pull request's code.
+package pe.workflow.untrusted_checkout
+
+import data.pe.workflow.lib.pipeline
+import rego.v1
+
+privileged := {t | some t in pipeline.triggers; t in {"pull_request_target", "workflow_run"}}
+
+head_ref := `(?i)(github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.workflow_run\.head_commit\.id|github\.event\.pull_request\.merge_commit_sha|refs/pull/)`
+
+head_repository := `(?i)(github\.event\.pull_request\.head\.repo\.full_name|github\.event\.workflow_run\.head_repository\.full_name)`
+
+run_checkout := `(?i)(gh\s+pr\s+checkout|git\s+fetch[^\n]*\bpull/|git\s+(checkout|switch|fetch|pull|clone)[^\n]*\$\{\{\s*github\.(head_ref|event\.(pull_request\.head|workflow_run\.head)))`
+
+deny contains result if {
+	count(privileged) > 0
+	some checkout in checkouts
+	steps := pipeline.steps_of(pipeline.jobs[checkout.job])
+	runners := [j | some j, later in steps; j > checkout.index; runs_code(later)]
+	count(runners) > 0
+	first := min(runners)
+	msg := sprintf(
+		"%s workflow checks out the pull request's code (`%s`) and runs it in step %s: that code gets this workflow's write token and secrets; build and test it in a `pull_request` workflow instead",
+		[concat("/", sort(privileged)), checkout.what, pipeline.step_label(steps[first], first)],
+	)
+	result := object.union({"msg": msg, "path": checkout.path}, checkout.extra)
+}
+
+checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].ref, "extra": {}} if {
+	some job_id, job in pipeline.jobs
+	some i, step in pipeline.steps_of(job)
+	is_checkout(step)
+	regex.match(head_ref, pipeline.text(step["with"].ref))
+	path := ["jobs", job_id, "steps", i, "with", "ref"]
+}
+
+checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].repository, "extra": {}} if {
+	some job_id, job in pipeline.jobs
+	some i, step in pipeline.steps_of(job)
+	is_checkout(step)
+	regex.match(head_repository, pipeline.text(step["with"].repository))
+	path := ["jobs", job_id, "steps", i, "with", "repository"]
+}
+
+checkouts contains {"job": job_id, "index": i, "path": path, "what": line, "extra": {"snippet": line}} if {
+	some job_id, job in pipeline.jobs
+	some i, step in pipeline.steps_of(job)
+	some match in regex.find_n(concat("", [`(?m)^.*`, run_checkout, `.*$`]), pipeline.text(step.run), -1)
+	line := trim_space(match)
+	path := ["jobs", job_id, "steps", i, "run"]
+}
+
+is_checkout(step) if startswith(lower(pipeline.text(step.uses)), "actions/checkout@")
+
+runs_code(step) if is_string(step.run)
+
+runs_code(step) if startswith(pipeline.text(step.uses), "./")
+
+runs_code(step) if regex.match(`(?i)^(docker/build-push-action|docker/bake-action|github/codeql-action/autobuild)@`, pipeline.text(step.uses))

@@ -1,0 +1,37 @@
+package pe.workflow.untrusted_checkout_test
+
+import data.pe.workflow.untrusted_checkout
+import rego.v1
+
+checkout_head := {"uses": "actions/checkout@0123", "with": {"ref": "${{ github.event.pull_request.head.sha }}"}}
+
+test_checkout_head_then_run_is_denied_at_ref if {
+	results := untrusted_checkout.deny with input as {"on": ["pull_request_target"], "jobs": {"b": {"steps": [checkout_head, {"name": "Install", "run": "npm ci"}]}}}
+	count(results) == 1
+	some r in results
+	r.path == ["jobs", "b", "steps", 0, "with", "ref"]
+	contains(r.msg, "'Install'")
+}
+
+test_checkout_head_without_running_it_is_allowed if {
+	count(untrusted_checkout.deny) == 0 with input as {"on": ["pull_request_target"], "jobs": {"b": {"steps": [checkout_head]}}}
+}
+
+test_checkout_of_base_is_allowed if {
+	count(untrusted_checkout.deny) == 0 with input as {"on": ["pull_request_target"], "jobs": {"b": {"steps": [{"uses": "actions/checkout@0123"}, {"run": "make"}]}}}
+}
+
+test_pull_request_trigger_is_not_privileged if {
+	count(untrusted_checkout.deny) == 0 with input as {"on": ["pull_request"], "jobs": {"b": {"steps": [checkout_head, {"run": "make"}]}}}
+}
+
+test_local_action_after_fork_checkout_is_denied if {
+	fork := {"uses": "actions/checkout@0123", "with": {"repository": "${{ github.event.pull_request.head.repo.full_name }}"}}
+	count(untrusted_checkout.deny) == 1 with input as {"on": {"pull_request_target": {}}, "jobs": {"b": {"steps": [fork, {"uses": "./.github/actions/build"}]}}}
+}
+
+test_workflow_run_gh_pr_checkout_is_denied if {
+	results := untrusted_checkout.deny with input as {"on": {"workflow_run": {"workflows": ["ci"]}}, "jobs": {"b": {"steps": [{"run": "gh pr checkout \"$PR\""}, {"run": "make test"}]}}}
+	some r in results
+	r.snippet == "gh pr checkout \"$PR\""
+}

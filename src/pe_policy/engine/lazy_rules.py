@@ -1,0 +1,130 @@
+"""Python rule files read without running them: metadata from the source, code on first use.
+
+Executing every rule file on start-up imports every kind's model module
+(pydantic classes are costly to build), which alone would take a pre-commit
+run on one workflow past its budget.  The `@rule(...)` decorator's arguments
+are literals in practice, so `ast` reads them (a few milliseconds for the
+whole pack) and the catalog is complete (`rules`, `explain`, SARIF, config
+validation see every rule) while a file runs only when a document of one of
+its kinds is evaluated.  A file whose decorators are not plain literals runs
+at once, as before.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pe_policy.catalog import RuleMeta
+from pe_policy.document import Document
+from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, load_python_rules
+from pe_policy.findings import Severity
+
+_RULE_CALL = re.compile(rb"(?<![\w])rule\s*\(")
+_FIELDS = ("severity", "kinds", "title", "description", "remediation", "source", "help_uri")
+
+
+class _Deferred(Exception):
+    """The file cannot be described without running it."""
+
+
+def _is_rule_decorator(node: ast.expr) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == "rule") or (
+        isinstance(func, ast.Attribute) and func.attr == "rule")
+
+
+def _meta_from_call(call: ast.Call, func: ast.FunctionDef, origin: str) -> RuleMeta:
+    if len(call.args) != 1 or any(k.arg is None or k.arg not in _FIELDS for k in call.keywords):
+        raise _Deferred
+    try:
+        rule_id = ast.literal_eval(call.args[0])
+        values: dict[str, Any] = {k.arg: ast.literal_eval(k.value) for k in call.keywords
+                                  if k.arg is not None}
+    except ValueError:  # not a literal (a constant, a call): run the file
+        raise _Deferred from None
+    if not isinstance(rule_id, str) or not all(k in values for k in ("severity", "kinds", "title")):
+        raise _Deferred
+    kinds = values["kinds"]
+    if isinstance(kinds, str) or not isinstance(kinds, Iterable):
+        raise _Deferred
+    return RuleMeta(
+        id=rule_id,
+        title=str(values["title"]),
+        severity=Severity.parse(values["severity"]),
+        kinds=tuple(str(k) for k in kinds),
+        description=str(values.get("description") or (ast.get_docstring(func) or "").strip()),
+        remediation=str(values.get("remediation", "")),
+        source=str(values.get("source", "")),
+        engine="python",
+        origin=origin,
+        help_uri=str(values.get("help_uri", "")),
+    )
+
+
+def describe(path: Path) -> list[RuleMeta] | None:
+    """The rules `path` would register, read from its source; None if it must be run to know."""
+    try:
+        source = path.read_bytes()
+        tree = ast.parse(source, filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return None  # running it reports the error properly
+    metas: list[RuleMeta] = []
+    for node in tree.body:
+        decorators = getattr(node, "decorator_list", [])
+        calls = [d for d in decorators if _is_rule_decorator(d)]
+        if not calls:
+            continue
+        if not isinstance(node, ast.FunctionDef):
+            return None
+        for call in calls:
+            assert isinstance(call, ast.Call)
+            try:
+                metas.append(_meta_from_call(call, node, str(path)))
+            except _Deferred:
+                return None
+    # `rule(` written anywhere else (a loop, a factory, a nested function): run the file
+    if not metas or len(_RULE_CALL.findall(source)) != len(metas):
+        return None
+    return metas
+
+
+class _LazyCheck:
+    """Stands for a rule function until its file is first needed."""
+
+    def __init__(self, path: Path, rule_id: str) -> None:
+        self.path = path
+        self.rule_id = rule_id
+        self._function: Any = None
+
+    def resolve(self) -> Any:
+        if self._function is None:
+            from pe_policy.engine.guard import guard_suspended
+
+            with guard_suspended():  # importing may write bytecode caches; the rule has not run yet
+                rules = load_python_rules(self.path)
+            found = next((r for r in rules if r.meta.id == self.rule_id), None)
+            if found is None:
+                raise RuntimeError(f"{self.path} no longer defines rule {self.rule_id}")
+            self._function = found.check
+        return self._function
+
+    def __call__(self, doc: Document, ctx: RuleContext) -> Iterable[Violation]:
+        result: Iterable[Violation] = self.resolve()(doc, ctx)
+        return result
+
+
+def python_rules_from(path: Path) -> list[PythonRule]:
+    """The rules of one file: described from source when possible, else by running it."""
+    metas = describe(path)
+    if metas is None:
+        return load_python_rules(path)
+    return [PythonRule(meta, _LazyCheck(path, meta.id)) for meta in metas]
+
+
+__all__ = ["describe", "python_rules_from"]

@@ -1,0 +1,194 @@
+"""`pe-policy verify`: the `test_*` rules of policy directories, as `opa test` runs them.
+
+Every `.rego` file below the directories is loaded (tests next to the policies
+they test), with the rule parameters' defaults as `data.pe.params`, and each
+`test_*` rule is evaluated: `true` passes, anything else (undefined, false)
+fails, an evaluation error is an error.  With `--coverage` (regorus only) each
+policy file's evaluated lines are reported.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pe_policy.engine.pack import policy_files
+from pe_policy.engine.rego import (
+    PolicyError,
+    RegoModule,
+    clean_engine_error,
+    make_backend,
+    read_module,
+)
+
+
+@dataclass(frozen=True)
+class TestCase:
+    name: str  # data.<package>.<test rule>
+    file: str
+    line: int
+    status: str  # "pass" | "fail" | "error"
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FileCoverage:
+    file: str
+    covered: tuple[int, ...]
+    not_covered: tuple[int, ...]
+
+    @property
+    def percent(self) -> float:
+        total = len(self.covered) + len(self.not_covered)
+        return 100.0 * len(self.covered) / total if total else 100.0
+
+
+@dataclass
+class VerifyReport:
+    cases: list[TestCase] = field(default_factory=list)
+    coverage: list[FileCoverage] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for c in self.cases if c.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """Non-zero on any failure or error, and when there was no test to run at all."""
+        if not self.cases:
+            return 1
+        return 0 if self.count("pass") == len(self.cases) else 1
+
+    @property
+    def summary(self) -> str:
+        line = f"{self.count('pass')} passed, {self.count('fail')} failed"
+        errors = self.count("error")
+        return line + (f", {errors} errors" if errors else "")
+
+
+def _display(file: Path) -> str:
+    try:
+        return file.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def load_modules(directories: Sequence[Path]) -> list[RegoModule]:
+    modules: list[RegoModule] = []
+    for directory in directories:
+        if not directory.is_dir():
+            raise PolicyError(directory.as_posix(), "policy directory not found")
+        modules.extend(read_module(f, _display(f)) for f in policy_files(directory, ".rego"))
+    return modules
+
+
+def run_tests(
+    directories: Sequence[Path],
+    *,
+    selector: re.Pattern[str] | None = None,
+    coverage: bool = False,
+    engine: str = "regorus",
+    engine_options: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> VerifyReport:
+    from pe_policy.config import DEFAULT_PARAMS
+
+    modules = load_modules(directories)
+    report = VerifyReport()
+    backend = make_backend(engine, **dict(engine_options or {}))
+    native = getattr(backend, "engine", None) if engine == "regorus" else None
+    if coverage and native is not None:
+        native.set_enable_coverage(True)
+    elif coverage:
+        report.notes.append(f"coverage is not available with --engine {engine} "
+                            "(use --engine regorus)")
+    for module in modules:
+        backend.add_module(module)
+    backend.set_data({"pe": {"params": dict(params if params is not None else DEFAULT_PARAMS)}})
+    backend.set_input_json("{}")
+    for module in modules:
+        for test in module.test_rules:
+            name = f"data.{module.package}.{test}"
+            if selector is not None and not selector.search(name):
+                continue
+            report.cases.append(_run_one(backend, module, test, name))
+    if coverage and native is not None:
+        report.coverage = _coverage(native.get_coverage_report_as_json(), modules)
+    return report
+
+
+def _run_one(backend: Any, module: RegoModule, test: str, name: str) -> TestCase:
+    line = module.rule_lines.get(test, 1)
+    started = time.perf_counter()
+    try:
+        value = backend.eval_rule(name)
+    except Exception as exc:
+        message = clean_engine_error(str(exc)).replace("\n", " ").strip()
+        return TestCase(name, module.path, line, "error", re.sub(r"\s+", " ", message),
+                        time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    if value is True:
+        return TestCase(name, module.path, line, "pass", seconds=elapsed)
+    shown = "undefined" if value is None else repr(value)
+    return TestCase(name, module.path, line, "fail", f"evaluated to {shown}", elapsed)
+
+
+def _coverage(raw: str, modules: Sequence[RegoModule]) -> list[FileCoverage]:
+    import json
+
+    policy_paths = {m.path for m in modules if not m.is_test}
+    report = json.loads(raw)
+    out: list[FileCoverage] = []
+    for entry in report.get("files", []):
+        path = entry.get("path")
+        if path in policy_paths:
+            out.append(FileCoverage(path, tuple(entry.get("covered", [])),
+                                    tuple(entry.get("not_covered", []))))
+    return sorted(out, key=lambda c: c.file)
+
+
+def _ranges(lines: Sequence[int]) -> str:
+    """`3-5, 9`: compact line lists."""
+    parts: list[str] = []
+    ordered = sorted(lines)
+    start = prev = ordered[0] if ordered else 0
+    for number in [*ordered[1:], None]:
+        if number is not None and number == prev + 1:
+            prev = number
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if number is not None:
+            start = prev = number
+    return ", ".join(parts)
+
+
+_LABEL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR"}
+
+
+def render_report(report: VerifyReport, verbose: bool = True) -> str:
+    lines: list[str] = []
+    for case in report.cases:
+        if case.status == "pass" and not verbose:
+            continue
+        text = f"{_LABEL[case.status]} {case.file}:{case.line}: {case.name}"
+        if case.message:
+            text += f": {case.message}"
+        lines.append(text + f" ({case.seconds * 1000:.1f}ms)")
+    if not report.cases:
+        lines.append("no tests found (test_* rules in .rego files)")
+    if report.coverage is not None:
+        lines.append("")
+        lines.append("Coverage:")
+        for cov in report.coverage:
+            missing = f"; not covered: {_ranges(cov.not_covered)}" if cov.not_covered else ""
+            lines.append(f"  {cov.file}: {cov.percent:.1f}% "
+                         f"({len(cov.covered)}/{len(cov.covered) + len(cov.not_covered)} lines"
+                         f"{missing})")
+    lines.extend(report.notes)
+    lines.append(report.summary)
+    return "\n".join(lines) + "\n"

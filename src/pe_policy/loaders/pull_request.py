@@ -1,0 +1,732 @@
+"""Pull requests from a GitHub event payload, `gh pr view --json` output, or a git range.
+
+All three become one `PullRequest` model (see `models/pull_request.py`).  The
+model is not the file's shape, so Rego sees the model dump and the source map
+is built for the dump's paths: the loader records, for each model node, the
+node of the input file it came from, and positions are looked up (with the
+YAML parser: JSON is YAML) only when a finding needs a line.
+
+A git range has no file at all: its document is named `git:<range>` and every
+rule message names the commit it is about.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pe_policy.document import Document, SourceMap, Span
+from pe_policy.findings import Finding, JsonPath, ParseError
+from pe_policy.loaders import Source, load_file
+from pe_policy.loaders.generic import parse_json
+from pe_policy.loaders.yaml_source import load_yaml
+from pe_policy.models.pull_request import (
+    CheckSource,
+    PullRequest,
+    PullRequestSource,
+    ReviewerType,
+    SignatureStatus,
+    parse_checklist,
+)
+
+KIND = "pull_request"
+
+# keys only `gh pr view --json` output has (camelCase GraphQL names)
+GH_KEYS = frozenset({"headRefName", "baseRefName", "headRefOid", "statusCheckRollup",
+                     "reviewDecision", "mergeStateStatus", "isDraft", "latestReviews"})
+
+Origins = dict[JsonPath, JsonPath]  # model path -> path in the input file
+
+
+# --- reading untrusted JSON ------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def dotted(path: JsonPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "document"
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates (`"\\ud800"` is valid JSON) cannot be encoded, so no engine could read them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+class _Input:
+    """The parsed file, with typed getters that fail at the offending line."""
+
+    def __init__(self, source: Source, data: Any) -> None:
+        self.source = source
+        self.data = data
+
+    @cached_property
+    def spans(self) -> dict[JsonPath, Span]:
+        try:
+            return load_yaml(self.source.text, self.source.path)[1]
+        except ParseError:
+            return {}
+
+    def fail(self, path: JsonPath, message: str) -> ParseError:
+        span = SourceMap(self.spans).locate(path)
+        return ParseError(self.source.path, message, span.line, span.column)
+
+    def _get(self, node: dict[str, Any], path: JsonPath, key: str, types: tuple[type, ...],
+             what: str, required: bool) -> Any:
+        value = node.get(key)
+        if value is None:
+            if required:
+                raise self.fail(path, f"`{dotted(path)}` has no `{key}` ({what} expected)")
+            return None
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise self.fail((*path, key),
+                            f"`{dotted((*path, key))}` must be {what}, found {_type_name(value)}")
+        return value
+
+    def text(self, node: dict[str, Any], path: JsonPath, key: str, required: bool = False
+             ) -> str | None:
+        value = self._get(node, path, key, (str,), "a string", required)
+        return None if value is None else _clean(value)
+
+    def need_text(self, node: dict[str, Any], path: JsonPath, key: str) -> str:
+        return self.text(node, path, key, required=True) or ""
+
+    def integer(self, node: dict[str, Any], path: JsonPath, key: str) -> int | None:
+        value: int | None = self._get(node, path, key, (int,), "an integer", False)
+        return value
+
+    def flag(self, node: dict[str, Any], path: JsonPath, key: str) -> bool | None:
+        value: bool | None = self._get(node, path, key, (bool,), "true or false", False)
+        return value
+
+    def mapping(self, node: dict[str, Any], path: JsonPath, key: str, required: bool = False
+                ) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self._get(node, path, key, (dict,), "an object", required)
+        return value
+
+    def array(self, node: dict[str, Any], path: JsonPath, key: str, required: bool = False
+              ) -> list[Any] | None:
+        value: list[Any] | None = self._get(node, path, key, (list,), "an array", required)
+        return value
+
+    def obj(self, value: Any, path: JsonPath) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"`{dotted(path)}` must be an object, found {_type_name(value)}")
+        return value
+
+    def items(self, values: list[Any], path: JsonPath) -> list[tuple[JsonPath, dict[str, Any]]]:
+        """(path, object) for each element of an array of objects."""
+        return [((*path, index), self.obj(item, (*path, index))) for index, item in enumerate(values)]
+
+    def login(self, node: dict[str, Any], path: JsonPath, key: str) -> str | None:
+        """`{"login": ...}` under `key` (GitHub users, gh authors); null for deleted accounts."""
+        user = self.mapping(node, path, key)
+        return None if user is None else self.text(user, (*path, key), "login")
+
+
+def _subject(message: str | None) -> str | None:
+    return message.split("\n", 1)[0].strip() if message else message
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value else None
+
+
+_ZERO_TIME = "0001-01-01T00:00:00Z"  # gh prints Go's zero time for "never"
+
+
+def _when(*values: str | None) -> str | None:
+    return next((v for v in values if v and v != _ZERO_TIME), None)
+
+
+# --- pieces shared by the REST and gh shapes ------------------------------------------------
+
+_UNKNOWN_REASONS = frozenset({"gpgverify_unavailable", "ocsp_pending", "ocsp_error"})
+
+
+def _signature(inp: _Input, verification: dict[str, Any], path: JsonPath) -> dict[str, Any]:
+    """GitHub's `verification {verified, reason}` as a signature state."""
+    verified = inp.flag(verification, path, "verified")
+    reason = inp.text(verification, path, "reason")
+    if verified:
+        status = SignatureStatus.VERIFIED
+    elif reason == "unsigned":
+        status = SignatureStatus.UNSIGNED
+    elif reason in _UNKNOWN_REASONS or verified is None:
+        status = SignatureStatus.UNKNOWN  # GitHub could not check it just then
+    else:
+        status = SignatureStatus.UNVERIFIED
+    return {"status": status, "reason": reason}
+
+
+def _parents(inp: _Input, commit: dict[str, Any], path: JsonPath) -> list[str] | None:
+    """REST `parents: [{sha}]`; also `{oid}` or bare SHAs when someone enriched gh output."""
+    values = inp.array(commit, path, "parents")
+    if values is None:
+        return None
+    shas = []
+    for index, value in enumerate(values):
+        if isinstance(value, str):
+            shas.append(_clean(value))
+            continue
+        item_path = (*path, "parents", index)
+        item = inp.obj(value, item_path)
+        sha = inp.text(item, item_path, "sha") or inp.text(item, item_path, "oid")
+        if sha is None:
+            raise inp.fail(item_path, f"`{dotted(item_path)}` has no `sha`")
+        shas.append(sha)
+    return shas
+
+
+def _rest_commit(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+                 origins: Origins) -> dict[str, Any]:
+    """An element of GET /repos/{o}/{r}/pulls/{n}/commits."""
+    inner = inp.mapping(item, path, "commit") or {}
+    inner_path = (*path, "commit")
+    name = None
+    inner_author = inp.mapping(inner, inner_path, "author")
+    if inner_author is not None:
+        name = inp.text(inner_author, (*inner_path, "author"), "name")
+    out: dict[str, Any] = {
+        "sha": inp.need_text(item, path, "sha"),
+        "subject": _subject(inp.text(inner, inner_path, "message")),
+        "author": inp.login(item, path, "author") or name,
+        "parents": _parents(inp, item, path),
+    }
+    origins[("commits", index)] = (*path, "sha")
+    origins[("commits", index, "parents")] = (*path, "parents")
+    verification = inp.mapping(inner, inner_path, "verification")
+    verification_path = (*inner_path, "verification")
+    if verification is None:  # some tools flatten it onto the commit
+        verification = inp.mapping(item, path, "verification")
+        verification_path = (*path, "verification")
+    if verification is not None:
+        out["signature"] = _signature(inp, verification, verification_path)
+        origins[("commits", index, "signature")] = verification_path
+    return out
+
+
+def _gh_commit(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+               origins: Origins) -> dict[str, Any]:
+    """An element of gh's `commits`: no signature or parents unless someone added the REST ones."""
+    author = None
+    authors = inp.array(item, path, "authors")
+    if authors:
+        first_path, first = inp.items(authors, (*path, "authors"))[0]
+        author = inp.text(first, first_path, "login") or inp.text(first, first_path, "name")
+    out: dict[str, Any] = {
+        "sha": inp.text(item, path, "oid") or inp.need_text(item, path, "sha"),
+        "subject": inp.text(item, path, "messageHeadline"),
+        "author": author,
+        "parents": _parents(inp, item, path),
+    }
+    origins[("commits", index)] = (*path, "oid") if "oid" in item else (*path, "sha")
+    origins[("commits", index, "parents")] = (*path, "parents")
+    verification = inp.mapping(item, path, "verification")
+    if verification is not None:
+        out["signature"] = _signature(inp, verification, (*path, "verification"))
+        origins[("commits", index, "signature")] = (*path, "verification")
+    return out
+
+
+def _review_origins(origins: Origins, index: int, path: JsonPath, commit_key: JsonPath) -> None:
+    origins[("reviews", index)] = (*path, "state")
+    origins[("reviews", index, "commit_id")] = (*path, *commit_key)
+
+
+def _rest_review(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+                 origins: Origins) -> dict[str, Any]:
+    """An element of GET /repos/{o}/{r}/pulls/{n}/reviews."""
+    user = inp.mapping(item, path, "user")
+    login = user_type = None
+    if user is not None:
+        login = inp.text(user, (*path, "user"), "login")
+        user_type = inp.text(user, (*path, "user"), "type")
+    kind = ReviewerType.UNKNOWN
+    if user_type == "Bot" or (login or "").lower().endswith("[bot]"):
+        kind = ReviewerType.BOT
+    elif user_type in ("User", "Organization"):
+        kind = ReviewerType.HUMAN
+    _review_origins(origins, index, path, ("commit_id",))
+    return {
+        "author": login,
+        "author_type": kind,
+        "state": inp.need_text(item, path, "state").upper(),
+        "commit_id": inp.text(item, path, "commit_id"),
+        "submitted_at": inp.text(item, path, "submitted_at"),
+    }
+
+
+def _gh_review(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+               origins: Origins) -> dict[str, Any]:
+    """An element of gh's `reviews`: bots appear without `[bot]`, so the type is often unknown."""
+    login = inp.login(item, path, "author")
+    commit = inp.mapping(item, path, "commit")
+    _review_origins(origins, index, path, ("commit", "oid"))
+    return {
+        "author": login,
+        "author_type": ReviewerType.BOT if (login or "").lower().endswith("[bot]")
+        else ReviewerType.UNKNOWN,
+        "state": inp.need_text(item, path, "state").upper(),
+        "commit_id": None if commit is None else inp.text(commit, (*path, "commit"), "oid"),
+        "submitted_at": _when(inp.text(item, path, "submittedAt")),
+    }
+
+
+def _check_origins(origins: Origins, index: int, path: JsonPath, name: str, conclusion: str,
+                   sha: str | None) -> None:
+    """A check's name, verdict and commit; a commit status has one `state` for status and verdict."""
+    origins[("checks", index)] = (*path, name)
+    origins[("checks", index, "conclusion")] = (*path, conclusion)
+    origins[("checks", index, "status")] = (*path, "status" if conclusion == "conclusion" else "state")
+    if sha:
+        origins[("checks", index, "commit_sha")] = (*path, sha)
+
+
+def _rest_check_run(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+                    origins: Origins) -> dict[str, Any]:
+    _check_origins(origins, index, path, "name", "conclusion", "head_sha")
+    return {
+        "name": inp.need_text(item, path, "name"),
+        "source": CheckSource.CHECK_RUN,
+        "status": _lower(inp.text(item, path, "status")) or "completed",
+        "conclusion": _lower(inp.text(item, path, "conclusion")),
+        "commit_sha": inp.text(item, path, "head_sha"),
+        "updated_at": _when(inp.text(item, path, "completed_at"),
+                            inp.text(item, path, "started_at")),
+        "url": inp.text(item, path, "html_url") or inp.text(item, path, "details_url"),
+    }
+
+
+_STATUS_URL_SHA = re.compile(r"/statuses/([0-9a-fA-F]{40})\b")
+
+
+def _rest_status(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+                 origins: Origins, sha: str | None) -> dict[str, Any]:
+    """A commit status; its SHA comes from the combined status object or the status's `url`."""
+    state = _lower(inp.text(item, path, "state"))
+    if sha is None:
+        match = _STATUS_URL_SHA.search(inp.text(item, path, "url") or "")
+        sha = match.group(1) if match else None
+    _check_origins(origins, index, path, "context", "state", None)
+    return {
+        "name": inp.need_text(item, path, "context"),
+        "source": CheckSource.COMMIT_STATUS,
+        "status": "pending" if state in (None, "pending") else "completed",
+        "conclusion": state,
+        "commit_sha": sha,
+        "updated_at": _when(inp.text(item, path, "updated_at"), inp.text(item, path, "created_at")),
+        "url": inp.text(item, path, "target_url"),
+    }
+
+
+def _gh_check(inp: _Input, item: dict[str, Any], path: JsonPath, index: int,
+              origins: Origins, head_sha: str | None) -> dict[str, Any]:
+    """A `statusCheckRollup` entry: a CheckRun or a StatusContext of the head commit."""
+    if item.get("__typename") == "StatusContext" or ("context" in item and "name" not in item):
+        state = _lower(inp.text(item, path, "state"))
+        _check_origins(origins, index, path, "context", "state", None)
+        return {
+            "name": inp.need_text(item, path, "context"),
+            "source": CheckSource.COMMIT_STATUS,
+            "status": "pending" if state in (None, "pending", "expected") else "completed",
+            "conclusion": state,
+            "commit_sha": head_sha,
+            "updated_at": _when(inp.text(item, path, "startedAt"), inp.text(item, path, "createdAt")),
+            "url": inp.text(item, path, "targetUrl"),
+        }
+    _check_origins(origins, index, path, "name", "conclusion", None)
+    return {
+        "name": inp.need_text(item, path, "name"),
+        "source": CheckSource.CHECK_RUN,
+        "status": _lower(inp.text(item, path, "status")) or "completed",
+        "conclusion": _lower(inp.text(item, path, "conclusion")),
+        "commit_sha": head_sha,
+        "updated_at": _when(inp.text(item, path, "completedAt"), inp.text(item, path, "startedAt")),
+        "url": inp.text(item, path, "detailsUrl"),
+    }
+
+
+def _labels(inp: _Input, node: dict[str, Any], path: JsonPath, origins: Origins) -> list[str] | None:
+    values = inp.array(node, path, "labels")
+    if values is None:
+        return None
+    origins[("labels",)] = (*path, "labels")
+    names = []
+    for index, value in enumerate(values):
+        item_path = (*path, "labels", index)
+        origins[("labels", index)] = item_path
+        if isinstance(value, str):
+            names.append(_clean(value))
+        else:
+            label = inp.obj(value, item_path)
+            names.append(inp.need_text(label, item_path, "name"))
+    return names
+
+
+def _body(inp: _Input, node: dict[str, Any], path: JsonPath, out: dict[str, Any],
+          origins: Origins) -> None:
+    """`body` and its checklist; a null body is an empty description, a missing one unknown."""
+    if "body" not in node:
+        return
+    body = inp.text(node, path, "body") or ""
+    out["body"] = body
+    out["checklist"] = parse_checklist(body)
+    origins[("body",)] = (*path, "body")
+    for index in range(len(out["checklist"])):
+        origins[("checklist", index)] = (*path, "body")
+
+
+def _listed(inp: _Input, node: dict[str, Any], path: JsonPath, key: str, model_key: str,
+            origins: Origins, convert: Any) -> list[dict[str, Any]] | None:
+    values = inp.array(node, path, key)
+    if values is None:
+        return None
+    origins[(model_key,)] = (*path, key)
+    return [convert(inp, item, item_path, index, origins)
+            for index, (item_path, item) in enumerate(inp.items(values, (*path, key)))]
+
+
+# --- the two file shapes --------------------------------------------------------------------
+
+
+def _from_event(inp: _Input, data: dict[str, Any]) -> tuple[dict[str, Any], Origins]:
+    top: JsonPath = ()
+    pr_path: JsonPath = ("pull_request",)
+    pr = inp.mapping(data, top, "pull_request", required=True) or {}
+    origins: Origins = {(): pr_path}
+    out: dict[str, Any] = {"source": PullRequestSource.EVENT}
+    for model_key, key in (("title", "title"), ("url", "html_url")):
+        out[model_key] = inp.text(pr, pr_path, key)
+        origins[(model_key,)] = (*pr_path, key)
+    out["number"] = inp.integer(pr, pr_path, "number") or inp.integer(data, top, "number")
+    origins[("number",)] = (*pr_path, "number")
+    _body(inp, pr, pr_path, out, origins)
+    for side in ("head", "base"):
+        ref = inp.mapping(pr, pr_path, side)
+        if ref is not None:
+            out[f"{side}_ref"] = inp.text(ref, (*pr_path, side), "ref")
+            origins[(f"{side}_ref",)] = (*pr_path, side, "ref")
+            if side == "head":
+                out["head_sha"] = inp.text(ref, (*pr_path, side), "sha")
+                origins[("head_sha",)] = (*pr_path, side, "sha")
+    out["author"] = inp.login(pr, pr_path, "user")
+    origins[("author",)] = (*pr_path, "user")
+    out["labels"] = _labels(inp, pr, pr_path, origins)
+    count = pr.get("commits")
+    out["commit_count"] = count if isinstance(count, int) and not isinstance(count, bool) else None
+
+    # the enrichment: REST lists added as top-level keys
+    out["commits"] = _listed(inp, data, top, "commits", "commits", origins, _rest_commit)
+    out["reviews"] = _listed(inp, data, top, "reviews", "reviews", origins, _rest_review)
+    checks: list[dict[str, Any]] = []
+    sources: list[CheckSource] = []
+    runs, runs_path = _unwrap(inp, data, "check_runs", "check_runs")
+    if runs is not None:
+        sources.append(CheckSource.CHECK_RUN)
+        origins[("checks",)] = ("check_runs",)
+        for item_path, item in inp.items(runs, runs_path):
+            checks.append(_rest_check_run(inp, item, item_path, len(checks), origins))
+    statuses, statuses_path = _unwrap(inp, data, "statuses", "statuses")
+    if statuses is not None:
+        sources.append(CheckSource.COMMIT_STATUS)
+        origins.setdefault(("checks",), ("statuses",))
+        combined = data.get("statuses")
+        sha = inp.text(combined, ("statuses",), "sha") if isinstance(combined, dict) else None
+        # the REST list is newest first; the model is oldest first like every other list
+        for item_path, item in reversed(inp.items(statuses, statuses_path)):
+            checks.append(_rest_status(inp, item, item_path, len(checks), origins, sha))
+    out["checks"] = checks if sources else None
+    out["check_sources"] = sources
+    return out, origins
+
+
+def _unwrap(inp: _Input, data: dict[str, Any], key: str, inner: str
+            ) -> tuple[list[Any] | None, JsonPath]:
+    """A REST list given either as is or inside its response object (`{"total_count", key: [...]}`)."""
+    value = data.get(key)
+    if isinstance(value, dict):
+        return inp.array(value, (key,), inner, required=True), (key, inner)
+    return inp.array(data, (), key), (key,)
+
+
+def _from_gh(inp: _Input, data: dict[str, Any]) -> tuple[dict[str, Any], Origins]:
+    top: JsonPath = ()
+    origins: Origins = {}
+    out: dict[str, Any] = {"source": PullRequestSource.GH}
+    for model_key, key in (("title", "title"), ("url", "url"), ("head_ref", "headRefName"),
+                           ("head_sha", "headRefOid"), ("base_ref", "baseRefName")):
+        out[model_key] = inp.text(data, top, key)
+        origins[(model_key,)] = (key,)
+    out["number"] = inp.integer(data, top, "number")
+    origins[("number",)] = ("number",)
+    _body(inp, data, top, out, origins)
+    out["author"] = inp.login(data, top, "author")
+    origins[("author",)] = ("author",)
+    out["labels"] = _labels(inp, data, top, origins)
+    out["commits"] = _listed(inp, data, top, "commits", "commits", origins, _gh_commit)
+    out["reviews"] = _listed(inp, data, top, "reviews", "reviews", origins, _gh_review)
+    rollup = inp.array(data, top, "statusCheckRollup")
+    if rollup is not None:
+        origins[("checks",)] = ("statusCheckRollup",)
+        out["checks"] = [_gh_check(inp, item, item_path, index, origins, out["head_sha"])
+                         for index, (item_path, item)
+                         in enumerate(inp.items(rollup, ("statusCheckRollup",)))]
+        out["check_sources"] = [CheckSource.CHECK_RUN, CheckSource.COMMIT_STATUS]
+    return out, origins
+
+
+def _source_map(source: Source, origins: Origins) -> SourceMap:
+    """Model paths -> positions of the input nodes they came from, computed on first use."""
+
+    def resolve() -> dict[JsonPath, Span]:
+        try:
+            spans = load_yaml(source.text, source.path)[1]
+        except ParseError:
+            return {}
+        out: dict[JsonPath, Span] = {}
+        for model_path, raw_path in origins.items():
+            key = raw_path
+            while key and key not in spans:
+                key = key[:-1]
+            if key:
+                out[model_path] = spans[key]
+        return out
+
+    return SourceMap(resolver=resolve)
+
+
+def _model(display: str, data: dict[str, Any]) -> PullRequest:
+    try:
+        return PullRequest.model_validate(data)
+    except ValidationError as exc:  # the readers above type-check; this is a last resort
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise ParseError(display, f"pull request: {where}: {error['msg']}") from None
+
+
+def load(source: Source) -> Document:
+    data = parse_json(source)
+    inp = _Input(source, data)
+    if not isinstance(data, dict):
+        raise ParseError(source.path, "a pull request must be a JSON object (an event payload or "
+                         f"`gh pr view --json` output), found {_type_name(data)}")
+    if "pull_request" in data:
+        fields, origins = _from_event(inp, data)
+    elif GH_KEYS & data.keys() or {"number", "title"} <= data.keys():
+        fields, origins = _from_gh(inp, data)
+    else:
+        raise ParseError(source.path, "not a pull request: expected a GitHub event payload (with "
+                         "a `pull_request` object) or `gh pr view --json` output (with "
+                         "`headRefName`, `title`, ...)")
+    pr = _model(source.path, fields)
+    doc = Document(kind=source.kind, path=source.path, model=pr, text=source.text)
+    # only paths that exist in what Rego sees (absent values are not dumped)
+    present = {path: raw for path, raw in origins.items() if _exists(doc.input, path)}
+    doc.source_map = _source_map(source, present)
+    return doc
+
+
+def _exists(data: Any, path: JsonPath) -> bool:
+    for part in path:
+        in_object = isinstance(data, dict) and isinstance(part, str) and part in data
+        in_array = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_object or in_array):
+            return False
+        data = data[part]
+    return True
+
+
+# --- a local git range ----------------------------------------------------------------------
+
+GIT_TIMEOUT = 60.0
+# subject last: it is the only field that may contain a separator
+_LOG_FORMAT = "%H%x1f%P%x1f%an%x1f%G?%x1f%GS%x1f%GK%x1f%s"
+
+# git log --format=%G? (git-log(1), "Placeholders that expand to information extracted from the commit")
+_GIT_SIGNATURE: dict[str, tuple[SignatureStatus, str]] = {
+    "G": (SignatureStatus.VERIFIED, "good signature"),
+    "U": (SignatureStatus.VERIFIED, "good signature with unknown validity (key not certified)"),
+    "X": (SignatureStatus.UNVERIFIED, "good signature that has expired"),
+    "Y": (SignatureStatus.UNVERIFIED, "good signature made by an expired key"),
+    "R": (SignatureStatus.UNVERIFIED, "good signature made by a revoked key"),
+    "B": (SignatureStatus.UNVERIFIED, "bad signature"),
+    "E": (SignatureStatus.UNKNOWN, "the signature cannot be checked (e.g. missing key)"),
+    "N": (SignatureStatus.UNSIGNED, "no signature"),
+}
+_UNCHECKED = ("signed, but git could not check the signature (for SSH signatures set "
+              "gpg.ssh.allowedSignersFile; for GPG import the key)")
+
+
+def _git(repo: Path, args: Sequence[str], display: str, timeout: float,
+         stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run git non-interactively; every way it can fail becomes a ParseError."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True,
+                              timeout=timeout, env=env, check=False)
+    except FileNotFoundError:
+        raise ParseError(display, "git is not installed (or not on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise ParseError(display, f"`git {args[0]}` timed out after {timeout:g} s in {repo}") from None
+    except OSError as exc:
+        raise ParseError(display, f"cannot run git: {exc.strerror or exc}") from None
+    if check and done.returncode != 0:
+        raise ParseError(display, f"`git {args[0]}` failed in {repo}: {_git_error(done.stderr)}")
+    return done
+
+
+def _git_error(stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line.split(":", 1)[1].strip()
+    return lines[0].strip() if lines else "unknown error"
+
+
+def _split_range(rev_range: str, display: str) -> tuple[str, str]:
+    """`A..B` / `A...B` -> (A, B), empty sides meaning HEAD, as git reads them."""
+    if not rev_range or rev_range.startswith("-") or any(c.isspace() for c in rev_range):
+        raise ParseError(display, f"invalid git range {rev_range!r}: expected e.g. origin/main..HEAD")
+    separator = "..." if "..." in rev_range else ".."
+    if separator not in rev_range:
+        raise ParseError(display, f"{rev_range!r} is not a range: pass the PR's commits as "
+                         "BASE..HEAD, e.g. origin/main..HEAD")
+    base, _, head = rev_range.partition(separator)
+    if base.startswith("-") or head.startswith("-"):  # rev-parse (git < 2.43) has no --end-of-options
+        raise ParseError(display, f"invalid git range {rev_range!r}: expected e.g. origin/main..HEAD")
+    return base or "HEAD", head or "HEAD"
+
+
+def _branch(repo: Path, rev: str, display: str, timeout: float) -> str | None:
+    """The branch a revision names (`origin/main` -> `main`), or None (a SHA, a detached HEAD)."""
+    done = _git(repo, ["rev-parse", "--symbolic-full-name", rev], display, timeout, check=False)
+    full = done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else ""
+    if full.startswith("refs/heads/"):
+        return full.removeprefix("refs/heads/")
+    if full.startswith("refs/remotes/"):
+        remote_branch = full.removeprefix("refs/remotes/").split("/", 1)
+        if len(remote_branch) == 2 and remote_branch[1] != "HEAD":
+            return remote_branch[1]
+    return None
+
+
+def _signed_but_unchecked(repo: Path, shas: list[str], display: str, timeout: float) -> set[str]:
+    """Commits git calls unsigned (`N`) that do carry a signature header.
+
+    git prints N, not E, for an SSH signature when no allowed-signers file is
+    configured; reading the raw commit tells "unsigned" from "unchecked".
+    """
+    if not shas:
+        return set()
+    out = _git(repo, ["cat-file", "--batch"], display, timeout,
+               stdin="".join(f"{sha}\n" for sha in shas).encode()).stdout
+    signed: set[str] = set()
+    pos = 0
+    while pos < len(out):
+        newline = out.find(b"\n", pos)
+        if newline < 0:
+            break
+        header = out[pos:newline].split()
+        if len(header) != 3:  # "<sha> missing"
+            pos = newline + 1
+            continue
+        size = int(header[2])
+        content = out[newline + 1 : newline + 1 + size]
+        pos = newline + 1 + size + 1
+        headers = content.split(b"\n\n", 1)[0].split(b"\n")
+        if any(line.startswith((b"gpgsig ", b"gpgsig-sha256 ")) for line in headers):
+            signed.add(header[0].decode())
+    return signed
+
+
+def load_git_range(repo: Path, rev_range: str, *, timeout: float = GIT_TIMEOUT) -> Document:
+    """The commits of `rev_range` (e.g. `origin/main..HEAD`) in `repo`, read with git itself.
+
+    Only what git knows is known: commits, their signatures and parents, the
+    branch names.  Title, body, labels, reviews and checks stay unknown.
+    """
+    display = f"git:{rev_range}"
+    base, head = _split_range(rev_range, display)
+    log = _git(repo, ["log", "--no-color", "-z", "--reverse", f"--format={_LOG_FORMAT}",
+                      "--end-of-options", rev_range, "--"], display, timeout).stdout
+    commits: list[dict[str, Any]] = []
+    for record in log.decode("utf-8", "replace").split("\0"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        parts = record.split("\x1f", 6)
+        if len(parts) != 7:
+            raise ParseError(display, f"unexpected `git log` output: {record[:80]!r}")
+        sha, parents, author, letter, signer, key, subject = parts
+        status, reason = _GIT_SIGNATURE.get(letter, (SignatureStatus.UNKNOWN, f"git %G? = {letter!r}"))
+        commits.append({
+            "sha": sha, "subject": subject, "author": author or None, "parents": parents.split(),
+            "signature": {"status": status, "reason": f"git %G?={letter}: {reason}",
+                          "signer": signer or None, "key": key or None},
+        })
+    unsigned = [c["sha"] for c in commits if c["signature"]["status"] is SignatureStatus.UNSIGNED]
+    unchecked = _signed_but_unchecked(repo, unsigned, display, timeout)
+    for commit in commits:
+        if commit["sha"] in unchecked:
+            commit["signature"] = {"status": SignatureStatus.UNKNOWN,
+                                   "reason": f"git %G?=N: {_UNCHECKED}"}
+    head_sha = _git(repo, ["rev-parse", "--verify", f"{head}^{{commit}}"], display,
+                    timeout).stdout.decode().strip()
+    fields = {
+        "source": PullRequestSource.GIT,
+        "head_ref": _branch(repo, head, display, timeout),
+        "base_ref": _branch(repo, base, display, timeout),
+        "head_sha": head_sha,
+        "commits": commits,
+        "commit_count": len(commits),
+    }
+    return Document(kind=KIND, path=display, model=_model(display, fields))
+
+
+# --- the CLI's --pr and --git-range -----------------------------------------------------------
+
+
+def load_inputs(pr_files: Sequence[Path], git_ranges: Sequence[str], repo: Path, root: Path
+                ) -> tuple[list[Document], list[Finding]]:
+    """Documents for `check --pr FILE` and `--git-range A..B`; failures become PE-PARSE findings."""
+    from pe_policy.discover import relative_to_root
+
+    documents: list[Document] = []
+    errors: list[Finding] = []
+    for file in pr_files:
+        try:
+            documents.append(load_file(file, relative_to_root(file, root), KIND, root))
+        except ParseError as exc:
+            errors.append(exc.to_finding(KIND))
+    for rev_range in git_ranges:
+        try:
+            documents.append(load_git_range(repo, rev_range))
+        except ParseError as exc:
+            errors.append(exc.to_finding(KIND))
+    return documents, errors

@@ -1,0 +1,99 @@
+"""Terraform configuration (`.tf` files), as the blocks they declare.
+
+The input Rego sees is this model as JSON.  Each block's `values` holds its
+attributes and nested blocks the way `terraform show -json` holds a resource's
+`after` values (nested blocks are lists of objects), so one policy reads a
+resource the same way in a plan and in a `.tf` file:
+
+    {"blocks": [{"block_type": "resource", "type": "aws_s3_bucket", "name": "logs",
+                 "address": "aws_s3_bucket.logs", "values": {"bucket": "pe-logs", ...}}],
+     "module": {"directory": "infra", "blocks": [...blocks of the sibling .tf files...]}}
+
+Expressions that are not literals are kept as Terraform template strings
+(`"${aws_vpc.main.id}"`).  `jsonencode({...})` with a literal argument is
+decoded into its value, so an IAM policy written in HCL is an object rules can
+read.  `module` lists the blocks of the other `.tf` files in the same directory
+(the same Terraform module), for rules that look for a companion resource
+("this bucket has no public access block anywhere in its module").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TerraformBlock(_Node):
+    """A top-level block: resource, data, module, variable, output, provider, locals, terraform..."""
+
+    block_type: str = Field(description='"resource", "data", "module", "variable", "provider", ...')
+    labels: list[str] = Field(default_factory=list, description="the block's labels, in order")
+    type: str | None = Field(default=None, description="resource or data source type (first label)")
+    name: str | None = Field(default=None, description="the block's name (last label)")
+    address: str = Field(description='e.g. "aws_s3_bucket.logs", "data.aws_iam_policy_document.x", '
+                         '"module.network", "var.region", "provider.aws"')
+    file: str = Field(description="the .tf file, relative to the repository root")
+    line: int = Field(description="1-based line of the block's first label")
+    end_line: int | None = Field(default=None, description="1-based line of the closing brace")
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="attributes and nested blocks (lists of objects), like a plan's `after`",
+    )
+
+
+class PolicyStatement(_Node):
+    """One IAM statement, normalised from JSON (`Action`) or a policy document (`actions`)."""
+
+    index: int = Field(description="position in the document's statement list")
+    sid: str | None = None
+    effect: str = Field(default="Allow", description='"Allow" or "Deny"')
+    actions: list[str] = Field(default_factory=list)
+    not_actions: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
+    not_resources: list[str] = Field(default_factory=list)
+    principals: dict[str, list[str]] = Field(
+        default_factory=dict, description='principal type -> identifiers; "*" for everyone')
+    path: list[str | int] = Field(description="JSON path of the statement in this input")
+    line: int = Field(description="1-based line of the statement")
+
+
+class PolicyDocument(_Node):
+    """An IAM policy written in the configuration, with its statements."""
+
+    address: str = Field(description="the block holding the policy")
+    attribute: str = Field(description='"policy", "assume_role_policy", or "statement" '
+                           "for a data aws_iam_policy_document")
+    form: str = Field(description='"jsonencode", "json" (a JSON string or heredoc) '
+                      'or "policy_document" (the data source)')
+    path: list[str | int] = Field(description="JSON path of the document node in this input")
+    line: int
+    statements: list[PolicyStatement] = Field(default_factory=list)
+
+
+class ModuleContext(_Node):
+    """The rest of the Terraform module this file belongs to (same directory)."""
+
+    directory: str = Field(description="the module directory, relative to the repository root")
+    files: list[str] = Field(default_factory=list, description="every .tf file of the module")
+    blocks: list[TerraformBlock] = Field(
+        default_factory=list, description="blocks of the module's other .tf files")
+
+
+class TerraformConfig(_Node):
+    """One `.tf` file."""
+
+    blocks: list[TerraformBlock] = Field(default_factory=list)
+    policy_documents: list[PolicyDocument] = Field(
+        default_factory=list, description="IAM policies found in the blocks, with their lines")
+    module: ModuleContext | None = None
+
+    def resources(self) -> list[TerraformBlock]:
+        return [b for b in self.blocks if b.block_type == "resource"]
+
+    def block(self, address: str) -> TerraformBlock | None:
+        return next((b for b in self.blocks if b.address == address), None)

@@ -1,0 +1,248 @@
+"""The workflow / action loader: typed model, positions, and errors at the right line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pe_policy.document import Document
+from pe_policy.engine.pack import load_ruleset
+from pe_policy.findings import ParseError
+from pe_policy.loaders import load_file, load_text
+from pe_policy.models.workflow import (
+    CompositeAction,
+    Workflow,
+    expressions,
+    iter_scripts,
+    iter_steps,
+    step_env,
+)
+from pe_policy.pipeline import check
+
+from .conftest import FIXTURES, REPO, line_of
+
+SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
+
+
+def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
+    return load_text(textwrap.dedent(text).lstrip(), path, kind)
+
+
+def parse_error(text: str, kind: str = "workflow") -> ParseError:
+    with pytest.raises(ParseError) as caught:
+        load(text, kind)
+    return caught.value
+
+
+def test_on_key_stays_a_string_key() -> None:
+    doc = load("""
+        on:
+          push: {branches: [main]}
+          pull_request:
+        jobs: {}
+    """)
+    assert "on" in doc.input and True not in doc.input
+    assert isinstance(doc.model, Workflow)
+    assert doc.model.triggers == ["push", "pull_request"]
+    assert load("on: push\njobs: {}\n").model.triggers == ["push"]
+    assert load("on: [push, pull_request]\njobs: {}\n").model.triggers == [
+        "push", "pull_request"]
+
+
+def test_yaml_1_2_scalars() -> None:
+    doc = load("""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            continue-on-error: yes
+            timeout-minutes: 010
+            steps: [{run: echo}]
+    """)
+    job = doc.input["jobs"]["a"]
+    assert job["continue-on-error"] == "yes"  # YAML 1.1 would say True: GitHub says it's a string
+    assert job["timeout-minutes"] == 10
+
+
+def test_positions_of_nested_nodes() -> None:
+    text = textwrap.dedent(f"""
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@{SHA}
+              - name: Test
+                run: |
+                  pip install .
+                  pytest
+    """).lstrip()
+    doc = load_text(text, ".github/workflows/ci.yml", "workflow")
+    lines = text.splitlines()
+    uses = doc.location(("jobs", "build", "steps", 0, "uses"))
+    assert lines[uses.line - 1].strip().startswith("- uses:")
+    assert uses.column == lines[uses.line - 1].index("uses") + 1
+    assert doc.location(("jobs", "build", "steps", 1, "run"), snippet="pytest").line == len(lines)
+    # a path that does not exist falls back to its nearest located ancestor
+    assert doc.location(("jobs", "build", "steps", 1, "with", "x")).line == uses.line + 1
+
+
+def test_anchors_aliases_and_merge_keys() -> None:
+    text = textwrap.dedent("""
+        on: push
+        permissions: {}
+        x-job: &job
+          runs-on: ubuntu-latest
+          timeout-minutes: 15
+          permissions: {contents: read}
+        jobs:
+          lint:
+            <<: *job
+            steps: &steps
+              - uses: actions/checkout@v4
+              - run: ruff check .
+          types:
+            <<: *job
+            timeout-minutes: 5
+            steps: *steps
+    """).lstrip()
+    doc = load_text(text, "anchors.yml", "workflow")
+    model = doc.model
+    assert isinstance(model, Workflow)
+    assert model.jobs["lint"].runs_on == "ubuntu-latest"
+    assert model.jobs["types"].timeout_minutes == 5  # the job's own key wins over the merge
+    assert model.jobs["types"].permissions == {"contents": "read"}
+    assert [s.run for s in model.jobs["types"].steps] == [None, "ruff check ."]
+    assert "<<" not in doc.input["jobs"]["lint"]
+    lines = text.splitlines()
+    # the aliased copy is located at the alias, the original at its own line
+    assert lines[doc.location(("jobs", "lint", "steps", 0, "uses")).line - 1].strip() == (
+        "- uses: actions/checkout@v4")
+    assert lines[doc.location(("jobs", "types", "steps", 0, "uses")).line - 1].strip() == (
+        "steps: *steps")
+
+
+def test_unpinned_action_behind_an_alias_is_reported_at_both_uses(tmp_repo: Path) -> None:
+    workflow = tmp_repo / ".github" / "workflows" / "ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(textwrap.dedent("""
+        on: workflow_dispatch
+        permissions: {}
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps: &steps
+              - uses: actions/checkout@v4
+          b:
+            runs-on: ubuntu-latest
+            steps: *steps
+    """).lstrip(), encoding="utf-8")
+    ruleset = load_ruleset([REPO / "policies" / "workflow"])
+    result = check([workflow], tmp_repo, ruleset=ruleset)
+    assert sorted(f.location.line for f in result.active if f.rule_id == "PE-WF-002") == [
+        line_of(workflow, "actions/checkout@v4"), line_of(workflow, "steps: *steps")]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "words"),
+    [
+        ("on: push\njobs:\n  build:\n    runs-on: x\n    steps: make test\n", "steps:",
+         ["jobs.build.steps", "list"]),
+        ("on: push\njobs:\n  build:\n    needs: 5\n    steps: []\n", "needs:",
+         ["jobs.build.needs"]),
+        ("on: push\njobs:\n  a:\n    steps:\n      - run: make\n      - 7\n", "- 7",
+         ["jobs.a.steps.1"]),
+        ("on: push\njobs:\n  a:\n    permissions: {contents: [read]}\n", "permissions:",
+         ["jobs.a.permissions"]),
+        ("on: push\njobs: [build, test]\n", "jobs:", ["jobs"]),
+    ],
+    ids=["steps-string", "needs-int", "step-not-mapping", "permission-list", "jobs-list"],
+)
+def test_type_errors_at_the_offending_line(text: str, needle: str, words: list[str],
+                                           tmp_path: Path) -> None:
+    error = parse_error(text)
+    source = tmp_path / "ci.yml"
+    source.write_text(text, encoding="utf-8")
+    assert error.line == line_of(source, needle)
+    for word in words:
+        assert word in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("", 1),
+        ("- on: push\n", 1),
+        ("on: push\njobs:\n  a:\n\tsteps: []\n", 4),
+        ("on: push\njobs:\n  a: {steps: [\n", 4),
+        ("on: push\njobs:\n  a:\n    steps: *missing\n", 4),
+    ],
+    ids=["empty", "top-level-list", "tab", "unclosed-flow", "unknown-alias"],
+)
+def test_malformed_files_raise_parse_error_with_line(text: str, line: int) -> None:
+    assert parse_error(text).line == line
+
+
+def test_parse_error_becomes_a_finding_not_a_traceback(tmp_repo: Path) -> None:
+    workflow = tmp_repo / ".github" / "workflows" / "broken.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("on: push\njobs:\n  build:\n    steps: make test\n", encoding="utf-8")
+    ruleset = load_ruleset([REPO / "policies" / "workflow"])
+    result = check([workflow], tmp_repo, ruleset=ruleset)
+    assert [(f.rule_id, f.location.line) for f in result.findings] == [("PE-PARSE", 4)]
+
+
+def test_composite_action() -> None:
+    path = FIXTURES / "workflow" / "good" / ".github" / "actions" / "setup-python-env" / "action.yml"
+    doc = load_file(path, "action.yml", "action")
+    model = doc.model
+    assert isinstance(model, CompositeAction) and model.runs is not None
+    assert model.runs.using == "composite"
+    paths = [step_path for step_path, _job, _step in iter_steps(model)]
+    assert paths == [("runs", "steps", 0), ("runs", "steps", 1)]
+    assert doc.location(("runs", "steps", 1, "run")).line == line_of(path, "run: |")
+    [script] = list(iter_scripts(model))
+    assert script.path == ("runs", "steps", 1, "run") and script.job_id == ""
+    assert step_env(model, "", script.step) == {"EXTRAS": "${{ inputs.extras }}"}
+
+
+def test_action_errors_name_the_action_metadata() -> None:
+    error = parse_error("name: x\nruns:\n  using: composite\n  steps: run this\n", "action")
+    assert error.line == 4 and "action metadata" in error.message
+
+
+def test_unknown_keys_are_kept() -> None:
+    doc = load("""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            services: {db: {image: postgres}}
+            x-custom: 1
+            steps: [{run: make, x-step: 2}]
+    """)
+    assert doc.input["jobs"]["a"]["x-custom"] == 1
+    assert doc.input["jobs"]["a"]["steps"][0]["x-step"] == 2
+
+
+def test_step_env_layers_workflow_job_and_step() -> None:
+    doc = load("""
+        on: push
+        env: {A: workflow, B: workflow}
+        jobs:
+          j:
+            env: {B: job, C: job}
+            steps:
+              - env: {C: step}
+                run: make
+    """)
+    [script] = list(iter_scripts(doc.model))
+    assert step_env(doc.model, "j", script.step) == {"A": "workflow", "B": "job", "C": "step"}
+
+
+def test_expressions_are_normalised() -> None:
+    found = list(expressions("a ${{ github.event['pull_request'][\"title\"] }} b ${{\n x }}"))
+    assert [e.body for e in found] == ["github.event.pull_request.title", "x"]
+    assert found[0].text == "${{ github.event['pull_request'][\"title\"] }}"
