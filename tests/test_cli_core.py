@@ -25,8 +25,8 @@ jobs:
 """
 
 GOOD_WORKFLOW = """\
-name: CI
-on: [push, pull_request]
+name: Nightly tests
+on: workflow_dispatch
 permissions: {}
 jobs:
   test:
@@ -58,7 +58,9 @@ def test_findings_point_at_the_offending_lines(repo: Path) -> None:
     assert result.exit_code == 1
     findings = json.loads(result.stdout)["findings"]
     bad = repo / ".github/workflows/bad.yml"
-    got = {(f["rule_id"], f["location"]["path"], f["location"]["line"]) for f in findings}
+    first_rules = {"PE-WF-001", "PE-WF-002", "PE-WF-006"}
+    got = {(f["rule_id"], f["location"]["path"], f["location"]["line"]) for f in findings
+           if f["rule_id"] in first_rules}
     rel = ".github/workflows/bad.yml"
     assert got == {
         ("PE-WF-001", rel, line_of(bad, "  test:")),
@@ -164,7 +166,10 @@ def test_output_file_is_written(repo: Path, tmp_path: Path) -> None:
     result = run_cli(["check", str(repo), "--format", "json", "--output", str(out)])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert json.loads(out.read_text())["summary"]["findings"] == 3
+    written = json.loads(out.read_text())
+    printed = json.loads(run_cli(["check", str(repo), "--format", "json"]).stdout)
+    assert written["findings"] == printed["findings"]
+    assert written["summary"]["findings"] >= 3
 
 
 def test_parse_prints_the_model_input(repo: Path) -> None:

@@ -238,7 +238,8 @@ def test_candidate_paths_stay_inside_the_repository() -> None:
 
 
 def test_unquoted_wiki_link_is_still_resolved() -> None:
-    text = '---\nunit_id: "U-1"\nstatus: success\nlinks:\n  qa_report: [[QA/QA-Report-U-1]]\n---\n# Deployment Report — U-1\n'
+    text = ('---\nunit_id: "U-1"\nstatus: success\nlinks:\n  qa_report: [[QA/QA-Report-U-1]]\n---\n'
+            "# Deployment Report — U-1\n")
     doc = load_text(text, "deployment_report", "Deploy-U-1.md")
     report = doc.model
     assert isinstance(report, DeploymentReport)

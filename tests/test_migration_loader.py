@@ -160,6 +160,10 @@ def test_sql_partner_missing_and_unknown() -> None:
     ("DROP INDEX CONCURRENTLY ix_users_email", None),
     ("INSERT INTO audit (note) VALUES ('DROP TABLE users')", None),
     ("UPDATE t SET x = 1 -- then DROP TABLE t", None),
+    # only the mask tells these apart from a real DROP COLUMN
+    ("ALTER TABLE notes ADD COLUMN hint text DEFAULT 'DROP COLUMN body'", None),
+    ("ALTER TABLE notes /* DROP COLUMN body later */ ADD COLUMN hint text", None),
+    ('ALTER TABLE notes ADD COLUMN "drop legacy" int', None),
 ])
 def test_destructive_sql(sql: str, expected: str | None) -> None:
     statement = SqlStatement(line=1, sql=sql, command=sql.split()[0].upper())

@@ -44,7 +44,9 @@ def assert_github_ready(sarif: dict[str, Any]) -> None:
             assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
             physical = result["locations"][0]["physicalLocation"]
             assert physical["artifactLocation"]["uri"]
-            assert not physical["artifactLocation"]["uri"].startswith("/")
+            uri = physical["artifactLocation"]["uri"]
+            assert not uri.startswith("/")
+            assert ("uriBaseId" in physical["artifactLocation"]) == (":" not in uri)
             assert physical["region"]["startLine"] >= 1
             assert result["partialFingerprints"]
 
@@ -81,6 +83,7 @@ def test_every_shape_we_emit_is_valid(validator: Draft4Validator) -> None:
                 suppression=Suppression("inSource", "accepted risk")),
         Finding("PE-PARSE", Severity.CRITICAL, "external", Location("e.json", 9),
                 suppression=Suppression("external", "waived by @ops until 2030-01-01")),
+        Finding("PE-PARSE", Severity.HIGH, "event payload", Location("/home/runner/event.json", 2)),
     ]
     sarif = build_sarif(_result_with(findings), "1.2.3")
     errors = sorted(validator.iter_errors(sarif), key=str)
@@ -93,6 +96,8 @@ def test_every_shape_we_emit_is_valid(validator: Draft4Validator) -> None:
     assert by_message["external"]["suppressions"][0]["kind"] == "external"
     assert "startColumn" not in by_message["no column"]["locations"][0]["physicalLocation"]["region"]
     assert by_message["bad"]["level"] == "error"
+    outside = by_message["event payload"]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert outside == {"uri": "file:///home/runner/event.json"}
     assert by_message["no column"]["level"] == "note"
 
 

@@ -151,6 +151,9 @@ def test_plan_findings_at_the_resource_changes(plan_bad: CheckResult) -> None:
     }
     for rule_id, addresses in expected.items():
         assert rule_hits(plan_bad, rule_id) == sorted(in_changes(plan, a) for a in addresses), rule_id
+        # the address rides along: indices into resource_changes shift between plans, addresses don't
+        found = sorted(f.properties["address"] for f in plan_bad.active if f.rule_id == rule_id)
+        assert found == sorted(addresses), rule_id
 
 
 def test_plan_005_names_the_action_and_the_cause(plan_bad: CheckResult) -> None:

@@ -270,6 +270,7 @@ def test_wf006_expression_forms(tmp_repo: Path, ruleset: RuleSet) -> None:
                     github.event.commits[0].message }}"
                   echo "${{ github.event.pull_request.number }} ${{ github.event.pull_request.head.sha }}"
                   echo "${{ contains(github.event.pull_request.title, 'WIP') }}"
+                  echo "${{ github.event.pull_request.title == 'WIP' }}"
                   echo "${{ github.event.pull_request.HEAD.Ref }}"
     """)
     assert rule_lines(run([path], ruleset, root=tmp_repo), "PE-WF-006") == [
@@ -319,6 +320,7 @@ def test_wf008_forms(tmp_repo: Path, ruleset: RuleSet) -> None:
                   echo "$PLAIN"
                   if [ -n "$NPM_TOKEN" ]; then echo token=${NPM_TOKEN}; fi
                   ./publish.sh --token "${{ env.NPM_TOKEN }}"
+                  echo "publishing: ${{ secrets.NPM_TOKEN != '' }}"
                   echo '${{ toJSON(secrets) }}' > /dev/null
                   gh api /user -H "Authorization: token ${{ github.token }}"
     """)
@@ -344,3 +346,87 @@ def test_wf002_and_wf006_ignore_non_steps(tmp_repo: Path, ruleset: RuleSet) -> N
               - uses: actions/checkout@{SHA}
     """)
     assert run([path], ruleset, root=tmp_repo).active == []
+
+
+# ------------------------------------------------------------- robustness (hypothesis)
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_words = st.sampled_from([
+    "lint", "test", "unit-tests", "security", "scan", "build", "deploy", "deploy-prod", "release",
+    "docs", "notify", "x", "Build image", "production", "staging", "github-pages",
+])
+_scripts = st.sampled_from([
+    "pytest --cov-fail-under=70", "ruff check .", "trivy fs . || true", "docker build .",
+    "helm upgrade app ./chart", "echo ${{ github.event.issue.title }}",
+    "echo ${{ secrets.TOKEN }}", "echo $TOKEN", "gh pr checkout 1", "npm audit", "make",
+    "coverage report --fail-under=abc", "${{", "}}", "",
+])
+_uses = st.sampled_from([
+    "actions/checkout@v4", f"actions/checkout@{SHA}", "./local", "docker://alpine",
+    "actions/github-script@v7", "aquasecurity/trivy-action@0.28.0", "org/r/.github/workflows/x.yml@v1",
+])
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-5, 100), _words, _scripts)
+_step = st.fixed_dictionaries({}, optional={
+    "name": _words, "run": _scripts, "uses": _uses, "continue-on-error": _scalar,
+    "with": st.dictionaries(st.sampled_from(["ref", "script", "coverage-threshold", "environment",
+                                             "repository"]), _scalar, max_size=3),
+    "env": st.dictionaries(st.sampled_from(["TOKEN", "X"]),
+                           st.sampled_from(["${{ secrets.T }}", "plain", "${{ env.X }}"]),
+                           max_size=2),
+})
+_job = st.fixed_dictionaries({}, optional={
+    "name": _words, "needs": st.one_of(_words, st.lists(_words, max_size=3)),
+    "environment": st.one_of(_words, st.fixed_dictionaries({"name": _words})),
+    "if": st.sampled_from(["github.ref == 'refs/heads/main'", "always()", "true", "${{ x }}"]),
+    "permissions": st.one_of(st.sampled_from(["write-all", "read-all"]),
+                             st.dictionaries(st.sampled_from(["contents", "packages"]),
+                                             st.sampled_from(["read", "write"]), max_size=2)),
+    "steps": st.lists(_step, max_size=4), "uses": _uses,
+    "with": st.dictionaries(st.sampled_from(["environment", "coverage-threshold"]), _scalar,
+                            max_size=2),
+    "continue-on-error": _scalar,
+})
+_on = st.one_of(
+    st.sampled_from(["push", "pull_request", "pull_request_target", "workflow_call"]),
+    st.lists(st.sampled_from(["push", "pull_request", "workflow_run", "release"]), max_size=3),
+    st.dictionaries(st.sampled_from(["push", "pull_request", "workflow_dispatch", "workflow_run"]),
+                    st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+                        "branches": st.one_of(_words, st.lists(_words, max_size=2)),
+                        "tags": st.lists(st.sampled_from(["v*", "*"]), max_size=2),
+                        "branches-ignore": st.lists(_words, max_size=1)})), max_size=3),
+)
+_workflow = st.fixed_dictionaries(
+    {"on": _on, "jobs": st.dictionaries(_words, _job, max_size=5)},
+    optional={"permissions": st.one_of(st.just("write-all"), st.just({})),
+              "env": st.dictionaries(st.sampled_from(["TOKEN", "COVERAGE_MIN"]), _scalar,
+                                     max_size=2)},
+)
+
+
+@pytest.fixture(scope="module")
+def evaluator(ruleset: RuleSet) -> Any:
+    from pe_policy.engine.evaluate import Evaluator
+
+    return Evaluator(ruleset, copy.deepcopy(DEFAULT_PARAMS), repo_root=REPO)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(workflow=_workflow)
+def test_rules_never_fail_on_odd_workflows(workflow: dict[str, Any], evaluator: Any) -> None:
+    """Whatever a (schema-valid) workflow holds, every rule gives a verdict: never PE-RULE-ERROR."""
+    import json
+
+    from pe_policy.findings import ParseError
+    from pe_policy.loaders import load_text
+
+    try:
+        doc = load_text(json.dumps(workflow), ".github/workflows/ci.yml", "workflow")
+    except ParseError:
+        return  # the loader rejected it with a located error: fine
+    findings = evaluator.evaluate(doc)
+    assert [f.message for f in findings if f.rule_id == "PE-RULE-ERROR"] == []
+    for finding in findings:
+        assert finding.rule_id in WF_RULES
+        assert finding.location.line >= 1

@@ -70,9 +70,9 @@ def qa_approved(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
     qa_doc, unloaded = _linked(doc, ctx, link.candidates)
     if unloaded is not None:
         yield Violation(
-            f"QA report {unloaded} exists but was not checked in this run, so its approval could "
-            f"not be verified: check it together with this report (pe-policy check {doc.path} "
-            f"{unloaded})",
+            f"QA report {unloaded} exists but was not checked in this run (not given, or it could "
+            "not be read), so its approval could not be verified: check it together with this "
+            f"report (pe-policy check {doc.path} {unloaded})",
             LINK_PATH,
             properties={"qa_report": unloaded, "verified": False},
         )

@@ -26,8 +26,8 @@ package pe.terraform.iam_wildcards
 import data.pe.terraform.lib
 import rego.v1
 
-deny contains {"msg": msg, "path": array.concat(s.path, [s.action_key])} if {
-	some s in lib.policy_statements
+deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
+	some s in data.pe.terraform.lib.policy_statements # the full path: regorus evaluates a whole package named by an import alias
 	allows(s)
 	"*" in s.resources
 	some action in s.actions
@@ -38,8 +38,8 @@ deny contains {"msg": msg, "path": array.concat(s.path, [s.action_key])} if {
 	)
 }
 
-deny contains {"msg": msg, "path": array.concat(s.path, [s.action_key])} if {
-	some s in lib.policy_statements
+deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
+	some s in data.pe.terraform.lib.policy_statements # the full path: regorus evaluates a whole package named by an import alias
 	allows(s)
 	"*" in s.resources
 	not any_wildcard(s.actions)
@@ -52,9 +52,8 @@ deny contains {"msg": msg, "path": array.concat(s.path, [s.action_key])} if {
 }
 
 # aws_iam_{role,user,group}_policy_attachment and aws_iam_policy_attachment
-deny contains {"msg": msg, "path": array.concat(r.path, ["policy_arn"])} if {
-	some r in lib.resources
-	attachment_types[r.type]
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["policy_arn"])} if {
+	some r in lib.resources_of(attachment_types)
 	administrator_access(r.values.policy_arn)
 	msg := sprintf(
 		"%s attaches the AdministratorAccess policy (%s): attach a policy scoped to what the principal needs",
@@ -62,8 +61,8 @@ deny contains {"msg": msg, "path": array.concat(r.path, ["policy_arn"])} if {
 	)
 }
 
-deny contains {"msg": msg, "path": array.concat(r.path, [attribute, n])} if {
-	some r in lib.resources
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [attribute, n])} if {
+	some r in lib.resources_of(object.keys(managed_policy_lists))
 	some attribute in managed_policy_lists[r.type]
 	some n, arn in lib.as_list(object.get(r.values, attribute, []))
 	administrator_access(arn)

@@ -23,7 +23,7 @@ package pe.terraform.open_ingress
 import data.pe.terraform.lib
 import rego.v1
 
-deny contains {"msg": msg, "path": rule.path} if {
+deny contains {"msg": msg, "address": rule.resource.address, "path": rule.path} if {
 	some rule in ingress_rules
 	exposure := exposed(rule)
 	msg := sprintf(
@@ -36,8 +36,7 @@ ingress_rules := array.concat(inline_rules, array.concat(group_rules, vpc_rules)
 
 # aws_security_group { ingress { ... } }
 inline_rules := [rule |
-	some r in lib.resources
-	r.type == "aws_security_group"
+	some r in lib.resources_of({"aws_security_group"})
 	ingresses := lib.as_list(object.get(r.values, "ingress", []))
 	some j
 	ingress := ingresses[j]
@@ -48,15 +47,14 @@ inline_rules := [rule |
 	rule := {
 		"resource": r, "what": "security group ingress rule",
 		"path": array.concat(r.path, ["ingress", j, attribute]), "cidr": cidr,
-		"protocol": object.get(ingress, "protocol", null),
+		"protocol": protocol_name(object.get(ingress, "protocol", null)),
 		"from": object.get(ingress, "from_port", null), "to": object.get(ingress, "to_port", null),
 	}
 ]
 
 # aws_security_group_rule { type = "ingress" ... }
 group_rules := [rule |
-	some r in lib.resources
-	r.type == "aws_security_group_rule"
+	some r in lib.resources_of({"aws_security_group_rule"})
 	r.values.type == "ingress"
 	some attribute in ["cidr_blocks", "ipv6_cidr_blocks"]
 	some cidr in lib.as_list(object.get(r.values, attribute, []))
@@ -64,33 +62,33 @@ group_rules := [rule |
 	rule := {
 		"resource": r, "what": "security group rule",
 		"path": array.concat(r.path, [attribute]), "cidr": cidr,
-		"protocol": object.get(r.values, "protocol", null),
+		"protocol": protocol_name(object.get(r.values, "protocol", null)),
 		"from": object.get(r.values, "from_port", null), "to": object.get(r.values, "to_port", null),
 	}
 ]
 
 # aws_vpc_security_group_ingress_rule { cidr_ipv4 = ... ip_protocol = ... }
 vpc_rules := [rule |
-	some r in lib.resources
-	r.type == "aws_vpc_security_group_ingress_rule"
+	some r in lib.resources_of({"aws_vpc_security_group_ingress_rule"})
 	some attribute in ["cidr_ipv4", "cidr_ipv6"]
 	cidr := object.get(r.values, attribute, null)
 	open_cidr(cidr)
 	rule := {
 		"resource": r, "what": "security group ingress rule",
 		"path": array.concat(r.path, [attribute]), "cidr": cidr,
-		"protocol": object.get(r.values, "ip_protocol", null),
+		"protocol": protocol_name(object.get(r.values, "ip_protocol", null)),
 		"from": object.get(r.values, "from_port", null), "to": object.get(r.values, "to_port", null),
 	}
 ]
 
 open_cidr(cidr) if cidr in {"0.0.0.0/0", "::/0"}
 
-protocol(rule) := lower(sprintf("%v", [rule.protocol])) if not is_null(rule.protocol)
+# "tcp", "-1", 6 -> "tcp", "-1", "6"
+protocol_name(value) := lower(sprintf("%v", [value]))
 
-all_protocols(rule) if protocol(rule) in {"-1", "all"}
+all_protocols(rule) if rule.protocol in {"-1", "all"}
 
-port_protocol(rule) if protocol(rule) in {"tcp", "udp", "6", "17"}
+port_protocol(rule) if rule.protocol in {"tcp", "udp", "6", "17"}
 
 port_range(rule) := [lib.number_of(rule.from), lib.number_of(rule.to)]
 
@@ -116,7 +114,7 @@ full_range(range) if {
 	range[1] >= 65535
 }
 
-ports_description(range, ports) := sprintf("port %s", [lib.port_label(range[0])]) if range[0] == range[1]
+ports_description(range, _) := sprintf("port %s", [lib.port_label(range[0])]) if range[0] == range[1]
 
 ports_description(range, ports) := sprintf(
 	"ports %d-%d, which include %s",

@@ -34,16 +34,14 @@ public_groups := {
 block_flags := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
 
 # acl = "public-read" on aws_s3_bucket (provider < 4) or aws_s3_bucket_acl
-deny contains {"msg": msg, "path": array.concat(r.path, ["acl"])} if {
-	some r in lib.resources
-	r.type in {"aws_s3_bucket", "aws_s3_bucket_acl"}
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["acl"])} if {
+	some r in lib.resources_of({"aws_s3_bucket", "aws_s3_bucket_acl"})
 	r.values.acl in public_acls
 	msg := sprintf("%s sets the public ACL %q: use acl = \"private\" and keep the public access block on", [r.address, r.values.acl])
 }
 
-deny contains {"msg": msg, "path": array.concat(r.path, ["access_control_policy", i, "grant", j])} if {
-	some r in lib.resources
-	r.type == "aws_s3_bucket_acl"
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["access_control_policy", i, "grant", j])} if {
+	some r in lib.resources_of({"aws_s3_bucket_acl"})
 	some i, policy in lib.as_list(object.get(r.values, "access_control_policy", []))
 	some j, grant in lib.as_list(object.get(policy, "grant", []))
 	some grantee in lib.as_list(object.get(grant, "grantee", []))
@@ -52,9 +50,8 @@ deny contains {"msg": msg, "path": array.concat(r.path, ["access_control_policy"
 }
 
 # a public access block with a flag off
-deny contains {"msg": msg, "path": array.concat(r.path, [flag])} if {
-	some r in lib.resources
-	r.type in {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [flag])} if {
+	some r in lib.resources_of(access_blocks)
 	some flag in block_flags
 	lib.known(r, flag)
 	not is_null(object.get(r.values, flag, null))
@@ -62,9 +59,8 @@ deny contains {"msg": msg, "path": array.concat(r.path, [flag])} if {
 	msg := sprintf("%s sets %s = %v: set all four public access block flags to true", [r.address, flag, r.values[flag]])
 }
 
-deny contains {"msg": msg, "path": r.path} if {
-	some r in lib.resources
-	r.type in {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
+deny contains {"msg": msg, "address": r.address, "path": r.path} if {
+	some r in lib.resources_of(access_blocks)
 	some flag in block_flags
 	lib.known(r, flag)
 	is_null(object.get(r.values, flag, null))
@@ -72,9 +68,8 @@ deny contains {"msg": msg, "path": r.path} if {
 }
 
 # a bucket with no public access block anywhere in its configuration
-deny contains {"msg": msg, "path": r.path} if {
-	some r in lib.resources
-	r.type == "aws_s3_bucket"
+deny contains {"msg": msg, "address": r.address, "path": r.path} if {
+	some r in lib.resources_of({"aws_s3_bucket"})
 	not lib.has_bucket_companion("aws_s3_bucket_public_access_block", r)
 	not account_block
 	msg := sprintf(
@@ -83,7 +78,6 @@ deny contains {"msg": msg, "path": r.path} if {
 	)
 }
 
-account_block if {
-	some r in lib.config_resources
-	r.type == "aws_s3_account_public_access_block"
-}
+account_block if count(lib.config_resources_of({"aws_s3_account_public_access_block"})) > 0
+
+access_blocks := {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}

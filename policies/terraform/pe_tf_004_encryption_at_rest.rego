@@ -37,8 +37,8 @@ encryption_attribute := {
 	"aws_elasticache_replication_group": "at_rest_encryption_enabled",
 }
 
-deny contains {"msg": msg, "path": array.concat(r.path, [attribute])} if {
-	some r in lib.resources
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [attribute])} if {
+	some r in lib.resources_of(object.keys(encryption_attribute))
 	attribute := encryption_attribute[r.type]
 	needs_own_encryption(r)
 	lib.known(r, attribute)
@@ -48,8 +48,8 @@ deny contains {"msg": msg, "path": array.concat(r.path, [attribute])} if {
 	msg := sprintf("%s sets %s = %v: data at rest must be encrypted; set it to true", [r.address, attribute, value])
 }
 
-deny contains {"msg": msg, "path": r.path} if {
-	some r in lib.resources
+deny contains {"msg": msg, "address": r.address, "path": r.path} if {
+	some r in lib.resources_of(object.keys(encryption_attribute))
 	attribute := encryption_attribute[r.type]
 	needs_own_encryption(r)
 	lib.known(r, attribute)
@@ -58,9 +58,8 @@ deny contains {"msg": msg, "path": r.path} if {
 }
 
 # aws_instance root_block_device / ebs_block_device declared without encryption
-deny contains {"msg": msg, "path": array.concat(r.path, [device, n])} if {
-	some r in lib.resources
-	r.type == "aws_instance"
+deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [device, n])} if {
+	some r in lib.resources_of({"aws_instance"})
 	not ebs_default_encryption
 	some device in ["root_block_device", "ebs_block_device"]
 	some n, block in lib.as_list(object.get(r.values, device, []))
@@ -70,9 +69,8 @@ deny contains {"msg": msg, "path": array.concat(r.path, [device, n])} if {
 	msg := sprintf("%s: %s %d is not encrypted: set encrypted = true", [r.address, device, n])
 }
 
-deny contains {"msg": msg, "path": r.path} if {
-	some r in lib.resources
-	r.type == "aws_s3_bucket"
+deny contains {"msg": msg, "address": r.address, "path": r.path} if {
+	some r in lib.resources_of({"aws_s3_bucket"})
 	not inline_encryption(r)
 	not lib.has_bucket_companion("aws_s3_bucket_server_side_encryption_configuration", r)
 	msg := sprintf(
@@ -109,7 +107,6 @@ replica(r) if {
 inline_encryption(r) if count(lib.as_list(object.get(r.values, "server_side_encryption_configuration", []))) > 0
 
 ebs_default_encryption if {
-	some r in lib.config_resources
-	r.type == "aws_ebs_encryption_by_default"
+	some r in lib.config_resources_of({"aws_ebs_encryption_by_default"})
 	not object.get(r.values, "enabled", true) in {false, "false"}
 }

@@ -24,7 +24,7 @@ package pe.terraform.stateful_destroy
 
 import rego.v1
 
-deny contains {"msg": msg, "path": location(i, rc)} if {
+deny contains {"msg": msg, "address": rc.address, "path": location(i, rc)} if {
 	some i, rc in input.resource_changes
 	rc.mode == "managed"
 	"delete" in rc.change.actions

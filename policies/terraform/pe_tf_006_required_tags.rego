@@ -27,9 +27,8 @@ package pe.terraform.required_tags
 import data.pe.terraform.lib
 import rego.v1
 
-deny contains {"msg": msg, "path": location(r)} if {
-	some r in lib.resources
-	taggable(r)
+deny contains {"msg": msg, "address": r.address, "path": location(r)} if {
+	some r in candidates
 	tags := effective_tags(r)
 	missing := [tag | some tag in data.pe.params.required_tags; not has_tag(tags, tag)]
 	count(missing) > 0
@@ -38,6 +37,34 @@ deny contains {"msg": msg, "path": location(r)} if {
 		[r.address, concat(", ", missing)],
 	)
 }
+
+# The taggable resources: in a plan the provider schema decides (the values
+# have a `tags` key, maybe null); in a .tf file, resources that set `tags` and
+# untagged resources of a type known to take tags.
+candidates := array.concat(
+	[r |
+		some i
+		rc := input.resource_changes[i]
+		rc.mode == "managed"
+		plan_taggable(rc.change)
+		r := lib.plan_resource(i, rc)
+	],
+	[r |
+		some i
+		block := input.blocks[i]
+		block.block_type == "resource"
+		tf_taggable(block)
+		r := lib.tf_resource(block, ["blocks", i, "values"])
+	],
+)
+
+plan_taggable(change) if lib.has_key(change.after, "tags")
+
+plan_taggable(change) if change.after_unknown.tags == true
+
+tf_taggable(block) if lib.has_key(block.values, "tags")
+
+tf_taggable(block) if taggable_types[block.type]
 
 location(r) := array.concat(r.path, ["tags"]) if is_object(r.values.tags)
 
@@ -50,27 +77,6 @@ has_tag(tags, wanted) if {
 	not is_null(value)
 }
 
-# plan: the provider schema says whether the type takes tags
-taggable(r) if {
-	r.source == "plan"
-	"tags" in object.keys(r.values)
-}
-
-taggable(r) if {
-	r.source == "plan"
-	r.unknown.tags == true
-}
-
-taggable(r) if {
-	r.source == "tf"
-	"tags" in object.keys(r.values)
-}
-
-taggable(r) if {
-	r.source == "tf"
-	taggable_types[r.type]
-}
-
 # plan: tags_all is tags merged with the provider's default_tags
 effective_tags(r) := r.values.tags_all if {
 	r.source == "plan"
@@ -79,7 +85,7 @@ effective_tags(r) := r.values.tags_all if {
 
 effective_tags(r) := object.get(r.values, "tags", {}) if {
 	r.source == "plan"
-	not "tags_all" in object.keys(r.values)
+	not lib.has_key(r.values, "tags_all")
 	not r.unknown.tags_all
 	not r.unknown.tags
 	tags_object_or_null(r.values)

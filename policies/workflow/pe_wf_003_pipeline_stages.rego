@@ -10,8 +10,10 @@
 #   `deploy-staging`, `release`, `publish` ...), by the tools their steps run
 #   (`ruff check`, `pytest`, `trivy`, `docker build`, `helm upgrade`,
 #   `twine upload`, `docker push` ...) and, for deploys, by an `environment:`.
-#   Jobs named for docs, labels, triage, notifications or reports belong to no
-#   stage, and workflows without push/pull_request triggers (triage,
+#   Jobs named for docs, labels, triage, notifications or reports, and jobs
+#   running docs-site or housekeeping tools (GitHub Pages actions, mkdocs,
+#   sphinx-build, release-please, release-drafter, labeler, stale) belong to
+#   no stage, and workflows without push/pull_request triggers (triage,
 #   reporting, manual deploys, reusable workflows) are not pipelines. A job
 #   may be in several stages, but a deploy job must wait for another job that
 #   tests and another that scans: its own steps do not count.

@@ -14,7 +14,8 @@
 #   it needs, unless it runs `always()`) compares `github.ref` with a
 #   `release_refs` entry (`github.ref == 'refs/heads/main'`,
 #   `startsWith(github.ref, 'refs/tags/')`, `github.ref_name == 'main'`,
-#   `github.ref_type == 'tag'`), or when every trigger is restricted: `push`
+#   `github.ref_type == 'tag'`, or `github.event_name == 'push'` when pushes
+#   are filtered to those refs), or when every trigger is restricted: `push`
 #   filtered to those branches or to tags, `release`, `schedule`,
 #   `workflow_run` filtered to those branches. Workflows run only through
 #   `workflow_call` leave the ref to their caller.
@@ -229,6 +230,20 @@ restricts(part) if {
 restricts(part) if {
 	tags_allowed
 	contains(part, "github.ref_type=='tag'")
+}
+
+# `github.event_name == 'push'` where every push is already restricted
+restricts(part) if {
+	some trigger in pipeline.triggers
+	safe_trigger(trigger)
+	contains(part, sprintf("github.event_name=='%s'", [trigger]))
+}
+
+# `github.event_name != 'pull_request'` where that is the only unrestricted trigger
+restricts(part) if {
+	some trigger in unsafe_triggers
+	contains(part, sprintf("github.event_name!='%s'", [trigger]))
+	unsafe_triggers == {trigger}
 }
 
 exact_terms(ref) := {sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref])} if not startswith(ref, "refs/heads/")

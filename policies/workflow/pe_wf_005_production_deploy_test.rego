@@ -62,3 +62,12 @@ test_reusable_call_with_production_input_needs_a_ref_guard if {
 test_called_workflow_leaves_the_ref_to_its_caller if {
 	count(deny_for({"on": {"workflow_call": {}}, "jobs": {"deploy": {"environment": "production"}}})) == 0
 }
+
+test_event_name_guard_counts_when_that_event_is_restricted if {
+	on := {"push": {"branches": ["main"]}, "pull_request": null}
+	count(deny_for({"on": on, "jobs": {"deploy": {"environment": "production", "if": "github.event_name == 'push'"}}})) == 0
+	count(deny_for({"on": on, "jobs": {"deploy": {"environment": "production", "if": "github.event_name != 'pull_request'"}}})) == 0
+	count(deny_for({"on": on, "jobs": {"deploy": {"environment": "production", "if": "github.event_name == 'pull_request'"}}})) == 1
+	open_push := {"push": null, "pull_request": null}
+	count(deny_for({"on": open_push, "jobs": {"deploy": {"environment": "production", "if": "github.event_name == 'push'"}}})) == 1
+}

@@ -55,8 +55,6 @@ _PATTERNS = tuple(tuple(field.split(".")) for field in UNTRUSTED_FIELDS)
 # a context reference inside a normalised expression body (`a.b.*.c`, `a.b.0.c`)
 _REFERENCE = re.compile(r"(?<![\w.])github(?:\.(?:[\w-]+|\*))*", re.IGNORECASE)
 _INDEX = re.compile(r"\[(\d+|\*)\]")
-# a whole expression that can only yield true/false: nothing of the text gets through
-_BOOLEAN_ONLY = re.compile(r"^!?(?:contains|startswith|endswith)\([^()]*\)$", re.IGNORECASE)
 
 
 def _segments_match(ref: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
@@ -81,8 +79,6 @@ def untrusted_field(reference: str, whole_object_ok: bool) -> str | None:
 def untrusted_references(body: str) -> Iterator[str]:
     """Untrusted fields an expression body puts into its result."""
     body = _INDEX.sub(r".\1", body)
-    if _BOOLEAN_ONLY.match(body) and "&&" not in body and "||" not in body:
-        return
     for match in _REFERENCE.finditer(body):
         # a whole object (`github.event`) only leaks when serialised: toJSON(github.event)
         serialised = body[: match.start()].lower().endswith(("tojson(", "join("))
@@ -124,5 +120,7 @@ def untrusted_input(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
 
 def _expressions_with_fields(script: str) -> Iterator[tuple[str, str]]:
     for expression in expressions(script):
+        if expression.is_boolean:
+            continue
         for field in dict.fromkeys(untrusted_references(expression.body)):
             yield expression.text, field

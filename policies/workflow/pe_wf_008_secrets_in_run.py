@@ -21,6 +21,8 @@ _MASK = "::add-mask::"
 def secret_references(text: str) -> Iterator[tuple[str, str, str]]:
     """(expression as written, what it exposes, a variable name for it) per secret in `text`."""
     for expression in expressions(text):
+        if expression.is_boolean:  # `${{ secrets.X != '' }}` prints true/false, not X
+            continue
         for match in _SECRET.finditer(expression.body):
             if match.group(0).lower() == "github.token":
                 yield expression.text, "the `github.token`", "GH_TOKEN"
@@ -95,6 +97,8 @@ def secrets_in_run(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
 def _env_secrets(text: str, secret_vars: dict[str, str]) -> Iterator[tuple[str, str, str]]:
     """`${{ env.X }}` where X holds a secret: pasted just the same."""
     for expression in expressions(text):
+        if expression.is_boolean:
+            continue
         for match in _ENV_REFERENCE.finditer(expression.body):
             name = match.group(1)
             if name in secret_vars:

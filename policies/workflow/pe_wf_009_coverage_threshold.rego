@@ -105,23 +105,25 @@ has_gate if {
 
 has_gate if count(keyed_gates) > 0
 
-run_gates contains {"path": ["jobs", job_id, "steps", i, "run"], "text": match[1], "value": to_number(match[2])} if {
+run_gates contains {"path": ["jobs", job_id, "steps", i, "run"], "text": match[1], "value": value} if {
 	some job_id, job in pipeline.jobs
 	some i, step in pipeline.steps_of(job)
 	is_string(step.run)
 	some pattern in gate_patterns
 	some match in regex.find_all_string_submatch_n(pattern, step.run, -1)
+	value := to_number(match[2])
 }
 
-keyed_gates contains {"path": array.concat(scope.path, [key]), "key": key, "value": numeric(value)} if {
+keyed_gates contains {"path": array.concat(scope.path, [key]), "key": key, "value": number} if {
 	some scope in scopes
 	is_object(scope.entries)
 	some key, value in scope.entries
 	regex.match(gate_key, key)
+	number := numeric(value)
 }
 
 # `with:`/`env:` mappings and their paths
-# (values are looked up in rule bodies: regorus 0.13 fails on an undefined lookup in a head)
+# (values are computed in rule bodies: regorus 0.13 fails on an undefined value in a head)
 scopes contains {"path": ["env"], "entries": entries} if entries := input.env
 
 scopes contains {"path": ["jobs", job_id, section], "entries": entries} if {

@@ -111,6 +111,12 @@ class Finding:
     properties: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The central masking step (redact.py): whatever a rule wrote, no reporter prints a secret.
+        from pe_policy.redact import redact, redact_value
+
+        self.message = redact(self.message)
+        if self.properties:
+            self.properties = redact_value(self.properties)
         if not self.fingerprint:
             self.fingerprint = fingerprint(self.rule_id, self.location.path, self.json_path,
                                            self.message if not self.json_path else "")

@@ -21,6 +21,7 @@ from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset
 from pe_policy.filters import Baseline, apply_filters, restrict_ruleset
 from pe_policy.findings import Finding, Location, Severity
 from pe_policy.loaders import DEFAULT_MAX_BYTES
+from pe_policy.redact import redact, redact_line
 
 
 SOURCE_LINE_MAX_BYTES = 16 * 1024 * 1024  # code frames are not worth reading more
@@ -37,6 +38,8 @@ class CheckResult:
     checked_paths: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message): not findings
     sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for code frames
+    _redactions: dict[tuple[str, int], list[tuple[int, int]]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @property
     def active(self) -> list[Finding]:
@@ -54,18 +57,25 @@ class CheckResult:
                 lines = []
             self.sources[path] = lines
         if 1 <= line <= len(lines):
-            return self._redacted(path, line, lines[line - 1])
+            return redact_line(self._redacted(path, line, lines[line - 1]))
         return None
 
     def _redacted(self, path: str, line: int, text: str) -> str:
         """A finding marked `redact` (a leaked secret) never shows its text in a code frame."""
-        for finding in self.findings:
-            loc = finding.location
-            if (finding.properties.get("redact") and loc.path == path and loc.line == line
-                    and loc.column and loc.end_column and loc.end_line in (None, line)):
-                start, end = loc.column - 1, loc.end_column - 1
-                text = text[:start] + "*" * max(0, min(end, len(text)) - start) + text[end:]
+        if self._redactions is None:  # built once: a report of 10,000 findings stays linear
+            self._redactions = {}
+            for finding in self.findings:
+                loc = finding.location
+                if (finding.properties.get("redact") and loc.column and loc.end_column
+                        and loc.end_line in (None, loc.line)):
+                    self._redactions.setdefault((loc.path, loc.line), []).append(
+                        (loc.column - 1, loc.end_column - 1))
+        for start, end in self._redactions.get((path, line), ()):
+            text = text[:start] + "*" * max(0, min(end, len(text)) - start) + text[end:]
         return text
+
+    def __post_init__(self) -> None:
+        self.problems = [(path, redact(message)) for path, message in self.problems]
 
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done, total)

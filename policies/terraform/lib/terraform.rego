@@ -11,6 +11,12 @@
 # so a rule returns array.concat(r.path, ["ingress", 0]) and pe-policy turns it
 # into the line of that `ingress` block.  `unknown` marks plan values known only
 # after apply; in `.tf` files an unevaluated expression ("${var.x}") is unknown.
+#
+# Plans run to tens of thousands of resources: rules ask for the types they
+# judge (`resources_of({"aws_s3_bucket"})`), which scans the input once and
+# builds objects only for those.  Rules name this package's rules (not its
+# functions) by their full path, `data.pe.terraform.lib.policy_statements`:
+# regorus evaluates every rule of a package reached through an import alias.
 package pe.terraform.lib
 
 import rego.v1
@@ -19,71 +25,79 @@ import rego.v1
 
 is_plan if is_array(input.resource_changes)
 
-# Managed resources that exist after the change (plan) or are declared (.tf).
-resources := array.concat(plan_resources, tf_resources)
+# Managed resources of `types` that exist after the change (plan) or are declared (.tf).
+resources_of(types) := array.concat(
+	[r |
+		some i
+		rc := input.resource_changes[i]
+		rc.type in types
+		rc.mode == "managed"
+		r := plan_resource(i, rc)
+	],
+	[r |
+		some i
+		block := input.blocks[i]
+		block.type in types
+		block.block_type == "resource"
+		r := tf_resource(block, ["blocks", i, "values"])
+	],
+)
 
-# Data sources, in the same shape (a plan lists only those read during apply).
-data_sources := array.concat(plan_data_sources, tf_data_sources)
+# Data sources of `types`, in the same shape (a plan lists only those read during apply).
+data_sources_of(types) := array.concat(
+	[r |
+		some i
+		rc := input.resource_changes[i]
+		rc.type in types
+		rc.mode == "data"
+		r := plan_resource(i, rc)
+	],
+	[r |
+		some i
+		block := input.blocks[i]
+		block.type in types
+		block.block_type == "data"
+		r := tf_resource(block, ["blocks", i, "values"])
+	],
+)
 
-# Every managed resource of the configuration, for rules that look for a
+# Resources of `types` anywhere in the configuration, for rules that look for a
 # companion resource: in a .tf file, the module's other files count too.
-config_resources := array.concat(resources, module_resources)
-
-plan_resources := [r |
+config_resources_of(types) := array.concat(resources_of(types), [r |
+	blocks := object.get(input, ["module", "blocks"], [])
 	some i
-	rc := input.resource_changes[i]
-	rc.mode == "managed"
-	r := plan_resource(i, rc)
-]
+	block := blocks[i]
+	block.type in types
+	block.block_type == "resource"
+	r := tf_resource(block, ["module", "blocks", i, "values"])
+])
 
-plan_data_sources := [r |
-	some i
-	rc := input.resource_changes[i]
-	rc.mode == "data"
-	r := plan_resource(i, rc)
-]
+# Every managed resource (for policies of your own; the built-in rules name their types).
+resources := array.concat(
+	[r |
+		some i
+		rc := input.resource_changes[i]
+		rc.mode == "managed"
+		r := plan_resource(i, rc)
+	],
+	[r |
+		some i
+		block := input.blocks[i]
+		block.block_type == "resource"
+		r := tf_resource(block, ["blocks", i, "values"])
+	],
+)
 
 plan_resource(i, rc) := {
 	"address": rc.address,
 	"type": rc.type,
 	"name": object.get(rc, "name", ""),
-	"module": module_prefix(object.get(rc, "module_address", "")),
+	"module": object.get(rc, "module_address", ""),
 	"values": rc.change.after,
 	"path": ["resource_changes", i, "change", "after"],
-	"unknown": unknown_map(rc.change),
+	"unknown": object.get(rc.change, "after_unknown", {}),
 	"source": "plan",
 } if is_object(rc.change.after)
-
-unknown_map(change) := change.after_unknown if is_object(change.after_unknown)
-
-unknown_map(change) := {} if not is_object(change.after_unknown)
-
-# "module.net[0].module.db" -> "module.net.module.db." (config addresses carry no instance keys)
-module_prefix(address) := "" if address == ""
-
-module_prefix(address) := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."]) if address != ""
-
-tf_resources := [r |
-	some i
-	block := input.blocks[i]
-	block.block_type == "resource"
-	r := tf_resource(block, ["blocks", i, "values"])
-]
-
-tf_data_sources := [r |
-	some i
-	block := input.blocks[i]
-	block.block_type == "data"
-	r := tf_resource(block, ["blocks", i, "values"])
-]
-
-module_resources := [r |
-	blocks := object.get(input, ["module", "blocks"], [])
-	some i
-	block := blocks[i]
-	block.block_type == "resource"
-	r := tf_resource(block, ["module", "blocks", i, "values"])
-]
 
 tf_resource(block, path) := {
 	"address": block.address,
@@ -96,6 +110,11 @@ tf_resource(block, path) := {
 	"source": "tf",
 }
 
+# "module.net[0].module.db" -> "module.net.module.db." (config addresses carry no instance keys)
+module_prefix(address) := "" if address == ""
+
+module_prefix(address) := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."]) if address != ""
+
 # ------------------------------------------------------------------- values
 
 # The value is not known yet: computed during apply, or an expression in a .tf file.
@@ -106,6 +125,11 @@ unknown(r, attribute) if is_expression(r.values[attribute])
 is_expression(value) if {
 	is_string(value)
 	contains(value, "${")
+}
+
+# The object has the key, whatever its value (null and false included).
+has_key(obj, key) if {
+	_ := obj[key]
 }
 
 # The attribute has a value pe-policy can judge (absent or null counts as unset).
@@ -133,7 +157,7 @@ as_list(value) := [value] if {
 as_list(null) := []
 
 # The config address of a resource: module path + type.name, without instance keys.
-config_key(r) := concat("", [r.module, r.type, ".", r.name])
+config_key(r) := concat("", [module_prefix(r.module), r.type, ".", r.name])
 
 # --------------------------------------------------------- companion resources
 
@@ -146,11 +170,11 @@ bucket_targets(r) := {sprintf("name:%s", [r.values.bucket])} if {
 	not is_expression(r.values.bucket)
 }
 
-bucket_targets(r) := {concat("", [r.module, found]) |
+bucket_targets(r) := {concat("", [module_prefix(r.module), found]) |
 	some found in regex.find_n(`aws_s3_bucket\.[A-Za-z0-9_-]+`, r.values.bucket, -1)
 } if is_expression(r.values.bucket)
 
-bucket_targets(r) := {concat("", [r.module, found]) |
+bucket_targets(r) := {concat("", [module_prefix(r.module), found]) |
 	some reference in references
 	some found in regex.find_n(`^aws_s3_bucket\.[A-Za-z0-9_-]+`, reference, 1)
 } if {
@@ -164,29 +188,31 @@ bucket_targets(r) := set() if {
 	not is_string(r.values.bucket)
 }
 
-# The keys under which companions can name a bucket resource.
-bucket_keys(r) := {config_key(r), sprintf("name:%s", [r.values.bucket])} if {
-	is_string(r.values.bucket)
-	not is_expression(r.values.bucket)
-}
+# The keys under which companions can name a bucket resource: its config
+# address and its name (an expression never matches: targets are literal names).
+bucket_keys(r) := {config_key(r), sprintf("name:%v", [object.get(r.values, "bucket", "")])}
 
-bucket_keys(r) := {config_key(r)} if not literal_bucket_name(r)
-
-literal_bucket_name(r) if {
-	is_string(r.values.bucket)
-	not is_expression(r.values.bucket)
-}
-
-# Whether the configuration has a companion of `type` for bucket `r`.
+# Whether the configuration has a companion of `type` (a public access block,
+# an encryption configuration) for bucket `r`: one naming it, or one whose
+# bucket cannot be told (it may be this one).
 has_bucket_companion(type, r) if {
-	some c in config_resources
-	c.type == type
-	count(bucket_targets(c) & bucket_keys(r)) > 0
+	some key in bucket_keys(r)
+	companion_targets[type][key]
 }
 
-has_bucket_companion(type, _) if {
-	some c in config_resources
-	c.type == type
+has_bucket_companion(type, _) if unresolved_companion[type]
+
+companion_types := {"aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration"}
+
+# type -> every bucket key its companions name (built once per evaluation)
+companion_targets[type] := {target |
+	some c in config_resources_of({type})
+	some target in bucket_targets(c)
+} if some type in companion_types
+
+unresolved_companion[type] if {
+	some type in companion_types
+	some c in config_resources_of({type})
 	count(bucket_targets(c)) == 0
 }
 
@@ -240,14 +266,12 @@ iam_policy_types := {
 policy_statements := array.concat(resource_statements, array.concat(inline_statements, document_statements))
 
 resource_statements := [s |
-	some r in resources
-	r.type in iam_policy_types
+	some r in resources_of(iam_policy_types)
 	some s in statements_of(r, ["policy"], r.values.policy)
 ]
 
 inline_statements := [s |
-	some r in resources
-	r.type == "aws_iam_role"
+	some r in resources_of({"aws_iam_role"})
 	inlines := as_list(object.get(r.values, "inline_policy", []))
 	some n
 	inline := inlines[n]
@@ -255,8 +279,7 @@ inline_statements := [s |
 ]
 
 document_statements := [s |
-	some r in data_sources
-	r.type == "aws_iam_policy_document"
+	some r in data_sources_of({"aws_iam_policy_document"})
 	statements := as_list(object.get(r.values, "statement", []))
 	some n
 	st := statements[n]
@@ -268,8 +291,8 @@ document_statements := [s |
 		"sid": object.get(st, "sid", null),
 		"action_key": "actions",
 		"effect": object.get(st, "effect", "Allow"),
-		"actions": strings(object.get(st, "actions", [])),
-		"resources": strings(object.get(st, "resources", [])),
+		"actions": string_list(object.get(st, "actions", [])),
+		"resources": string_list(object.get(st, "resources", [])),
 	}
 ]
 
@@ -285,8 +308,8 @@ statements_of(r, attribute_path, policy) := [s |
 		"sid": object.get(st, "Sid", null),
 		"action_key": "Action",
 		"effect": object.get(st, "Effect", "Allow"),
-		"actions": strings(object.get(st, "Action", [])),
-		"resources": strings(object.get(st, "Resource", [])),
+		"actions": string_list(object.get(st, "Action", [])),
+		"resources": string_list(object.get(st, "Resource", [])),
 	}
 ]
 
@@ -305,7 +328,7 @@ statement_path(document, n) := ["Statement", n] if is_array(document.Statement)
 
 statement_path(document, _) := ["Statement"] if is_object(document.Statement)
 
-strings(value) := [v | some v in as_list(value); is_string(v)]
+string_list(value) := [v | some v in as_list(value); is_string(v)]
 
 # ---------------------------------------------------------------- descriptions
 

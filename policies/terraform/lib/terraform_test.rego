@@ -23,16 +23,18 @@ test_plan_resources_skip_deleted_and_data if {
 	rs := lib.resources with input as plan
 	count(rs) == 1
 	rs[0].address == "module.s[0].aws_s3_bucket.b"
-	rs[0].module == "module.s."
+	lib.config_key(rs[0]) == "module.s.aws_s3_bucket.b"
 	rs[0].path == ["resource_changes", 0, "change", "after"]
-	count(lib.data_sources) == 1 with input as plan
+	count(lib.data_sources_of({"aws_iam_policy_document"})) == 1 with input as plan
+	count(lib.resources_of({"aws_instance"})) == 0 with input as plan
 }
 
 test_tf_resources_and_module_context if {
 	rs := lib.resources with input as tf
 	count(rs) == 1
 	rs[0].path == ["blocks", 0, "values"]
-	count(lib.config_resources) == 2 with input as tf
+	count(lib.config_resources_of({"aws_s3_bucket", "aws_s3_bucket_public_access_block"})) == 2 with input as tf
+	count(lib.resources_of({"aws_s3_bucket_public_access_block"})) == 0 with input as tf
 }
 
 test_expressions_are_unknown if {

@@ -10,7 +10,9 @@
 #     `ruff check`, `trivy`, `docker build`, `helm upgrade`, ...;
 #   * a job with an `environment:` deploys (except `github-pages`);
 #   * a job whose label says it is auxiliary (docs, labels, triage, stale,
-#     notify, report, release notes/drafts, ...) belongs to no stage.
+#     notify, report, release notes/drafts, ...), or that runs a docs-site or
+#     housekeeping tool (Pages actions, mkdocs, sphinx-build, release-please,
+#     release-drafter, labeler, stale), belongs to no stage.
 # A job may belong to several stages (a `checks` job running ruff and pytest is
 # both lint and test).
 #
@@ -174,6 +176,14 @@ scanner_words := `(trivy|pip-audit|pip_audit|(npm|pnpm|yarn)( npm)? audit|audit-
 auxiliary(job_id, job) if regex.match(word_pattern(auxiliary_words), label(job_id, job))
 
 auxiliary(_, job) if lower(environment_name(job)) == "github-pages"
+
+auxiliary(_, job) if {
+	some step in steps_of(job)
+	regex.match(auxiliary_tools, step_tools(step))
+}
+
+# docs sites, release notes and repository housekeeping: not the service's pipeline
+auxiliary_tools := `(?i)(actions/(configure|deploy|upload)-pages|upload-pages-artifact|peaceiris/actions-gh-pages|mkdocs (build|gh-deploy)|sphinx-build|googleapis/release-please-action|release-drafter/release-drafter|actions/labeler|actions/stale|actions/first-interaction)`
 
 environment_name(job) := job.environment if is_string(job.environment)
 

@@ -68,3 +68,12 @@ test_pipeline_needs_push_or_pull_request_and_a_test_build_or_deploy_job if {
 test_ancestors_are_transitive if {
 	pipeline.ancestors("c") == {"a", "b"} with input as {"jobs": {"a": {}, "b": {"needs": "a"}, "c": {"needs": ["b"]}, "d": {}}}
 }
+
+test_pages_and_release_please_workflows_are_not_pipelines if {
+	pages := {"on": {"push": {"branches": ["main"]}}, "jobs": {
+		"build": {"steps": [{"uses": "actions/configure-pages@0123"}, {"run": "mkdocs build"}, {"uses": "actions/upload-pages-artifact@0123"}]},
+		"deploy": {"needs": "build", "environment": {"name": "github-pages"}, "steps": [{"uses": "actions/deploy-pages@0123"}]},
+	}}
+	not pipeline.is_pipeline with input as pages
+	not pipeline.is_pipeline with input as {"on": ["push"], "jobs": {"release-please": {"steps": [{"uses": "googleapis/release-please-action@0123"}]}}}
+}

@@ -21,7 +21,7 @@ from pe_policy.engine.rego import (
     make_backend,
     policy_error_from_engine,
 )
-from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity
+from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
 
 RULE_ERROR_ID = "PE-RULE-ERROR"
 COMBINED_KEY = "rego:*"  # `Evaluator.watch` key of the one-call evaluation of all Rego rules
@@ -46,13 +46,18 @@ def parse_path(value: Any) -> JsonPath:
 
 def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
     target = violation.document or doc
+    location = target.location(violation.path, violation.snippet)
+    path = tuple(violation.path)
     return Finding(
         rule_id=meta.id,
         severity=violation.severity or meta.severity,
         message=violation.message,
-        location=target.location(violation.path, violation.snippet),
+        location=location,
         kind=target.kind,
-        json_path=tuple(violation.path),
+        json_path=path,
+        # two findings in one node (two expressions in one `run:`) differ by their snippet
+        fingerprint=fingerprint(meta.id, location.path, path, violation.snippet or "")
+        if violation.snippet else "",
         properties=dict(violation.properties or {}),
     )
 
@@ -232,9 +237,13 @@ class Evaluator:
                 continue
             rule_findings = self.rule_findings(doc, module, rule_name)
             if any(f.rule_id == RULE_ERROR_ID for f in rule_findings):
-                self._alone.add((module.path, rule_name))  # never again in a combined query
+                self.run_alone(module.path, rule_name)
             findings.extend(rule_findings)
         return findings
+
+    def run_alone(self, module_path: str, rule_name: str) -> None:
+        """Keep a rule out of the one-call evaluation (it failed, or was stopped, once)."""
+        self._alone.add((module_path, rule_name))
 
     def _eval_together(self, pairs: list[tuple[RegoModule, str]]) -> list[Any] | None:
         """All rules in one engine call, so helper rules they share are computed once.

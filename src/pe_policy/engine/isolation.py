@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pe_policy.document import Document
-from pe_policy.engine.evaluate import Evaluator, evaluate_all, python_rule_key, rego_rule_key, rule_error
+from pe_policy.engine.evaluate import (
+    COMBINED_KEY,
+    Evaluator,
+    evaluate_all,
+    python_rule_key,
+    rego_rule_key,
+    rule_error,
+)
 from pe_policy.findings import Finding
 
 DEFAULT_EVAL_TIMEOUT = 60.0  # seconds for one document's rules: 100x what a 10,000-resource plan needs
@@ -70,6 +77,7 @@ class RuleWatch:
     """Shared between this process and the worker: where the worker is, and what to skip."""
 
     NOT_IN_RULE = -1
+    COMBINED = -2  # the one-call evaluation of every Rego rule (evaluate.COMBINED_KEY)
 
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
@@ -84,23 +92,32 @@ class RuleWatch:
 
     def enter(self, key: str) -> bool:
         """Called by the evaluator before each rule; False: skip this rule on this document."""
-        index = self._index.get(key, self.NOT_IN_RULE)
+        index = self.COMBINED if key == COMBINED_KEY else self._index.get(key, self.NOT_IN_RULE)
         self.state[1] = index
-        return (self.state[0], index) not in self.skip if index != self.NOT_IN_RULE else True
+        return index == self.NOT_IN_RULE or (self.state[0], index) not in self.skip
 
     @property
     def position(self) -> tuple[int, int]:
         return int(self.state[0]), int(self.state[1])
 
 
-def rule_keys(evaluator: Evaluator) -> list[tuple[str, str, str]]:
-    """(key, rule ID, defining file) of every rule the evaluator may run, in a fixed order."""
-    out = [(python_rule_key(r), r.meta.id, r.meta.origin) for r in evaluator.ruleset.python_rules]
+@dataclass(frozen=True)
+class _Rule:
+    key: str  # what the evaluator passes to `watch`
+    rule_id: str
+    origin: str  # the defining file, as the error names it
+    rego: tuple[str, str] | None = None  # (module path, rule name) for Rego rules
+
+
+def rule_keys(evaluator: Evaluator) -> list[_Rule]:
+    """Every rule the evaluator may run, in a fixed order (its index is what the worker shares)."""
+    out = [_Rule(python_rule_key(r), r.meta.id, r.meta.origin)
+           for r in evaluator.ruleset.python_rules]
     for module in evaluator.ruleset.policy_modules:
         for rule_name in module.result_rules:
             meta = evaluator.rule_meta(module, rule_name)
-            out.append((rego_rule_key(module, rule_name), meta.id,
-                        f"{module.path} rule {rule_name}"))
+            out.append(_Rule(rego_rule_key(module, rule_name), meta.id,
+                             f"{module.path} rule {rule_name}", (module.path, rule_name)))
     return out
 
 
@@ -174,7 +191,7 @@ class _Run:
         self.limits = limits
         self.progress = progress
         self.keys = rule_keys(evaluator)
-        self.watch = RuleWatch([k for k, _, _ in self.keys])
+        self.watch = RuleWatch([rule.key for rule in self.keys])
         self.results: dict[int, list[Finding]] = {}
         self.errors: dict[int, list[Finding]] = {}
         self.ctx = multiprocessing.get_context("fork")
@@ -182,13 +199,18 @@ class _Run:
     def failure(self, number: int, rule_index: int, reason: str) -> int:
         """Record why (document, rule) failed; return the document to resume from."""
         doc = self.documents[number]
+        if rule_index == RuleWatch.COMBINED:  # some rule in the batch: run them one by one to name it
+            self.watch.skip.add((number, rule_index))
+            return number
         if rule_index == RuleWatch.NOT_IN_RULE:
             self.errors.setdefault(number, []).append(rule_error(doc, "(all rules)", "pe-policy", reason))
             self.results[number] = []
             return number + 1
-        _key, rule_id, origin = self.keys[rule_index]
-        self.errors.setdefault(number, []).append(rule_error(doc, rule_id, origin, reason))
+        rule = self.keys[rule_index]
+        self.errors.setdefault(number, []).append(rule_error(doc, rule.rule_id, rule.origin, reason))
         self.watch.skip.add((number, rule_index))
+        if rule.rego is not None:  # later workers evaluate it alone: its next stop costs one deadline
+            self.evaluator.run_alone(*rule.rego)
         return number
 
     def run(self) -> list[Finding]:

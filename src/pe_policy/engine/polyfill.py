@@ -248,6 +248,29 @@ def missing_builtins(text: str, available: Callable[[str], bool]) -> list[str]:
                   if not available(name))
 
 
+REGOPY_INPUT_KEY = "pe_policy_input"
+_INPUT_ROOT = re.compile(r"(?<![\w.$])input(?!\w)")
+_BARE_IMPORT_INPUT = re.compile(r"^([ \t]*)import[ \t]+input[ \t]*$", re.MULTILINE)
+
+
+def redirect_input(text: str) -> str:
+    """`input` → `input.pe_policy_input` (regopy only; the backend nests the document there).
+
+    rego-cpp 1.5.2 fails to compile any `with input as V` whose rules call a
+    built-in or do arithmetic: the query returns an error node that crashes
+    the process when read (a segfault).  `with input.<key> as V` works, so
+    the whole document lives one level down and `with input as V` becomes
+    `with input.pe_policy_input as V`: the same semantics.  A bare
+    `import input` (a no-op) is dropped, as it would otherwise bind the new key.
+    """
+    code = blank_non_code(text)
+    if not _INPUT_ROOT.search(code):
+        return text
+    for match in reversed(list(_BARE_IMPORT_INPUT.finditer(code))):
+        text = text[:match.start()] + match.group(1) + text[match.end():]
+    return _replace(text, _INPUT_ROOT, lambda _m: f"input.{REGOPY_INPUT_KEY}")
+
+
 _SOME_PAIR_IN = re.compile(r"\bsome\s+([A-Za-z_]\w*)\s*,\s*([A-Za-z_]\w*)\s+in\s+")
 _OPEN = {"{": "}", "[": "]", "(": ")"}
 _SIMPLE_REF = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*|\[[^\[\]]*\])*")

@@ -22,10 +22,12 @@ from typing import Any
 
 from pe_policy.engine.polyfill import (
     POLYFILL_PACKAGE,
+    REGOPY_INPUT_KEY,
     REGOPY_SPRINTF_MODULE,
     blank_non_code,
     inline_metadata,
     missing_builtins,
+    redirect_input,
     route_sprintf,
     unfold_pair_iteration,
 )
@@ -75,7 +77,8 @@ class RegopyBackend:
             self._missing[module.package] = (module.path, missing)
         if module.v0 and "rego.v1" not in module.text:
             self._v0_packages.add(module.package)
-        text = unfold_pair_iteration(route_sprintf(inline_metadata(module.text, module.package)))
+        text = redirect_input(unfold_pair_iteration(
+            route_sprintf(inline_metadata(module.text, module.package))))
         try:
             self._new_interpreter().add_module(module.path, text)  # parse errors now, by file
         except self._regopy.RegoError as exc:
@@ -125,7 +128,7 @@ class RegopyBackend:
             self._interpreters[key] = entry
         interp, version = entry
         if version[0] != self._input_version:
-            interp.set_input_term(self._input)
+            interp.set_input_term(f'{{"{REGOPY_INPUT_KEY}": {self._input}}}')
             version[0] = self._input_version
         return interp
 

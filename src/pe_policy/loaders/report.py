@@ -132,7 +132,7 @@ def _yes_no(value: str) -> tuple[bool | None, str]:
 
 
 def _meaningful(text: str) -> bool:
-    return bool(text.strip(" -—–:.()")) and not md.placeholder_text(text)
+    return bool(text.strip(" -\u2014\u2013:.()")) and not md.placeholder_text(text)
 
 
 def _rollback(doc: MarkdownDocument, spans: dict[JsonPath, Span]) -> RollbackStatus | None:
@@ -203,7 +203,8 @@ def load(source: Source) -> Document:
         matter = doc.front_matter
         spans[("front_matter",)] = Span(matter.line, 1, matter.end_line, None)
         for path, span in matter.spans.items():
-            spans[("front_matter", *path)] = span
+            key: JsonPath = ("front_matter", *path)
+            spans[key] = span
         if doc.title is None:
             spans[()] = Span(matter.line, 1)
 

@@ -17,7 +17,7 @@ from pe_policy.loaders.markdown_source import (
 from pe_policy.models import markdown as md
 from pe_policy.models.runbook import ChecklistItem, FileChange, RollbackProcedure, Runbook
 
-_TITLE = re.compile(r"^\s*([A-Z][A-Z0-9]*-\d+)\s*(?::|—|–|\s-\s)\s*(.*)$")
+_TITLE = re.compile(r"^\s*([A-Z][A-Z0-9]*-\d+)\s*(?::|\u2014|\u2013|\s-\s)\s*(.*)$")
 _STATUS = re.compile(r"^\s*status\s*:\s*(.*)$", re.IGNORECASE)
 _STATUS_WORD = re.compile(r"[A-Za-z][A-Za-z_-]*")
 _ACTION = re.compile(r"^\s*\[(MODIFY|NEW|DELETE)\]\s*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -93,7 +93,7 @@ def _change(doc: MarkdownDocument, source: Source, block: Block,
     if not path:
         return None
     candidates = [] if path.startswith("/") else md.candidate_paths(source.path, path)
-    return FileChange(action=match.group(1).upper(), path=path, line=block.line,  # type: ignore[arg-type]
+    return FileChange(action=match.group(1).upper(), path=path, line=block.line,
                       component=component, candidates=candidates)
 
 

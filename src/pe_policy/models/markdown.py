@@ -52,7 +52,7 @@ class Section(BaseModel):
 class ChecklistItem(BaseModel):
     text: str = Field(description="The item's text after the `[ ]`/`[x]` box, markup removed.")
     checked: bool = Field(description="Whether the box is ticked (`[x]` or `[X]`).")
-    line: int
+    line: int = Field(description="Line of the item.")
     mentions: list[str] = Field(
         default_factory=list,
         description="Names @-mentioned in the item, without the `@` (`@Security approved?` -> "
@@ -74,7 +74,7 @@ class TableRow(BaseModel):
     )
     cells: dict[str, str] = Field(default_factory=dict,
                                   description="Cell text by column header, markup removed.")
-    line: int
+    line: int = Field(description="Line of the row.")
 
 
 class WikiLink(BaseModel):
@@ -104,7 +104,7 @@ _PLACEHOLDER = re.compile(
     r"""^(?:
         <[^<>]*>                                   # <Summary of what changes>
       | \[[^\[\]]*\]                               # [fill in]
-      | tbd | tba | todo | fixme | n/?a | none | - | — | – | \.\.\. | … | \?+
+      | tbd | tba | todo | fixme | n/?a | none | - | \u2014 | \u2013 | \.\.\. | … | \?+
       | (?:change\ description|how\ to\ test|summary\ of\ what\ changes)\s*(?:\.\.\.|…)?
     )[.:]?$""",
     re.IGNORECASE | re.VERBOSE,

@@ -131,7 +131,7 @@ _DESTRUCTIVE_SQL: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def destructive_sql(statement: SqlStatement) -> tuple[str, str] | None:
     """(what, the text that does it) when the statement drops or empties a table or column."""
-    mask = statement.sql
+    mask = lex(statement.sql, strict=False).mask
     for what, pattern in _DESTRUCTIVE_SQL:
         if what == "DROP COLUMN" and not re.match(r"\s*ALTER\s+TABLE\b", mask, re.I):
             continue

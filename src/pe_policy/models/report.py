@@ -22,7 +22,7 @@ __all__ = ["DeploymentReport", "MarkdownReport", "QAReport", "RollbackStatus", "
 class SummaryField(BaseModel):
     name: str = Field(description="`Status` from `- **Status:** SUCCESS`.")
     value: str = Field(description="`SUCCESS`, markup removed.")
-    line: int
+    line: int = Field(description="Line of the field.")
 
 
 class Summary(BaseModel):

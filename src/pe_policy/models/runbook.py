@@ -22,7 +22,7 @@ class FileChange(BaseModel):
     )
     path: str = Field(description="The file as written (link target, code span or word), "
                       "with `file://`, `#anchor` and `:line` suffixes removed.")
-    line: int
+    line: int = Field(description="Line of the entry.")
     component: str | None = Field(
         default=None, description="The heading it is listed under (`### [Gateway]` -> `Gateway`)."
     )
@@ -39,8 +39,8 @@ class RollbackProcedure(BaseModel):
         description="The section describing it (`## Rollback Plan`); None for a labelled line "
         "such as `- Rollback: revert the deploy...` elsewhere.",
     )
-    line: int
-    end_line: int
+    line: int = Field(description="Line of the heading (or of the labelled line).")
+    end_line: int = Field(description="Last line of the procedure.")
     empty: bool = Field(description="The section has no content.")
     placeholder: str | None = Field(
         default=None, description="The template placeholder it holds instead of steps."
@@ -52,13 +52,13 @@ class Runbook(BaseModel):
     story_id: str | None = Field(default=None,
                                  description="`PE-12` from the title `# PE-12: Gateway bootstrap`.")
     title: str | None = Field(default=None, description="The title after the story ID.")
-    title_line: int | None = None
+    title_line: int | None = Field(default=None, description="Line of the `#` title.")
     status: str | None = Field(
         default=None,
         description="The status word, upper case: `Status: PROPOSED  <-- ...` -> `PROPOSED`.",
     )
     status_text: str | None = Field(default=None, description="Everything after `Status:`.")
-    status_line: int | None = None
+    status_line: int | None = Field(default=None, description="Line of `Status:`.")
     sections: list[Section] = Field(default_factory=list,
                                     description="Every heading's section, in order.")
     checklist: list[ChecklistItem] = Field(default_factory=list,

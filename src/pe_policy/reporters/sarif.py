@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pe_policy.catalog import RuleMeta
@@ -60,6 +61,13 @@ def _placeholder_meta(rule_id: str, finding: Finding) -> RuleMeta:
                     description=f"Findings reported under {rule_id}.", engine="unknown")
 
 
+def _artifact(path: str) -> dict[str, Any]:
+    """Repository files are relative to %SRCROOT%; files outside it (an event payload) are absolute."""
+    if path.startswith("/"):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": path, "uriBaseId": "%SRCROOT%"}
+
+
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     loc = finding.location
     region: dict[str, Any] = {"startLine": max(1, loc.line)}
@@ -77,7 +85,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": loc.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact(loc.path),
                     "region": region,
                 }
             }

@@ -1,0 +1,92 @@
+"""The central masking step: no report prints a secret, whatever a rule put in its message.
+
+Rules that hunt secrets (PE-DR-006, and any later one) show only masked forms,
+but a rule may still quote a line that holds a credential, and a code frame
+shows the source line itself.  So every `Finding` masks its message and its
+string properties when it is created (findings.py), and `CheckResult` masks
+every source line it hands a reporter (pipeline.py): each reporter, present or
+future, only ever sees masked text.  The detectors are `pe_policy.secrets`
+(AWS keys, GitHub/Slack/Google/Stripe tokens, JWTs, bearer tokens, private key
+blocks, `password=`/`token:` assignments, passwords in URLs).
+
+Masking happens on the data, not on rendered output: rewriting JSON, SARIF or
+XML text afterwards would have to understand each format's escaping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# A cheap pre-check: text without any of these cannot hold a secret `find_secrets` knows.
+_HINT = re.compile(
+    r"(?i:(?:secret|api[_-]?key|apikey|access[_-]?key|token|private[_-]?key|passw(?:or)?d|pwd"
+    r"|db_pass)[\"']?\s*[:=])"
+    r"|(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}"
+    r"|gh[pousr]_|github_pat_|xox[abposr]-|AIza|_live_|eyJ|(?i:bearer\s)"
+    r"|://[^\s:/@]+:[^\s@/]+@|PRIVATE KEY|[A-Za-z0-9+/]{40}"
+)
+# A line of a private key's body, an AWS secret key, any long base64 blob quoted on its own:
+# 40+ base64 characters mixing upper case, lower case and digits (a hex SHA never does).
+_BLOB = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")
+_KEY_BLOCK = re.compile(
+    r"(-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----)(.*?)(-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+    re.DOTALL,
+)
+_KEY_BODY_LINE = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+MASK = "****"
+
+
+def _mask_key_body(match: re.Match[str]) -> str:
+    body = re.sub(r"[^\s]+", MASK, match.group(2))  # keep the line structure of the block
+    return match.group(1) + body + match.group(3)
+
+
+def redact(text: str) -> str:
+    """`text` with every recognised secret replaced by its masked form."""
+    if not text or _HINT.search(text) is None:
+        return text
+    from pe_policy.secrets import find_secrets
+
+    text = _KEY_BLOCK.sub(_mask_key_body, text)
+    out: list[str] = []
+    last = 0
+    for secret in find_secrets(text):
+        if secret.start < last:
+            continue
+        if "PRIVATE KEY" in secret.value:  # the BEGIN line names the type; its body is gone
+            continue
+        out.append(text[last:secret.start])
+        out.append(secret.masked if secret.masked != secret.value else MASK)
+        last = secret.end
+    out.append(text[last:])
+    return _BLOB.sub(_mask_blob, "".join(out))
+
+
+def _mask_blob(match: re.Match[str]) -> str:
+    blob = match.group(0)
+    if re.search(r"[A-Z]", blob) and re.search(r"[a-z]", blob) and re.search(r"[0-9]", blob):
+        return blob[:4] + MASK
+    return blob
+
+
+def redact_line(line: str) -> str:
+    """A source line for a code frame: also hides a bare line of a private key's body."""
+    if _KEY_BODY_LINE.fullmatch(line.strip()):
+        return line[: len(line) - len(line.lstrip())] + MASK
+    return redact(line)
+
+
+def redact_value(value: Any) -> Any:
+    """Strings anywhere inside a JSON-like value, masked (a Finding's properties)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_value(v) for v in value)
+    return value
+
+
+__all__ = ["MASK", "redact", "redact_line", "redact_value"]
