@@ -24,8 +24,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests policies
 	$(BIN)/mypy
 
+# 10,000 hypothesis examples per loader (CI runs 1,000: the `ci` profile in tests/conftest.py)
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz_loaders.py -q
+
+# checkov and zizmor live in their own venv (checkov is heavy and pins its own dependencies)
+BENCH_VENV := .bench-venv
+$(BENCH_VENV)/.installed:
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov zizmor
+	@touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed
+	$(BIN)/python -m compileall -q src/pe_policy policies  # as an installed wheel would have
+	$(BIN)/python benchmarks/run.py --write docs/benchmarks.md
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/corpus
 
 schemas: $(STAMP)
 	$(BIN)/pe-policy schema --write schemas

@@ -192,10 +192,12 @@ _WEIGHTED = [t for t in RESOURCE_TYPES for _ in range(t[2])]
 
 
 def _unknown_for(values: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": True, "arn": True}
-    if "tags" in values:
-        out["tags_all"] = True
-    return out
+    return {"id": True, "arn": True}
+
+
+def _computed(values: dict[str, Any]) -> dict[str, Any]:
+    """What the provider adds to a planned value: `tags_all` (tags merged with default_tags)."""
+    return {**values, "tags_all": values["tags"]} if "tags" in values else values
 
 
 def _sensitive_for(values: dict[str, Any]) -> dict[str, Any]:
@@ -288,7 +290,7 @@ class _Scope:
         common = {"address": address, "mode": "managed", "type": rtype, "name": name,
                   "provider_name": AWS, "schema_version": 0}
         if actions != ["delete"]:
-            self.planned.append({**common, "values": values,
+            self.planned.append({**common, "values": _computed(values),
                                  "sensitive_values": _sensitive_for(values)})
             self.config.append({"address": local, "mode": "managed", "type": rtype,
                                 "name": name, "provider_config_key": "aws",
@@ -332,7 +334,8 @@ def terraform_plan(resources: int, seed: int = SEED) -> dict[str, Any]:
             actions, before = ["delete"], values
         after = None if actions == ["delete"] else values
         address = scope.add(rtype, name, values, actions, before)
-        changes.append(_change(address, scope.address, rtype, name, actions, before, after))
+        changes.append(_change(address, scope.address, rtype, name, actions, before,
+                               None if after is None else _computed(after)))
     root = scopes[None]
     children = [scopes[m] for m in MODULES]
     return {

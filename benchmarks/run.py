@@ -15,6 +15,7 @@ modules evaluated directly with regorus, in one process.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -140,30 +141,30 @@ def tool_version(path: str | None, *args: str) -> str:
 
 
 FLOOR_SCRIPT = r"""
-import json, sys, time
-from pathlib import Path
-import regorus
+import json, sys
 from pe_policy.config import DEFAULT_PARAMS
-from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
+from pe_policy.engine.pack import builtin_policy_dir, policy_files
+from pe_policy.engine.rego import RegorusBackend, parse_module
 
 plan = sys.argv[1]
 with open(plan, encoding="utf-8") as fh:
     text = fh.read()
-data = json.loads(text)  # what any checker with Python rules has to hold
-modules = [m for m in load_ruleset([builtin_policy_dir()]).policy_modules
-           if "terraform_plan" in m.kinds]
-engine = regorus.Engine()
+data = json.loads(text)  # what any checker that also runs Python rules has to hold
+modules = [parse_module(f.name, f.read_text(encoding="utf-8"))
+           for f in policy_files(builtin_policy_dir(), ".rego") if not f.name.endswith("_test.rego")]
+backend = RegorusBackend()  # regorus itself, plus the rego.metadata polyfill every module needs
 for m in modules:
-    engine.set_rego_v0(m.v0)
-    engine.add_policy(m.path, m.text)
+    backend.add_module(m)
+engine = backend.engine
 engine.add_data_json(json.dumps({"pe": {"params": DEFAULT_PARAMS}}))
 engine.set_input_json(text)
-findings = 0
-for m in modules:
-    for rule in m.result_rules:
-        value = json.loads(engine.eval_rule_as_json(f"data.{m.package}.{rule}") or "null")
-        findings += len(value) if isinstance(value, (list, dict)) else int(bool(value))
-print(json.dumps({"findings": findings, "modules": len(modules), "resources": len(data.get("resource_changes", []))}))
+rules = [f"data.{m.package}.{r}" for m in modules if "terraform_plan" in m.kinds
+         for r in m.result_rules]
+result = json.loads(engine.eval_query_as_json("[" + ", ".join(rules) + "]"))["result"]
+values = result[0]["expressions"][0]["value"] if result else []
+findings = sum(len(v) if isinstance(v, (list, dict)) else int(bool(v)) for v in values)
+print(json.dumps({"findings": findings, "rules": len(rules),
+                  "resources": len(data.get("resource_changes", []))}))
 """
 
 
@@ -176,6 +177,7 @@ class Bench:
     results: list[Row] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.load_at_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         self.pe = find_tool("pe-policy") or "pe-policy"
         self.python = str(REPO / ".venv" / "bin" / "python") if (
             REPO / ".venv" / "bin" / "python").is_file() else sys.executable
@@ -265,7 +267,8 @@ def machine() -> dict[str, str]:
         pass
     return {"nproc": str(os.cpu_count()), "cpu": cpu, "memory": memory,
             "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version()}
+            "python": platform.python_version(),
+            "load": " / ".join(f"{x:.2f}" for x in os.getloadavg())}
 
 
 def _find(rows: list[Row], case: str, size: str, tool: str) -> Row | None:
@@ -326,7 +329,7 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
     for case, sizes, unit in (("terraform plan", plan_sizes, "res"),
                               ("workflows", wf_sizes, "files")):
         ordered = sorted(sizes)
-        for small, big in zip(ordered, ordered[1:]):
+        for small, big in itertools.pairwise(ordered):
             if big != small * 10:
                 continue
             a = _find(rows, case, f"{small:,} {unit}", "pe-policy")
@@ -355,7 +358,9 @@ def render_markdown(bench: Bench, rows: list[Row], plan_sizes: Sequence[int],
         "(includes reaped child processes), findings from each tool's JSON output.",
         "",
         f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} memory, "
-        f"{info['os']}, Python {info['python']}.",
+        f"{info['os']}, Python {info['python']}. Load average (1/5/15 min) at the start: "
+        f"{bench.load_at_start}, at the end: {info['load']} (other work on the machine slows "
+        "every tool alike; compare ratios).",
         f"Tools: {versions['pe-policy']}; checkov {versions['checkov']}; {versions['zizmor']}.",
         f"Command: `{command}` on {time.strftime('%Y-%m-%d')}.",
         "",

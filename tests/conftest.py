@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings as _hypothesis_settings
 
 from pe_policy.cli import main
 from pe_policy.document import Document
@@ -16,6 +18,15 @@ from pe_policy.pipeline import CheckResult, check, default_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+
+# Hypothesis profiles: `dev` (hypothesis' 100 examples) locally, `ci` (1,000) when CI is set,
+# `fuzz` (10,000: `make fuzz`); HYPOTHESIS_PROFILE picks one explicitly.  Tests that pin their
+# own max_examples keep it; tests reading `settings.default.max_examples` scale with the profile.
+_hypothesis_settings.register_profile("dev", deadline=None)
+_hypothesis_settings.register_profile("ci", max_examples=1_000, deadline=None)
+_hypothesis_settings.register_profile("fuzz", max_examples=10_000, deadline=None)
+_hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @dataclass

@@ -81,6 +81,10 @@ class Document:
     source_map: SourceMap = field(default_factory=SourceMap)
     text: str | None = None  # kept for code frames and inline suppressions
     raw: Any = None  # the parsed data, when the model mirrors it key for key
+    # `input` as JSON text when the loader has it verbatim (a plan: the file itself): handed to
+    # the Rego engine as is, so a 40 MB plan is never re-serialised (nor, in the isolated
+    # evaluation worker, its millions of objects touched and copied).
+    input_json: str | None = None
 
     @cached_property
     def input(self) -> Any:

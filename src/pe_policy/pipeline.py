@@ -7,7 +7,7 @@ and tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from pe_policy.filters import Baseline, apply_filters, restrict_ruleset
 from pe_policy.findings import Finding, Location, Severity
 from pe_policy.loaders import DEFAULT_MAX_BYTES
 from pe_policy.redact import redact, redact_line
-
 
 SOURCE_LINE_MAX_BYTES = 16 * 1024 * 1024  # code frames are not worth reading more
 
@@ -101,6 +100,15 @@ def load_candidates(
     return documents, errors
 
 
+def ruleset_for_kinds(ruleset: RuleSet, kinds: set[str]) -> RuleSet:
+    """Only the Rego modules some document needs (and the libraries, which name no kind): a
+    pre-commit run on one workflow never compiles the Terraform or runbook policies."""
+    modules = [m for m in ruleset.rego_modules if not m.kinds or kinds.intersection(m.kinds)]
+    if len(modules) == len(ruleset.rego_modules):
+        return ruleset
+    return replace(ruleset, rego_modules=modules)
+
+
 def default_ruleset(extra_dirs: Iterable[Path] = ()) -> RuleSet:
     return load_ruleset([builtin_policy_dir(), *extra_dirs])
 
@@ -139,8 +147,8 @@ def check(
         pr_documents, pr_errors = load_inputs(pull_requests, git_ranges, git_repo or root, root)
         documents.extend(d for d in pr_documents if d.path not in loaded)
         findings.extend(pr_errors)
-    evaluator = Evaluator(ruleset, config.params, backend_name=engine, repo_root=root,
-                          backend_options=engine_options)
+    evaluator = Evaluator(ruleset_for_kinds(ruleset, {d.kind for d in documents}), config.params,
+                          backend_name=engine, repo_root=root, backend_options=engine_options)
     findings.extend(evaluate_documents(evaluator, documents, limits, progress))
     problems.extend((error.path, f"{error} (this policy was not evaluated; every other one was)")
                     for error in evaluator.policy_errors)

@@ -19,14 +19,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# A cheap pre-check: text without any of these cannot hold a secret `find_secrets` knows.
-_HINT = re.compile(
-    r"(?i:(?:secret|api[_-]?key|apikey|access[_-]?key|token|private[_-]?key|passw(?:or)?d|pwd"
-    r"|db_pass)[\"']?\s*[:=])"
-    r"|(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}"
-    r"|gh[pousr]_|github_pat_|xox[abposr]-|AIza|_live_|eyJ|(?i:bearer\s)"
-    r"|://[^\s:/@]+:[^\s@/]+@|PRIVATE KEY|[A-Za-z0-9+/]{40}"
-)
+# A cheap pre-check (plain substring tests, ~5 us a message): text with none of these cannot
+# hold a secret `find_secrets` knows, and most findings' messages hold none.
+_KEYWORDS = ("secret", "key", "token", "passw", "pwd", "db_pass", "bearer", "ghp_", "gho_",
+             "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "aiza", "_live_", "eyj")
+_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")
+_BLOB_HINT = re.compile(r"[A-Za-z0-9+/]{40}")
+
+
+def _may_hold_secret(text: str) -> bool:
+    low = text.lower()
+    return (any(k in low for k in _KEYWORDS) or any(p in text for p in _AWS_PREFIXES)
+            or ("://" in text and "@" in text) or _BLOB_HINT.search(text) is not None)
+
+
 # A line of a private key's body, an AWS secret key, any long base64 blob quoted on its own:
 # 40+ base64 characters mixing upper case, lower case and digits (a hex SHA never does).
 _BLOB = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")
@@ -45,7 +51,7 @@ def _mask_key_body(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """`text` with every recognised secret replaced by its masked form."""
-    if not text or _HINT.search(text) is None:
+    if not text or not _may_hold_secret(text):
         return text
     from pe_policy.secrets import find_secrets
 
@@ -55,7 +61,7 @@ def redact(text: str) -> str:
     for secret in find_secrets(text):
         if secret.start < last:
             continue
-        if "PRIVATE KEY" in secret.value:  # the BEGIN line names the type; its body is gone
+        if "PRIVATE KEY" in secret.value or MASK in secret.value:  # a type line, or masked already
             continue
         out.append(text[last:secret.start])
         out.append(secret.masked if secret.masked != secret.value else MASK)

@@ -35,10 +35,12 @@ def schema_file_name(kind: str) -> str:
 
 
 def write_schemas(directory: Path) -> list[Path]:
+    from pe_policy.output import write_atomic
+
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in MODEL_CLASSES:
         path = directory / schema_file_name(kind)
-        path.write_text(schema_text(kind), encoding="utf-8")
+        write_atomic(path, schema_text(kind))
         written.append(path)
     return written

@@ -195,19 +195,30 @@ job_stages[job_id] := stages if {
 	stages := {stage | some stage, _ in label_words; in_stage(job_id, job, stage)}
 }
 
+# computed once per job (rule values are cached within an evaluation, function calls are not)
+auxiliary_jobs contains job_id if {
+	some job_id, job in jobs
+	auxiliary(job_id, job)
+}
+
+job_labels[job_id] := label(job_id, job) if some job_id, job in jobs
+
+job_tools[job_id] := concat("\n", [step_tools(step) | some step in steps_of(job)]) if some job_id, job in jobs
+
+stage_patterns[stage] := word_pattern(words) if some stage, words in label_words
+
 in_stage(job_id, job, stage) if {
-	not auxiliary(job_id, job)
-	regex.match(word_pattern(label_words[stage]), label(job_id, job))
+	not job_id in auxiliary_jobs
+	regex.match(stage_patterns[stage], job_labels[job_id])
 }
 
 in_stage(job_id, job, stage) if {
-	not auxiliary(job_id, job)
-	some step in steps_of(job)
-	regex.match(tool_patterns[stage], step_tools(step))
+	not job_id in auxiliary_jobs
+	regex.match(tool_patterns[stage], job_tools[job_id])
 }
 
 in_stage(job_id, job, "deploy") if {
-	not auxiliary(job_id, job)
+	not job_id in auxiliary_jobs
 	environment_name(job) != ""
 }
 

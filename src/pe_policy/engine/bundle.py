@@ -133,26 +133,11 @@ def build_bundle(output: Path, policy_dirs: Sequence[Path], root: Path, *,
         _add(tar, "data.json", json.dumps(data, indent=2).encode())
         for inner, module in entries:
             _add(tar, inner, module.text.encode("utf-8"))
-    _write_atomic(output, buffer.getvalue())
+    from pe_policy.output import write_atomic  # a killed run never leaves half a bundle
+
+    write_atomic(output, buffer.getvalue())
     return BundleSummary(rev, list(manifest["roots"]),  # type: ignore[call-overload]
                          [inner for inner, _m in entries], skipped)
-
-
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """A killed run never leaves half a bundle for the deploy step to ship."""
-    import os
-    import tempfile
-
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_bundle(path: Path) -> tuple[dict[str, object], dict[str, object], dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from pe_policy.engine.rego import (
     make_backend,
     policy_error_from_engine,
 )
+from pe_policy.engine.sandbox import sandboxed
 from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
 
 RULE_ERROR_ID = "PE-RULE-ERROR"
@@ -78,9 +80,14 @@ def python_rule_key(rule: PythonRule) -> str:
     return f"py:{rule.meta.origin}:{rule.meta.id}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _directory_of(origin: str) -> tuple[Path, ...]:
+    return (Path(origin).parent,) if origin else ()
+
+
 def rule_directory(rule: PythonRule) -> tuple[Path, ...]:
     """Where a Python rule lives: it may read files beside itself."""
-    return (Path(rule.meta.origin).parent,) if rule.meta.origin else ()
+    return _directory_of(rule.meta.origin)
 
 
 def rego_rule_key(module: RegoModule, rule_name: str) -> str:
@@ -161,6 +168,7 @@ class Evaluator:
         self.watch: Callable[[str], bool] | None = None
         self.policy_errors: list[PolicyError] = []  # modules the engine refused; the rest still run
         self._alone: set[tuple[str, str]] = set()  # rules that failed once: evaluated one by one
+        self._by_kind: dict[str, tuple[list[RegoModule], list[RegoModule]]] = {}
         for module in self._modules:
             for rule_name in module.result_rules:
                 self._metas[(module.path, rule_name)] = (
@@ -174,7 +182,7 @@ class Evaluator:
             refused: set[str] = set()
             for module in self.ruleset.rego_modules:
                 try:
-                    backend.add_module(module)
+                    backend.add_module(sandboxed(module))  # no network, no environment
                 except PolicyError as exc:  # a broken policy must not stop every other one
                     self.policy_errors.append(exc)
                     refused.add(module.path)
@@ -205,10 +213,19 @@ class Evaluator:
                                            f"{type(exc).__name__}: {exc}"))
         if self.watch is not None:
             self.watch("")
-        modules = [m for m in self.modules if not m.kinds or doc.kind in m.kinds]
+        modules = self._modules_for(doc.kind)
         if modules:
             findings.extend(self._evaluate_rego(doc, modules))
         return findings
+
+    def _modules_for(self, kind: str) -> list[RegoModule]:
+        """The policy modules for one kind, worked out once per kind, not once per document."""
+        modules = self.modules
+        cached = self._by_kind.get(kind)
+        if cached is None or cached[0] is not modules:
+            cached = (modules, [m for m in modules if not m.kinds or kind in m.kinds])
+            self._by_kind[kind] = cached
+        return cached[1]
 
     @property
     def modules(self) -> list[RegoModule]:
@@ -219,7 +236,10 @@ class Evaluator:
 
     def _evaluate_rego(self, doc: Document, modules: list[RegoModule]) -> list[Finding]:
         try:
-            self.set_input(doc.input)
+            if doc.input_json is not None:
+                self.backend.set_input_json(doc.input_json)
+            else:
+                self.set_input(doc.input)
         except Exception as exc:
             return [input_error(doc, exc)]
         findings: list[Finding] = []

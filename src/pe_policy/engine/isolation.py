@@ -28,6 +28,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -133,8 +134,8 @@ def _address_space() -> int:
 
 
 def _worker(conn: Any, evaluator: Evaluator, documents: Sequence[Document], start: int,
-            watch: RuleWatch, stderr_fd: int, memory_mb: int | None) -> None:
-    """The forked worker: evaluate documents[start:], one message per document."""
+            end: int, watch: RuleWatch, stderr_fd: int, memory_mb: int | None) -> None:
+    """The forked worker: evaluate documents[start:end], one message per document."""
     os.dup2(2, 1)  # a rule's print() must never end up inside a JSON or SARIF report on stdout
     os.dup2(stderr_fd, 2)  # the engine's abort messages are read back by the parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
@@ -147,7 +148,7 @@ def _worker(conn: Any, evaluator: Evaluator, documents: Sequence[Document], star
     evaluator.watch = watch.enter
     code = 0
     try:
-        for number in range(start, len(documents)):
+        for number in range(start, end):
             watch.begin(number)
             conn.send((number, evaluator.evaluate(documents[number], documents)))
         conn.send(None)
@@ -181,34 +182,138 @@ def _death_reason(exitcode: int | None, stderr_text: str, memory_mb: int | None)
     return f"stopped the evaluation worker (exit status {exitcode})"
 
 
+MIN_DOCUMENTS_PER_LANE = 40  # fewer: one worker (another fork costs more than it saves)
+MAX_LANES = 8
+
+
+class _Lane:
+    """A slice of the documents evaluated by one worker at a time (restarted after a stop)."""
+
+    def __init__(self, run: _Run, start: int, end: int) -> None:
+        self.run = run
+        self.next = start  # the next document without a result
+        self.end = end
+        self.watch = RuleWatch([rule.key for rule in run.keys])
+        self.watch.skip = run.skip  # shared: the parent adds to it, each fork takes a snapshot
+        self.process: Any = None
+        self.receiver: Any = None
+        self.stderr_file: Any = None
+        self.deadline: float | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.next >= self.end
+
+    def spawn(self) -> None:
+        run = self.run
+        receiver, sender = run.ctx.Pipe(duplex=False)
+        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        gc.freeze()  # the worker must not touch (and so copy) every object to collect it
+        try:
+            self.process = run.ctx.Process(
+                target=_worker, daemon=True,
+                args=(sender, run.evaluator, run.documents, self.next, self.end, self.watch,
+                      self.stderr_file.fileno(), run.limits.memory_mb))
+            self.process.start()
+        finally:
+            gc.unfreeze()
+        sender.close()
+        self.receiver = receiver
+        self.restart_clock()
+
+    def restart_clock(self) -> None:
+        timeout = self.run.limits.timeout
+        self.deadline = time.monotonic() + timeout if timeout else None
+
+    def stop(self, died: bool) -> None:
+        """Reap the worker; pass on what its rules printed unless its death is the finding."""
+        self.receiver.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.stderr_file.seek(0)
+        leftover = self.stderr_file.read()
+        self.stderr_file.close()
+        if leftover.strip() and not died:
+            sys.stderr.write(leftover.decode("utf-8", "replace"))
+        self.process = None
+
+    def timed_out(self) -> None:
+        number, rule_index = self.watch.position
+        self.process.kill()
+        self.stop(died=True)
+        timeout = self.run.limits.timeout or 0
+        self.next = self.run.failure(number, rule_index,
+                                     f"did not finish within the evaluation deadline of "
+                                     f"{timeout:g} s (raise it with --eval-timeout)")
+
+    def receive(self) -> None:
+        """Handle one message (or the worker's death)."""
+        run = self.run
+        try:
+            message = self.receiver.recv()
+        except (EOFError, OSError):
+            self.process.join(5)
+            number, rule_index = self.watch.position
+            self.stderr_file.seek(0)
+            text = self.stderr_file.read().decode("utf-8", "replace")
+            exitcode = self.process.exitcode
+            self.stop(died=True)
+            self.next = run.failure(number, rule_index,
+                                    _death_reason(exitcode, text, run.limits.memory_mb))
+            return
+        if message is None:
+            self.stop(died=False)
+            self.next = self.end
+            return
+        if message[0] == "error":
+            number, rule_index = self.watch.position
+            self.stop(died=True)
+            self.next = run.failure(number, rule_index, str(message[1]))
+            return
+        number, found = message
+        run.results[number] = found
+        self.next = number + 1
+        self.restart_clock()
+        run.report_progress()
+
+
 class _Run:
-    """One isolated evaluation of a list of documents."""
+    """One isolated evaluation of a list of documents, in one or more lanes of workers."""
 
     def __init__(self, evaluator: Evaluator, documents: Sequence[Document], limits: Limits,
-                 progress: ProgressFn | None) -> None:
+                 progress: ProgressFn | None, lanes: int = 1) -> None:
         self.evaluator = evaluator
         self.documents = documents
         self.limits = limits
         self.progress = progress
         self.keys = rule_keys(evaluator)
-        self.watch = RuleWatch([rule.key for rule in self.keys])
+        self.skip: set[tuple[int, int]] = set()
         self.results: dict[int, list[Finding]] = {}
         self.errors: dict[int, list[Finding]] = {}
         self.ctx = multiprocessing.get_context("fork")
+        size = -(-len(documents) // max(1, lanes))
+        self.lanes = [_Lane(self, start, min(start + size, len(documents)))
+                      for start in range(0, len(documents), size)]
+
+    def report_progress(self) -> None:
+        if self.progress is not None:
+            self.progress("checking", len(self.results), len(self.documents))
 
     def failure(self, number: int, rule_index: int, reason: str) -> int:
         """Record why (document, rule) failed; return the document to resume from."""
         doc = self.documents[number]
         if rule_index == RuleWatch.COMBINED:  # some rule in the batch: run them one by one to name it
-            self.watch.skip.add((number, rule_index))
+            self.skip.add((number, rule_index))
             return number
         if rule_index == RuleWatch.NOT_IN_RULE:
             self.errors.setdefault(number, []).append(rule_error(doc, "(all rules)", "pe-policy", reason))
             self.results[number] = []
+            self.report_progress()
             return number + 1
         rule = self.keys[rule_index]
         self.errors.setdefault(number, []).append(rule_error(doc, rule.rule_id, rule.origin, reason))
-        self.watch.skip.add((number, rule_index))
+        self.skip.add((number, rule_index))
         if rule.rego is not None:  # later workers evaluate it alone: its next stop costs one deadline
             self.evaluator.run_alone(*rule.rego)
         return number
@@ -217,86 +322,69 @@ class _Run:
         # Build the engine here, once: every worker inherits it compiled.
         if self.evaluator.ruleset.policy_modules:
             _ = self.evaluator.backend
-        start = 0
-        while start < len(self.documents):
-            start = self._one_worker(start)
+        try:
+            self._drive()
+        finally:
+            for lane in self.lanes:
+                if lane.process is not None:
+                    lane.stop(died=True)
         findings: list[Finding] = []
         for number in range(len(self.documents)):
             findings.extend(self.results.get(number, ()))
             findings.extend(self.errors.get(number, ()))
         return findings
 
-    def _one_worker(self, start: int) -> int:
-        """Run a worker from document `start`; return where the next worker must begin."""
-        receiver, sender = self.ctx.Pipe(duplex=False)
-        with tempfile.TemporaryFile() as stderr_file:
-            gc.collect()
-            gc.freeze()  # the worker must not touch (and so copy) every object to collect it
-            try:
-                process = self.ctx.Process(
-                    target=_worker, daemon=True,
-                    args=(sender, self.evaluator, self.documents, start, self.watch,
-                          stderr_file.fileno(), self.limits.memory_mb))
-                process.start()
-            finally:
-                gc.unfreeze()
-            sender.close()
-            died = False
-            try:
-                resume, died = self._collect(process, receiver, start, stderr_file)
-            finally:
-                receiver.close()
-                if process.is_alive():
-                    process.kill()
-                process.join()
-            if not died:  # what rules printed, passed on; a dead worker's noise is in the finding
-                stderr_file.seek(0)
-                leftover = stderr_file.read()
-                if leftover.strip():
-                    sys.stderr.write(leftover.decode("utf-8", "replace"))
-            return resume
+    def _drive(self) -> None:
+        """Keep one worker running per unfinished lane; wait on all of them, deadlines included."""
+        from multiprocessing.connection import wait
 
-    def _collect(self, process: Any, receiver: Any, start: int,
-                 stderr_file: Any) -> tuple[int, bool]:
-        """Read the worker's messages; (next document to start from, whether the worker died)."""
-        timeout = self.limits.timeout or None
         while True:
-            wait = None if timeout is None else timeout
-            if not receiver.poll(wait):
-                number, rule_index = self.watch.position
-                process.kill()
-                return self.failure(number, rule_index,
-                                    f"did not finish within the evaluation deadline of "
-                                    f"{timeout:g} s (raise it with --eval-timeout)"), True
-            try:
-                message = receiver.recv()
-            except (EOFError, OSError):
-                process.join(5)
-                number, rule_index = self.watch.position
-                stderr_file.seek(0)
-                text = stderr_file.read().decode("utf-8", "replace")
-                return self.failure(number, rule_index, _death_reason(
-                    process.exitcode, text, self.limits.memory_mb)), True
-            if message is None:
-                return len(self.documents), False
-            if message[0] == "error":
-                number, rule_index = self.watch.position
-                return self.failure(number, rule_index, str(message[1])), True
-            number, found = message
-            self.results[number] = found
-            if self.progress is not None:
-                self.progress("checking", number + 1, len(self.documents))
+            for lane in self.lanes:
+                if lane.process is None and not lane.done:
+                    lane.spawn()
+            active = [lane for lane in self.lanes if lane.process is not None]
+            if not active:
+                return
+            deadlines = [lane.deadline for lane in active if lane.deadline is not None]
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            ready = wait([lane.receiver for lane in active], timeout)
+            by_receiver = {id(lane.receiver): lane for lane in active}
+            for receiver in ready:
+                by_receiver[id(receiver)].receive()
+            now = time.monotonic()
+            for lane in active:
+                if (lane.process is not None and lane.deadline is not None
+                        and now >= lane.deadline and lane.receiver not in ready):
+                    lane.timed_out()
+
+
+def lane_count(documents: Sequence[Document], cpus: int | None = None) -> int:
+    """Workers to evaluate with at once: one per core, for runs big enough to share.
+
+    Unlike loading (parallel.py), busy cores are not held against it: a lane sends back only
+    small findings, so an oversubscribed lane costs little, and the load average would count
+    pe-policy's own previous run against it.
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    return max(1, min(MAX_LANES, cpus, len(documents) // MIN_DOCUMENTS_PER_LANE))
 
 
 def evaluate_documents(evaluator: Evaluator, documents: Sequence[Document],
                        limits: Limits | None = None,
-                       progress: ProgressFn | None = None) -> list[Finding]:
-    """Every document's findings, in document order; isolated when limits are set and possible."""
+                       progress: ProgressFn | None = None, lanes: int | None = None) -> list[Finding]:
+    """Every document's findings, in document order; isolated when limits are set and possible.
+
+    Many documents are split into contiguous slices evaluated side by side (`lanes`, default:
+    one per idle core); the findings are merged back in document order, so the report is
+    the same as a serial run's.
+    """
     limits = limits or Limits()
     backend_name = getattr(evaluator, "_backend_name", "regorus")
     if not documents or not limits.active or not fork_available() or backend_name == "opa":
         return evaluate_all(evaluator, documents, progress)
-    return _Run(evaluator, documents, limits, progress).run()
+    return _Run(evaluator, documents, limits, progress, lanes or lane_count(documents)).run()
 
 
 __all__ = ["DEFAULT_EVAL_MEMORY_MB", "DEFAULT_EVAL_TIMEOUT", "Limits", "RuleWatch",

@@ -185,6 +185,8 @@ def _opa_annotation(data: dict[str, Any], default_scope: str) -> dict[str, Any]:
 
 def inline_metadata(text: str, package: str) -> str:
     """Replace `rego.metadata.rule()`/`chain()` by the annotations they would return."""
+    if "rego.metadata" not in text:  # most modules: skip the character-by-character scan
+        return text
     code = blank_non_code(text)
     if not _METADATA_CALL.search(code):
         return text
@@ -269,6 +271,55 @@ def redirect_input(text: str) -> str:
     for match in reversed(list(_BARE_IMPORT_INPUT.finditer(code))):
         text = text[:match.start()] + match.group(1) + text[match.end():]
     return _replace(text, _INPUT_ROOT, lambda _m: f"input.{REGOPY_INPUT_KEY}")
+
+
+_WITH_AS = re.compile(r"\bwith\s+(?:input|data)\b[\w.\[\]\"]*\s+as\s+")
+
+
+def _with_value_end(code: str, start: int) -> int:
+    """Where a `with ... as <value>` value ends: `;`, a line break, a bracket or the next `with`."""
+    depth = 0
+    i = start
+    while i < len(code):
+        ch = code[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and (ch in ";\n" or (code.startswith("with", i) and code[i - 1] in " \t"
+                                             and not code[i + 4:i + 5].isalnum())):
+            break
+        i += 1
+    while i > start and code[i - 1] in " \t":
+        i -= 1
+    return i
+
+
+def wrap_with_values(text: str) -> str:
+    """`with T as rule_ref` → `with T as [rule_ref][0]` (regopy only).
+
+    rego-cpp 1.5.2 silently ignores a `with` whose value is a bare reference
+    to a rule or to data (`with data.pe.params as params`): the rule under test
+    sees the original value, and a test or finding quietly goes missing.  The
+    same value inside a composite is evaluated properly.
+    """
+    code = blank_non_code(text)
+    pieces: list[str] = []
+    last = 0
+    for match in _WITH_AS.finditer(code):
+        end = _with_value_end(code, match.end())
+        value = text[match.end():end]
+        if not _SIMPLE_REF.fullmatch(value) or value in ("true", "false", "null"):
+            continue
+        pieces.append(text[last:match.end()])
+        pieces.append(f"[{value}][0]")
+        last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 _SOME_PAIR_IN = re.compile(r"\bsome\s+([A-Za-z_]\w*)\s*,\s*([A-Za-z_]\w*)\s+in\s+")

@@ -30,6 +30,7 @@ from pe_policy.engine.polyfill import (
     redirect_input,
     route_sprintf,
     unfold_pair_iteration,
+    wrap_with_values,
 )
 from pe_policy.engine.rego import PolicyError, RegoModule
 
@@ -77,8 +78,7 @@ class RegopyBackend:
             self._missing[module.package] = (module.path, missing)
         if module.v0 and "rego.v1" not in module.text:
             self._v0_packages.add(module.package)
-        text = redirect_input(unfold_pair_iteration(
-            route_sprintf(inline_metadata(module.text, module.package))))
+        text = regopy_source(module)
         try:
             self._new_interpreter().add_module(module.path, text)  # parse errors now, by file
         except self._regopy.RegoError as exc:
@@ -154,6 +154,12 @@ class RegopyBackend:
         if package in self._v0_packages:
             value = _v0_set(value)
         return _plain(value)
+
+
+def regopy_source(module: RegoModule) -> str:
+    """The module as rego-cpp is given it: every rewrite of `polyfill.py` applied."""
+    text = inline_metadata(module.text, module.package)
+    return wrap_with_values(redirect_input(unfold_pair_iteration(route_sprintf(text))))
 
 
 _DATA_REF = re.compile(r"\bdata\.((?:[A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*)")

@@ -388,4 +388,5 @@ class PlanSourceMap(SourceMap):
 def load(source: Source) -> Document:
     data = check_shape(source, decode(source))
     return Document(kind=source.kind, path=source.path, model=TerraformPlan.lazy(data),
-                    source_map=PlanSourceMap(source, data), text=source.text, raw=data)
+                    source_map=PlanSourceMap(source, data), text=source.text, raw=data,
+                    input_json=source.text)  # raw is json.loads(text): Rego reads the text

@@ -1,0 +1,277 @@
+"""Policies are sandboxed: hostile Rego cannot read the environment, reach the network or read
+files on any backend `make_backend` knows; hostile Python rules are stopped by the guard.
+
+Each test plants a canary (an environment variable, a listening socket, a file outside the
+repository) and checks that no output and no connection ever shows it was reached.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pe_policy.config import resolve_config
+from pe_policy.engine.isolation import Limits
+from pe_policy.engine.rego import ENGINES
+from pe_policy.pipeline import CheckResult, check
+from tests.opa_stub import opa_stub
+
+CANARY = "pe-sandbox-canary-7f3e"
+WORKFLOW = """\
+name: CI
+on: [push]
+permissions:
+  contents: read
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make test
+"""
+
+
+def _available(engine: str) -> bool:
+    return engine != "regopy" or importlib.util.find_spec("regopy") is not None
+
+
+@pytest.fixture(params=[e for e in ENGINES if _available(e)])
+def engine(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every backend: regorus, regopy when installed, OPA (a real one via PE_POLICY_OPA_URL,
+    else the REST stub)."""
+    name = request.param
+    if name != "opa":
+        yield name, {}
+        return
+    real = os.environ.get("PE_POLICY_OPA_URL")
+    if real:
+        yield name, {"opa_url": real}
+        return
+    with opa_stub() as (url, _state):
+        yield name, {"opa_url": url}
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP port on 127.0.0.1 that records every connection made to it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    received.append(conn.recv(4096) or b"<connected>")
+                except OSError:
+                    received.append(b"<connected>")
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], received
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+def policy(rule_id: str, body: str) -> str:
+    return f"""# METADATA
+# title: hostile {rule_id}
+# custom:
+#   id: {rule_id}
+#   severity: high
+#   kinds: [workflow]
+package hostile.{rule_id.lower().replace("-", "_")}
+
+import rego.v1
+
+{body}
+"""
+
+
+def run(repo: Path, policies: dict[str, str], engine: tuple[str, dict[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> tuple[CheckResult, str]:
+    (repo / ".github/workflows").mkdir(parents=True, exist_ok=True)
+    (repo / ".github/workflows/ci.yml").write_text(WORKFLOW, encoding="utf-8")
+    (repo / "policies").mkdir(exist_ok=True)
+    for name, text in policies.items():
+        (repo / "policies" / name).write_text(text, encoding="utf-8")
+    (repo / ".pe-policy.yaml").write_text("policies: [policies]\n", encoding="utf-8")
+    monkeypatch.setenv("PE_SANDBOX_CANARY", CANARY)
+    name, options = engine
+    root = repo.resolve()
+    result = check([root], root, config=resolve_config(root), engine=name, engine_options=options,
+                   limits=Limits(timeout=20, memory_mb=1024))
+    everything = json.dumps([f.to_dict() for f in result.findings]) + json.dumps(result.problems)
+    return result, everything
+
+
+def refused(result: CheckResult, file: str) -> str:
+    return next(m for p, m in result.problems if p.endswith(file))
+
+
+def test_policies_cannot_read_the_environment(tmp_repo: Path, engine: tuple[str, dict[str, Any]],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    result, everything = run(tmp_repo, {"env.rego": policy("HOSTILE-001", """\
+deny contains sprintf("%s=%v", [name, value]) if {
+	some name, value in opa.runtime().env
+}
+
+deny contains sprintf("runtime: %v", [rt]) if {
+	rt := opa.runtime()
+}
+
+deny contains "env is there" if {
+	opa.runtime().env
+}
+""")}, engine, monkeypatch)
+    assert CANARY not in everything
+    assert "PE_SANDBOX_CANARY" not in everything
+    messages = [f.message for f in result.findings if f.rule_id == "HOSTILE-001"]
+    assert "env is there" not in messages
+    # the module ran (it is not simply refused): the runtime minus its environment is visible
+    assert any(m.startswith("runtime: ") for m in messages) or result.problems == []
+
+
+@pytest.mark.parametrize(("builtin", "call"), [
+    ("http.send", 'http.send({"method": "get", "url": "http://127.0.0.1:PORT/leak"})'),
+    ("http.send", 'http.send({"method": "post", "url": "http://127.0.0.1:PORT/", "body": input})'),
+    ("net.lookup_ip_addr", 'net.lookup_ip_addr("localhost")'),
+])
+def test_policies_cannot_reach_the_network(
+        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+        listener: tuple[int, list[bytes]], builtin: str, call: str) -> None:
+    port, received = listener
+    hostile = policy("HOSTILE-002", f'deny contains sprintf("%v", [r]) if {{\n\tr := {call}\n}}\n'
+                     .replace("PORT", str(port)))
+    innocent = policy("HOSTILE-003", 'deny contains "still evaluated" if { input.jobs.test }\n')
+    result, _ = run(tmp_repo, {"net.rego": hostile, "fine.rego": innocent}, engine, monkeypatch)
+    assert received == []
+    message = refused(result, "net.rego")
+    line = next(n for n, text in enumerate(hostile.splitlines(), start=1) if builtin in text)
+    assert f"net.rego:{line}:" in message
+    assert f"calls {builtin}" in message
+    assert not [f for f in result.findings if f.rule_id == "HOSTILE-002"]
+    assert [f.message for f in result.findings if f.rule_id == "HOSTILE-003"] == ["still evaluated"]
+
+
+def test_mocking_http_send_in_a_test_is_not_a_call(tmp_repo: Path) -> None:
+    from pe_policy.engine.rego import parse_module
+    from pe_policy.engine.sandbox import sandboxed
+
+    text = policy("HOSTILE-004", 'deny contains "x" if { input.x == "# http.send(" }\n'
+                  "test_mock if { deny with http.send as {} }\n")
+    assert sandboxed(parse_module("p.rego", text)).text == text
+
+
+def test_policies_cannot_read_files(tmp_repo: Path, tmp_path_factory: pytest.TempPathFactory,
+                                    engine: tuple[str, dict[str, Any]],
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    listener: tuple[int, list[bytes]]) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "schema.json"
+    outside.write_text(json.dumps({"type": "object", "title": CANARY,
+                                   "properties": {"x": {"const": CANARY}}}), encoding="utf-8")
+    port, received = listener
+    hostile = policy("HOSTILE-005", f"""\
+deny contains sprintf("file schema: %v", [r]) if {{
+	r := json.match_schema(input, {{"$ref": "{outside.as_uri()}"}})
+}}
+
+deny contains sprintf("remote schema: %v", [r]) if {{
+	r := json.match_schema(input, {{"$ref": "http://127.0.0.1:{port}/schema.json"}})
+}}
+
+deny contains sprintf("yaml: %v", [r]) if {{
+	r := yaml.unmarshal("{outside}")
+}}
+""")
+    _result, everything = run(tmp_repo, {"files.rego": hostile}, engine, monkeypatch)
+    assert CANARY not in everything
+    assert received == []
+
+
+# --------------------------------------------------------------------------- Python rules
+
+GUARDED = '''\
+import os
+import socket
+import subprocess
+
+from pe_policy.engine.python_rules import rule
+
+
+@rule("HOSTILE-010", severity="high", kinds=["workflow"], title="Network")
+def network(doc, ctx):
+    socket.create_connection(("127.0.0.1", int(os.environ["PE_SANDBOX_PORT"])), timeout=2)
+    yield "connected"
+
+
+@rule("HOSTILE-011", severity="high", kinds=["workflow"], title="Process")
+def process(doc, ctx):
+    subprocess.run(["true"], check=False)
+    yield "ran a process"
+
+
+@rule("HOSTILE-012", severity="high", kinds=["workflow"], title="Outside read")
+def outside(doc, ctx):
+    with open(os.environ["PE_SANDBOX_FILE"], encoding="utf-8") as fh:
+        yield fh.read()
+
+
+@rule("HOSTILE-013", severity="high", kinds=["workflow"], title="Write")
+def write(doc, ctx):
+    with open(os.path.join(str(ctx.repo_root), "planted.txt"), "w", encoding="utf-8") as fh:
+        fh.write("x")
+    yield "wrote a file"
+
+
+@rule("HOSTILE-014", severity="low", kinds=["workflow"], title="Allowed")
+def allowed(doc, ctx):
+    import json  # imports still work
+    with open(os.path.join(str(ctx.repo_root), ".github/workflows/ci.yml"), encoding="utf-8") as fh:
+        yield f"read {len(fh.read())} characters of the repository, {json.dumps(ctx.file_exists('x'))}"
+'''
+
+
+@pytest.mark.parametrize("isolated", [True, False], ids=["worker", "in-process"])
+def test_python_rules_are_guarded(tmp_repo: Path, tmp_path_factory: pytest.TempPathFactory,
+                                  monkeypatch: pytest.MonkeyPatch,
+                                  listener: tuple[int, list[bytes]], isolated: bool) -> None:
+    port, received = listener
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text(CANARY, encoding="utf-8")
+    monkeypatch.setenv("PE_SANDBOX_PORT", str(port))
+    monkeypatch.setenv("PE_SANDBOX_FILE", str(outside))
+    (tmp_repo / ".github/workflows").mkdir(parents=True)
+    (tmp_repo / ".github/workflows/ci.yml").write_text(WORKFLOW, encoding="utf-8")
+    (tmp_repo / "policies").mkdir()
+    (tmp_repo / "policies/guarded.py").write_text(GUARDED, encoding="utf-8")
+    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policies]\n", encoding="utf-8")
+    root = tmp_repo.resolve()
+    limits = Limits(timeout=20, memory_mb=1024) if isolated else Limits(None, None)
+    result = check([root], root, config=resolve_config(root), limits=limits)
+    errors = {f.properties["failed_rule"]: f.message for f in result.findings
+              if f.rule_id == "PE-RULE-ERROR"}
+    assert ("may not look up host names" in errors["HOSTILE-010"]
+            or "may not open network connections" in errors["HOSTILE-010"])
+    assert "may not start processes" in errors["HOSTILE-011"]
+    assert "may not read files outside the repository" in errors["HOSTILE-012"]
+    assert "may not write files" in errors["HOSTILE-013"]
+    assert [f.message for f in result.findings if f.rule_id == "HOSTILE-014"] == [
+        f"read {len(WORKFLOW)} characters of the repository, false"]
+    assert received == [] and not (tmp_repo / "planted.txt").exists()
+    assert CANARY not in json.dumps([f.to_dict() for f in result.findings])
