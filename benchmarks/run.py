@@ -284,8 +284,9 @@ def table(rows: list[Row]) -> list[str]:
         if r.tool != "pe-policy":
             mine = _find(rows, r.case, r.size, "pe-policy")
             if mine is not None and r.wall > 0:
-                ratio = f"{mine.wall / r.wall:.3f} ({r.wall / mine.wall:.1f}x faster)" \
-                    if mine.wall < r.wall else f"{mine.wall / r.wall:.2f}"
+                ratio = (f"{mine.wall / r.wall:.3f} (pe-policy {r.wall / mine.wall:.1f}x faster)"
+                         if mine.wall < r.wall else
+                         f"{mine.wall / r.wall:.2f} (pe-policy {mine.wall / r.wall:.2f}x slower)")
         findings = "" if best.findings is None else f"{best.findings:,}"
         if best.error:
             findings = f"error: {best.error[:60]}"

@@ -13,6 +13,7 @@ pre-commit hook on one file never starts a pool).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -124,6 +125,9 @@ def load_all(candidates: Sequence[Candidate], root: Path, max_bytes: int,
     from concurrent.futures.process import BrokenProcessPool
 
     chunk = max(1, min(64, total // (count * 4)))
+    # Collect garbage here, in this thread: the pool unpickles results on a thread of its own,
+    # and a collection there would drop objects (a regorus engine) that must die where born.
+    gc.collect()
     with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork")) as pool:
         try:
             for number, loaded in enumerate(

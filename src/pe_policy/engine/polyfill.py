@@ -11,6 +11,10 @@ policy: a backend that lacks something gets it here.
   (`sprintf("%s", [x])` with `x` a function argument gives `"x"`): its calls
   are routed to a Rego implementation (`REGOPY_SPRINTF_MODULE`) that formats
   strings itself and hands everything else to the native `sprintf`.
+  Its `%v` of a float prints the shortest decimal that reads back as the
+  same number, as Go and regorus do (rego-cpp prints `69.31999999999999`).
+* More regopy rewrites (regular expressions, `with`, iteration inside calls):
+  `regopy_rewrite.py`.
 * Anything else a backend lacks is named in a clear error (`missing_builtins`),
   never a silently undefined rule.
 """
@@ -79,8 +83,28 @@ _format(spec, value) := value if {
 
 _format("q", value) := json.marshal(value) if is_string(value)
 
+# Go prints the shortest decimal that reads back as the same float; rego-cpp prints 17
+# significant digits (69.32 -> 69.31999999999999)
+_format("v", value) := _shortest(value) if _fraction(value)
+
 _format(spec, value) := sprintf(concat("", ["%", spec]), [value]) if {
 	not _string_verb(spec, value)
+	not _float_v(spec, value)
+}
+
+_fraction(value) if {
+	is_number(value)
+	value != round(value)
+}
+
+_float_v("v", value) if _fraction(value)
+
+_shortest(x) := candidates[0] if {
+	candidates := [s |
+		some digits in numbers.range(1, 17)
+		s := sprintf(concat("", ["%.", format_int(digits, 10), "g"]), [x])
+		to_number(s) == x
+	]
 }
 
 _string_verb(spec, value) if {
@@ -248,78 +272,6 @@ def missing_builtins(text: str, available: Callable[[str], bool]) -> list[str]:
     """Built-ins the module calls that the engine does not have (after polyfills)."""
     return sorted(name for name in called_builtins(inline_metadata(text, "p"))
                   if not available(name))
-
-
-REGOPY_INPUT_KEY = "pe_policy_input"
-_INPUT_ROOT = re.compile(r"(?<![\w.$])input(?!\w)")
-_BARE_IMPORT_INPUT = re.compile(r"^([ \t]*)import[ \t]+input[ \t]*$", re.MULTILINE)
-
-
-def redirect_input(text: str) -> str:
-    """`input` → `input.pe_policy_input` (regopy only; the backend nests the document there).
-
-    rego-cpp 1.5.2 fails to compile any `with input as V` whose rules call a
-    built-in or do arithmetic: the query returns an error node that crashes
-    the process when read (a segfault).  `with input.<key> as V` works, so
-    the whole document lives one level down and `with input as V` becomes
-    `with input.pe_policy_input as V`: the same semantics.  A bare
-    `import input` (a no-op) is dropped, as it would otherwise bind the new key.
-    """
-    code = blank_non_code(text)
-    if not _INPUT_ROOT.search(code):
-        return text
-    for match in reversed(list(_BARE_IMPORT_INPUT.finditer(code))):
-        text = text[:match.start()] + match.group(1) + text[match.end():]
-    return _replace(text, _INPUT_ROOT, lambda _m: f"input.{REGOPY_INPUT_KEY}")
-
-
-_WITH_AS = re.compile(r"\bwith\s+(?:input|data)\b[\w.\[\]\"]*\s+as\s+")
-
-
-def _with_value_end(code: str, start: int) -> int:
-    """Where a `with ... as <value>` value ends: `;`, a line break, a bracket or the next `with`."""
-    depth = 0
-    i = start
-    while i < len(code):
-        ch = code[i]
-        if ch in _OPEN:
-            depth += 1
-        elif ch in ")]}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif depth == 0 and (ch in ";\n" or (code.startswith("with", i) and code[i - 1] in " \t"
-                                             and not code[i + 4:i + 5].isalnum())):
-            break
-        i += 1
-    while i > start and code[i - 1] in " \t":
-        i -= 1
-    return i
-
-
-def wrap_with_values(text: str) -> str:
-    """`with T as rule_ref` → `with T as [rule_ref][0]` (regopy only).
-
-    rego-cpp 1.5.2 silently ignores a `with` whose value is a bare reference
-    to a rule or to data (`with data.pe.params as params`): the rule under test
-    sees the original value, and a test or finding quietly goes missing.  The
-    same value inside a composite is evaluated properly.
-    """
-    code = blank_non_code(text)
-    pieces: list[str] = []
-    last = 0
-    for match in _WITH_AS.finditer(code):
-        end = _with_value_end(code, match.end())
-        value = text[match.end():end]
-        if not _SIMPLE_REF.fullmatch(value) or value in ("true", "false", "null"):
-            continue
-        pieces.append(text[last:match.end()])
-        pieces.append(f"[{value}][0]")
-        last = end
-    if not pieces:
-        return text
-    pieces.append(text[last:])
-    return "".join(pieces)
 
 
 _SOME_PAIR_IN = re.compile(r"\bsome\s+([A-Za-z_]\w*)\s*,\s*([A-Za-z_]\w*)\s+in\s+")

@@ -11,28 +11,43 @@ absorbed here so findings come out exactly as from the other engines:
 * `strict_built_in_errors` is on, and an evaluation error (rego-cpp reports
   only `<error>`) becomes an error naming the rule, never an undefined rule;
 * built-ins rego-cpp lacks are polyfilled (`polyfill.py`) or named in the
-  error of every rule of the module that calls them.
+  error of every rule of the module that calls them;
+* the bugs of rego-cpp 1.5.2 that would crash the process or silently lose
+  a result are rewritten away before it sees a policy (`regopy_rewrite.py`);
+* each query runs in a forked child (`isolate=True`, the default where
+  `fork` exists): a crash or a runaway query becomes an error naming the
+  rule, never the end of pe-policy, and the memory rego-cpp keeps per query
+  (up to 1 GB for a test package with many `with`s) goes with the child.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import re
+import select
+import signal
+import time
 from typing import Any
 
 from pe_policy.engine.polyfill import (
     POLYFILL_PACKAGE,
-    REGOPY_INPUT_KEY,
     REGOPY_SPRINTF_MODULE,
     blank_non_code,
-    inline_metadata,
     missing_builtins,
-    redirect_input,
-    route_sprintf,
-    unfold_pair_iteration,
-    wrap_with_values,
 )
 from pe_policy.engine.rego import PolicyError, RegoModule
+from pe_policy.engine.regopy_rewrite import (
+    POLYFILL_ERROR_PREFIX,
+    REGOPY_INPUT_KEY,
+    REGOPY_REGEX_MODULE,
+    regopy_source,
+)
+
+QUERY_TIMEOUT = 300.0  # seconds for one isolated query: a stuck rego-cpp is stopped and named
+_POLYFILL_FILES = {f"{POLYFILL_PACKAGE}/sprintf.rego": REGOPY_SPRINTF_MODULE,
+                   f"{POLYFILL_PACKAGE}/regex.rego": REGOPY_REGEX_MODULE}
 
 
 class _Pairs(list[tuple[Any, Any]]):
@@ -49,7 +64,7 @@ class RegopyBackend:
 
     name = "regopy"
 
-    def __init__(self) -> None:
+    def __init__(self, isolate: bool = True, query_timeout: float | None = QUERY_TIMEOUT) -> None:
         try:
             import regopy
         except ImportError:
@@ -62,20 +77,24 @@ class RegopyBackend:
         self._input_version = 0
         self._interpreters: dict[frozenset[str], tuple[Any, list[int]]] = {}
         self._v0_packages: set[str] = set()
-        self._missing: dict[str, tuple[str, list[str]]] = {}  # package -> (file, built-ins)
+        self._missing: dict[str, list[str]] = {}  # module path -> built-ins rego-cpp lacks
+        self._texts: dict[str, str] = dict(_POLYFILL_FILES)  # file -> text given to rego-cpp
+        self._isolate = isolate and hasattr(os, "fork")
+        self._timeout = query_timeout
         self._checker = self._new_interpreter()
 
     def _new_interpreter(self) -> Any:
         interp = self._regopy.Interpreter()
         interp.log_level = self._regopy.LogLevel.NONE  # it prints errors to stdout otherwise
         interp.strict_built_in_errors = True
-        interp.add_module(f"{POLYFILL_PACKAGE}.rego", REGOPY_SPRINTF_MODULE)
+        for name, text in _POLYFILL_FILES.items():
+            interp.add_module(name, text)
         return interp
 
     def add_module(self, module: RegoModule) -> None:
         missing = missing_builtins(module.text, self._checker.is_builtin)
         if missing:
-            self._missing[module.package] = (module.path, missing)
+            self._missing[module.path] = missing
         if module.v0 and "rego.v1" not in module.text:
             self._v0_packages.add(module.package)
         text = regopy_source(module)
@@ -86,6 +105,7 @@ class RegopyBackend:
             raise PolicyError(module.path, f"regopy rejected the policy: {message}",
                               line, column) from None
         self._modules.append((module, text))
+        self._texts[module.path] = text
         self._interpreters.clear()
 
     def set_data(self, data: dict[str, Any]) -> None:
@@ -133,19 +153,28 @@ class RegopyBackend:
         return interp
 
     def eval_rule(self, rule_path: str) -> Any:
-        from regopy import rego_shared as rs
-
         package = self._package_of(rule_path)
-        if package in self._missing:
-            file, names = self._missing[package]
-            raise RuntimeError(f"{file}: built-in {', '.join(names)} not available in regopy "
+        closure = self._closure(package)
+        missing = sorted({(path, name) for path, names in self._missing.items()
+                          if path in closure for name in names})
+        if missing:
+            files = ", ".join(dict.fromkeys(path for path, _ in missing))
+            names = ", ".join(dict.fromkeys(name for _, name in missing))
+            raise RuntimeError(f"{files}: built-in {names} not available in regopy "
                                "(use --engine regorus or opa)")
         interp = self._interpreter(package)
+        if not self._isolate:
+            return self._query(interp, rule_path, package)
+        return self._query_in_child(interp, rule_path, package)
+
+    def _query(self, interp: Any, rule_path: str, package: str) -> Any:
+        from regopy import rego_shared as rs
+
         output = rs.rego_query(interp._impl, rule_path)
         try:
             if not rs.rego_output_ok(output):
-                raise RuntimeError(f"regopy could not evaluate {rule_path}: "
-                                   f"{_explain(interp, rule_path)}")
+                detail = self._describe_error(rs.rego_output_node(output))
+                raise RuntimeError(f"regopy could not evaluate {rule_path}: {detail}")
             value = _first_expression(rs.rego_output_node(output))
         finally:
             rs.rego_free_output(output)
@@ -155,11 +184,93 @@ class RegopyBackend:
             value = _v0_set(value)
         return _plain(value)
 
+    def _query_in_child(self, interp: Any, rule_path: str, package: str) -> Any:
+        """`_query` in a forked child: the interpreter (input set) is inherited, the result
+        comes back pickled; a crash or a timeout is an error naming the rule."""
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 0
+            try:
+                os.close(read_fd)
+                try:
+                    result: tuple[str, Any] = ("ok", self._query(interp, rule_path, package))
+                except Exception as exc:  # reported by the parent as this rule's error
+                    result = ("error", str(exc))
+                payload = memoryview(pickle.dumps(result))
+                while payload:
+                    payload = payload[os.write(write_fd, payload):]
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        raw, timed_out = b"", True
+        try:
+            raw, timed_out = _read_all(read_fd, self._timeout)
+        finally:
+            os.close(read_fd)
+            if timed_out:  # also when interrupted: the child must not outlive the query
+                os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        if timed_out:
+            raise RuntimeError(f"regopy did not finish {rule_path} within {self._timeout:g} s "
+                               "(stopped)")
+        if os.WIFSIGNALED(status) or not raw:
+            raise RuntimeError(f"regopy crashed evaluating {rule_path} "
+                               f"({_exit_reason(status)}): a rego-cpp bug, use --engine regorus")
+        kind, value = pickle.loads(raw)
+        if kind == "error":
+            raise RuntimeError(value)
+        return value
 
-def regopy_source(module: RegoModule) -> str:
-    """The module as rego-cpp is given it: every rewrite of `polyfill.py` applied."""
-    text = inline_metadata(module.text, module.package)
-    return wrap_with_values(redirect_input(unfold_pair_iteration(route_sprintf(text))))
+    def _describe_error(self, node: Any) -> str:
+        """rego-cpp's error nodes → `message at file:line` (a polyfill's own message as is)."""
+        from regopy import rego_shared as rs
+
+        messages: list[str] = []
+        for index in range(rs.rego_node_size(node)):
+            text = rs.rego_node_json(rs.rego_node_get(node, index))
+            own = re.search(re.escape(POLYFILL_ERROR_PREFIX) + r'([^"\n]*)', text)
+            if own:
+                messages.append(own.group(1))
+                continue
+            message = _ERROR_MESSAGE.search(text)
+            where = _ERROR_WHERE.search(text)
+            detail = message.group(1).strip() if message else "<error>"
+            if where and where.group("file") in self._texts:
+                file = where.group("file")
+                line = self._texts[file].count("\n", 0, int(where.group("offset"))) + 1
+                shown = "regopy's polyfill" if file in _POLYFILL_FILES else f"{file}:{line}"
+                detail += f" at {shown}"
+            messages.append(detail)
+        unique = list(dict.fromkeys(messages))
+        return "; ".join(unique) if unique else "<error> (a built-in failed in regopy)"
+
+
+def _read_all(fd: int, timeout: float | None) -> tuple[bytes, bool]:
+    """Everything written to `fd` until EOF; (data, whether the deadline passed first)."""
+    chunks: list[bytes] = []
+    deadline = None if not timeout else time.monotonic() + timeout
+    while True:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            return b"".join(chunks), True
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+
+
+def _exit_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            return signal.Signals(number).name
+        except ValueError:
+            return f"signal {number}"
+    return f"exit status {os.WEXITSTATUS(status)}"
 
 
 _DATA_REF = re.compile(r"\bdata\.((?:[A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*)")
@@ -171,38 +282,10 @@ def _related(package: str, reference: str) -> bool:
             or package.startswith(reference + "."))
 
 
-def _explain(interp: Any, rule_path: str) -> str:
-    """rego-cpp says only `<error>`; its details go to stdout: capture them by re-running."""
-    import os
-    import tempfile
-
-    from regopy import rego_shared as rs
-
-    interp.log_level = interp.log_level.__class__.ERROR
-    with tempfile.TemporaryFile(mode="w+b") as capture:
-        import sys
-
-        sys.stdout.flush()
-        saved = os.dup(1)
-        try:
-            os.dup2(capture.fileno(), 1)
-            output = rs.rego_query(interp._impl, rule_path)
-            rs.rego_free_output(output)
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            interp.log_level = interp.log_level.__class__.NONE
-        capture.seek(0)
-        printed = capture.read().decode("utf-8", errors="replace")
-    match = re.search(r"Errors:\s*\n(?P<msg>[^\n]+)\n-- (?P<where>[^\n]+)", printed)
-    if match:
-        return f"{match.group('msg').strip()} at {match.group('where').strip()}"
-    return "<error> (a built-in failed or is not supported by regopy)"
-
-
 _UNDEFINED = object()
 _ERROR_AT = re.compile(r"\(error \d+:[^|\n]*\|(\d+)\|\d+")
-_ERROR_MESSAGE = re.compile(r"\(errormsg \d+:([^)\n]*)\)")
+_ERROR_MESSAGE = re.compile(r"\(errormsg \d+:([^\n]*)\)")
+_ERROR_WHERE = re.compile(r"\(errorast\s*\(\S+ \d+:(?P<file>[^|\s]+)\|(?P<offset>\d+)\|\d+")
 
 
 def _rego_cpp_error(text: str, source: str) -> tuple[str, int | None, int | None]:

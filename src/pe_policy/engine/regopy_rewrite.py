@@ -1,0 +1,392 @@
+"""What a policy becomes before rego-cpp (regopy 1.5.2) sees it: its bugs, worked around.
+
+Each rewrite keeps the policy's meaning (as OPA and regorus read it) and its
+line numbers, so errors still point at the right line.  Found by reducing the
+built-in pack's tests to the smallest policy that goes wrong:
+
+* `with input as V` crashes the process (a segfault reading the query's
+  error) whenever the rules under the `with` call a built-in or do
+  arithmetic; `with input.<key> as V` works.  So the document is nested one
+  level down (`input` → `input.pe_policy_input`, `redirect_input`).
+* `with T as rule_ref` is silently ignored when the value is a bare
+  reference to a rule or to data: `[rule_ref][0]` is evaluated properly
+  (`wrap_with_values`).
+* A variable that first appears as an index inside a call's argument
+  (`contains(input.sections[j].key, "x")`) is not iterated: the expression
+  quietly yields nothing.  A binding statement before it (`_ = input.sections[j]`)
+  makes rego-cpp iterate (`bind_call_iterations`, on regorus's AST).
+* Regular expressions run on C++ `std::regex` (ECMAScript), not RE2: no
+  `(?i)`/`(?m)` flags.  `regex.*` calls are routed to the Rego polyfill
+  `REGOPY_REGEX_MODULE`, which emulates the flags and names in an error the
+  RE2 syntax it cannot run (`route_regex`).
+* `sprintf` and `some k, v in` inside comprehensions: `polyfill.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pe_policy.engine.polyfill import (
+    POLYFILL_PACKAGE,
+    _replace,
+    blank_non_code,
+    inline_metadata,
+    route_sprintf,
+    unfold_pair_iteration,
+)
+from pe_policy.engine.rego import RegoModule
+
+REGOPY_INPUT_KEY = "pe_policy_input"
+POLYFILL_ERROR_PREFIX = "pe-policy: "  # what `_fail` puts in the error the backend reads back
+
+# RE2 (OPA's regular expressions) on rego-cpp's std::regex (ECMAScript).  `i`: the
+# pattern (uppercase escapes kept) and the text are lowercased to decide whether there
+# is a match; where matched text is returned, the pattern is rewritten letter by letter
+# (`a` → `[aA]`, classes gain the other case) so the text keeps its case.  `m`: the text
+# is matched line by line.  Anything else std::regex would read differently fails with
+# a message naming the pattern.
+REGOPY_REGEX_MODULE = r'''package pe_polyfill
+
+import rego.v1
+
+regex_match(p, s) := _match(_re(p), s)
+
+re_match(p, s) := _match(_re(p), s)
+
+regex_find_n(p, s, n) := _first(_found(_re(p), s, false), n)
+
+regex_find_all_string_submatch_n(p, s, n) := _first(_found(_re(p), s, true), n)
+
+regex_replace(s, p, value) := _replaced(_re(p), s, value)
+
+regex_split(p, s) := regex.split(_plain(_re(p), s), s)
+
+# ---------------------------------------------------------------- the pattern
+
+_flag_group := `\(\?([a-zA-Z]+)\)`
+
+_attention := `\(\?[a-zA-Z<]|\\[pPQEACz]|\[\[:word:\]\]`
+
+_unsupported := `\\[pPQEACz]|\(\?P?<[a-zA-Z]|\(\?[a-zA-Z]+:|\[\[:word:\]\]`
+
+_re(p) := {"pattern": p, "i": false, "m": false} if not regex.match(_attention, p)
+
+_re(p) := _parsed(p, groups, _problems(p, groups)) if {
+	regex.match(_attention, p)
+	groups := regex.find_all_string_submatch_n(_flag_group, p, -1)
+}
+
+_parsed(p, groups, problems) := r if {
+	count(problems) == 0
+	letters := concat("", [g[1] | some g in groups])
+	r := {"pattern": regex.replace(p, _flag_group, ""), "i": contains(letters, "i"), "m": contains(letters, "m")}
+}
+
+_parsed(p, _, problems) := _fail(concat("", [
+	"regopy (C++ std::regex) cannot run the RE2 pattern `", p, "`: ",
+	concat("; ", sort(problems)),
+])) if count(problems) > 0
+
+_fail(message) := to_number(concat("", ["pe-policy: ", message]))
+
+_problems(p, groups) := (syntax | flags) | placed if {
+	syntax := {concat("", ["unsupported syntax ", m]) | some m in regex.find_n(_unsupported, p, -1)}
+	flags := {concat("", ["unsupported flag ", g[0]]) | some g in groups; regex.match(`[^im]`, g[1])}
+	placed := {concat("", ["flag ", g[0], " not at the start"]) | some g in groups; _misplaced(p, g)}
+}
+
+# a flag after the start: only `i`, at the top level, with no letter before it
+_misplaced(p, g) if {
+	prefix := substring(p, 0, indexof(p, g[0]))
+	not regex.match(`^(\(\?[a-zA-Z]+\))*$`, prefix)
+	_inner_flag_differs(_bare(regex.replace(prefix, _flag_group, "")), g[1])
+}
+
+_inner_flag_differs(_, letters) if regex.match(`[^i]`, letters)
+
+_inner_flag_differs(prefix, _) if regex.match(`[a-zA-Z]`, prefix)
+
+_inner_flag_differs(prefix, _) if count(indexof_n(prefix, "(")) != count(indexof_n(prefix, ")"))
+
+# the pattern without escapes and classes
+_bare(s) := regex.replace(s, `\\[\s\S]|\[\^?\]?(?:\[:[a-z]+:\]|\\[\s\S]|[^\]\\])*\]`, "")
+
+# ------------------------------------------------------------------ matching
+
+_match(r, s) := _match_line(r, s) if not r.m
+
+_match(r, s) := count([line | some line in split(s, "\n"); _match_line(r, line)]) > 0 if r.m
+
+_match_line(r, s) := regex.match(r.pattern, s) if not r.i
+
+_match_line(r, s) := regex.match(_folded(r.pattern), lower(s)) if r.i
+
+_first(found, n) := found if n < 0
+
+_first(found, n) := array.slice(found, 0, n) if n >= 0
+
+_found(r, s, groups) := _found_line(r, s, groups) if not r.m
+
+_found(r, s, groups) := [m | some line in split(s, "\n"); some m in _found_line(r, line, groups)] if r.m
+
+_found_line(r, s, _) := [] if {
+	r.i
+	not regex.match(_folded(r.pattern), lower(s))
+}
+
+_found_line(r, s, false) := regex.find_n(_cased(r, s), s, -1) if _may_match(r, s)
+
+_found_line(r, s, true) := regex.find_all_string_submatch_n(_cased(r, s), s, -1) if _may_match(r, s)
+
+_may_match(r, _) if not r.i
+
+_may_match(r, s) if {
+	r.i
+	regex.match(_folded(r.pattern), lower(s))
+}
+
+_replaced(r, s, value) := regex.replace(s, _cased(r, s), value) if not r.m
+
+_replaced(r, s, value) := concat("\n", [regex.replace(line, _cased(r, line), value) | some line in split(s, "\n")]) if r.m
+
+_plain(r, s) := _cased(r, s) if not r.m
+
+_plain(r, _) := _fail("regex.split with the (?m) flag is not supported by the regopy polyfill") if r.m
+
+_cased(r, _) := r.pattern if not r.i
+
+_cased(r, _) := _case_expanded(r.pattern) if r.i
+
+# ------------------------------------------------------------ case folding
+
+_folded(p) := _unprotect(lower(_protect(p)))
+
+_protect(p) := replace(replace(replace(replace(replace(p, `\\`, "\u0001"), `\S`, "\u0002"), `\D`, "\u0003"), `\W`, "\u0004"), `\B`, "\u0005")
+
+_unprotect(p) := replace(replace(replace(replace(replace(p, "\u0005", `\B`), "\u0004", `\W`), "\u0003", `\D`), "\u0002", `\S`), "\u0001", `\\`)
+
+_token := `\[\^?\]?(?:\[:[a-z]+:\]|\\[\s\S]|[^\]\\])*\]|\\[\s\S]|[\s\S]`
+
+_either_case := {c: concat("", ["[", lower(c), upper(c), "]"]) | some c in split("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "")}
+
+_case_expanded(p) := concat("", [_expand(t) | some t in regex.find_n(_token, p, -1)])
+
+_expand(t) := object.get(_either_case, t, t) if not startswith(t, "[")
+
+_expand(t) := _expand_class(t, "[^") if startswith(t, "[^")
+
+_expand(t) := _expand_class(t, "[") if {
+	startswith(t, "[")
+	not startswith(t, "[^")
+}
+
+_expand_class(t, head) := concat("", [head, body, other, "]"]) if {
+	body := substring(t, count(head), (count(t) - count(head)) - 1)
+	other := concat("", [x |
+		some part in regex.find_n(`\\[\s\S]|\[:[a-z]+:\]|[a-zA-Z]-[a-zA-Z]|[\s\S]`, body, -1)
+		regex.match(`^[a-zA-Z](-[a-zA-Z])?$`, part)
+		x := concat("", [lower(part), upper(part)])
+	])
+}
+'''
+
+_REGEX_CALL = re.compile(
+    r"(?<![\w.])(regex\.(?:match|find_n|find_all_string_submatch_n|replace|split)|re_match)\s*\(")
+
+
+def route_regex(text: str) -> str:
+    """Send the regex built-ins to `REGOPY_REGEX_MODULE`."""
+    def make(match: re.Match[str]) -> str:
+        name = match.group(1).replace(".", "_")
+        return f"data.{POLYFILL_PACKAGE}.{'regex_match' if name == 're_match' else name}("
+
+    return _replace(text, _REGEX_CALL, make)
+
+
+_INPUT_ROOT = re.compile(r"(?<![\w.$])input(?!\w)")
+_BARE_IMPORT_INPUT = re.compile(r"^([ \t]*)import[ \t]+input[ \t]*$", re.MULTILINE)
+
+
+def redirect_input(text: str) -> str:
+    """`input` → `input.pe_policy_input`; the backend nests the document there.
+
+    A bare `import input` (a no-op) is dropped, as it would bind the new key.
+    """
+    code = blank_non_code(text)
+    if not _INPUT_ROOT.search(code):
+        return text
+    for match in reversed(list(_BARE_IMPORT_INPUT.finditer(code))):
+        text = text[:match.start()] + match.group(1) + text[match.end():]
+    return _replace(text, _INPUT_ROOT, lambda _m: f"input.{REGOPY_INPUT_KEY}")
+
+
+_OPEN = "([{"
+_CLOSE = ")]}"
+
+
+def _scan_end(text: str, code: str, start: int, stop_words: tuple[str, ...]) -> int:
+    """Where the expression at `start` ends: `;`, a line break, a closing bracket or a stop word
+    (at bracket depth 0), trailing blanks excluded.  `code` is `text` with strings blanked."""
+    depth = 0
+    i = start
+    while i < len(code):
+        ch = code[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and (ch in ";\n" or any(
+                code.startswith(word, i) and code[i - 1] in " \t"
+                and not code[i + len(word):i + len(word) + 1].isalnum() for word in stop_words)):
+            break
+        i += 1
+    while i > start and text[i - 1] in " \t":
+        i -= 1
+    return i
+
+
+_WITH_AS = re.compile(r"\bwith\s+(?:input|data)\b[\w.\[\]\"]*\s+as\s+")
+_SIMPLE_REF = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\[\]]*\])*")
+
+
+def wrap_with_values(text: str) -> str:
+    """`with T as rule_ref` → `with T as [rule_ref][0]`."""
+    code = blank_non_code(text)
+    pieces: list[str] = []
+    last = 0
+    for match in _WITH_AS.finditer(code):
+        end = _scan_end(text, code, match.end(), ("with",))
+        value = text[match.end():end]
+        if not _SIMPLE_REF.fullmatch(value) or value in ("true", "false", "null"):
+            continue
+        pieces.append(text[last:match.end()])
+        pieces.append(f"[{value}][0]")
+        last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+_COMPREHENSIONS = frozenset({"ArrayCompr", "SetCompr", "ObjectCompr"})
+
+
+def _queries(node: Any) -> Iterator[dict[str, Any]]:
+    """Every query (rule body, comprehension body, ...) in a regorus AST."""
+    if isinstance(node, dict):
+        if isinstance(node.get("stmts"), list) and isinstance(node.get("span"), dict):
+            yield node
+        for value in node.values():
+            yield from _queries(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _queries(value)
+
+
+def _iterated_in_calls(node: Any, in_call: bool = False) -> Iterator[dict[str, Any]]:
+    """`RefBrack` nodes indexed by a variable inside a call's arguments (not in comprehensions,
+    whose bodies are queries of their own)."""
+    if isinstance(node, list):
+        for value in node:
+            yield from _iterated_in_calls(value, in_call)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "span" or key in _COMPREHENSIONS:
+            continue
+        if key == "Call" and isinstance(value, dict):
+            yield from _iterated_in_calls(value.get("params", []), True)
+            continue
+        if (key == "RefBrack" and in_call and isinstance(value, dict)
+                and "Var" in (value.get("index") or {})):
+            yield value
+        yield from _iterated_in_calls(value, in_call)
+
+
+def _char_offsets(text: str) -> list[int] | None:
+    """Byte offset → character offset (None when they are the same: ASCII)."""
+    if text.isascii():
+        return None
+    out: list[int] = []
+    for index, ch in enumerate(text):
+        out.extend([index] * len(ch.encode("utf-8")))
+    out.append(len(text))
+    return out
+
+
+def bind_call_iterations(text: str, v0: bool) -> str:
+    """`f(x.items[i])` with `i` free → `_ = x.items[i]; f(x.items[i])` (a `_` index gets a name).
+
+    Negated expressions and statements with `with` are left alone: a binding
+    before them would change their meaning.
+    """
+    if "[" not in text:
+        return text
+    import regorus
+
+    engine = regorus.Engine()
+    engine.set_rego_v0(v0)
+    try:
+        engine.add_policy("policy.rego", text)
+        ast = json.loads(engine.get_ast_as_json())[0]["ast"]
+    except (RuntimeError, ValueError, LookupError):
+        return text  # regopy names the syntax error itself
+    offsets = _char_offsets(text)
+
+    def at(byte_offset: int) -> int:
+        return byte_offset if offsets is None else offsets[byte_offset]
+
+    code = blank_non_code(text)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), character offsets
+    fresh = 0
+    for query in _queries(ast):
+        query_start = at(query["span"]["start"])
+        braceless = code[query_start:query_start + 1] not in ("{", "|")
+        for stmt in query["stmts"]:
+            literal = stmt.get("literal") or {}
+            if "Expr" not in literal or stmt.get("with_mods"):
+                continue
+            binds: list[str] = []
+            for ref in _iterated_in_calls(literal["Expr"]):
+                start, end = at(ref["span"]["start"]), at(ref["span"]["end"])
+                index = ref["index"]["Var"]
+                bound = text[start:end]
+                if index.get("value") == "_":
+                    fresh += 1
+                    name = f"__pe_it{fresh}"
+                    var_start, var_end = at(index["span"]["start"]), at(index["span"]["end"])
+                    edits.append((var_start, var_end, name))
+                    bound = text[start:var_start] + name + text[var_end:end]
+                binds.append(bound)
+            binds = [b for b in dict.fromkeys(binds)
+                     if not any(o != b and o.startswith(b + "[") for o in binds)]
+            if not binds:
+                continue
+            stmt_start = at(stmt["span"]["start"])
+            prefix = "".join(f"_ = {b}; " for b in binds)
+            if braceless:
+                end = _scan_end(text, code, stmt_start, ("else",))
+                edits.append((stmt_start, stmt_start, "{ " + prefix))
+                edits.append((end, end, " }"))
+            else:
+                edits.append((stmt_start, stmt_start, prefix))
+    if not edits:
+        return text
+    out = text
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        out = out[:start] + replacement + out[end:]
+    return out
+
+
+def regopy_source(module: RegoModule) -> str:
+    """The module as rego-cpp is given it: every rewrite applied (line numbers kept)."""
+    text = bind_call_iterations(module.text, module.v0)
+    text = inline_metadata(text, module.package)
+    text = route_regex(route_sprintf(text))
+    return wrap_with_values(redirect_input(unfold_pair_iteration(text)))
