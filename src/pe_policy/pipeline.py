@@ -24,6 +24,8 @@ from pe_policy.loaders import DEFAULT_MAX_BYTES
 from pe_policy.redact import redact, redact_line
 
 SOURCE_LINE_MAX_BYTES = 16 * 1024 * 1024  # code frames are not worth reading more
+MAX_FRAME_CHARS = 240  # a longer source line is shown as a window around the finding
+FRAME_CONTEXT_CHARS = 60  # ... starting this many characters before its column
 
 
 @dataclass
@@ -44,7 +46,7 @@ class CheckResult:
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
 
-    def source_line(self, path: str, line: int) -> str | None:
+    def _raw_line(self, path: str, line: int) -> str | None:
         lines = self.sources.get(path)
         if lines is None:
             from pe_policy.findings import ParseError
@@ -55,12 +57,52 @@ class CheckResult:
             except ParseError:
                 lines = []
             self.sources[path] = lines
-        if 1 <= line <= len(lines):
-            return redact_line(self._redacted(path, line, lines[line - 1]))
-        return None
+        return lines[line - 1] if 1 <= line <= len(lines) else None
 
-    def _redacted(self, path: str, line: int, text: str) -> str:
-        """A finding marked `redact` (a leaked secret) never shows its text in a code frame."""
+    def source_line(self, path: str, line: int) -> str | None:
+        """The line as a reporter may show it: secrets masked, a long line cut short."""
+        excerpt = self.source_excerpt(path, line)
+        return None if excerpt is None else excerpt[0]
+
+    def source_excerpt(self, path: str, line: int, column: int | None = None,
+                       end_column: int | None = None) -> tuple[str, int | None, int | None] | None:
+        """(text, column, end column) for a code frame, secrets masked.
+
+        A line longer than MAX_FRAME_CHARS (minified JSON: a whole plan on one line) is cut
+        to a window around `column`, and the columns are moved into it: a report of 10,000
+        findings on a 40 MB line stays small.
+        """
+        raw = self._raw_line(path, line)
+        if raw is None:
+            return None
+        if len(raw) <= MAX_FRAME_CHARS:
+            return redact_line(self._redacted(path, line, raw)), column, end_column
+        first = max(0, (column or 1) - 1 - FRAME_CONTEXT_CHARS)
+        last = min(len(raw), first + MAX_FRAME_CHARS)
+        # redact with a margin, so a secret cut by the window's edge is still recognised
+        margin_first, margin_last = max(0, first - 200), min(len(raw), last + 200)
+        wide = raw[margin_first:margin_last]
+        masked = redact(self._redacted(path, line, wide, offset=margin_first))
+        if masked == wide:
+            text = raw[first:last]
+            shift = first
+        else:  # something was masked: show the masked text, without a precise caret
+            text, shift, column, end_column = masked[: MAX_FRAME_CHARS], margin_first, None, None
+        text = ("…" if shift else "") + text + ("…" if shift + len(text) < len(raw) else "")
+        lead = 1 if shift else 0
+
+        def moved(col: int | None) -> int | None:
+            if col is None:
+                return None
+            inside = col - shift + lead
+            return inside if 1 <= inside <= len(text) else None
+
+        return text, moved(column), moved(end_column)
+
+    def _redacted(self, path: str, line: int, text: str, offset: int = 0) -> str:
+        """A finding marked `redact` (a leaked secret) never shows its text in a code frame.
+
+        `text` is the line from its character `offset` on (a window of a long line)."""
         if self._redactions is None:  # built once: a report of 10,000 findings stays linear
             self._redactions = {}
             for finding in self.findings:
@@ -70,6 +112,7 @@ class CheckResult:
                     self._redactions.setdefault((loc.path, loc.line), []).append(
                         (loc.column - 1, loc.end_column - 1))
         for start, end in self._redactions.get((path, line), ()):
+            start, end = max(0, start - offset), max(0, end - offset)
             text = text[:start] + "*" * max(0, min(end, len(text)) - start) + text[end:]
         return text
 

@@ -29,20 +29,23 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 def _frame(result: CheckResult, finding: Finding, color: bool) -> list[str]:
     loc = finding.location
-    source = result.source_line(loc.path, loc.line)
-    if source is None:
+    # a window of a long line (minified JSON), with the columns moved into it
+    excerpt = result.source_excerpt(loc.path, loc.line, loc.column,
+                                    loc.end_column if loc.end_line in (None, loc.line) else None)
+    if excerpt is None:
         return []
+    source, column, end_column = excerpt
     gutter = str(loc.line)
     pad = " " * len(gutter)
     lines = [
         _paint(f"{pad} |", _DIM, color),
         _paint(f"{gutter} | ", _DIM, color) + source.expandtabs(4),
     ]
-    if loc.column:
-        start = loc.column - 1
+    if column:
+        start = column - 1
         width = 1
-        if loc.end_line == loc.line and loc.end_column and loc.end_column > loc.column:
-            width = loc.end_column - loc.column
+        if loc.end_line == loc.line and end_column and end_column > column:
+            width = end_column - column
         else:
             width = max(1, len(source.rstrip()) - start)
         caret = " " * start + "^" * width
