@@ -92,15 +92,13 @@ port_protocol(rule) if rule.protocol in {"tcp", "udp", "6", "17"}
 
 port_range(rule) := [lib.number_of(rule.from), lib.number_of(rule.to)]
 
-exposed(rule) := "all ports (protocol -1)" if all_protocols(rule)
-
-exposed(rule) := sprintf("all ports (%d-%d)", range) if {
+# One `else` chain (the cases exclude each other): a rule stops at its first match.
+exposed(rule) := "all ports (protocol -1)" if all_protocols(rule) else := description if {
 	port_protocol(rule)
 	range := port_range(rule)
 	full_range(range)
-}
-
-exposed(rule) := description if {
+	description := sprintf("all ports (%d-%d)", range)
+} else := description if {
 	port_protocol(rule)
 	range := port_range(rule)
 	not full_range(range)

@@ -51,26 +51,21 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["
 
 # a public access block with a flag off
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [flag])} if {
-	some r in lib.resources_of(access_blocks)
-	some flag in block_flags
-	lib.known(r, flag)
-	not is_null(object.get(r.values, flag, null))
-	not lib.is_true(r.values[flag])
-	msg := sprintf("%s sets %s = %v: set all four public access block flags to true", [r.address, flag, r.values[flag]])
+	some [r, flag, value] in known_flags
+	not is_null(value)
+	not lib.is_true(value)
+	msg := sprintf("%s sets %s = %v: set all four public access block flags to true", [r.address, flag, value])
 }
 
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some r in lib.resources_of(access_blocks)
-	some flag in block_flags
-	lib.known(r, flag)
-	is_null(object.get(r.values, flag, null))
+	some [r, flag, value] in known_flags
+	is_null(value)
 	msg := sprintf("%s does not set %s (it defaults to false): set all four flags to true", [r.address, flag])
 }
 
 # a bucket with no public access block anywhere in its configuration
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some r in lib.resources_of({"aws_s3_bucket"})
-	not lib.has_bucket_companion("aws_s3_bucket_public_access_block", r)
+	some r in data.pe.terraform.lib.buckets_without_companion("aws_s3_bucket_public_access_block")
 	not account_block
 	msg := sprintf(
 		"S3 bucket %s has no aws_s3_bucket_public_access_block in this configuration: add one for it with all four flags true",
@@ -81,3 +76,13 @@ deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 account_block if count(lib.config_resources_of({"aws_s3_account_public_access_block"})) > 0
 
 access_blocks := {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
+
+# Computed once for the two rules above (a function call is not memoised).
+access_block_resources := lib.resources_of(access_blocks)
+
+# [block, flag, value or null] for each flag whose value is known (computed once for both rules)
+known_flags := [[r, flag, object.get(r.values, flag, null)] |
+	some r in access_block_resources
+	some flag in block_flags
+	lib.known(r, flag)
+]

@@ -38,22 +38,15 @@ encryption_attribute := {
 }
 
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [attribute])} if {
-	some r in lib.resources_of(object.keys(encryption_attribute))
-	attribute := encryption_attribute[r.type]
-	needs_own_encryption(r)
-	lib.known(r, attribute)
-	value := object.get(r.values, attribute, null)
+	some [r, attribute, value] in judged_attributes
 	not is_null(value)
 	not lib.is_true(value)
 	msg := sprintf("%s sets %s = %v: data at rest must be encrypted; set it to true", [r.address, attribute, value])
 }
 
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some r in lib.resources_of(object.keys(encryption_attribute))
-	attribute := encryption_attribute[r.type]
-	needs_own_encryption(r)
-	lib.known(r, attribute)
-	is_null(object.get(r.values, attribute, null))
+	some [r, attribute, value] in judged_attributes
+	is_null(value)
 	msg := sprintf("%s does not set %s (it defaults to false): data at rest must be encrypted", [r.address, attribute])
 }
 
@@ -70,14 +63,25 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [d
 }
 
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some r in lib.resources_of({"aws_s3_bucket"})
+	some r in data.pe.terraform.lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration")
 	not inline_encryption(r)
-	not lib.has_bucket_companion("aws_s3_bucket_server_side_encryption_configuration", r)
 	msg := sprintf(
 		"S3 bucket %s has no server-side encryption configuration in this configuration: add aws_s3_bucket_server_side_encryption_configuration (SSE-KMS or AES256)",
 		[r.address],
 	)
 }
+
+# Computed once for the two rules above (a function call is not memoised).
+encryptable_resources := lib.resources_of(object.keys(encryption_attribute))
+
+# [resource, attribute, value or null] for each resource that must encrypt itself and
+# whose attribute is known (computed once for both rules)
+judged_attributes := [[r, attribute, object.get(r.values, attribute, null)] |
+	some r in encryptable_resources
+	attribute := encryption_attribute[r.type]
+	needs_own_encryption(r)
+	lib.known(r, attribute)
+]
 
 needs_own_encryption(r) if {
 	r.type == "aws_db_instance"

@@ -111,16 +111,12 @@ tf_resource(block, path) := {
 }
 
 # "module.net[0].module.db" -> "module.net.module.db." (config addresses carry no instance keys)
-module_prefix(address) := "" if address == ""
-
-module_prefix(address) := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."]) if address != ""
+module_prefix(address) := "" if address == "" else := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."])
 
 # ------------------------------------------------------------------- values
 
 # The value is not known yet: computed during apply, or an expression in a .tf file.
-unknown(r, attribute) if r.unknown[attribute] == true
-
-unknown(r, attribute) if is_expression(r.values[attribute])
+unknown(r, attribute) if r.unknown[attribute] == true else := true if is_expression(r.values[attribute])
 
 is_expression(value) if {
 	is_string(value)
@@ -135,26 +131,15 @@ has_key(obj, key) if {
 # The attribute has a value pe-policy can judge (absent or null counts as unset).
 known(r, attribute) if not unknown(r, attribute)
 
-is_true(value) if value == true
-
-is_true(value) if value == "true"
+is_true(value) if value in {true, "true"}
 
 # A literal number, or a numeric string (`"22"` in a .tf file).
-number_of(value) := value if is_number(value)
-
-number_of(value) := to_number(value) if {
+number_of(value) := value if is_number(value) else := to_number(value) if {
 	is_string(value)
 	regex.match(`^-?[0-9]+$`, value)
 }
 
-as_list(value) := value if is_array(value)
-
-as_list(value) := [value] if {
-	not is_array(value)
-	not is_null(value)
-}
-
-as_list(null) := []
+as_list(value) := value if is_array(value) else := [] if is_null(value) else := [value]
 
 # The config address of a resource: module path + type.name, without instance keys.
 config_key(r) := concat("", [module_prefix(r.module), r.type, ".", r.name])
@@ -180,7 +165,7 @@ bucket_targets(r) := {concat("", [module_prefix(r.module), found]) |
 } if {
 	r.source == "plan"
 	not is_string(r.values.bucket)
-	references := object.get(plan_references, [config_key(r), "bucket"], [])
+	references := object.get(companion_bucket_references, config_key(r), [])
 }
 
 bucket_targets(r) := set() if {
@@ -190,30 +175,53 @@ bucket_targets(r) := set() if {
 
 # The keys under which companions can name a bucket resource: its config
 # address and its name (an expression never matches: targets are literal names).
-bucket_keys(r) := {config_key(r), sprintf("name:%v", [object.get(r.values, "bucket", "")])}
+bucket_keys(r) := {config_key(r), name_key(object.get(r.values, "bucket", ""))}
+
+name_key(bucket) := concat("", ["name:", bucket]) if is_string(bucket) else := sprintf("name:%v", [bucket])
 
 # Whether the configuration has a companion of `type` (a public access block,
 # an encryption configuration) for bucket `r`: one naming it, or one whose
 # bucket cannot be told (it may be this one).
-has_bucket_companion(type, r) if {
+has_bucket_companion(type, r) if unresolved_companion[type] else := true if {
 	some key in bucket_keys(r)
 	companion_targets[type][key]
 }
 
-has_bucket_companion(type, _) if unresolved_companion[type]
-
 companion_types := {"aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration"}
 
-# type -> every bucket key its companions name (built once per evaluation)
+# The S3 buckets with no companion of `type`: the rules' fast form of
+# `not has_bucket_companion(type, r)`.  The buckets and their keys are computed
+# once per evaluation and shared by the rules.
+buckets_without_companion(type) := [] if unresolved_companion[type]
+
+buckets_without_companion(type) := buckets if {
+	not unresolved_companion[type]
+	targets := companion_targets[type]
+	buckets := [s3_buckets[n] | some n; _ = s3_buckets[n]; not shares_a_key(s3_bucket_keys[n], targets)]
+}
+
+shares_a_key(keys, targets) if {
+	some key in keys
+	targets[key]
+}
+
+s3_buckets := resources_of({"aws_s3_bucket"})
+
+s3_bucket_keys := [bucket_keys(r) | some r in s3_buckets]
+
+# type -> the targets of each of its companions (built once per evaluation, for both below)
+companion_target_sets[type] := [bucket_targets(c) | some c in config_resources_of({type})] if some type in companion_types
+
+# type -> every bucket key its companions name
 companion_targets[type] := {target |
-	some c in config_resources_of({type})
-	some target in bucket_targets(c)
+	some targets in companion_target_sets[type]
+	some target in targets
 } if some type in companion_types
 
 unresolved_companion[type] if {
 	some type in companion_types
-	some c in config_resources_of({type})
-	count(bucket_targets(c)) == 0
+	some targets in companion_target_sets[type]
+	count(targets) == 0
 }
 
 # plan: config key -> attribute -> the references of its expression, for values
@@ -227,6 +235,15 @@ plan_references[key] := refs if {
 		expression := res.expressions[attribute]
 		is_array(expression.references)
 	}
+}
+
+# plan_references narrowed to what bucket_targets reads, the `bucket` references
+# (building every attribute's for every resource of a large plan is slow).
+companion_bucket_references[key] := refs if {
+	some res in config_modules[prefix].resources
+	refs := res.expressions.bucket.references
+	is_array(refs)
+	key := concat("", [prefix, res.address])
 }
 
 config_modules[""] := input.configuration.root_module

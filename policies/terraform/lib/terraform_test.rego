@@ -68,3 +68,21 @@ test_policy_string_is_decoded if {
 	statements[0].actions == ["s3:*"]
 	statements[0].path == ["resource_changes", 0, "change", "after", "policy", "Statement"]
 }
+
+test_buckets_without_companion if {
+	count(lib.buckets_without_companion("aws_s3_bucket_public_access_block")) == 0 with input as tf
+	missing := lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration") with input as tf
+	[r.address | some r in missing] == ["aws_s3_bucket.b"]
+}
+
+test_companion_by_name_and_unresolved_companion if {
+	blocks := [
+		{"block_type": "resource", "type": "aws_s3_bucket", "name": "a", "address": "aws_s3_bucket.a", "values": {"bucket": "logs"}},
+		{"block_type": "resource", "type": "aws_s3_bucket", "name": "b", "address": "aws_s3_bucket.b", "values": {"bucket": "data"}},
+		{"block_type": "resource", "type": "aws_s3_bucket_public_access_block", "name": "a", "address": "aws_s3_bucket_public_access_block.a", "values": {"bucket": "logs"}},
+		{"block_type": "resource", "type": "aws_s3_bucket_server_side_encryption_configuration", "name": "x", "address": "aws_s3_bucket_server_side_encryption_configuration.x", "values": {"bucket": "${var.bucket}"}},
+	]
+	uncovered := lib.buckets_without_companion("aws_s3_bucket_public_access_block") with input as {"blocks": blocks}
+	[r.address | some r in uncovered] == ["aws_s3_bucket.b"]
+	count(lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration")) == 0 with input as {"blocks": blocks}
+}

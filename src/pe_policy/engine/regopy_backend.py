@@ -63,6 +63,7 @@ class RegopyBackend:
     """
 
     name = "regopy"
+    compiles_per_query = True  # every query compiles the whole program: batch where possible
 
     def __init__(self, isolate: bool = True, query_timeout: float | None = QUERY_TIMEOUT) -> None:
         try:
