@@ -20,7 +20,7 @@ from tests.conftest import FIXTURES, REPO, check_paths, line_of
 from tests.userland import WORKFLOW, copy_repo, write
 
 ACTION = REPO / "action.yml"
-DOCS = REPO / "docs" / "github-action.md"
+DOCS = REPO / "README.md"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INPUT_EXPRESSION = re.compile(r"^inputs\.([A-Za-z0-9_-]+)$")
 
@@ -31,7 +31,7 @@ def action() -> dict[str, Any]:
 
 def documented_workflows() -> list[str]:
     blocks = re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    return [b for b in blocks if re.search(r"^jobs:", b, re.MULTILINE)]
+    return [b for b in blocks if re.search(r"^on:", b, re.MULTILINE) and re.search(r"^jobs:", b, re.MULTILINE)]
 
 
 def test_action_passes_its_own_rules() -> None:

@@ -21,7 +21,7 @@ from pe_policy.starter import starter_config
 from tests.conftest import REPO, line_of, run_cli
 from tests.userland import TERRAFORM, WORKFLOW, copy_repo, write
 
-DOCS = REPO / "docs" / "configuration.md"
+DOCS = REPO / "README.md"
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_every_default_param_is_described_documented_and_valid(tmp_repo: Path) -
     docs = DOCS.read_text(encoding="utf-8")
     for name, default in DEFAULT_PARAMS.items():
         assert described.get(name, {}).get("description"), f"describe params.{name} in the schema"
-        assert f"`{name}`" in docs, f"document params.{name} in docs/configuration.md"
+        assert f"`{name}`" in docs, f"document params.{name} in the README (Configuring pe-policy)"
         config = write(tmp_repo, ".pe-policy.yaml", yaml.safe_dump({"params": {name: default}}))
         assert load_config(config, tmp_repo).params[name] == default
 

@@ -94,7 +94,7 @@ def _covered_by_regopy(reference: list[tuple[str, str, int, str]],
 @pytest.mark.skipif(importlib.util.find_spec("regopy") is None, reason="regopy not installed")
 @pytest.mark.xfail(strict=False, reason="rego-cpp 1.5.2 evaluates some built-in rules wrongly "
                    "without an error (e.g. PE-RB-001 on a PROPOSED runbook): a regopy bug this "
-                   "differential test exists to catch; see docs/conftest.md")
+                   "differential test exists to catch; see the README (Engines)")
 def test_regopy_never_silently_misses_a_finding() -> None:
     _code, reference = _cli(CHECK_ARGS)
     _regopy_code, regopy = _subprocess([*CHECK_ARGS, "--engine", "regopy"])

@@ -63,7 +63,6 @@ class RegopyBackend:
     """
 
     name = "regopy"
-    compiles_per_query = True  # every query compiles the whole program: batch where possible
 
     def __init__(self, isolate: bool = True, query_timeout: float | None = QUERY_TIMEOUT) -> None:
         try:
@@ -136,17 +135,26 @@ class RegopyBackend:
                     changed = True
         return frozenset(chosen)
 
-    def _interpreter(self, package: str) -> Any:
+    def _interpreter(self, package: str, test: str | None = None) -> Any:
+        """The interpreter for `package`'s closure, input set.
+
+        For a `test_*` rule, a fresh one in which the package's other tests are blanked
+        out: rego-cpp compiles every rule of the program for each query, and expands
+        every `with` of every test, so a test package of 14 tests costs 10x one test.
+        """
         key = self._closure(package)
-        entry = self._interpreters.get(key)
+        entry = None if test else self._interpreters.get(key)
         if entry is None:
             interp = self._new_interpreter()
             for module, text in self._modules:
                 if module.path in key:
+                    if test and module.package == package:
+                        text = keep_only_test(text, test)
                     interp.add_module(module.path, text)
             interp.add_data_json(self._data)
             entry = (interp, [-1])
-            self._interpreters[key] = entry
+            if not test:
+                self._interpreters[key] = entry
         interp, version = entry
         if version[0] != self._input_version:
             interp.set_input_term(f'{{"{REGOPY_INPUT_KEY}": {self._input}}}')
@@ -163,7 +171,8 @@ class RegopyBackend:
             names = ", ".join(dict.fromkeys(name for _, name in missing))
             raise RuntimeError(f"{files}: built-in {names} not available in regopy "
                                "(use --engine regorus or opa)")
-        interp = self._interpreter(package)
+        rule = rule_path.rsplit(".", 1)[-1]
+        interp = self._interpreter(package, rule if rule.startswith("test_") else None)
         if not self._isolate:
             return self._query(interp, rule_path, package)
         return self._query_in_child(interp, rule_path, package)
@@ -272,6 +281,32 @@ def _exit_reason(status: int) -> str:
         except ValueError:
             return f"signal {number}"
     return f"exit status {os.WEXITSTATUS(status)}"
+
+
+_TOP_LEVEL = re.compile(r"^[^\s#}\])]", re.MULTILINE)
+_TEST_NAME = re.compile(r"test_\w*")
+
+
+def keep_only_test(text: str, test: str) -> str:
+    """`text` with every top-level `test_*` rule but `test` (and those it names) blanked out,
+    line breaks kept so positions stay."""
+    code = blank_non_code(text)
+    starts = [m.start() for m in _TOP_LEVEL.finditer(code)] + [len(text)]
+    spans = [(start, end, _TEST_NAME.match(code, start)) for start, end in zip(starts, starts[1:])]
+    kept = "".join(text[start:end] for start, end, name in spans
+                   if name and name.group(0) == test)
+    out: list[str] = []
+    last = 0
+    for start, end, name in spans:
+        other = name.group(0) if name and name.end() < len(code) and not (
+            code[name.end()].isalnum() or code[name.end()] == "_") else None
+        if other is None or other == test or re.search(rf"\b{other}\b", kept):
+            continue
+        out.append(text[last:start])
+        out.append(re.sub(r"[^\n]", " ", text[start:end]))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 _DATA_REF = re.compile(r"\bdata\.((?:[A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)*)")

@@ -111,45 +111,19 @@ def run_tests(
         backend.add_module(module)
     backend.set_data({"pe": {"params": dict(params if params is not None else DEFAULT_PARAMS)}})
     backend.set_input_json("{}")
-    batches: dict[str, tuple[dict[str, Any], float] | None] = {}
     for module in modules:
-        chosen = [test for test in module.test_rules
-                  if selector is None or selector.search(f"data.{module.package}.{test}")]
-        if module.package not in batches:
-            batches[module.package] = _package_values(backend, module.package, len(chosen))
-        for test in chosen:
-            report.cases.append(_run_one(backend, module, test, f"data.{module.package}.{test}",
-                                         batches[module.package]))
+        for test in module.test_rules:
+            name = f"data.{module.package}.{test}"
+            if selector is not None and not selector.search(name):
+                continue
+            report.cases.append(_run_one(backend, module, test, name))
     if coverage and native is not None:
         report.coverage = _coverage(native.get_coverage_report_as_json(), modules)
     return report
 
 
-def _package_values(backend: Any, package: str, tests: int) -> tuple[dict[str, Any], float] | None:
-    """Every rule of a test package in one query, with the seconds it took per test.
-
-    For a backend that compiles the whole program for each query (regopy: seconds and up
-    to 1 GB for a package with many `with`s), this makes N tests cost one compilation.
-    None (run each test alone) for other backends, and when the package fails as a whole:
-    then each test's own result names the failing one.
-    """
-    if tests < 2 or not getattr(backend, "compiles_per_query", False):
-        return None
-    started = time.perf_counter()
-    try:
-        value = backend.eval_rule(f"data.{package}")
-    except Exception:
-        return None
-    if not isinstance(value, dict):
-        return None
-    return value, (time.perf_counter() - started) / tests
-
-
-def _run_one(backend: Any, module: RegoModule, test: str, name: str,
-             batch: tuple[dict[str, Any], float] | None = None) -> TestCase:
+def _run_one(backend: Any, module: RegoModule, test: str, name: str) -> TestCase:
     line = module.rule_lines.get(test, 1)
-    if batch is not None:
-        return _outcome(name, module.path, line, batch[0].get(test), batch[1])
     started = time.perf_counter()
     try:
         value = backend.eval_rule(name)
