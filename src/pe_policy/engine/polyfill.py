@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from pe_policy.engine.rego import metadata_blocks
+
 _METADATA_CALL = re.compile(r"\brego\.metadata\.(rule|chain)\s*\(\s*\)")
 _SPRINTF_CALL = re.compile(r"(?<![\w.])sprintf\s*\(")
 _DOTTED_CALL = re.compile(r"(?<![\w.])((?:[a-z_][a-z0-9_]*\.)+[a-z_][a-z0-9_]*)\s*\(")
@@ -175,26 +177,13 @@ def _replace(text: str, pattern: re.Pattern[str],
 
 def _annotation_blocks(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line of the statement it annotates, annotation data) for each `# METADATA` block."""
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].strip() != "# METADATA":
-            i += 1
-            continue
-        body: list[str] = []
-        i += 1
-        while i < len(lines) and lines[i].lstrip().startswith("#"):
-            stripped = lines[i].lstrip()[1:]
-            body.append(stripped[1:] if stripped.startswith(" ") else stripped)
-            i += 1
+    for _start, statement, body in metadata_blocks(text.splitlines()):
         try:
-            data = yaml.safe_load("\n".join(body)) or {}
+            data = yaml.safe_load(body) or {}
         except yaml.YAMLError:
             data = {}
-        while i < len(lines) and not lines[i].strip():
-            i += 1
         if isinstance(data, dict):
-            yield i + 1, data
+            yield statement + 1, data
 
 
 def _opa_annotation(data: dict[str, Any], default_scope: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,9 +118,8 @@ def annotation_to_meta(note: Annotation, module: RegoModule) -> RuleMeta:
     )
 
 
-def _parse_annotations(path: str, text: str) -> tuple[Annotation, ...]:
-    lines = text.splitlines()
-    notes: list[Annotation] = []
+def metadata_blocks(lines: list[str]) -> Iterator[tuple[int, int, str]]:
+    """(index of each `# METADATA` line, index of the statement it annotates, its YAML text)."""
     i = 0
     while i < len(lines):
         if lines[i].strip() != "# METADATA":
@@ -132,15 +132,22 @@ def _parse_annotations(path: str, text: str) -> tuple[Annotation, ...]:
             stripped = lines[i].lstrip()[1:]
             body.append(stripped[1:] if stripped.startswith(" ") else stripped)
             i += 1
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        yield start, i, "\n".join(body)
+
+
+def _parse_annotations(path: str, text: str) -> tuple[Annotation, ...]:
+    lines = text.splitlines()
+    notes: list[Annotation] = []
+    for start, statement, body in metadata_blocks(lines):
         try:
-            data = yaml.load("\n".join(body), Loader=_YAML_LOADER) or {}  # libyaml: 10x faster
+            data = yaml.load(body, Loader=_YAML_LOADER) or {}  # libyaml: 10x faster
         except yaml.YAMLError as exc:
             raise PolicyError(path, f"invalid METADATA annotation: {exc}", start + 1) from None
         if not isinstance(data, dict):
             raise PolicyError(path, "METADATA annotation must be a YAML mapping", start + 1)
-        while i < len(lines) and not lines[i].strip():
-            i += 1
-        following = lines[i] if i < len(lines) else ""
+        following = lines[statement] if statement < len(lines) else ""
         scope = data.get("scope")
         if following.lstrip().startswith("package"):
             notes.append(Annotation(scope or "package", None, start + 1, data))
