@@ -263,8 +263,9 @@ def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today:
             continue
         expired: Waiver | None = None
         for waiver in waivers:
+            paths = (finding.location.path, str(finding.properties.get("document", "")))
             if not (selects(waiver.rule, finding.rule_id)
-                    and path_matches(finding.location.path, waiver.path)):
+                    and any(path and path_matches(path, waiver.path) for path in paths)):
                 continue
             if waiver.expired(today):
                 expired = expired or waiver

@@ -192,7 +192,7 @@ def check(
         findings.extend(pr_errors)
     evaluator = Evaluator(ruleset_for_kinds(ruleset, {d.kind for d in documents}), config.params,
                           backend_name=engine, repo_root=root, backend_options=engine_options)
-    findings.extend(evaluate_documents(evaluator, documents, limits, progress))
+    findings.extend(drop_repeats(evaluate_documents(evaluator, documents, limits, progress)))
     problems.extend((error.path, f"{error} (this policy was not evaluated; every other one was)")
                     for error in evaluator.policy_errors)
     findings = apply_filters(findings, documents, root, config, baseline=baseline,
@@ -208,6 +208,21 @@ def check(
         problems=problems,
         sources={d.path: d.lines for d in documents if d.text is not None},
     )
+
+
+def drop_repeats(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule, place and message.
+
+    A plan checked next to its `.tf` files reports each problem twice at the same
+    `.tf` line (once from each document): users want it once.
+    """
+    kept: dict[tuple[str, Location, str], Finding] = {}
+    for finding in findings:
+        key = (finding.rule_id, finding.location, finding.message)
+        first = kept.setdefault(key, finding)
+        if first is not finding and "document" in finding.properties:
+            first.properties.setdefault("document", finding.properties["document"])  # waivable by either
+    return list(kept.values())
 
 
 def exit_code(result: CheckResult, fail_on: Severity) -> int:

@@ -46,6 +46,20 @@ def parse_path(value: Any) -> JsonPath:
     return ()
 
 
+def _identity(rule_id: str, file: str, path: JsonPath, violation: Violation) -> str:
+    """The fingerprint: what the finding is about, robust to lines and list positions moving.
+
+    A resource address (Terraform) names the node better than its index in a list, and two
+    findings in one node (two expressions in one `run:`) differ by their snippet.
+    """
+    address = (violation.properties or {}).get("address")
+    if isinstance(address, str) and address:
+        return fingerprint(rule_id, file, ("address", address), violation.message)
+    if violation.snippet:
+        return fingerprint(rule_id, file, path, violation.snippet)
+    return ""
+
+
 def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
     target = violation.document or doc
     location = target.location(violation.path, violation.snippet)
@@ -57,10 +71,10 @@ def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
         location=location,
         kind=target.kind,
         json_path=path,
-        # two findings in one node (two expressions in one `run:`) differ by their snippet
-        fingerprint=fingerprint(meta.id, location.path, path, violation.snippet or "")
-        if violation.snippet else "",
-        properties=dict(violation.properties or {}),
+        fingerprint=_identity(meta.id, location.path, path, violation),
+        # a plan finding shown at its `.tf` block still belongs to the plan (waivers name either)
+        properties={**(violation.properties or {}),
+                    **({"document": target.path} if location.path != target.path else {})},
     )
 
 
