@@ -22,7 +22,7 @@ HOOK_FILES = (
 )
 
 _HEADER = """\
-# pe-policy configuration (docs/configuration.md). Every key is optional.
+# pe-policy configuration (see "Configuring pe-policy" in the README). Every key is optional.
 # It is validated when pe-policy starts: a typo is an error naming its line.
 
 # Which rules run, and at what severity. Rule IDs, or prefixes (PE-WF: every
