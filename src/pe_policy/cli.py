@@ -330,7 +330,7 @@ def test_command(
     output_format: str, fail_on_warn: bool, no_fail: bool, engine: str, opa_url: str | None,
 ) -> None:
     """Test FILES against conftest-style policies (deny/violation/warn rules)."""
-    from pe_policy.conftest import (
+    from pe_policy.conftest_compat import (
         DEFAULT_NAMESPACE,
         DEFAULT_POLICY_DIR,
         render_json,
@@ -361,7 +361,7 @@ def test_command(
     elif output_format == "json":
         click.echo(render_json(run), nl=False)
     else:
-        from pe_policy.conftest import check_result
+        from pe_policy.conftest_compat import check_result
         from pe_policy.reporters import ReportOptions, render
 
         result = check_result(run, root, problems)
