@@ -22,6 +22,7 @@ absorbed here so findings come out exactly as from the other engines:
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -109,11 +110,13 @@ class RegopyBackend:
         self._interpreters.clear()
 
     def set_data(self, data: dict[str, Any]) -> None:
-        self._data = json.dumps(data)
+        self._data = json.dumps(data, ensure_ascii=False)
         self._interpreters.clear()
 
     def set_input_json(self, text: str) -> None:
-        self._input = text
+        # rego-cpp keeps a string as its JSON text: `\u00e9` would never equal the
+        # policy's "é", and count() would see six characters
+        self._input = _unicode_json(text)
         self._input_version += 1
 
     def _package_of(self, rule_path: str) -> str:
@@ -135,21 +138,20 @@ class RegopyBackend:
                     changed = True
         return frozenset(chosen)
 
-    def _interpreter(self, package: str, test: str | None = None) -> Any:
-        """The interpreter for `package`'s closure, input set.
+    def _interpreter(self, key: frozenset[str], test: tuple[str, str] | None = None) -> Any:
+        """The interpreter for the modules `key` (a closure), input set.
 
-        For a `test_*` rule, a fresh one in which the package's other tests are blanked
-        out: rego-cpp compiles every rule of the program for each query, and expands
-        every `with` of every test, so a test package of 14 tests costs 10x one test.
+        For a test rule (`test` = (package, rule)), a fresh one in which the package's
+        other tests are blanked out: rego-cpp compiles every rule of the program for each
+        query, expanding every `with` of every test, so a package of 14 tests costs 10x one.
         """
-        key = self._closure(package)
         entry = None if test else self._interpreters.get(key)
         if entry is None:
             interp = self._new_interpreter()
             for module, text in self._modules:
                 if module.path in key:
-                    if test and module.package == package:
-                        text = keep_only_test(text, test)
+                    if test and module.package == test[0]:
+                        text = keep_only_test(text, test[1])
                     interp.add_module(module.path, text)
             interp.add_data_json(self._data)
             entry = (interp, [-1])
@@ -161,42 +163,62 @@ class RegopyBackend:
             version[0] = self._input_version
         return interp
 
-    def eval_rule(self, rule_path: str) -> Any:
-        package = self._package_of(rule_path)
-        closure = self._closure(package)
+    def _check_builtins(self, key: frozenset[str]) -> None:
         missing = sorted({(path, name) for path, names in self._missing.items()
-                          if path in closure for name in names})
+                          if path in key for name in names})
         if missing:
             files = ", ".join(dict.fromkeys(path for path, _ in missing))
             names = ", ".join(dict.fromkeys(name for _, name in missing))
             raise RuntimeError(f"{files}: built-in {names} not available in regopy "
                                "(use --engine regorus or opa)")
-        rule = rule_path.rsplit(".", 1)[-1]
-        interp = self._interpreter(package, rule if rule.startswith("test_") else None)
-        if not self._isolate:
-            return self._query(interp, rule_path, package)
-        return self._query_in_child(interp, rule_path, package)
 
-    def _query(self, interp: Any, rule_path: str, package: str) -> Any:
-        from regopy import rego_shared as rs
-
-        output = rs.rego_query(interp._impl, rule_path)
-        try:
-            if not rs.rego_output_ok(output):
-                detail = self._describe_error(rs.rego_output_node(output))
-                raise RuntimeError(f"regopy could not evaluate {rule_path}: {detail}")
-            value = _first_expression(rs.rego_output_node(output))
-        finally:
-            rs.rego_free_output(output)
-        if value is _UNDEFINED:
-            return None
+    def _result(self, package: str, value: Any) -> Any:
+        """A rule's value as the other engines give it."""
         if package in self._v0_packages:
             value = _v0_set(value)
         return _plain(value)
 
-    def _query_in_child(self, interp: Any, rule_path: str, package: str) -> Any:
+    def eval_rule(self, rule_path: str) -> Any:
+        package = self._package_of(rule_path)
+        key = self._closure(package)
+        self._check_builtins(key)
+        rule = rule_path.rsplit(".", 1)[-1]
+        interp = self._interpreter(key, (package, rule) if rule.startswith("test_") else None)
+        value = self._run(interp, rule_path)
+        return None if value is _UNDEFINED else self._result(package, value)
+
+    def eval_rules(self, rule_paths: list[str]) -> list[Any] | None:
+        """Several rules in one query: the libraries they share (the workflow pipeline
+        classification) are computed once, not once per rule.  None if any is undefined."""
+        packages = [self._package_of(path) for path in rule_paths]
+        key = frozenset().union(*(self._closure(package) for package in packages))
+        self._check_builtins(key)
+        value = self._run(self._interpreter(key), "[" + ", ".join(rule_paths) + "]")
+        if not isinstance(value, list) or len(value) != len(rule_paths):
+            return None
+        return [self._result(package, item) for package, item in zip(packages, value, strict=True)]
+
+    def _run(self, interp: Any, query: str) -> Any:
+        """The query's first value (`_UNDEFINED` if none), in a child process when isolated."""
+        if not self._isolate:
+            return self._query(interp, query)
+        return self._query_in_child(interp, query)
+
+    def _query(self, interp: Any, query: str) -> Any:
+        from regopy import rego_shared as rs
+
+        output = rs.rego_query(interp._impl, query)
+        try:
+            if not rs.rego_output_ok(output):
+                detail = self._describe_error(rs.rego_output_node(output))
+                raise RuntimeError(f"regopy could not evaluate {query}: {detail}")
+            return _first_expression(rs.rego_output_node(output))
+        finally:
+            rs.rego_free_output(output)
+
+    def _query_in_child(self, interp: Any, query: str) -> Any:
         """`_query` in a forked child: the interpreter (input set) is inherited, the result
-        comes back pickled; a crash or a timeout is an error naming the rule."""
+        comes back pickled; a crash or a timeout is an error naming the query."""
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -204,7 +226,9 @@ class RegopyBackend:
             try:
                 os.close(read_fd)
                 try:
-                    result: tuple[str, Any] = ("ok", self._query(interp, rule_path, package))
+                    value = self._query(interp, query)
+                    result: tuple[str, Any] = (
+                        ("undefined", None) if value is _UNDEFINED else ("ok", value))
                 except Exception as exc:  # reported by the parent as this rule's error
                     result = ("error", str(exc))
                 payload = memoryview(pickle.dumps(result))
@@ -224,15 +248,15 @@ class RegopyBackend:
                 os.kill(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
         if timed_out:
-            raise RuntimeError(f"regopy did not finish {rule_path} within {self._timeout:g} s "
+            raise RuntimeError(f"regopy did not finish {query} within {self._timeout:g} s "
                                "(stopped)")
         if os.WIFSIGNALED(status) or not raw:
-            raise RuntimeError(f"regopy crashed evaluating {rule_path} "
+            raise RuntimeError(f"regopy crashed evaluating {query} "
                                f"({_exit_reason(status)}): a rego-cpp bug, use --engine regorus")
         kind, value = pickle.loads(raw)
         if kind == "error":
             raise RuntimeError(value)
-        return value
+        return _UNDEFINED if kind == "undefined" else value
 
     def _describe_error(self, node: Any) -> str:
         """rego-cpp's error nodes → `message at file:line` (a polyfill's own message as is)."""
@@ -292,7 +316,7 @@ def keep_only_test(text: str, test: str) -> str:
     line breaks kept so positions stay."""
     code = blank_non_code(text)
     starts = [m.start() for m in _TOP_LEVEL.finditer(code)] + [len(text)]
-    spans = [(start, end, _TEST_NAME.match(code, start)) for start, end in zip(starts, starts[1:])]
+    spans = [(start, end, _TEST_NAME.match(code, start)) for start, end in itertools.pairwise(starts)]
     kept = "".join(text[start:end] for start, end, name in spans
                    if name and name.group(0) == test)
     out: list[str] = []
@@ -349,16 +373,46 @@ def _first_expression(root: Any) -> Any:
     return _to_python(node)
 
 
+def _unicode_json(text: str) -> str:
+    """JSON text with non-ASCII characters as themselves, not `\\uXXXX` escapes."""
+    if "\\u" not in text:
+        return text
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+_JSON_ESCAPE = re.compile(r'\\(["\\/bfnrt]|u[0-9a-fA-F]{4})')
+
+
+def _unescape(match: re.Match[str]) -> str:
+    decoded = json.loads(f'"\\{match.group(1)}"')
+    return decoded if isinstance(decoded, str) else match.group(0)
+
+
 def _string(raw: str) -> str:
-    """rego-cpp string nodes sometimes keep their JSON quotes; drop them when they do."""
+    """A rego-cpp string node's text as the string it stands for.
+
+    rego-cpp keeps strings JSON-escaped, sometimes with their quotes (`"say \\"hi\\""`),
+    sometimes without (`say \\"hi\\"`), and some built-ins (trim_space) return the plain
+    characters, which concat then mixes with escaped text: decode what is escaped.
+    """
     if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
         try:
             decoded = json.loads(raw)
         except json.JSONDecodeError:
-            return raw
-        if isinstance(decoded, str):
-            return decoded
-    return raw
+            raw = raw[1:-1]
+        else:
+            if isinstance(decoded, str):
+                return decoded
+    if "\\" not in raw:
+        return raw
+    try:
+        decoded = json.loads(f'"{raw}"')
+    except json.JSONDecodeError:
+        return _JSON_ESCAPE.sub(_unescape, raw)
+    return decoded if isinstance(decoded, str) else raw
 
 
 def _to_python(node: Any) -> Any:

@@ -52,31 +52,90 @@ REGOPY_REGEX_MODULE = r'''package pe_polyfill
 
 import rego.v1
 
-regex_match(p, s) := _match(_re(p), s)
+# sprintf verbs, for `expand_sprintf` (Go's %v: the shortest float that reads back)
+fmt_v(x) := x if is_string(x)
 
-re_match(p, s) := _match(_re(p), s)
+fmt_v(x) := _shortest(x) if _fraction(x)
 
-regex_find_n(p, s, n) := _first(_found(_re(p), s, false), n)
+fmt_v(x) := sprintf("%v", [x]) if {
+	not is_string(x)
+	not _fraction(x)
+}
 
-regex_find_all_string_submatch_n(p, s, n) := _first(_found(_re(p), s, true), n)
+fmt_q(x) := json.marshal(x) if is_string(x)
 
-regex_replace(s, p, value) := _replaced(_re(p), s, value)
+fmt_q(x) := sprintf("%v", [x]) if not is_string(x)
 
-regex_split(p, s) := regex.split(_plain(_re(p), s), s)
+regex_match(p, s) := regex.match(p, _decoded(s)) if not _flagged(p)
+
+regex_match(p, s) := regex.match(lower(m[2]), lower(_decoded(s))) if {
+	some m in regex.find_all_string_submatch_n(_leading_flags, p, 1)
+	_only_i(p, m)
+}
+
+regex_match(p, s) := _match(_re(p), _decoded(s)) if {
+	_flagged(p)
+	not _simple_i(p)
+}
+
+# the commonest flagged case, without the general machinery: `(?i)` and a plain pattern
+_simple_i(p) if {
+	some m in regex.find_all_string_submatch_n(_leading_flags, p, 1)
+	_only_i(p, m)
+}
+
+_only_i(_, m) if {
+	m[1] == "i"
+	not _flagged(m[2])
+	not regex.match(`\\[SDWB]`, m[2])
+}
+
+re_match(p, s) := regex_match(p, s)
+
+regex_find_n(p, s, n) := regex.find_n(p, _decoded(s), n) if not _flagged(p)
+
+regex_find_n(p, s, n) := _first([m[0] | some m in _found(_re(p), _decoded(s))], n) if _flagged(p)
+
+regex_find_all_string_submatch_n(p, s, n) := regex.find_all_string_submatch_n(p, _decoded(s), n) if not _flagged(p)
+
+regex_find_all_string_submatch_n(p, s, n) := _first(_found(_re(p), _decoded(s)), n) if _flagged(p)
+
+regex_replace(s, p, value) := regex.replace(_decoded(s), p, value) if not _flagged(p)
+
+regex_replace(s, p, value) := regex.replace(_decoded(s), _unflagged(_re(p), "regex.replace"), value) if _flagged(p)
+
+regex_split(p, s) := regex.split(p, _decoded(s)) if not _flagged(p)
+
+regex_split(p, s) := regex.split(_unflagged(_re(p), "regex.split"), _decoded(s)) if _flagged(p)
+
+# rego-cpp keeps strings JSON-escaped (a line break is `\` `n`, a quote `\"`) and its
+# regular expressions see that form; trim_space hands back the characters themselves
+_decoded(s) := substring(t, 1, count(t) - 2) if t := trim_space(concat("", ["[", s, "]"]))
+
+_newline := substring(trim_space("x\nx"), 1, 1)
 
 # ---------------------------------------------------------------- the pattern
 
+_flagged(p) if regex.match(`\(\?[a-zA-Z<]|\\[pPQEACz]|\[\[:word:\]\]`, p)
+
 _flag_group := `\(\?([a-zA-Z]+)\)`
 
-_attention := `\(\?[a-zA-Z<]|\\[pPQEACz]|\[\[:word:\]\]`
-
-_unsupported := `\\[pPQEACz]|\(\?P?<[a-zA-Z]|\(\?[a-zA-Z]+:|\[\[:word:\]\]`
-
-_re(p) := {"pattern": p, "i": false, "m": false} if not regex.match(_attention, p)
+# the usual case, cheaply: flags i/m at the start and nothing else std::regex lacks
+_re(p) := {"pattern": m[2], "i": contains(m[1], "i"), "m": contains(m[1], "m")} if {
+	some m in regex.find_all_string_submatch_n(_leading_flags, p, 1)
+	not _flagged(m[2])
+}
 
 _re(p) := _parsed(p, groups, _problems(p, groups)) if {
-	regex.match(_attention, p)
+	not _simple(p)
 	groups := regex.find_all_string_submatch_n(_flag_group, p, -1)
+}
+
+_leading_flags := `^\(\?([im]+)\)([\s\S]*)$`
+
+_simple(p) if {
+	some m in regex.find_all_string_submatch_n(_leading_flags, p, 1)
+	not _flagged(m[2])
 }
 
 _parsed(p, groups, problems) := r if {
@@ -93,7 +152,8 @@ _parsed(p, _, problems) := _fail(concat("", [
 _fail(message) := to_number(concat("", ["pe-policy: ", message]))
 
 _problems(p, groups) := (syntax | flags) | placed if {
-	syntax := {concat("", ["unsupported syntax ", m]) | some m in regex.find_n(_unsupported, p, -1)}
+	unsupported := `\\[pPQEACz]|\(\?P?<[a-zA-Z]|\(\?[a-zA-Z]+:|\[\[:word:\]\]`
+	syntax := {concat("", ["unsupported syntax ", m]) | some m in regex.find_n(unsupported, p, -1)}
 	flags := {concat("", ["unsupported flag ", g[0]]) | some g in groups; regex.match(`[^im]`, g[1])}
 	placed := {concat("", ["flag ", g[0], " not at the start"]) | some g in groups; _misplaced(p, g)}
 }
@@ -114,11 +174,23 @@ _inner_flag_differs(prefix, _) if count(indexof_n(prefix, "(")) != count(indexof
 # the pattern without escapes and classes
 _bare(s) := regex.replace(s, `\\[\s\S]|\[\^?\]?(?:\[:[a-z]+:\]|\\[\s\S]|[^\]\\])*\]`, "")
 
+_unflagged(r, _) := r.pattern if {
+	not r.i
+	not r.m
+}
+
+_unflagged(r, name) := _fail(concat("", [name, " with the (?i) or (?m) flag is not supported by the regopy polyfill"])) if r.i
+
+_unflagged(r, name) := _fail(concat("", [name, " with the (?i) or (?m) flag is not supported by the regopy polyfill"])) if {
+	not r.i
+	r.m
+}
+
 # ------------------------------------------------------------------ matching
 
 _match(r, s) := _match_line(r, s) if not r.m
 
-_match(r, s) := count([line | some line in split(s, "\n"); _match_line(r, line)]) > 0 if r.m
+_match(r, s) := count([line | some line in split(s, _newline); _match_line(r, line)]) > 0 if r.m
 
 _match_line(r, s) := regex.match(r.pattern, s) if not r.i
 
@@ -128,70 +200,154 @@ _first(found, n) := found if n < 0
 
 _first(found, n) := array.slice(found, 0, n) if n >= 0
 
-_found(r, s, groups) := _found_line(r, s, groups) if not r.m
+# each match with its groups ([whole, group 1, ...]), lines one by one with (?m)
+_found(r, s) := _found_line(r, s) if not r.m
 
-_found(r, s, groups) := [m | some line in split(s, "\n"); some m in _found_line(r, line, groups)] if r.m
+_found(r, s) := [m | some line in split(s, _newline); some m in _found_line(r, line)] if r.m
 
-_found_line(r, s, _) := [] if {
+_found_line(r, s) := regex.find_all_string_submatch_n(r.pattern, s, -1) if not r.i
+
+# (?i): matched in the lowercased text, each match located by the text before it and
+# cut from the original, so it keeps its case (a group: its first occurrence in the match)
+_found_line(r, s) := [_in_original(s, found, k) | _ = found[k]] if {
 	r.i
-	not regex.match(_folded(r.pattern), lower(s))
+	found := regex.find_all_string_submatch_n(concat("", [`([\s\S]*?)(`, _folded(r.pattern), ")"]), lower(s), -1)
 }
 
-_found_line(r, s, false) := regex.find_n(_cased(r, s), s, -1) if _may_match(r, s)
-
-_found_line(r, s, true) := regex.find_all_string_submatch_n(_cased(r, s), s, -1) if _may_match(r, s)
-
-_may_match(r, _) if not r.i
-
-_may_match(r, s) if {
-	r.i
-	regex.match(_folded(r.pattern), lower(s))
+_in_original(s, found, k) := array.concat([whole], [_group(whole, g) | some g in array.slice(found[k], 3, count(found[k]))]) if {
+	start := sum([count(m[0]) | m := found[i]; i < k]) + count(found[k][1])
+	whole := substring(s, start, count(found[k][2]))
 }
 
-_replaced(r, s, value) := regex.replace(s, _cased(r, s), value) if not r.m
+_group(_, "") := ""
 
-_replaced(r, s, value) := concat("\n", [regex.replace(line, _cased(r, line), value) | some line in split(s, "\n")]) if r.m
-
-_plain(r, s) := _cased(r, s) if not r.m
-
-_plain(r, _) := _fail("regex.split with the (?m) flag is not supported by the regopy polyfill") if r.m
-
-_cased(r, _) := r.pattern if not r.i
-
-_cased(r, _) := _case_expanded(r.pattern) if r.i
+_group(whole, g) := substring(whole, indexof(lower(whole), g), count(g)) if g != ""
 
 # ------------------------------------------------------------ case folding
 
-_folded(p) := _unprotect(lower(_protect(p)))
+# lowercased, the uppercase escapes (\S \D \W \B) and escaped backslashes kept
+_folded(p) := lower(p) if not regex.match(`\\[SDWB]`, p)
+
+_folded(p) := _unprotect(lower(_protect(p))) if regex.match(`\\[SDWB]`, p)
 
 _protect(p) := replace(replace(replace(replace(replace(p, `\\`, "\u0001"), `\S`, "\u0002"), `\D`, "\u0003"), `\W`, "\u0004"), `\B`, "\u0005")
 
 _unprotect(p) := replace(replace(replace(replace(replace(p, "\u0005", `\B`), "\u0004", `\W`), "\u0003", `\D`), "\u0002", `\S`), "\u0001", `\\`)
-
-_token := `\[\^?\]?(?:\[:[a-z]+:\]|\\[\s\S]|[^\]\\])*\]|\\[\s\S]|[\s\S]`
-
-_either_case := {c: concat("", ["[", lower(c), upper(c), "]"]) | some c in split("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "")}
-
-_case_expanded(p) := concat("", [_expand(t) | some t in regex.find_n(_token, p, -1)])
-
-_expand(t) := object.get(_either_case, t, t) if not startswith(t, "[")
-
-_expand(t) := _expand_class(t, "[^") if startswith(t, "[^")
-
-_expand(t) := _expand_class(t, "[") if {
-	startswith(t, "[")
-	not startswith(t, "[^")
-}
-
-_expand_class(t, head) := concat("", [head, body, other, "]"]) if {
-	body := substring(t, count(head), (count(t) - count(head)) - 1)
-	other := concat("", [x |
-		some part in regex.find_n(`\\[\s\S]|\[:[a-z]+:\]|[a-zA-Z]-[a-zA-Z]|[\s\S]`, body, -1)
-		regex.match(`^[a-zA-Z](-[a-zA-Z])?$`, part)
-		x := concat("", [lower(part), upper(part)])
-	])
-}
 '''
+
+_SPRINTF = re.compile(r"(?<![\w.])sprintf\s*\(")
+_VERB = re.compile(r"%(%|[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z])")
+_STRING_LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"|`[^`]*`')
+_VERB_CALL = {"s": "fmt_v", "v": "fmt_v", "q": "fmt_q"}
+
+
+def _closing(code: str, start: int) -> int:
+    """Index of the bracket closing the one at `start`."""
+    depth = 0
+    for index in range(start, len(code)):
+        if code[index] in _OPEN:
+            depth += 1
+        elif code[index] in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _top_level_split(text: str, code: str) -> list[tuple[int, int]]:
+    """Spans of the comma-separated parts of `text` outside brackets (a trailing empty part
+    dropped); `code` is `text` with its strings blanked."""
+    parts: list[tuple[int, int]] = []
+    depth = 0
+    last = 0
+    for index, ch in enumerate(code):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append((last, index))
+            last = index + 1
+    parts.append((last, len(code)))
+    if len(parts) > 1 and not text[parts[-1][0]:].strip():
+        parts.pop()
+    return parts
+
+
+def _expanded_sprintf(text: str, code: str) -> str | None:
+    """`fmt, [a, b]` (a call's arguments) as `concat("", [...])`, or None when the format is
+    not a literal or uses a verb this does not cover."""
+    arguments = _top_level_split(text, code)
+    if len(arguments) != 2:
+        return None
+    literal = text[slice(*arguments[0])].strip()
+    if not _STRING_LITERAL.fullmatch(literal):
+        return None
+    fmt = literal[1:-1] if literal.startswith("`") else json.loads(literal)
+    start, end = arguments[1]
+    while start < end and code[start].isspace():
+        start += 1
+    while end > start and code[end - 1].isspace():
+        end -= 1
+    if code[start:start + 1] != "[" or _closing(code, start) != end - 1:
+        return None
+    items = [text[start + 1 + a:start + 1 + b].strip()
+             for a, b in _top_level_split(text[start + 1:end - 1], code[start + 1:end - 1])]
+    items = [item for item in items if item]
+    pieces: list[str] = []
+    last = 0
+    used = 0
+    for match in _VERB.finditer(fmt):
+        verb = match.group(1)
+        if fmt[last:match.start()]:
+            pieces.append(json.dumps(fmt[last:match.start()], ensure_ascii=False))
+        last = match.end()
+        if verb == "%":
+            pieces.append('"%"')
+            continue
+        if used >= len(items) or (verb not in _VERB_CALL and verb != "d"):
+            return None
+        item = items[used]
+        used += 1
+        pieces.append(f'sprintf("%d", [{item}])' if verb == "d"
+                      else f"data.{POLYFILL_PACKAGE}.{_VERB_CALL[verb]}({item})")
+    if used != len(items):
+        return None
+    if fmt[last:]:
+        pieces.append(json.dumps(fmt[last:], ensure_ascii=False))
+    breaks = text.count("\n") - sum(piece.count("\n") for piece in pieces)
+    return 'concat("", [' + ", ".join(pieces) + "\n" * max(breaks, 0) + "])"
+
+
+def expand_sprintf(text: str) -> str:
+    """`sprintf("%s has %v", [a, b])` → `concat("", [fmt_v(a), " has ", fmt_v(b)])`.
+
+    rego-cpp's sprintf shows some strings with their quotes and has no `%q`; the
+    general polyfill (`polyfill.route_sprintf`) parses the format at run time, which
+    costs rego-cpp seconds under a test's `with` (it copies every rule and function
+    a `with` reaches).  A literal format is parsed here instead, once.
+    """
+    code = blank_non_code(text)
+    pieces: list[str] = []
+    last = 0
+    for match in _SPRINTF.finditer(code):
+        if match.start() < last:
+            continue
+        close = _closing(code, match.end() - 1)
+        if close < 0:
+            continue
+        args = slice(match.end(), close)
+        expanded = _expanded_sprintf(text[args], code[args])
+        if expanded is None:
+            continue
+        pieces.append(text[last:match.start()])
+        pieces.append(expanded)
+        last = close + 1
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
 
 _REGEX_CALL = re.compile(
     r"(?<![\w.])(regex\.(?:match|find_n|find_all_string_submatch_n|replace|split)|re_match)\s*\(")
@@ -388,5 +544,5 @@ def regopy_source(module: RegoModule) -> str:
     """The module as rego-cpp is given it: every rewrite applied (line numbers kept)."""
     text = bind_call_iterations(module.text, module.v0)
     text = inline_metadata(text, module.package)
-    text = route_regex(route_sprintf(text))
+    text = route_regex(route_sprintf(expand_sprintf(text)))
     return wrap_with_values(redirect_input(unfold_pair_iteration(text)))
