@@ -22,6 +22,7 @@ absorbed here so findings come out exactly as from the other engines:
 
 from __future__ import annotations
 
+import faulthandler
 import itertools
 import json
 import os
@@ -80,6 +81,7 @@ class RegopyBackend:
         self._v0_packages: set[str] = set()
         self._missing: dict[str, list[str]] = {}  # module path -> built-ins rego-cpp lacks
         self._texts: dict[str, str] = dict(_POLYFILL_FILES)  # file -> text given to rego-cpp
+        self._package_by_path: dict[str, str] = {}
         self._isolate = isolate and hasattr(os, "fork")
         self._timeout = query_timeout
         self._checker = self._new_interpreter()
@@ -107,6 +109,7 @@ class RegopyBackend:
                               line, column) from None
         self._modules.append((module, text))
         self._texts[module.path] = text
+        self._package_by_path[module.path] = module.package
         self._interpreters.clear()
 
     def set_data(self, data: dict[str, Any]) -> None:
@@ -163,13 +166,16 @@ class RegopyBackend:
             version[0] = self._input_version
         return interp
 
-    def _check_builtins(self, key: frozenset[str]) -> None:
+    def _check_builtins(self, key: frozenset[str], packages: set[str]) -> None:
+        """A built-in rego-cpp lacks, called anywhere the query reaches, named up front."""
         missing = sorted({(path, name) for path, names in self._missing.items()
                           if path in key for name in names})
         if missing:
-            files = ", ".join(dict.fromkeys(path for path, _ in missing))
             names = ", ".join(dict.fromkeys(name for _, name in missing))
-            raise RuntimeError(f"{files}: built-in {names} not available in regopy "
+            elsewhere = [path for path in dict.fromkeys(path for path, _ in missing)
+                         if self._package_by_path.get(path) not in packages]
+            where = f" (called in {', '.join(elsewhere)})" if elsewhere else ""
+            raise RuntimeError(f"built-in {names}{where} not available in regopy "
                                "(use --engine regorus or opa)")
 
     def _result(self, package: str, value: Any) -> Any:
@@ -181,7 +187,7 @@ class RegopyBackend:
     def eval_rule(self, rule_path: str) -> Any:
         package = self._package_of(rule_path)
         key = self._closure(package)
-        self._check_builtins(key)
+        self._check_builtins(key, {package})
         rule = rule_path.rsplit(".", 1)[-1]
         interp = self._interpreter(key, (package, rule) if rule.startswith("test_") else None)
         value = self._run(interp, rule_path)
@@ -192,7 +198,7 @@ class RegopyBackend:
         classification) are computed once, not once per rule.  None if any is undefined."""
         packages = [self._package_of(path) for path in rule_paths]
         key = frozenset().union(*(self._closure(package) for package in packages))
-        self._check_builtins(key)
+        self._check_builtins(key, set(packages))
         value = self._run(self._interpreter(key), "[" + ", ".join(rule_paths) + "]")
         if not isinstance(value, list) or len(value) != len(rule_paths):
             return None
@@ -224,6 +230,7 @@ class RegopyBackend:
         if pid == 0:  # the child: never returns
             code = 0
             try:
+                faulthandler.disable()  # a crash is the parent's to report, once
                 os.close(read_fd)
                 try:
                     value = self._query(interp, query)

@@ -92,27 +92,60 @@ _only_i(_, m) if {
 
 re_match(p, s) := regex_match(p, s)
 
-regex_find_n(p, s, n) := regex.find_n(p, _decoded(s), n) if not _flagged(p)
+regex_find_n(p, s, n) := _each(s, regex.find_n(p, _decoded(s), n)) if not _flagged(p)
 
-regex_find_n(p, s, n) := _first([m[0] | some m in _found(_re(p), _decoded(s))], n) if _flagged(p)
+regex_find_n(p, s, n) := _each(s, _first([m[0] | some m in _found(_re(p), _decoded(s))], n)) if _flagged(p)
 
-regex_find_all_string_submatch_n(p, s, n) := regex.find_all_string_submatch_n(p, _decoded(s), n) if not _flagged(p)
+regex_find_all_string_submatch_n(p, s, n) := [_each(s, m) | some m in found] if {
+	not _flagged(p)
+	found := regex.find_all_string_submatch_n(p, _decoded(s), n)
+}
 
-regex_find_all_string_submatch_n(p, s, n) := _first(_found(_re(p), _decoded(s)), n) if _flagged(p)
+regex_find_all_string_submatch_n(p, s, n) := [_each(s, m) | some m in found] if {
+	_flagged(p)
+	found := _first(_found(_re(p), _decoded(s)), n)
+}
 
-regex_replace(s, p, value) := regex.replace(_decoded(s), p, value) if not _flagged(p)
+regex_replace(s, p, value) := _one(s, regex.replace(_decoded(s), p, value)) if not _flagged(p)
 
-regex_replace(s, p, value) := regex.replace(_decoded(s), _unflagged(_re(p), "regex.replace"), value) if _flagged(p)
+regex_replace(s, p, value) := _one(s, regex.replace(_decoded(s), _unflagged(_re(p), "regex.replace"), value)) if _flagged(p)
 
-regex_split(p, s) := regex.split(p, _decoded(s)) if not _flagged(p)
+regex_split(p, s) := _each(s, regex.split(p, _decoded(s))) if not _flagged(p)
 
-regex_split(p, s) := regex.split(_unflagged(_re(p), "regex.split"), _decoded(s)) if _flagged(p)
+regex_split(p, s) := _each(s, regex.split(_unflagged(_re(p), "regex.split"), _decoded(s))) if _flagged(p)
+
+# trim_space, trim, trim_left and trim_right return their result decoded (see _decoded),
+# which then equals no string literal: escaped again
+trimmed_space(s) := _one(s, trim_space(s))
+
+trimmed(s, cutset) := _one(concat("", [s, cutset]), trim(s, cutset))
+
+trimmed_left(s, cutset) := _one(concat("", [s, cutset]), trim_left(s, cutset))
+
+trimmed_right(s, cutset) := _one(concat("", [s, cutset]), trim_right(s, cutset))
 
 # rego-cpp keeps strings JSON-escaped (a line break is `\` `n`, a quote `\"`) and its
 # regular expressions see that form; trim_space hands back the characters themselves
-_decoded(s) := substring(t, 1, count(t) - 2) if t := trim_space(concat("", ["[", s, "]"]))
+_decoded(s) := s if not contains(s, _backslash)
+
+_decoded(s) := substring(t, 1, count(t) - 2) if {
+	contains(s, _backslash)
+	t := trim_space(concat("", ["[", s, "]"]))
+}
+
+# a result computed on the decoded form of `s`, escaped again (a backslash stays decoded)
+_one(s, x) := x if not contains(s, _backslash)
+
+_one(s, x) := urlquery.decode(urlquery.encode(x)) if contains(s, _backslash)
+
+_each(s, xs) := xs if not contains(s, _backslash)
+
+_each(s, xs) := [urlquery.decode(urlquery.encode(x)) | some x in xs] if contains(s, _backslash)
 
 _newline := substring(trim_space("x\nx"), 1, 1)
+
+# one backslash as the escaped form has it (the literal `\` is kept as two)
+_backslash := substring(trim_space("x\\x"), 1, 1)
 
 # ---------------------------------------------------------------- the pattern
 
@@ -349,15 +382,17 @@ def expand_sprintf(text: str) -> str:
     return "".join(pieces)
 
 
-_REGEX_CALL = re.compile(
-    r"(?<![\w.])(regex\.(?:match|find_n|find_all_string_submatch_n|replace|split)|re_match)\s*\(")
+_REGEX_CALL = re.compile(r"(?<![\w.])(regex\.(?:match|find_n|find_all_string_submatch_n|replace|split)"
+                         r"|re_match|trim_space|trim|trim_left|trim_right)\s*\(")
+_POLYFILLED = {"re_match": "regex_match", "trim_space": "trimmed_space", "trim": "trimmed",
+               "trim_left": "trimmed_left", "trim_right": "trimmed_right"}
 
 
 def route_regex(text: str) -> str:
-    """Send the regex built-ins to `REGOPY_REGEX_MODULE`."""
+    """Send the regex built-ins, and the trim built-ins, to `REGOPY_REGEX_MODULE`."""
     def make(match: re.Match[str]) -> str:
         name = match.group(1).replace(".", "_")
-        return f"data.{POLYFILL_PACKAGE}.{'regex_match' if name == 're_match' else name}("
+        return f"data.{POLYFILL_PACKAGE}.{_POLYFILLED.get(name, name)}("
 
     return _replace(text, _REGEX_CALL, make)
 
