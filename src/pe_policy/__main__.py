@@ -1,3 +1,3 @@
-from pe_policy.cli import main
+from pe_policy.cli import run
 
-main()
+run()

@@ -6,6 +6,7 @@ commands, so `pe-policy --help` and a pre-commit run on one file start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -462,5 +463,27 @@ def init(root: Path | None, force: bool, write_pre_commit: bool) -> None:
     click.echo(snippet, nl=False)
 
 
+def run() -> None:
+    """The `pe-policy` command: `main`, then exit without tearing the interpreter down.
+
+    Freeing every module and object at exit took 50-70 ms, a fifth of a pre-commit run on one
+    file.  Everything that must outlive the process is already done by then: reports are
+    written atomically and closed, workers are reaped; only the standard streams are flushed.
+    """
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            sys.stderr.write(exc.code + "\n")
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # `| head` closed the pipe, or stream closed
+            code = code or 1
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -47,9 +47,10 @@ class RuleSet:
         return kinds
 
 
-def _display(file: Path, base: Path) -> str:
+def _display(file: Path, parent: Path) -> str:
+    """`file` as findings name it: relative to the policy directory's parent (`parent`, resolved)."""
     try:
-        return file.resolve().relative_to(base.resolve().parent).as_posix()
+        return file.resolve().relative_to(parent).as_posix()
     except ValueError:
         return file.as_posix()
 
@@ -69,8 +70,11 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
     for directory in directories:
         if not directory.is_dir():
             raise PolicyError(directory.as_posix(), "policy directory not found")
+        parent = directory.resolve().parent
         for file in policy_files(directory, ".rego"):
-            module = read_module(file, _display(file, directory))
+            if file.name.endswith("_test.rego") and not include_tests:
+                continue  # a test module by its name: not worth reading (half the built-in files)
+            module = read_module(file, _display(file, parent))
             if module.is_test and not include_tests:
                 continue
             ruleset.rego_modules.append(module)
@@ -86,7 +90,7 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
             except PolicyError:
                 raise
             except Exception as exc:
-                raise PolicyError(_display(file, directory),
+                raise PolicyError(_display(file, parent),
                                   f"cannot load Python rules: {type(exc).__name__}: {exc}") from None
             for r in rules:
                 ruleset.catalog.add(r.meta)

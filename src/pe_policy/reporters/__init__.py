@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from json import dumps as _compact  # `json` here would be the sibling reporter module
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
@@ -38,6 +39,22 @@ def renderer_for(name: str) -> Renderer:
     except KeyError:
         raise ValueError(f"unknown format {name!r} (known: {', '.join(FORMATS)})") from None
     return cast(Renderer, module.render)
+
+
+def dumps_json(value: Any, expand: int = 2, _level: int = 0) -> str:
+    """JSON indented down to depth `expand` and compact below: one finding per line.
+
+    Still easy to read and diff, and several times faster than `json.dumps(indent=2)`, whose
+    pure-Python encoder was a tenth of a 500-workflow run; below `expand` the C encoder works.
+    """
+    if _level >= expand or not value or not isinstance(value, (dict, list)):
+        return _compact(value)
+    pad = "  " * (_level + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{_compact(str(k))}: {dumps_json(v, expand, _level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * _level + "}"
+    items = [pad + dumps_json(v, expand, _level + 1) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + "  " * _level + "]"
 
 
 def render(name: str, result: CheckResult, options: ReportOptions | None = None) -> str:

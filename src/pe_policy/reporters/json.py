@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from pe_policy.findings import Severity
+from pe_policy.reporters import dumps_json
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
@@ -26,4 +26,4 @@ def render(result: CheckResult, options: ReportOptions) -> str:
         "findings": [f.to_dict() for f in result.findings],
         "errors": [{"path": p, "message": m} for p, m in result.problems],
     }
-    return json.dumps(payload, indent=2) + "\n"
+    return dumps_json(payload, expand=2) + "\n"

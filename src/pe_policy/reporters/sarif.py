@@ -8,13 +8,13 @@ results per run.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pe_policy.catalog import RuleMeta
 from pe_policy.findings import Finding, Severity
+from pe_policy.reporters import dumps_json
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
@@ -154,7 +154,7 @@ def build_sarif(result: CheckResult, tool_version: str = "", category: str = CAT
 
 
 def render(result: CheckResult, options: ReportOptions) -> str:
-    return json.dumps(build_sarif(result, options.tool_version), indent=2) + "\n"
+    return dumps_json(build_sarif(result, options.tool_version), expand=4) + "\n"
 
 
 __all__ = ["MAX_RESULTS_PER_RUN", "Severity", "build_sarif", "render"]
