@@ -38,6 +38,8 @@ _NEG_INF = {"-.inf", "-.Inf", "-.INF"}
 _NAN = {".nan", ".NaN", ".NAN"}
 
 _TAG = "tag:yaml.org,2002:"
+# the first characters of every null, boolean and number spelling above
+_SPECIAL_START = frozenset("~nNtTfF0123456789+-.")
 
 
 def resolve_scalar(value: str, tag: str | None, plain: bool) -> Any:
@@ -50,6 +52,8 @@ def resolve_scalar(value: str, tag: str | None, plain: bool) -> Any:
     elif tag and tag != "!":
         return value  # e.g. CloudFormation's !Ref: keep the text
     if not plain:
+        return value
+    if value and value[0] not in _SPECIAL_START:  # most scalars: text, no regex needed
         return value
     if value in _NULLS:
         return None
@@ -89,6 +93,7 @@ class _Frame:
 
 
 _NO_KEY = object()
+_SCALAR = yaml.ScalarEvent
 
 
 def _span(start: Any, end: Any) -> Span:
@@ -135,7 +140,8 @@ def load_yaml(
             return (*top.path, len(top.value))
         return (*top.path, top.key)
 
-    def attach(value: Any, size: int, start: Any, end: Any, path: JsonPath) -> None:
+    def attach(value: Any, size: int, start: Any, end: Any, path: JsonPath | None = None) -> None:
+        """Add a finished node to its parent; `path` is worked out here unless given (a key has none)."""
         nonlocal total
         total += size
         if total > MAX_NODES:
@@ -150,7 +156,7 @@ def load_yaml(
         top = stack[-1]
         top.size += size
         if isinstance(top.value, list):
-            spans[path] = _span(start, end)
+            spans[(*top.path, len(top.value)) if path is None else path] = _span(start, end)
             top.value.append(value)
             return
         if top.key is _NO_KEY:
@@ -165,7 +171,7 @@ def load_yaml(
             merged = value if isinstance(value, list) else [value]
             top.merges.extend(m for m in merged if isinstance(m, dict))
         else:
-            spans[path] = _span(top.key_mark, end)
+            spans[(*top.path, key) if path is None else path] = _span(top.key_mark, end)
             top.value[key] = value
         top.key = _NO_KEY
 
@@ -173,17 +179,17 @@ def load_yaml(
         parser.get_event()  # StreamStart
         while True:
             event = parser.get_event()
-            if event is None or isinstance(event, yaml.StreamEndEvent):
-                break
-            if isinstance(event, (yaml.DocumentStartEvent, yaml.DocumentEndEvent)):
-                continue
-            if isinstance(event, yaml.ScalarEvent):
+            kind = type(event)
+            if kind is _SCALAR:  # the common case first, by exact type: this loop is the loader's hot spot
                 plain = bool(event.implicit[0]) and not event.style
                 value = resolve_scalar(event.value, event.tag, plain)
-                path = child_path()
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
-                attach(value, 1, event.start_mark, event.end_mark, path)
+                attach(value, 1, event.start_mark, event.end_mark)
+            elif event is None or kind is yaml.StreamEndEvent:
+                break
+            elif kind is yaml.DocumentStartEvent or kind is yaml.DocumentEndEvent:
+                continue
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
@@ -208,7 +214,7 @@ def load_yaml(
                 if event.anchor not in anchors:
                     raise fail(f"unknown alias *{event.anchor}", event.start_mark)
                 value, size = anchors[event.anchor]
-                attach(value, size, event.start_mark, event.end_mark, child_path())
+                attach(value, size, event.start_mark, event.end_mark)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
