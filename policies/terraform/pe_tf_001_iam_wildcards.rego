@@ -27,9 +27,7 @@ import data.pe.terraform.lib
 import rego.v1
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
-	some s in data.pe.terraform.lib.policy_statements # the full path: regorus evaluates a whole package named by an import alias
-	allows(s)
-	"*" in s.resources
+	some s in open_statements
 	some action in s.actions
 	wildcard_action(action)
 	msg := sprintf(
@@ -39,9 +37,7 @@ deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s
 }
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
-	some s in data.pe.terraform.lib.policy_statements # the full path: regorus evaluates a whole package named by an import alias
-	allows(s)
-	"*" in s.resources
+	some s in open_statements
 	not any_wildcard(s.actions)
 	some action in s.actions
 	glob.match(lower(action), [], "iam:passrole")
@@ -82,6 +78,13 @@ managed_policy_lists := {
 	"aws_iam_role_policy_attachments_exclusive": ["policy_arns"],
 	"aws_ssoadmin_managed_policy_attachment": ["managed_policy_arn"],
 }
+
+# The statements that allow something on Resource "*", for both rules above (computed once).
+open_statements := [s |
+	some s in data.pe.terraform.lib.policy_statements # the full path: regorus evaluates a whole package named by an import alias
+	allows(s)
+	"*" in s.resources
+]
 
 allows(s) if lower(s.effect) == "allow"
 

@@ -25,7 +25,7 @@ import rego.v1
 
 deny contains {"msg": msg, "address": rule.resource.address, "path": rule.path} if {
 	some rule in ingress_rules
-	exposure := exposed(rule)
+	exposure := exposures[[rule.protocol, rule.from, rule.to]]
 	msg := sprintf(
 		"%s: %s allows ingress from %s to %s: admit only known CIDRs or security groups",
 		[rule.resource.address, rule.what, rule.cidr, exposure],
@@ -42,12 +42,14 @@ inline_rules := [rule |
 	ingress := ingresses[j]
 	is_object(ingress)
 	some attribute in ["cidr_blocks", "ipv6_cidr_blocks"]
-	some cidr in lib.as_list(object.get(ingress, attribute, []))
-	open_cidr(cidr)
+	cidrs := object.get(ingress, attribute, [])
+	cidrs != [] # often empty (ipv6): skip the call
+	some cidr in lib.as_list(cidrs)
+	cidr in open_cidrs
 	rule := {
 		"resource": r, "what": "security group ingress rule",
 		"path": array.concat(r.path, ["ingress", j, attribute]), "cidr": cidr,
-		"protocol": protocol_name(object.get(ingress, "protocol", null)),
+		"protocol": object.get(ingress, "protocol", null),
 		"from": object.get(ingress, "from_port", null), "to": object.get(ingress, "to_port", null),
 	}
 ]
@@ -58,11 +60,11 @@ group_rules := [rule |
 	r.values.type == "ingress"
 	some attribute in ["cidr_blocks", "ipv6_cidr_blocks"]
 	some cidr in lib.as_list(object.get(r.values, attribute, []))
-	open_cidr(cidr)
+	cidr in open_cidrs
 	rule := {
 		"resource": r, "what": "security group rule",
 		"path": array.concat(r.path, [attribute]), "cidr": cidr,
-		"protocol": protocol_name(object.get(r.values, "protocol", null)),
+		"protocol": object.get(r.values, "protocol", null),
 		"from": object.get(r.values, "from_port", null), "to": object.get(r.values, "to_port", null),
 	}
 ]
@@ -72,45 +74,51 @@ vpc_rules := [rule |
 	some r in lib.resources_of({"aws_vpc_security_group_ingress_rule"})
 	some attribute in ["cidr_ipv4", "cidr_ipv6"]
 	cidr := object.get(r.values, attribute, null)
-	open_cidr(cidr)
+	cidr in open_cidrs
 	rule := {
 		"resource": r, "what": "security group ingress rule",
 		"path": array.concat(r.path, [attribute]), "cidr": cidr,
-		"protocol": protocol_name(object.get(r.values, "ip_protocol", null)),
+		"protocol": object.get(r.values, "ip_protocol", null),
 		"from": object.get(r.values, "from_port", null), "to": object.get(r.values, "to_port", null),
 	}
 ]
 
-open_cidr(cidr) if cidr in {"0.0.0.0/0", "::/0"}
+open_cidrs := {"0.0.0.0/0", "::/0"}
 
 # "tcp", "-1", 6 -> "tcp", "-1", "6"
 protocol_name(value) := lower(sprintf("%v", [value]))
 
-all_protocols(rule) if rule.protocol in {"-1", "all"}
+all_protocols := {"-1", "all"}
 
-port_protocol(rule) if rule.protocol in {"tcp", "udp", "6", "17"}
+port_protocols := {"tcp", "udp", "6", "17"}
 
-port_range(rule) := [lib.number_of(rule.from), lib.number_of(rule.to)]
+# [protocol, from, to] (as written) -> what a rule with these exposes.  The security groups
+# of a plan repeat a few settings (tcp 443 443): each is judged once, not once per rule.
+exposures[setting] := exposure if {
+	some setting in {[rule.protocol, rule.from, rule.to] | some rule in ingress_rules}
+	exposure := exposed(protocol_name(setting[0]), setting[1], setting[2])
+}
 
 # One `else` chain (the cases exclude each other): a rule stops at its first match.
-exposed(rule) := "all ports (protocol -1)" if all_protocols(rule) else := description if {
-	port_protocol(rule)
-	range := port_range(rule)
-	full_range(range)
-	description := sprintf("all ports (%d-%d)", range)
-} else := description if {
-	port_protocol(rule)
-	range := port_range(rule)
-	not full_range(range)
-	ports := [port | some port in data.pe.params.admin_ports; range[0] <= port; port <= range[1]]
-	count(ports) > 0
-	description := ports_description(range, ports)
+exposed(protocol, from, to) := "all ports (protocol -1)" if protocol in all_protocols else := range_exposed(range) if {
+	protocol in port_protocols
+	range := [lib.number_of(from), lib.number_of(to)]
 }
 
-full_range(range) if {
+# All ports, or the admin ports in the range (undefined when it holds none).
+range_exposed(range) := sprintf("all ports (%d-%d)", range) if {
 	range[0] <= 0
 	range[1] >= 65535
+} else := ports_description(range, [range[0]]) if {
+	range[0] == range[1] # one port, the common case: a lookup
+	range[0] in admin_ports
+} else := ports_description(range, ports) if {
+	range[0] != range[1]
+	ports := [port | some port in admin_ports; range[0] <= port; port <= range[1]]
+	count(ports) > 0
 }
+
+admin_ports := data.pe.params.admin_ports # a rule: read once, not once per security group rule
 
 ports_description(range, _) := sprintf("port %s", [lib.port_label(range[0])]) if range[0] == range[1]
 

@@ -60,3 +60,28 @@ test_expression_ports_are_not_judged if {
 	count(open_ingress.deny) == 0 with input as group([{"from_port": "${var.port}", "to_port": "${var.port}", "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}])
 		with data.pe.params as params
 }
+
+test_groups_with_the_same_ports_are_each_reported if {
+	ssh := {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}
+	https := {"from_port": 443, "to_port": 443, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}
+	results := open_ingress.deny with input as group([ssh, https, ssh]) with data.pe.params as params
+	{r.path | some r in results} == {
+		["blocks", 0, "values", "ingress", 0, "cidr_blocks"],
+		["blocks", 0, "values", "ingress", 2, "cidr_blocks"],
+	}
+}
+
+test_port_as_string_protocol_in_capitals if {
+	ingress := {"from_port": "3389", "to_port": "3389", "protocol": "TCP", "cidr_blocks": "0.0.0.0/0"}
+	results := open_ingress.deny with input as group([ingress]) with data.pe.params as params
+	count(results) == 1
+	some r in results
+	contains(r.msg, "port 3389 (RDP)")
+}
+
+test_every_port if {
+	results := open_ingress.deny with input as rule({"type": "ingress", "from_port": 0, "to_port": 65535, "protocol": 6, "cidr_blocks": ["0.0.0.0/0"]})
+		with data.pe.params as params
+	some r in results
+	contains(r.msg, "all ports (0-65535)")
+}

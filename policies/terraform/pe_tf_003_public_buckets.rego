@@ -33,15 +33,17 @@ public_groups := {
 
 block_flags := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
 
+all_flags_true := {flag: true | some flag in block_flags}
+
 # acl = "public-read" on aws_s3_bucket (provider < 4) or aws_s3_bucket_acl
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["acl"])} if {
-	some r in lib.resources_of({"aws_s3_bucket", "aws_s3_bucket_acl"})
+	some r in array.concat(data.pe.terraform.lib.s3_buckets, acl_resources) # the buckets are shared with other rules
 	r.values.acl in public_acls
 	msg := sprintf("%s sets the public ACL %q: use acl = \"private\" and keep the public access block on", [r.address, r.values.acl])
 }
 
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["access_control_policy", i, "grant", j])} if {
-	some r in lib.resources_of({"aws_s3_bucket_acl"})
+	some r in acl_resources
 	some i, policy in lib.as_list(object.get(r.values, "access_control_policy", []))
 	some j, grant in lib.as_list(object.get(policy, "grant", []))
 	some grantee in lib.as_list(object.get(grant, "grantee", []))
@@ -51,14 +53,13 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["
 
 # a public access block with a flag off
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [flag])} if {
-	some [r, flag, value] in known_flags
+	some [r, flag, value] in flags_not_true
 	not is_null(value)
-	not lib.is_true(value)
 	msg := sprintf("%s sets %s = %v: set all four public access block flags to true", [r.address, flag, value])
 }
 
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some [r, flag, value] in known_flags
+	some [r, flag, value] in flags_not_true
 	is_null(value)
 	msg := sprintf("%s does not set %s (it defaults to false): set all four flags to true", [r.address, flag])
 }
@@ -77,12 +78,19 @@ account_block if count(lib.config_resources_of({"aws_s3_account_public_access_bl
 
 access_blocks := {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
 
-# Computed once for the two rules above (a function call is not memoised).
+# Computed once for the rules that read them (a function call is not memoised).
 access_block_resources := lib.resources_of(access_blocks)
 
-# [block, flag, value or null] for each flag whose value is known (computed once for both rules)
-known_flags := [[r, flag, object.get(r.values, flag, null)] |
+acl_resources := lib.resources_of({"aws_s3_bucket_acl"})
+
+# [block, flag, value or null] for each flag not set to true whose value is known
+# (computed once for both rules; a flag set to true, the common case, is not looked at further)
+flags_not_true := [[r, flag, value] |
 	some r in access_block_resources
+	object.filter(r.values, block_flags) != all_flags_true # the common case: no flag to look at
 	some flag in block_flags
+	value := object.get(r.values, flag, null)
+	value != true # the common case, without a call
+	not lib.is_true(value)
 	lib.known(r, flag)
 ]

@@ -80,3 +80,10 @@ test_account_block_covers_buckets if {
 			"ignore_public_acls": true, "restrict_public_buckets": true}),
 	]}
 }
+
+test_flags_written_as_strings if {
+	flags := {"bucket": "x", "block_public_acls": "true", "block_public_policy": "true", "ignore_public_acls": "true",
+		"restrict_public_buckets": "false"}
+	results := public_buckets.deny with input as {"blocks": [resource("aws_s3_bucket_public_access_block", "b", flags)]}
+	[r.path | some r in results] == [["blocks", 0, "values", "restrict_public_buckets"]]
+}

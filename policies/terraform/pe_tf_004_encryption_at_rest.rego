@@ -40,7 +40,6 @@ encryption_attribute := {
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [attribute])} if {
 	some [r, attribute, value] in judged_attributes
 	not is_null(value)
-	not lib.is_true(value)
 	msg := sprintf("%s sets %s = %v: data at rest must be encrypted; set it to true", [r.address, attribute, value])
 }
 
@@ -55,16 +54,20 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [d
 	some r in lib.resources_of({"aws_instance"})
 	not ebs_default_encryption
 	some device in ["root_block_device", "ebs_block_device"]
-	some n, block in lib.as_list(object.get(r.values, device, []))
+	blocks := object.get(r.values, device, [])
+	blocks != [] # often empty (ebs_block_device): skip the call
+	some n, block in lib.as_list(blocks)
 	is_object(block)
-	not lib.is_expression(object.get(block, "encrypted", null))
-	not lib.is_true(object.get(block, "encrypted", false))
+	encrypted := object.get(block, "encrypted", false)
+	encrypted != true # the common case, without a call
+	not lib.is_true(encrypted)
+	not lib.is_expression(encrypted)
 	msg := sprintf("%s: %s %d is not encrypted: set encrypted = true", [r.address, device, n])
 }
 
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 	some r in data.pe.terraform.lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration")
-	not inline_encryption(r)
+	object.get(r.values, "server_side_encryption_configuration", []) in {[], null} # none inline (provider < 4)
 	msg := sprintf(
 		"S3 bucket %s has no server-side encryption configuration in this configuration: add aws_s3_bucket_server_side_encryption_configuration (SSE-KMS or AES256)",
 		[r.address],
@@ -74,11 +77,15 @@ deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 # Computed once for the two rules above (a function call is not memoised).
 encryptable_resources := lib.resources_of(object.keys(encryption_attribute))
 
-# [resource, attribute, value or null] for each resource that must encrypt itself and
-# whose attribute is known (computed once for both rules)
-judged_attributes := [[r, attribute, object.get(r.values, attribute, null)] |
+# [resource, attribute, value or null] for each resource that must encrypt itself, does
+# not set its attribute to true, and whose attribute is known (computed once for both
+# rules; an encrypted resource, the common case, is not looked at further)
+judged_attributes := [[r, attribute, value] |
 	some r in encryptable_resources
 	attribute := encryption_attribute[r.type]
+	value := object.get(r.values, attribute, null)
+	value != true # the common case, without a call
+	not lib.is_true(value)
 	needs_own_encryption(r)
 	lib.known(r, attribute)
 ]
@@ -106,9 +113,6 @@ replica(r) if {
 	not is_null(source)
 	source != ""
 }
-
-# provider < 4: server_side_encryption_configuration { ... } inside the bucket
-inline_encryption(r) if count(lib.as_list(object.get(r.values, "server_side_encryption_configuration", []))) > 0
 
 ebs_default_encryption if {
 	some r in lib.config_resources_of({"aws_ebs_encryption_by_default"})

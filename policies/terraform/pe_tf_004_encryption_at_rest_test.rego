@@ -70,3 +70,15 @@ test_instance_block_device if {
 	some r in results
 	r.path == ["blocks", 0, "values", "ebs_block_device", 0]
 }
+
+test_attribute_written_as_a_string if {
+	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_ebs_volume", "v", {"encrypted": "true"})]}
+	results := encryption_at_rest.deny with input as {"blocks": [resource("aws_ebs_volume", "v", {"encrypted": "false"})]}
+	[r.path | some r in results] == [["blocks", 0, "values", "encrypted"]]
+}
+
+test_instance_device_string_or_expression_is_fine if {
+	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_instance", "i", {
+		"root_block_device": [{"encrypted": "true"}], "ebs_block_device": [{"encrypted": "${var.encrypted}"}],
+	})]}
+}

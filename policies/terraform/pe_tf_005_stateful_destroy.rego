@@ -25,10 +25,11 @@ package pe.terraform.stateful_destroy
 import rego.v1
 
 deny contains {"msg": msg, "address": rc.address, "path": location(i, rc)} if {
-	some i, rc in input.resource_changes
+	some type in data.pe.params.stateful_resource_types # through the index of changes by type: a plan is large
+	some i in data.pe.terraform.lib.plan_changes[type]
+	rc := input.resource_changes[i]
 	rc.mode == "managed"
 	"delete" in rc.change.actions
-	rc.type in data.pe.params.stateful_resource_types
 	msg := sprintf(
 		"plan %s %s, a stateful %s (%s): apply it only with an explicit approval, a PE-TF-005 waiver with owner, reason and expiry",
 		[verb(rc.change.actions), rc.address, rc.type, cause(rc)],

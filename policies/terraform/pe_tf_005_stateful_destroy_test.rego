@@ -42,3 +42,15 @@ test_reason_is_explained if {
 	some r in results
 	contains(r.msg, "removed from the configuration")
 }
+
+numbered_change(i, type, actions) := {"address": sprintf("%s.r%d", [type, i]), "mode": "managed", "type": type,
+	"name": sprintf("r%d", [i]), "change": {"actions": actions, "before": {}, "after": null}}
+
+test_only_deleted_stateful_resources_among_many if {
+	changes := [
+		numbered_change(0, "aws_instance", ["delete"]), numbered_change(1, "aws_s3_bucket", ["update"]),
+		numbered_change(2, "aws_s3_bucket", ["delete"]), numbered_change(3, "aws_db_instance", ["delete"]),
+	]
+	results := stateful_destroy.deny with input as {"resource_changes": changes} with data.pe.params as params
+	{r.path | some r in results} == {["resource_changes", 2], ["resource_changes", 3]}
+}

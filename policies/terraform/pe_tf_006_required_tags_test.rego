@@ -25,6 +25,14 @@ test_plan_missing_tag if {
 	r.path == ["resource_changes", 0, "change", "after", "tags"]
 }
 
+# older AWS providers write `"tags": null` and no tags_all: every required tag is missing
+test_plan_null_tags_without_tags_all if {
+	results := required_tags.deny with input as change({"tags": null}, {}) with data.pe.params as params
+	some r in results
+	r.msg == "aws_sqs_queue.q is missing required tags: owner, service, environment (add them to tags or to the provider's default_tags)"
+	r.path == ["resource_changes", 0, "change", "after"]
+}
+
 test_plan_untaggable_type_is_skipped if {
 	count(required_tags.deny) == 0 with input as change({"role": "r"}, {}) with data.pe.params as params
 }
@@ -57,4 +65,20 @@ test_tf_untagged_taggable_type if {
 	results := required_tags.deny with input as {"blocks": [plain, queue({"name": "q"})]} with data.pe.params as params
 	some r in results
 	r.path == ["blocks", 1, "values"]
+}
+
+test_plan_empty_value_in_tags_all if {
+	tags := {"owner": "", "service": "s", "environment": "prod"}
+	results := required_tags.deny with input as change({"tags": tags, "tags_all": tags}, {}) with data.pe.params as params
+	[r.msg | some r in results] == ["aws_sqs_queue.q is missing required tags: owner (add them to tags or to the provider's default_tags)"]
+}
+
+test_plan_keys_in_other_case if {
+	tags := {"Owner": "team", "Service": "s", "ENVIRONMENT": "prod"}
+	count(required_tags.deny) == 0 with input as change({"tags": tags, "tags_all": tags}, {}) with data.pe.params as params
+}
+
+test_plan_without_tags_all_reads_tags if {
+	count(required_tags.deny) == 0 with input as change({"tags": all_tags}, {}) with data.pe.params as params
+	count(required_tags.deny) == 1 with input as change({"tags": {"owner": "x"}}, {}) with data.pe.params as params
 }

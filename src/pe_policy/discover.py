@@ -8,6 +8,7 @@ content, so a repository walk stays fast.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 import stat
@@ -32,13 +33,23 @@ class Candidate:
     kind: str | None  # None: not a kind pe-policy knows
 
 
+@functools.lru_cache(maxsize=8)
+def _resolved_absolute(root: Path) -> Path:
+    return root.resolve()
+
+
+def _resolved(root: Path) -> Path:
+    """The root resolved once per run, not once per file (a relative root follows the cwd)."""
+    return _resolved_absolute(root) if root.is_absolute() else root.resolve()
+
+
 def relative_to_root(abs_path: Path, root: Path) -> str:
     try:
         resolved = abs_path.resolve()
     except (OSError, RuntimeError):  # a symlink loop: name the link itself; reading it reports it
         resolved = Path(os.path.abspath(abs_path))
     try:
-        return resolved.relative_to(root.resolve()).as_posix()
+        return resolved.relative_to(_resolved(root)).as_posix()
     except ValueError:
         return abs_path.as_posix()
 

@@ -13,10 +13,13 @@
 # after apply; in `.tf` files an unevaluated expression ("${var.x}") is unknown.
 #
 # Plans run to tens of thousands of resources: rules ask for the types they
-# judge (`resources_of({"aws_s3_bucket"})`), which scans the input once and
-# builds objects only for those.  Rules name this package's rules (not its
+# judge (`resources_of({"aws_s3_bucket"})`), which visits only those, through an
+# index of the changes by type built once per evaluation (`plan_changes`), and
+# builds objects only for them.  Rules name this package's rules (not its
 # functions) by their full path, `data.pe.terraform.lib.policy_statements`:
 # regorus evaluates every rule of a package reached through an import alias.
+# In regorus a function call costs more than a comparison or a built-in: the
+# common, compliant case of a rule is best decided before any call is made.
 package pe.terraform.lib
 
 import rego.v1
@@ -26,40 +29,47 @@ import rego.v1
 is_plan if is_array(input.resource_changes)
 
 # Managed resources of `types` that exist after the change (plan) or are declared (.tf).
-resources_of(types) := array.concat(
-	[r |
-		some i
-		rc := input.resource_changes[i]
-		rc.type in types
-		rc.mode == "managed"
-		r := plan_resource(i, rc)
-	],
-	[r |
-		some i
-		block := input.blocks[i]
-		block.type in types
-		block.block_type == "resource"
-		r := tf_resource(block, ["blocks", i, "values"])
-	],
-)
+# A plan's come type by type, in plan order within a type (`resources` keeps plan order).
+resources_of(types) := array.concat(plan_resources_of(types, "managed"), tf_resources_of(types, "resource"))
 
 # Data sources of `types`, in the same shape (a plan lists only those read during apply).
-data_sources_of(types) := array.concat(
-	[r |
-		some i
-		rc := input.resource_changes[i]
-		rc.type in types
-		rc.mode == "data"
-		r := plan_resource(i, rc)
-	],
-	[r |
-		some i
-		block := input.blocks[i]
-		block.type in types
-		block.block_type == "data"
-		r := tf_resource(block, ["blocks", i, "values"])
-	],
-)
+data_sources_of(types) := array.concat(plan_resources_of(types, "data"), tf_resources_of(types, "data"))
+
+# type -> the indexes of its resource changes: built once per evaluation, so a rule
+# asking for a few types visits only theirs, not every change of a large plan.
+plan_changes[type] contains i if {
+	some i, rc in input.resource_changes
+	type := rc.type
+}
+
+# The object is built here, not by a function: it is the one place, and a call per
+# resource is a cost a large plan feels.
+plan_resources_of(types, mode) := [r |
+	some type in types
+	some i in plan_changes[type]
+	rc := input.resource_changes[i]
+	rc.mode == mode
+	change := rc.change
+	is_object(change.after)
+	r := {
+		"address": rc.address,
+		"type": rc.type,
+		"name": object.get(rc, "name", ""),
+		"module": object.get(rc, "module_address", ""),
+		"values": change.after,
+		"path": ["resource_changes", i, "change", "after"],
+		"unknown": object.get(change, "after_unknown", {}),
+		"source": "plan",
+	}
+]
+
+tf_resources_of(types, block_type) := [r |
+	some i
+	block := input.blocks[i]
+	block.type in types
+	block.block_type == block_type
+	r := tf_resource(block, ["blocks", i, "values"])
+]
 
 # Resources of `types` anywhere in the configuration, for rules that look for a
 # companion resource: in a .tf file, the module's other files count too.
@@ -72,14 +82,10 @@ config_resources_of(types) := array.concat(resources_of(types), [r |
 	r := tf_resource(block, ["module", "blocks", i, "values"])
 ])
 
-# Every managed resource (for policies of your own; the built-in rules name their types).
+# Every managed resource (for policies of your own; the built-in rules name their types),
+# in the order of the input: plan resources are sorted back by their index.
 resources := array.concat(
-	[r |
-		some i
-		rc := input.resource_changes[i]
-		rc.mode == "managed"
-		r := plan_resource(i, rc)
-	],
+	[pair[1] | some pair in sort([[r.path[1], r] | some r in plan_resources_of(object.keys(plan_changes), "managed")])],
 	[r |
 		some i
 		block := input.blocks[i]
@@ -87,17 +93,6 @@ resources := array.concat(
 		r := tf_resource(block, ["blocks", i, "values"])
 	],
 )
-
-plan_resource(i, rc) := {
-	"address": rc.address,
-	"type": rc.type,
-	"name": object.get(rc, "name", ""),
-	"module": object.get(rc, "module_address", ""),
-	"values": rc.change.after,
-	"path": ["resource_changes", i, "change", "after"],
-	"unknown": object.get(rc.change, "after_unknown", {}),
-	"source": "plan",
-} if is_object(rc.change.after)
 
 tf_resource(block, path) := {
 	"address": block.address,
@@ -142,7 +137,7 @@ number_of(value) := value if is_number(value) else := to_number(value) if {
 as_list(value) := value if is_array(value) else := [] if is_null(value) else := [value]
 
 # The config address of a resource: module path + type.name, without instance keys.
-config_key(r) := concat("", [module_prefix(r.module), r.type, ".", r.name])
+config_key(r) := concat("", [r.type, ".", r.name]) if r.module == "" else := concat("", [module_prefix(r.module), r.type, ".", r.name])
 
 # --------------------------------------------------------- companion resources
 
@@ -150,27 +145,22 @@ config_key(r) := concat("", [module_prefix(r.module), r.type, ".", r.name])
 # configuration) points at: "name:<bucket>" for a literal bucket name, or the
 # config key of the bucket resource it references.  Empty when unknowable
 # (a module output, a variable): such a companion may cover any bucket.
-bucket_targets(r) := {sprintf("name:%s", [r.values.bucket])} if {
+# One `else` chain (the cases exclude each other): a companion stops at its first.
+bucket_targets(r) := {name_key(r.values.bucket)} if {
 	is_string(r.values.bucket)
 	not is_expression(r.values.bucket)
-}
-
-bucket_targets(r) := {concat("", [module_prefix(r.module), found]) |
+} else := {concat("", [module_prefix(r.module), found]) |
 	some found in regex.find_n(`aws_s3_bucket\.[A-Za-z0-9_-]+`, r.values.bucket, -1)
-} if is_expression(r.values.bucket)
-
-bucket_targets(r) := {concat("", [module_prefix(r.module), found]) |
+} if {
+	is_expression(r.values.bucket)
+} else := {concat("", [module_prefix(r.module), found]) |
 	some reference in references
 	some found in regex.find_n(`^aws_s3_bucket\.[A-Za-z0-9_-]+`, reference, 1)
 } if {
 	r.source == "plan"
-	not is_string(r.values.bucket)
 	references := object.get(companion_bucket_references, config_key(r), [])
-}
-
-bucket_targets(r) := set() if {
+} else := set() if {
 	r.source == "tf"
-	not is_string(r.values.bucket)
 }
 
 # The keys under which companions can name a bucket resource: its config
@@ -192,17 +182,10 @@ companion_types := {"aws_s3_bucket_public_access_block", "aws_s3_bucket_server_s
 # The S3 buckets with no companion of `type`: the rules' fast form of
 # `not has_bucket_companion(type, r)`.  The buckets and their keys are computed
 # once per evaluation and shared by the rules.
-buckets_without_companion(type) := [] if unresolved_companion[type]
-
-buckets_without_companion(type) := buckets if {
-	not unresolved_companion[type]
+buckets_without_companion(type) := [] if unresolved_companion[type] else := s3_buckets if {
+	count(companion_targets[type]) == 0 # no bucket to match: skip the keys
+} else := [s3_buckets[n] | some n, keys in s3_bucket_keys; count(keys & targets) == 0] if {
 	targets := companion_targets[type]
-	buckets := [s3_buckets[n] | some n; _ = s3_buckets[n]; not shares_a_key(s3_bucket_keys[n], targets)]
-}
-
-shares_a_key(keys, targets) if {
-	some key in keys
-	targets[key]
 }
 
 s3_buckets := resources_of({"aws_s3_bucket"})
@@ -315,13 +298,12 @@ document_statements := [s |
 
 statements_of(r, attribute_path, policy) := [s |
 	document := policy_document(policy)
-	statements := statement_list(document)
-	some n
-	st := statements[n]
+	path := array.concat(r.path, attribute_path)
+	some [n, st, statement_path] in statement_entries(document.Statement)
 	s := {
 		"resource": r,
 		"index": n,
-		"path": array.concat(array.concat(r.path, attribute_path), statement_path(document, n)),
+		"path": array.concat(path, statement_path),
 		"sid": object.get(st, "Sid", null),
 		"action_key": "Action",
 		"effect": object.get(st, "Effect", "Allow"),
@@ -330,22 +312,20 @@ statements_of(r, attribute_path, policy) := [s |
 	}
 ]
 
-policy_document(policy) := policy if is_object(policy)
-
-policy_document(policy) := json.unmarshal(policy) if {
+policy_document(policy) := policy if is_object(policy) else := json.unmarshal(policy) if {
 	is_string(policy)
 	json.is_valid(policy)
 }
 
-statement_list(document) := [st | some st in document.Statement; is_object(st)] if is_array(document.Statement)
+# [index, statement, path in the document] for each statement: a list of them (the
+# index counts only objects) or a single one.
+statement_entries(statement) := [[n, st, ["Statement", n]] |
+	statements := [st | some st in statement; is_object(st)]
+	some n, st in statements
+] if is_array(statement) else := [[0, statement, ["Statement"]]] if is_object(statement)
 
-statement_list(document) := [document.Statement] if is_object(document.Statement)
-
-statement_path(document, n) := ["Statement", n] if is_array(document.Statement)
-
-statement_path(document, _) := ["Statement"] if is_object(document.Statement)
-
-string_list(value) := [v | some v in as_list(value); is_string(v)]
+# The strings of a value that may be one string or a list (as_list, then strings only).
+string_list(value) := [value] if is_string(value) else := [v | some v in value; is_string(v)] if is_array(value) else := []
 
 # ---------------------------------------------------------------- descriptions
 

@@ -86,3 +86,29 @@ test_companion_by_name_and_unresolved_companion if {
 	[r.address | some r in uncovered] == ["aws_s3_bucket.b"]
 	count(lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration")) == 0 with input as {"blocks": blocks}
 }
+
+test_resources_keep_the_order_of_the_plan if {
+	changes := [
+		{"address": "aws_s3_bucket.a", "mode": "managed", "type": "aws_s3_bucket", "name": "a", "change": {"after": {}}},
+		{"address": "aws_instance.b", "mode": "managed", "type": "aws_instance", "name": "b", "change": {"after": {}}},
+		{"address": "data.aws_s3_bucket.d", "mode": "data", "type": "aws_s3_bucket", "name": "d", "change": {"after": {}}},
+		{"address": "aws_s3_bucket.c", "mode": "managed", "type": "aws_s3_bucket", "name": "c", "change": {"after": {}}},
+	]
+	all := lib.resources with input as {"resource_changes": changes}
+	[r.address | some r in all] == ["aws_s3_bucket.a", "aws_instance.b", "aws_s3_bucket.c"]
+	[r.path[1] | some r in all] == [0, 1, 3]
+	buckets := lib.resources_of({"aws_s3_bucket"}) with input as {"resource_changes": changes}
+	[r.address | some r in buckets] == ["aws_s3_bucket.a", "aws_s3_bucket.c"]
+}
+
+test_statement_shapes if {
+	policy := `{"Statement":[{"Sid":"s","Effect":"Allow","Action":["s3:GetObject",1,"s3:PutObject"],"Resource":"*"},{"Action":"iam:*"}]}`
+	input_plan := {"resource_changes": [{"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
+		"change": {"actions": ["create"], "after": {"policy": policy}}}]}
+	statements := lib.policy_statements with input as input_plan
+	[[s.index, s.sid, s.effect, s.actions, s.resources] | some s in statements] == [
+		[0, "s", "Allow", ["s3:GetObject", "s3:PutObject"], ["*"]],
+		[1, null, "Allow", ["iam:*"], []],
+	]
+	statements[1].path == ["resource_changes", 0, "change", "after", "policy", "Statement", 1]
+}
