@@ -35,9 +35,11 @@ from typing import Any
 
 from pe_policy.document import Document
 from pe_policy.engine.evaluate import (
+    BATCH_KEY,
     COMBINED_KEY,
     Evaluator,
     evaluate_all,
+    evaluate_each,
     python_rule_key,
     rego_rule_key,
     rule_error,
@@ -79,6 +81,8 @@ class RuleWatch:
 
     NOT_IN_RULE = -1
     COMBINED = -2  # the one-call evaluation of every Rego rule (evaluate.COMBINED_KEY)
+    BATCH = -3  # ... over several documents (evaluate.BATCH_KEY)
+    _SPECIAL = {COMBINED_KEY: COMBINED, BATCH_KEY: BATCH}
 
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
@@ -93,7 +97,9 @@ class RuleWatch:
 
     def enter(self, key: str) -> bool:
         """Called by the evaluator before each rule; False: skip this rule on this document."""
-        index = self.COMBINED if key == COMBINED_KEY else self._index.get(key, self.NOT_IN_RULE)
+        index = self._SPECIAL.get(key)
+        if index is None:
+            index = self._index.get(key, self.NOT_IN_RULE)
         self.state[1] = index
         return index == self.NOT_IN_RULE or (self.state[0], index) not in self.skip
 
@@ -148,9 +154,8 @@ def _worker(conn: Any, evaluator: Evaluator, documents: Sequence[Document], star
     evaluator.watch = watch.enter
     code = 0
     try:
-        for number in range(start, end):
-            watch.begin(number)
-            conn.send((number, evaluator.evaluate(documents[number], documents)))
+        for number, found in evaluate_each(evaluator, documents, start, end, watch.begin):
+            conn.send((number, found))
         conn.send(None)
     except MemoryError:
         code = 3
@@ -303,6 +308,9 @@ class _Run:
     def failure(self, number: int, rule_index: int, reason: str) -> int:
         """Record why (document, rule) failed; return the document to resume from."""
         doc = self.documents[number]
+        if rule_index == RuleWatch.BATCH:  # stopped in a batch: the next worker goes one by one
+            self.evaluator.batching = False
+            return number
         if rule_index == RuleWatch.COMBINED:  # some rule in the batch: run them one by one to name it
             self.skip.add((number, rule_index))
             return number

@@ -283,6 +283,21 @@ class RegorusBackend:
         value = results[0]["expressions"][0]["value"]
         return value if isinstance(value, list) else None
 
+    def eval_rules_each(self, rule_paths: list[str], inputs: list[str]) -> list[list[Any] | None]:
+        """`eval_rules` on each of several inputs (JSON texts), in one engine call.
+
+        `with input as` gives each document its own evaluation (no rule value leaks from
+        one to the next); an input on which some rule is undefined gets None.
+        """
+        self._engine.set_input_json("[" + ",".join(inputs) + "]")
+        raw = self._engine.eval_query_as_json(
+            f"[[i, r] | d := input[i]; r := [{', '.join(rule_paths)}] with input as d]")
+        results = json.loads(raw).get("result") or []
+        out: list[list[Any] | None] = [None] * len(inputs)
+        for i, value in results[0]["expressions"][0]["value"] if results else ():
+            out[i] = value if isinstance(value, list) else None
+        return out
+
     @property
     def engine(self) -> Any:
         return self._engine
