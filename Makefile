@@ -37,7 +37,7 @@ $(BENCH_VENV)/.installed:
 
 bench: $(STAMP) $(BENCH_VENV)/.installed
 	$(BIN)/python -m compileall -q src/pe_policy policies  # as an installed wheel would have
-	$(BIN)/python benchmarks/run.py --write docs/benchmarks.md
+	$(BIN)/python benchmarks/run.py --write docs/benchmarks.md --readme README.md
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/corpus

@@ -443,6 +443,8 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--write", type=Path, default=None, help="write the markdown report here")
+    parser.add_argument("--readme", type=Path, default=None,
+                        help="and replace the `## Benchmarks` section of this README with it")
     args = parser.parse_args()
     if args.quick:
         args.resources = [100, 1000]
@@ -471,6 +473,20 @@ def main() -> None:
 
         write_atomic(args.write, report + DOC_TAIL)
         print(f"wrote {args.write}")
+    if args.readme:
+        update_readme(args.readme, report + DOC_TAIL)
+        print(f"updated the Benchmarks section of {args.readme}")
+
+
+def update_readme(readme: Path, document: str) -> None:
+    """Put the report in the README's `## Benchmarks` section (up to the next `## `), one level down."""
+    from pe_policy.output import write_atomic
+
+    text = readme.read_text(encoding="utf-8")
+    start = text.index("\n## Benchmarks\n") + 1
+    end = text.index("\n## ", start + 1) + 1
+    section = "\n".join("#" + line if line.startswith("#") else line for line in document.splitlines())
+    write_atomic(readme, text[:start] + section.strip() + "\n\n" + text[end:])
 
 
 if __name__ == "__main__":
