@@ -47,34 +47,38 @@ deny contains {"msg": unpinned_message(input.runs.image), "path": ["runs", "imag
 	not pinned(input.runs.image)
 }
 
+# (helpers with exclusive cases are `else` chains, and `parts` is bound in the body:
+# regorus evaluates every body of a function on each call, and is slow to index a
+# call's result such as `split(uses, "@")[0]`)
 unpinned_message(uses) := sprintf(
 	"docker image %q is not pinned by digest: pin it as %s@sha256:<digest>",
-	[uses, split(uses, "@")[0]],
-) if startswith(uses, "docker://")
-
-unpinned_message(uses) := sprintf(
-	"%s %q is not pinned to a full commit SHA: pin it as %s@<40-hex-sha> # %s",
-	[kind_of(uses), uses, split(uses, "@")[0], ref_of(uses)],
-) if not startswith(uses, "docker://")
-
-kind_of(uses) := "reusable workflow" if contains(uses, "/.github/workflows/")
-
-kind_of(uses) := "action" if not contains(uses, "/.github/workflows/")
-
-ref_of(uses) := split(uses, "@")[1] if count(split(uses, "@")) == 2
-
-ref_of(uses) := "<tag>" if count(split(uses, "@")) != 2
-
-pinned(uses) if startswith(uses, "./")
-
-pinned(uses) if {
+	[uses, parts[0]],
+) if {
 	startswith(uses, "docker://")
-	regex.match(`@sha256:[0-9a-f]{64}$`, uses)
+	parts := split(uses, "@")
+} else := sprintf(
+	"%s %q is not pinned to a full commit SHA: pin it as %s@<40-hex-sha> # %s",
+	[kind_of(uses), uses, parts[0], ref_of(parts)],
+) if {
+	parts := split(uses, "@")
 }
 
+kind_of(uses) := "reusable workflow" if contains(uses, "/.github/workflows/") else := "action"
+
+# the ref after `@`, given the `@`-separated parts of `uses`
+ref_of(parts) := parts[1] if count(parts) == 2 else := "<tag>"
+
+# a full commit SHA (the usual case first: the `else` chain stops at the first that holds),
+# a local action, or a docker image pinned by digest
 pinned(uses) if {
-	not startswith(uses, "docker://")
 	parts := split(uses, "@")
 	count(parts) == 2
-	regex.match(`^[0-9a-f]{40}$`, parts[1])
+	count(parts[1]) == 40
+	trim(parts[1], "0123456789abcdef") == "" # 40 hex digits
+	not startswith(uses, "docker://")
+} else if {
+	startswith(uses, "./")
+} else if {
+	startswith(uses, "docker://")
+	regex.match(`@sha256:[0-9a-f]{64}$`, uses)
 }

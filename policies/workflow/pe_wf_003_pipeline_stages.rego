@@ -32,8 +32,16 @@
 #     `deploy: {needs: build}`.
 package pe.workflow.pipeline_stages
 
-import data.pe.workflow.lib.pipeline
+import data.pe.workflow.lib.pipeline.ancestors
+import data.pe.workflow.lib.pipeline.is_pipeline
+import data.pe.workflow.lib.pipeline.stage_jobs
 import rego.v1
+
+# Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
+# the library's rules are imported by name (read through the package, `pipeline.jobs`,
+# regorus evaluates every rule of the library first), jobs and steps are read from the
+# input directly (a call per job costs more than the loop), and big regexes only run
+# where a cheap test passes.
 
 required_stages := ["lint", "test", "security", "build"]
 
@@ -47,9 +55,9 @@ stage_hint := {
 }
 
 deny contains {"msg": msg, "path": ["jobs"]} if {
-	pipeline.is_pipeline
+	is_pipeline
 	some stage in required_stages
-	count(pipeline.jobs_in(stage)) == 0
+	count(stage_jobs[stage]) == 0
 	msg := sprintf(
 		"pipeline has no %s job: add a job that %s; jobs are recognised by their id or name (e.g. `%s`) or by the tools their steps run",
 		[stage_name[stage], stage_hint[stage], stage],
@@ -57,29 +65,25 @@ deny contains {"msg": msg, "path": ["jobs"]} if {
 }
 
 deny contains {"msg": msg, "path": dependency_path(job_id)} if {
-	pipeline.is_pipeline
-	some job_id in pipeline.jobs_in("deploy")
+	is_pipeline
+	some job_id in stage_jobs.deploy
 	some gate in ["test", "security"]
-	others := pipeline.jobs_in(gate) - {job_id}
+	others := stage_jobs[gate] - {job_id}
 	count(others) > 0
-	count(others & pipeline.ancestors(job_id)) == 0
+	count(others & ancestors[job_id]) == 0
 	msg := dependency_message(job_id, gate, others - descendants(job_id))
 }
 
 dependency_message(job_id, gate, before) := sprintf(
 	"deploy job '%s' does not wait for the %s: add %s to its `needs` (directly or through a job it needs)",
 	[job_id, stage_name[gate], quoted(before)],
-) if count(before) > 0
-
-dependency_message(job_id, gate, before) := sprintf(
+) if count(before) > 0 else := sprintf(
 	"deploy job '%s' does not wait for a %s job: every %s job runs after it; add one that runs before it and list it in its `needs`",
 	[job_id, stage_name[gate], stage_name[gate]],
-) if count(before) == 0
+)
 
-descendants(job_id) := {other | some other, _ in pipeline.jobs; job_id in pipeline.ancestors(other)}
+descendants(job_id) := {other | some other, _ in input.jobs; job_id in ancestors[other]}
 
 quoted(ids) := concat(" or ", [sprintf("'%s'", [id]) | some id in sort(ids)])
 
-dependency_path(job_id) := ["jobs", job_id, "needs"] if pipeline.jobs[job_id].needs
-
-dependency_path(job_id) := ["jobs", job_id] if not pipeline.jobs[job_id].needs
+dependency_path(job_id) := ["jobs", job_id, "needs"] if input.jobs[job_id].needs else := ["jobs", job_id]

@@ -26,15 +26,27 @@
 package pe.workflow.security_scanner
 
 import data.pe.workflow.lib.pipeline
+import data.pe.workflow.lib.pipeline.auxiliary_jobs
+import data.pe.workflow.lib.pipeline.is_pipeline
+import data.pe.workflow.lib.pipeline.job_tools
+import data.pe.workflow.lib.pipeline.label_words
+import data.pe.workflow.lib.pipeline.labelled_stages
+import data.pe.workflow.lib.pipeline.scanner_words
 import rego.v1
 
+# Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
+# the library's rules are imported by name (read through the package, `pipeline.jobs`,
+# regorus evaluates every rule of the library first), jobs and steps are read from the
+# input directly (a call per job costs more than the loop), and big regexes only run
+# where a cheap test passes.
+
 deny contains {"msg": msg, "path": ["jobs", job_id]} if {
-	pipeline.is_pipeline
-	some job_id, job in pipeline.jobs
-	pipeline.labelled(job_id, "security")
-	not pipeline.auxiliary(job_id, job)
-	not pipeline.is_call(job)
-	not runs_scanner(job)
+	is_pipeline
+	some job_id, job in input.jobs
+	"security" in labelled_stages[job_id]
+	not job_id in auxiliary_jobs
+	not is_string(job.uses) # a reusable-workflow call: its steps are not visible here
+	not runs_scanner(job_id, job)
 	msg := sprintf(
 		"security job '%s' runs no recognised scanner: run Trivy, pip-audit, npm audit or an equivalent (bandit, CodeQL, Snyk, Grype, Semgrep, gitleaks) in its steps",
 		[job_id],
@@ -42,11 +54,12 @@ deny contains {"msg": msg, "path": ["jobs", job_id]} if {
 }
 
 deny contains {"msg": msg, "path": ["jobs", job_id, "steps", i, "continue-on-error"]} if {
-	pipeline.is_pipeline
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
-	scanner_step(step)
+	is_pipeline
+	some job_id, job in input.jobs
+	is_array(job.steps)
+	some i, step in job.steps
 	step["continue-on-error"] == true
+	scanner_step(step)
 	msg := sprintf(
 		"scanner step %s in job '%s' has `continue-on-error: true`: its findings never fail the pipeline; remove it",
 		[pipeline.step_label(step, i), job_id],
@@ -54,10 +67,10 @@ deny contains {"msg": msg, "path": ["jobs", job_id, "steps", i, "continue-on-err
 }
 
 deny contains {"msg": msg, "path": ["jobs", job_id, "continue-on-error"]} if {
-	pipeline.is_pipeline
-	some job_id, job in pipeline.jobs
+	is_pipeline
+	some job_id, job in input.jobs
 	job["continue-on-error"] == true
-	runs_scanner(job)
+	runs_scanner(job_id, job)
 	msg := sprintf(
 		"job '%s' runs a security scanner with `continue-on-error: true`: its findings never fail the pipeline; remove it",
 		[job_id],
@@ -65,10 +78,12 @@ deny contains {"msg": msg, "path": ["jobs", job_id, "continue-on-error"]} if {
 }
 
 deny contains {"msg": msg, "path": ["jobs", job_id, "steps", i, "run"], "snippet": snippet} if {
-	pipeline.is_pipeline
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
+	is_pipeline
+	some job_id, tools in job_tools
+	contains(tools, "||") # every ignored result has one: most jobs skip the steps
+	some i, step in input.jobs[job_id].steps
 	is_string(step.run)
+	contains(step.run, "||")
 	some line in regex.find_n(ignored_result, step.run, -1)
 	snippet := trim_space(line)
 	msg := sprintf(
@@ -77,17 +92,17 @@ deny contains {"msg": msg, "path": ["jobs", job_id, "steps", i, "run"], "snippet
 	)
 }
 
-ignored_result := concat("", [`(?mi)^.*`, pipeline.scanner_words, `.*\|\|[ \t]*(true|:|exit 0)[ \t]*(#.*)?$`])
+ignored_result := concat("", [`(?mi)^.*`, scanner_words, `.*\|\|[ \t]*(true|:|exit 0)[ \t]*(#.*)?$`])
 
-scanner_step(step) if regex.match(pipeline.scanner_pattern, pipeline.step_tools(step))
+scanner_step(step) if regex.match(scanner_words, lower(pipeline.step_tools(step)))
 
-runs_scanner(job) if {
-	some step in pipeline.steps_of(job)
-	scanner_step(step)
-}
+# a step runs a scanner: the scanner patterns never span two steps, so one match over
+# all the job's (lowered) tools answers for every step
+runs_scanner(job_id, _) if regex.match(scanner_words, job_tools[job_id])
 
-runs_scanner(job) if {
-	some step in pipeline.steps_of(job)
+runs_scanner(_, job) if {
+	is_array(job.steps)
+	some step in job.steps
 	startswith(pipeline.text(step.uses), "./")
-	regex.match(pipeline.word_pattern(pipeline.label_words.security), step.uses)
+	count(pipeline.words(lower(step.uses)) & label_words.security) > 0
 }

@@ -34,11 +34,22 @@
 package pe.workflow.production_deploy
 
 import data.pe.workflow.lib.pipeline
+import data.pe.workflow.lib.pipeline.ancestors
+import data.pe.workflow.lib.pipeline.job_environments
+import data.pe.workflow.lib.pipeline.stage_jobs
+import data.pe.workflow.lib.pipeline.triggers
 import rego.v1
+
+# Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
+# the library's rules are imported by name (read through the package, `pipeline.jobs`,
+# regorus evaluates every rule of the library first), jobs and steps are read from the
+# input directly (a call per job costs more than the loop), and big regexes only run
+# where a cheap test passes.
 
 release_refs := data.pe.params.release_refs
 
-production := pipeline.word_pattern(data.pe.params.production_environments)
+# a word of the parameter between non-letters (or the ends)
+production := sprintf(`(?i)(^|[^a-z])(%s)([^a-z]|$)`, [concat("|", data.pe.params.production_environments)])
 
 # ------------------------------------------------------------------ findings
 
@@ -60,22 +71,24 @@ deny contains {"msg": msg, "path": ref_path(job_id)} if {
 	)
 }
 
-describe(trigger) := sprintf("`%s` without a main/tag filter", [trigger]) if trigger in {"push", "workflow_run"}
-
-describe(trigger) := sprintf("`%s`", [trigger]) if not trigger in {"push", "workflow_run"}
+describe(trigger) := sprintf("`%s` without a main/tag filter", [trigger]) if {
+	trigger in {"push", "workflow_run"}
+} else := sprintf("`%s`", [trigger])
 
 # ------------------------------------------------------- production deploy jobs
 
-production_jobs := (protected | calls) | unprotected
+# (one rule with a body per kind, rather than a rule per kind: each rule evaluated costs)
 
-protected contains job_id if {
-	some job_id, job in pipeline.jobs
-	regex.match(production, pipeline.environment_name(job))
+# protected: its environment names production
+production_jobs contains job_id if {
+	some job_id, name in job_environments
+	regex.match(production, name)
 }
 
-calls contains job_id if {
-	some job_id, job in pipeline.jobs
-	pipeline.is_call(job)
+# a reusable-workflow call with a production `environment` input
+production_jobs contains job_id if {
+	some job_id, job in input.jobs
+	is_string(job.uses)
 	some key, value in object.get(job, "with", {})
 	contains(lower(key), "env")
 	is_string(value)
@@ -83,52 +96,46 @@ calls contains job_id if {
 }
 
 unprotected contains job_id if {
-	some job_id in pipeline.jobs_in("deploy")
-	job := pipeline.jobs[job_id]
-	not pipeline.is_call(job)
-	not has_environment(job)
+	some job_id in stage_jobs.deploy
+	job := input.jobs[job_id]
+	not is_string(job.uses)
+	not job_environments[job_id] != "" # no environment (or an empty one)
 	mentions_production(job_id, job)
 }
 
-has_environment(job) if pipeline.environment_name(job) != ""
+production_jobs contains job_id if some job_id in unprotected
 
-mentions_production(job_id, job) if regex.match(production, pipeline.label(job_id, job))
-
-mentions_production(_, job) if {
-	some step in pipeline.steps_of(job)
-	regex.match(production, pipeline.text(step.run))
+# its label, scripts or `with:` values name production: one match over all of them, a
+# line each (no word spans a line break; one regex call costs less than one per step)
+mentions_production(job_id, job) if {
+	steps := pipeline.steps_of(job)
+	scripts := [step.run | some step in steps; is_string(step.run)]
+	inputs := [value | some step in steps; some value in object.get(step, "with", {}); is_string(value)]
+	regex.match(production, concat("\n", array.concat(array.concat([pipeline.label(job_id, job)], scripts), inputs)))
 }
 
-mentions_production(_, job) if {
-	some step in pipeline.steps_of(job)
-	some value in object.get(step, "with", {})
-	is_string(value)
-	regex.match(production, value)
-}
-
-ref_path(job_id) := ["jobs", job_id, "environment"] if pipeline.jobs[job_id].environment
-
-ref_path(job_id) := ["jobs", job_id] if not pipeline.jobs[job_id].environment
+ref_path(job_id) := ["jobs", job_id, "environment"] if input.jobs[job_id].environment else := ["jobs", job_id]
 
 # ------------------------------------------------------------ ref restriction
 
-called_only if pipeline.triggers == {"workflow_call"}
+called_only if triggers == {"workflow_call"}
 
-restricted(job_id) if restricted_if(pipeline.jobs[job_id]["if"])
-
+# (alternatives as `else` chains: regorus evaluates every body of a function on each call)
 restricted(job_id) if {
-	not runs_regardless(pipeline.jobs[job_id])
-	some upstream in pipeline.ancestors(job_id)
-	restricted_if(pipeline.jobs[upstream]["if"])
+	restricted_if(input.jobs[job_id]["if"])
+} else if {
+	not runs_regardless(input.jobs[job_id])
+	some upstream in ancestors[job_id]
+	restricted_if(input.jobs[upstream]["if"])
+} else if {
+	count(unsafe_triggers) == 0
 }
-
-restricted(_) if count(unsafe_triggers) == 0
 
 # `if: always()` (or failure()/cancelled()) runs even when the jobs it needs were skipped
 runs_regardless(job) if regex.match(`(?i)(always|failure|cancelled)\s*\(`, pipeline.text(job["if"]))
 
 unsafe_triggers contains trigger if {
-	some trigger in pipeline.triggers
+	some trigger in triggers
 	not safe_trigger(trigger)
 }
 
@@ -159,39 +166,33 @@ safe_trigger("workflow_run") if {
 }
 
 # a push filter that leaves out arbitrary branches
-filtered(cfg) if cfg.branches
-
-filtered(cfg) if cfg.tags
-
-filtered(cfg) if cfg["tags-ignore"]
-
-tags_ignore_allowed(cfg) if not cfg["tags-ignore"]
+filtered(cfg) if {
+	cfg.branches
+} else if {
+	cfg.tags
+} else if {
+	cfg["tags-ignore"]
+}
 
 tags_ignore_allowed(cfg) if {
-	cfg["tags-ignore"]
+	not cfg["tags-ignore"]
+} else if {
 	tags_allowed
 }
 
-as_list(x) := x if is_array(x)
-
-as_list(x) := [x] if is_string(x)
-
-as_list(x) := [] if {
-	not is_array(x)
-	not is_string(x)
-}
-
-branch_allowed(branch) if concat("", ["refs/heads/", branch]) in release_refs
+as_list(x) := x if is_array(x) else := [x] if is_string(x) else := []
 
 branch_allowed(branch) if {
+	concat("", ["refs/heads/", branch]) in release_refs
+} else if {
 	some prefix in release_refs
 	endswith(prefix, "/")
 	startswith(concat("", ["refs/heads/", branch]), prefix)
 }
 
-tag_allowed(tag) if concat("", ["refs/tags/", tag]) in release_refs
-
 tag_allowed(tag) if {
+	concat("", ["refs/tags/", tag]) in release_refs
+} else if {
 	some prefix in release_refs
 	startswith(prefix, "refs/tags/")
 	endswith(prefix, "/")
@@ -234,7 +235,7 @@ restricts(part) if {
 
 # `github.event_name == 'push'` where every push is already restricted
 restricts(part) if {
-	some trigger in pipeline.triggers
+	some trigger in triggers
 	safe_trigger(trigger)
 	contains(part, sprintf("github.event_name=='%s'", [trigger]))
 }
@@ -246,12 +247,10 @@ restricts(part) if {
 	unsafe_triggers == {trigger}
 }
 
-exact_terms(ref) := {sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref])} if not startswith(ref, "refs/heads/")
-
 exact_terms(ref) := {
 	sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref]),
 	sprintf("github.ref_name=='%s'", [branch]), sprintf("'%s'==github.ref_name", [branch]),
 } if {
 	startswith(ref, "refs/heads/")
 	branch := trim_prefix(ref, "refs/heads/")
-}
+} else := {sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref])}

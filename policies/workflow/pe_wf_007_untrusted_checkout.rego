@@ -23,9 +23,16 @@
 package pe.workflow.untrusted_checkout
 
 import data.pe.workflow.lib.pipeline
+import data.pe.workflow.lib.pipeline.triggers
 import rego.v1
 
-privileged := {t | some t in pipeline.triggers; t in {"pull_request_target", "workflow_run"}}
+# Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
+# the library's rules are imported by name (read through the package, `pipeline.jobs`,
+# regorus evaluates every rule of the library first), jobs and steps are read from the
+# input directly (a call per job costs more than the loop), and big regexes only run
+# where a cheap test passes.
+
+privileged := {t | some t in triggers; t in {"pull_request_target", "workflow_run"}}
 
 head_ref := `(?i)(github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.workflow_run\.head_commit\.id|github\.event\.pull_request\.merge_commit_sha|refs/pull/)`
 
@@ -36,7 +43,7 @@ run_checkout := `(?i)(gh\s+pr\s+checkout|git\s+fetch[^\n]*\bpull/|git\s+(checkou
 deny contains result if {
 	count(privileged) > 0
 	some checkout in checkouts
-	steps := pipeline.steps_of(pipeline.jobs[checkout.job])
+	steps := pipeline.steps_of(input.jobs[checkout.job])
 	runners := [j | some j, later in steps; j > checkout.index; runs_code(later)]
 	count(runners) > 0
 	first := min(runners)
@@ -48,25 +55,30 @@ deny contains result if {
 }
 
 checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].ref, "extra": {}} if {
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
+	some job_id, job in input.jobs
+	is_array(job.steps)
+	some i, step in job.steps
 	is_checkout(step)
 	regex.match(head_ref, pipeline.text(step["with"].ref))
 	path := ["jobs", job_id, "steps", i, "with", "ref"]
 }
 
 checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].repository, "extra": {}} if {
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
+	some job_id, job in input.jobs
+	is_array(job.steps)
+	some i, step in job.steps
 	is_checkout(step)
 	regex.match(head_repository, pipeline.text(step["with"].repository))
 	path := ["jobs", job_id, "steps", i, "with", "repository"]
 }
 
 checkouts contains {"job": job_id, "index": i, "path": path, "what": line, "extra": {"snippet": line}} if {
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
-	some match in regex.find_n(concat("", [`(?m)^.*`, run_checkout, `.*$`]), pipeline.text(step.run), -1)
+	some job_id, job in input.jobs
+	is_array(job.steps)
+	some i, step in job.steps
+	is_string(step.run)
+	regex.match(`(?i)(checkout|pull/|head)`, step.run) # every run_checkout form has one: most scripts stop here
+	some match in regex.find_n(concat("", [`(?m)^.*`, run_checkout, `.*$`]), step.run, -1)
 	line := trim_space(match)
 	path := ["jobs", job_id, "steps", i, "run"]
 }

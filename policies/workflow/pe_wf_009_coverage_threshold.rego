@@ -28,7 +28,16 @@
 package pe.workflow.coverage_threshold
 
 import data.pe.workflow.lib.pipeline
+import data.pe.workflow.lib.pipeline.is_pipeline
+import data.pe.workflow.lib.pipeline.job_tools
+import data.pe.workflow.lib.pipeline.stage_jobs
 import rego.v1
+
+# Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
+# the library's rules are imported by name (read through the package, `pipeline.jobs`,
+# regorus evaluates every rule of the library first), jobs and steps are read from the
+# input directly (a call per job costs more than the loop), and big regexes only run
+# where a cheap test passes.
 
 threshold := data.pe.params.coverage_threshold
 
@@ -45,19 +54,27 @@ gate_patterns := [
 	concat("", [`(?i)(--(?:min-coverage|coverage-min|minimum-coverage|coverage-threshold)[= ]+`, number, `)`]),
 ]
 
-# a gate whatever its value (`--cov-fail-under=${{ env.MIN }}` included)
-any_gate := `(?i)(--cov-fail-under|--fail-under|fail_under|--coverageThreshold|check-coverage|--coverage\.thresholds?\.|--(min-coverage|coverage-min|minimum-coverage|coverage-threshold))`
+# a gate whatever its value (`--cov-fail-under=${{ env.MIN }}` included); lowercase, as
+# it is matched against lowered text (without `(?i)` a match costs half on regorus)
+any_gate := `(--cov-fail-under|--fail-under|fail_under|--coveragethreshold|check-coverage|--coverage\.thresholds?\.|--(min-coverage|coverage-min|minimum-coverage|coverage-threshold))`
+
+# every any_gate form names one of these
+gate_hint := `cov|fail`
 
 gate_key := `(?i)^(.*cov.*(threshold|min|fail|under|target).*|.*(threshold|minimum|min)[-_]?cov.*|fail[-_]?under|threshold[-_]total)$`
 
-runner := `(?i)(pytest|python3? -m (pytest|unittest)|coverage run|(^|[\s;&|(])(jest|vitest|mocha|nyc|c8)(\s|$)|go test|cargo (test|tarpaulin|llvm-cov)|dotnet test)`
+# every gate_key names one of these
+gate_key_word := `(?i)(cov|fail|total)`
+
+# lowercase, as any_gate
+runner := `(pytest|python3? -m (pytest|unittest)|coverage run|(^|[\s;&|(])(jest|vitest|mocha|nyc|c8)(\s|$)|go test|cargo (test|tarpaulin|llvm-cov)|dotnet test)`
 
 installs := `(?i)(pip3?|uv pip|uv add|poetry add|pipx|npm|pnpm|yarn|go) (install|add|get)\b`
 
 # ------------------------------------------------------------------ findings
 
 deny contains {"msg": msg, "path": gate.path, "snippet": gate.text} if {
-	pipeline.is_pipeline
+	is_pipeline
 	some gate in run_gates
 	gate.value < threshold
 	msg := sprintf(
@@ -67,7 +84,7 @@ deny contains {"msg": msg, "path": gate.path, "snippet": gate.text} if {
 }
 
 deny contains {"msg": msg, "path": gate.path} if {
-	pipeline.is_pipeline
+	is_pipeline
 	some gate in keyed_gates
 	is_number(gate.value)
 	gate.value < threshold
@@ -78,13 +95,15 @@ deny contains {"msg": msg, "path": gate.path} if {
 }
 
 deny contains {"msg": msg, "path": ["jobs", job_id, "steps", first[0], "run"], "snippet": first[1]} if {
-	pipeline.is_pipeline
+	is_pipeline
 	not has_gate
-	some job_id in pipeline.jobs_in("test")
+	some job_id in stage_jobs.test
+	regex.match(runner, job_tools[job_id]) # see gated_steps
 	runs := [[i, line] |
-		some i, step in pipeline.steps_of(pipeline.jobs[job_id])
-		some line in split(pipeline.text(step.run), "\n")
-		regex.match(runner, line)
+		some i, step in input.jobs[job_id].steps
+		regex.match(runner, lower(pipeline.text(step.run)))
+		some line in split(step.run, "\n")
+		regex.match(runner, lower(line))
 		not regex.match(installs, line)
 	]
 	count(runs) > 0
@@ -97,46 +116,72 @@ deny contains {"msg": msg, "path": ["jobs", job_id, "steps", first[0], "run"], "
 
 # ------------------------------------------------------------------- gates
 
-has_gate if {
-	some job in pipeline.jobs
-	some step in pipeline.steps_of(job)
-	regex.match(any_gate, pipeline.text(step.run))
-}
+has_gate if count(gated_steps) > 0
 
 has_gate if count(keyed_gates) > 0
 
-run_gates contains {"path": ["jobs", job_id, "steps", i, "run"], "text": match[1], "value": value} if {
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
+# the steps whose script sets a gate, as [job id, step index]. Regex calls are the cost
+# of this rule (on regorus), so scripts are only matched one by one in jobs where a
+# match over the library's job text (every `uses:` and `run:`, lowered, a line each)
+# finds something (any_gate and runner never match across a line break), and any_gate
+# only where the much shorter gate_hint finds something.
+gated_steps contains [job_id, i] if {
+	some job_id, tools in job_tools
+	regex.match(gate_hint, tools)
+	regex.match(any_gate, tools)
+	some i, step in input.jobs[job_id].steps
 	is_string(step.run)
+	regex.match(any_gate, lower(step.run))
+}
+
+run_gates contains {"path": ["jobs", job_id, "steps", i, "run"], "text": match[1], "value": value} if {
+	some [job_id, i] in gated_steps # every gate pattern starts with one of any_gate's words
+	step := input.jobs[job_id].steps[i]
 	some pattern in gate_patterns
 	some match in regex.find_all_string_submatch_n(pattern, step.run, -1)
 	value := to_number(match[2])
 }
 
-keyed_gates contains {"path": array.concat(scope.path, [key]), "key": key, "value": number} if {
-	some scope in scopes
-	is_object(scope.entries)
-	some key, value in scope.entries
-	regex.match(gate_key, key)
-	number := numeric(value)
+keyed_gates contains gate if {
+	some [path, entries] in gate_mappings
+	some key, value in entries
+	regex.match(gate_key_word, key)
+	gate := keyed_gate(path, key, value)
 }
 
-# `with:`/`env:` mappings and their paths
-# (values are computed in rule bodies: regorus 0.13 fails on an undefined value in a head)
-scopes contains {"path": ["env"], "entries": entries} if entries := input.env
+# the `with:`/`env:` mappings, at every level, with their paths: only those with a key
+# that may be a gate (their keys tested at once, as most mappings hold none)
+gate_mappings contains [["env"], entries] if {
+	entries := input.env
+	may_hold_gate(entries)
+}
 
-scopes contains {"path": ["jobs", job_id, section], "entries": entries} if {
-	some job_id, job in pipeline.jobs
+gate_mappings contains [["jobs", job_id, section], entries] if {
+	some job_id, job in input.jobs
 	some section in ["env", "with"]
 	entries := job[section]
+	may_hold_gate(entries)
 }
 
-scopes contains {"path": ["jobs", job_id, "steps", i, section], "entries": entries} if {
-	some job_id, job in pipeline.jobs
-	some i, step in pipeline.steps_of(job)
+gate_mappings contains [["jobs", job_id, "steps", i, section], entries] if {
+	some job_id, job in input.jobs
+	is_array(job.steps)
+	some i, step in job.steps
 	some section in ["env", "with"]
 	entries := step[section]
+	may_hold_gate(entries)
+}
+
+may_hold_gate(entries) if {
+	is_object(entries)
+	regex.match(gate_key_word, concat("\n", object.keys(entries)))
+}
+
+# (computed in the body: regorus 0.13 fails on an undefined value in a head)
+keyed_gate(path, key, value) := gate if {
+	regex.match(gate_key, key)
+	number := numeric(value)
+	gate := {"path": array.concat(path, [key]), "key": key, "value": number}
 }
 
 numeric(value) := value if is_number(value)

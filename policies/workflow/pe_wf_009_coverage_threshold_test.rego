@@ -51,3 +51,15 @@ test_keyed_threshold_in_with_is_compared if {
 	some r in results
 	r.path == ["jobs", "test", "with", "coverage-threshold"]
 }
+
+# gate_hint lets any_gate be skipped: every gate form must be found through it
+test_every_gate_form_is_recognised if {
+	every gate in [
+		"--cov-fail-under=90", "coverage report --fail-under=90", "echo fail_under=90 >> setup.cfg",
+		"npx jest --coverageThreshold='{\"global\":{\"lines\":90}}'", "npx nyc check-coverage --lines 90",
+		"npx vitest run --coverage.thresholds.lines=90", "x --min-coverage 90", "x --coverage-min 90",
+		"x --minimum-coverage 90", "x --coverage-threshold 90", "x --cov-fail-under=${{ env.MIN }}",
+	] {
+		count(deny_for(concat("\n", ["pytest", gate]))) == 0
+	}
+}

@@ -23,205 +23,210 @@ package pe.workflow.lib.pipeline
 
 import rego.v1
 
+# Evaluation costs (regorus, once per workflow) shape what follows: a regex match costs
+# with the length of the text times the size of the pattern (twice that with `(?i)`),
+# and every function call, rule and statement costs too. So labels are matched by word
+# lookup, tools once per job in lowered text without `(?i)` (and only where a hint word
+# appears), per-job facts are rules (computed once; function results are not cached),
+# and helpers with exclusive cases are `else` chains (regorus evaluates every body of a
+# function on each call). The rules read these facts as imported rules.
+
 # ------------------------------------------------------------------ triggers
 
 # `on:` as pe-policy reads it (YAML 1.2); YAML 1.1 parsers such as conftest's
-# turn the key into `true`, so fall back to that.
-on_value := input.on
+# turn the key into `true`, so fall back to that (null: neither).
+on_value := object.get(input, "on", object.get(input, "true", null))
 
-on_value := input["true"] if not has_on
-
-has_on if {
-	_ = input.on
-}
-
-triggers contains on_value if is_string(on_value)
-
-triggers contains name if {
-	is_array(on_value)
-	some name in on_value
-}
-
-triggers contains name if {
+# the names of its triggers: `on: push`, `on: [push, pull_request]` or `on: {push: ...}`
+triggers := {name | some name, _ in on_value} if {
 	is_object(on_value)
-	some name, _ in on_value
-}
+} else := {name | some name in on_value} if {
+	is_array(on_value)
+} else := {on_value} if {
+	is_string(on_value)
+} else := set()
 
 # the filters of one trigger (`branches`, `tags`, ...); {} when it has none
 trigger_config(name) := cfg if {
 	is_object(on_value)
 	cfg := on_value[name]
 	is_object(cfg)
-}
-
-trigger_config(name) := {} if {
-	name in triggers
-	not is_object(object.get(object_or_empty(on_value), name, null))
-}
-
-object_or_empty(x) := x if is_object(x)
-
-object_or_empty(x) := {} if not is_object(x)
-
-pipeline_triggers := {"push", "pull_request"}
+} else := {} if name in triggers
 
 is_pipeline if {
-	some trigger in triggers
-	trigger in pipeline_triggers
-	some job_id, _ in input.jobs
-	some stage in job_stages[job_id]
-	stage in {"test", "build", "deploy"}
+	count(triggers & {"push", "pull_request"}) > 0
+	some stages in job_stages
+	count(stages & {"test", "build", "deploy"}) > 0
 }
 
 # --------------------------------------------------------------------- jobs
 
 jobs := object.get(input, "jobs", {})
 
-needs_of(job) := [job.needs] if is_string(job.needs)
-
-needs_of(job) := job.needs if is_array(job.needs)
-
-needs_of(job) := [] if not job.needs
+needs_of(job) := [job.needs] if {
+	is_string(job.needs)
+} else := job.needs if {
+	is_array(job.needs)
+} else := [] if {
+	not job.needs
+}
 
 needs_graph[job_id] := needs_of(job) if {
 	some job_id, job in jobs
 }
 
-# every job `job_id` waits for, directly or through other jobs (not itself)
-ancestors(job_id) := graph.reachable(needs_graph, needs_of(jobs[job_id]))
+# job id -> every job it waits for, directly or through other jobs (not itself)
+ancestors[job_id] := graph.reachable(needs_graph, needs) if some job_id, needs in needs_graph
 
-text(x) := x if is_string(x)
-
-text(x) := "" if not is_string(x)
+text(x) := x if is_string(x) else := ""
 
 called_file(job) := lower(parts[count(parts) - 1]) if {
 	is_string(job.uses)
-	parts := split(split(job.uses, "@")[0], "/")
-}
-
-called_file(job) := "" if not is_string(job.uses)
-
-is_call(job) if is_string(job.uses)
+	path := split(job.uses, "@")
+	parts := split(path[0], "/")
+} else := ""
 
 label(job_id, job) := lower(concat(" ", [job_id, text(object.get(job, "name", "")), called_file(job)]))
 
-steps_of(job) := job.steps if is_array(job.steps)
-
-steps_of(job) := [] if not is_array(job.steps)
+steps_of(job) := job.steps if is_array(job.steps) else := []
 
 # what a step runs, for tool matching: its action and its script (not its name)
 step_tools(step) := concat("\n", [text(object.get(step, "uses", "")), text(object.get(step, "run", ""))])
 
 # how messages name a step: its name, else its position (1-based) and action
-step_label(step, _) := sprintf("'%s'", [step.name]) if is_string(step.name)
-
-step_label(step, i) := sprintf("#%d (%s)", [i + 1, step.uses]) if {
-	not is_string(step.name)
+step_label(step, i) := sprintf("'%s'", [step.name]) if {
+	is_string(step.name)
+} else := sprintf("#%d (%s)", [i + 1, step.uses]) if {
 	is_string(step.uses)
+} else := sprintf("#%d", [i + 1])
+
+# The whole words of a lowered label: each run of letters, and each two adjacent
+# runs with what separates them (`type-check`, `e2e`). A keyword standing between
+# non-letters (or the ends) is one of these: keywords are letters with at most one
+# non-letter gap.
+words(lowered) := runs | joined if {
+	parts := regex.find_all_string_submatch_n(`([^a-z]*)([a-z]+)`, lowered, -1)
+	runs := {part[2] | some part in parts}
+	joined := {concat("", [before[2], part[1], part[2]]) | some i, part in parts; i > 0; before := parts[i - 1]}
 }
 
-step_label(step, i) := sprintf("#%d", [i + 1]) if {
-	not is_string(step.name)
-	not is_string(step.uses)
-}
-
-# whole words: a keyword between non-letters (or the ends)
-word_pattern(words) := sprintf(`(?i)(^|[^a-z])(%s)([^a-z]|$)`, [concat("|", words)])
-
+# stage keywords, matched as whole words of a job's label
 label_words := {
-	"lint": [
-		"lint", "linters?", "linting", "format", "formatting", "style", "typecheck",
-		"type-?check(ing)?", "types", "mypy", "static-analysis", "pre-?commit",
-	],
-	"test": [
-		"tests?", "testing", "unittests?", "pytest", "jest", "vitest", "e2e",
-		"integration", "coverage", "specs?",
-	],
-	"security": [
-		"security", "sec-?scan", "scans?", "scanning", "sast", "dast", "codeql", "trivy",
-		"audit", "vuln(s|erability|erabilities)?", "snyk", "grype", "semgrep", "gitleaks",
+	"lint": {
+		"lint", "linter", "linters", "linting", "format", "formatting", "style", "typecheck", "type-check",
+		"typechecking", "type-checking", "types", "mypy", "static-analysis", "precommit", "pre-commit",
+	},
+	"test": {
+		"test", "tests", "testing", "unittest", "unittests", "pytest", "jest", "vitest", "e2e",
+		"integration", "coverage", "spec", "specs",
+	},
+	"security": {
+		"security", "secscan", "sec-scan", "scan", "scans", "scanning", "sast", "dast", "codeql", "trivy",
+		"audit", "vuln", "vulns", "vulnerability", "vulnerabilities", "snyk", "grype", "semgrep", "gitleaks",
 		"trufflehog", "bandit", "dependency-review", "osv", "sca",
-	],
-	"build": [
-		"build", "builds", "building", "package", "packages", "packaging", "compile",
-		"compiling", "bundle", "wheels?", "sdist", "dist", "containeri[sz]e",
-	],
-	"deploy": [
-		"deploy", "deploys", "deploying", "deployments?", "release", "releases", "releasing",
+	},
+	"build": {
+		"build", "builds", "building", "package", "packages", "packaging", "compile", "compiling", "bundle",
+		"wheel", "wheels", "sdist", "dist", "containerise", "containerize",
+	},
+	"deploy": {
+		"deploy", "deploys", "deploying", "deployment", "deployments", "release", "releases", "releasing",
 		"rollout", "roll-out", "promote", "promotion", "ship", "publish", "publishing",
-	],
+	},
 }
 
-auxiliary_words := [
-	"docs?", "documentation", "pages", "changelog", "notes", "drafts?", "drafter", "labels?",
-	"labeler", "label(l)?ing", "triage", "stale", "greetings?", "welcome", "notify",
-	"notifications?", "slack", "reports?", "reporting", "comments?", "dependabot",
-	"auto-?merge", "cleanup", "backport", "lock", "assign",
-]
+auxiliary_words := {
+	"doc", "docs", "documentation", "pages", "changelog", "notes", "draft", "drafts", "drafter", "label",
+	"labels", "labeler", "labeling", "labelling", "triage", "stale", "greeting", "greetings", "welcome",
+	"notify", "notification", "notifications", "slack", "report", "reports", "reporting", "comment",
+	"comments", "dependabot", "automerge", "auto-merge", "cleanup", "backport", "lock", "assign",
+}
 
-# tools a step runs, per stage (`uses:` and `run:` text, case-insensitive)
+# tools a step runs, per stage, matched in a job's lowered `uses:` and `run:` text
 tool_patterns := {
-	"lint": `(?i)(ruff (check|format --check)|ruff-action|flake8|pylint|black (--check|--diff)|isort (--check|-c)|mypy|pyright|eslint|prettier (--check|-c)|(npm|pnpm|yarn)( run)? lint|golangci-lint|hadolint|shellcheck|actionlint|pre-commit run|pre-commit/action|tflint|terraform fmt -check|markdownlint|yamllint|super-linter|stylelint|rubocop|make lint)`,
-	"test": `(?i)(pytest|python3? -m unittest|(^|[\s;&|(])(tox|nox)(\s|$)|(npm|pnpm|yarn|bun)( run)? test|(^|[\s;&|(])(jest|vitest|mocha)(\s|$)|go test|cargo (test|nextest|tarpaulin)|mvnw? (.* )?(test|verify)|gradlew? (.* )?test|dotnet test|rspec|phpunit|make (test|check)|deno test|ctest)`,
-	"security": scanner_pattern,
-	"build": `(?i)(docker (buildx )?build|docker/build-push-action|docker/bake-action|docker compose build|buildah|kaniko|python3? -m build|pyproject-build|(poetry|uv|hatch|pdm|flit) build|pip wheel|setup\.py (sdist|bdist)|pypa/build|cibuildwheel|maturin build|(npm|pnpm|yarn|bun)( run)? build|go build|cargo build|mvnw? (.* )?(package|install)|gradlew? (.* )?(build|assemble)|dotnet (build|publish)|make build|ko build|goreleaser|pack build)`,
-	"deploy": `(?i)(kubectl (apply|set image|rollout|create|replace)|helm (upgrade|install)|helmfile (apply|sync)|(terraform|tofu) apply|pulumi up|aws ecs (update-service|deploy)|aws deploy create-deployment|aws lambda update-function-code|aws cloudformation deploy|sam deploy|cdk deploy|(serverless|sls) deploy|gcloud (run|app|functions) deploy|gcloud deploy|fly(ctl)? deploy|az webapp deploy|az containerapp update|vercel (deploy|.*--prod)|netlify deploy|argocd app sync|skaffold (run|deploy)|azure/webapps-deploy|azure/k8s-deploy|aws-actions/amazon-ecs-deploy-task-definition|google-github-actions/deploy-(cloudrun|appengine)|superfly/flyctl-actions|pypa/gh-action-pypi-publish|twine upload|npm publish|docker push|cargo publish|gh release create|softprops/action-gh-release|ncipollo/release-action|ansible-playbook)`,
+	"lint": `(ruff (check|format --check)|ruff-action|flake8|pylint|black (--check|--diff)|isort (--check|-c)|mypy|pyright|eslint|prettier (--check|-c)|(npm|pnpm|yarn)( run)? lint|golangci-lint|hadolint|shellcheck|actionlint|pre-commit run|pre-commit/action|tflint|terraform fmt -check|markdownlint|yamllint|super-linter|stylelint|rubocop|make lint)`,
+	"test": `(pytest|python3? -m unittest|(^|[\s;&|(])(tox|nox)(\s|$)|(npm|pnpm|yarn|bun)( run)? test|(^|[\s;&|(])(jest|vitest|mocha)(\s|$)|go test|cargo (test|nextest|tarpaulin)|mvnw? (.* )?(test|verify)|gradlew? (.* )?test|dotnet test|rspec|phpunit|make (test|check)|deno test|ctest)`,
+	"security": scanner_words,
+	"build": `(docker (buildx )?build|docker/build-push-action|docker/bake-action|docker compose build|buildah|kaniko|python3? -m build|pyproject-build|(poetry|uv|hatch|pdm|flit) build|pip wheel|setup\.py (sdist|bdist)|pypa/build|cibuildwheel|maturin build|(npm|pnpm|yarn|bun)( run)? build|go build|cargo build|mvnw? (.* )?(package|install)|gradlew? (.* )?(build|assemble)|dotnet (build|publish)|make build|ko build|goreleaser|pack build)`,
+	"deploy": `(kubectl (apply|set image|rollout|create|replace)|helm (upgrade|install)|helmfile (apply|sync)|(terraform|tofu) apply|pulumi up|aws ecs (update-service|deploy)|aws deploy create-deployment|aws lambda update-function-code|aws cloudformation deploy|sam deploy|cdk deploy|(serverless|sls) deploy|gcloud (run|app|functions) deploy|gcloud deploy|fly(ctl)? deploy|az webapp deploy|az containerapp update|vercel (deploy|.*--prod)|netlify deploy|argocd app sync|skaffold (run|deploy)|azure/webapps-deploy|azure/k8s-deploy|aws-actions/amazon-ecs-deploy-task-definition|google-github-actions/deploy-(cloudrun|appengine)|superfly/flyctl-actions|pypa/gh-action-pypi-publish|twine upload|npm publish|docker push|cargo publish|gh release create|softprops/action-gh-release|ncipollo/release-action|ansible-playbook)`,
 }
 
-# the security scanners PE-WF-004 accepts (also what makes a job a security stage)
-scanner_pattern := concat("", ["(?i)", scanner_words])
+# Words that every tool of a stage names: its pattern is only matched where one appears.
+# On regorus a match costs with the size of the pattern, and these short ones fail for
+# most jobs. Keep them in step with the patterns (pipeline_test checks every tool).
+tool_hints := {
+	"lint": `ruff|flake8|lint|black|isort|mypy|pyright|prettier|shellcheck|pre-commit|fmt|rubocop`,
+	"test": `test|tox|nox|jest|mocha|tarpaulin|verify|rspec|phpunit|make check`,
+	"deploy": `deploy|kubectl|helm|terraform|tofu|pulumi|aws|containerapp|vercel|argocd|skaffold|flyctl|publish|twine|push|release|ansible`,
+}
 
+# the security scanners PE-WF-004 accepts (also what makes a job a security stage);
+# lowercase: match it in lowered text, or add `(?i)`
 scanner_words := `(trivy|pip-audit|pip_audit|(npm|pnpm|yarn)( npm)? audit|audit-ci|bandit|codeql-action/(init|analyze)|codeql (database|analyze)|snyk|grype|anchore/scan-action|semgrep|gitleaks|trufflehog|safety (check|scan)|osv-scanner|checkov|tfsec|terrascan|kics|dependency-review-action|zizmor|govulncheck|cargo (audit|deny)|docker scout|zaproxy|zap-(baseline|full-scan)|dependency-check|brakeman|gosec)`
 
-auxiliary(job_id, job) if regex.match(word_pattern(auxiliary_words), label(job_id, job))
-
-auxiliary(_, job) if lower(environment_name(job)) == "github-pages"
-
-auxiliary(_, job) if {
-	some step in steps_of(job)
-	regex.match(auxiliary_tools, step_tools(step))
-}
-
 # docs sites, release notes and repository housekeeping: not the service's pipeline
-auxiliary_tools := `(?i)(actions/(configure|deploy|upload)-pages|upload-pages-artifact|peaceiris/actions-gh-pages|mkdocs (build|gh-deploy)|sphinx-build|googleapis/release-please-action|release-drafter/release-drafter|actions/labeler|actions/stale|actions/first-interaction)`
+# (auxiliary_hint: words they all name, as in tool_hints)
+auxiliary_hint := `pages|mkdocs|sphinx|release-please|release-drafter|labeler|stale|first-interaction`
 
-environment_name(job) := job.environment if is_string(job.environment)
+auxiliary_tools := `(actions/(configure|deploy|upload)-pages|upload-pages-artifact|peaceiris/actions-gh-pages|mkdocs (build|gh-deploy)|sphinx-build|googleapis/release-please-action|release-drafter/release-drafter|actions/labeler|actions/stale|actions/first-interaction)`
 
-environment_name(job) := text(job.environment.name) if is_object(job.environment)
-
-# the stages of every job: job id -> set of stage names
-job_stages[job_id] := stages if {
-	some job_id, job in jobs
-	stages := {stage | some stage, _ in label_words; in_stage(job_id, job, stage)}
+environment_name(job) := job.environment if {
+	is_string(job.environment)
+} else := text(job.environment.name) if {
+	is_object(job.environment)
 }
 
-# computed once per job (rule values are cached within an evaluation, function calls are not)
+# ------------------------------------------------------------ per-job facts
+
+job_words[job_id] := words(label(job_id, job)) if some job_id, job in jobs
+
+job_environments[job_id] := name if {
+	some job_id, job in jobs
+	name := environment_name(job)
+}
+
+# the job's `uses:` and `run:` strings, lowered, one match for all its steps: the tool
+# patterns never match across the line break between two of them
+job_tools[job_id] := lower(concat("\n", [tool |
+	some step in steps_of(job)
+	some key in ["uses", "run"]
+	tool := step[key]
+	is_string(tool)
+])) if some job_id, job in jobs
+
 auxiliary_jobs contains job_id if {
-	some job_id, job in jobs
-	auxiliary(job_id, job)
+	some job_id, found in job_words
+	count(found & auxiliary_words) > 0
 }
 
-job_labels[job_id] := label(job_id, job) if some job_id, job in jobs
+auxiliary_jobs contains job_id if {
+	some job_id, name in job_environments
+	lower(name) == "github-pages"
+}
 
-job_tools[job_id] := concat("\n", [step_tools(step) | some step in steps_of(job)]) if some job_id, job in jobs
+auxiliary_jobs contains job_id if {
+	some job_id, tools in job_tools
+	regex.match(auxiliary_hint, tools)
+	regex.match(auxiliary_tools, tools)
+}
 
-stage_patterns[stage] := word_pattern(words) if some stage, words in label_words
+# the stages a job's label names, auxiliary or not: job id -> set of stage names
+labelled_stages[job_id] := {stage | some stage, keywords in label_words; count(keywords & found) > 0} if {
+	some job_id, found in job_words
+}
 
-in_stage(job_id, job, stage) if {
+# the stages of every job: job id -> set of stage names (tools are only matched for the
+# stages its label does not name already, and whose hint words appear)
+job_stages[job_id] := set() if some job_id in auxiliary_jobs
+
+job_stages[job_id] := named | by_tools | by_environment if {
+	some job_id, named in labelled_stages
 	not job_id in auxiliary_jobs
-	regex.match(stage_patterns[stage], job_labels[job_id])
+	tools := job_tools[job_id]
+	skipped := named | {stage | some stage, hint in tool_hints; not stage in named; not regex.match(hint, tools)}
+	by_tools := {stage | some stage, pattern in tool_patterns; not stage in skipped; regex.match(pattern, tools)}
+	by_environment := {"deploy" | job_environments[job_id] != ""}
 }
 
-in_stage(job_id, job, stage) if {
-	not job_id in auxiliary_jobs
-	regex.match(tool_patterns[stage], job_tools[job_id])
-}
-
-in_stage(job_id, job, "deploy") if {
-	not job_id in auxiliary_jobs
-	environment_name(job) != ""
-}
-
-jobs_in(stage) := {job_id | some job_id, stages in job_stages; stage in stages}
-
-labelled(job_id, stage) if regex.match(word_pattern(label_words[stage]), label(job_id, jobs[job_id]))
+# the jobs in each stage: stage name -> set of job ids
+stage_jobs[stage] := {job_id | some job_id, stages in job_stages; stage in stages} if some stage, _ in label_words

@@ -66,7 +66,7 @@ test_pipeline_needs_push_or_pull_request_and_a_test_build_or_deploy_job if {
 }
 
 test_ancestors_are_transitive if {
-	pipeline.ancestors("c") == {"a", "b"} with input as {"jobs": {"a": {}, "b": {"needs": "a"}, "c": {"needs": ["b"]}, "d": {}}}
+	pipeline.ancestors.c == {"a", "b"} with input as {"jobs": {"a": {}, "b": {"needs": "a"}, "c": {"needs": ["b"]}, "d": {}}}
 }
 
 test_pages_and_release_please_workflows_are_not_pipelines if {
@@ -76,4 +76,85 @@ test_pages_and_release_please_workflows_are_not_pipelines if {
 	}}
 	not pipeline.is_pipeline with input as pages
 	not pipeline.is_pipeline with input as {"on": ["push"], "jobs": {"release-please": {"steps": [{"uses": "googleapis/release-please-action@0123"}]}}}
+}
+
+test_labels_match_whole_words_across_case_digits_and_hyphens if {
+	stages := pipeline.job_stages with input as {"jobs": {
+		"E2E-Tests": {}, "Type-Check": {}, "xe2e": {}, "testament": {}, "pre--commit": {},
+		"sec-Scan_nightly": {}, "deploy": {"name": "Roll-Out"},
+	}}
+	stages["E2E-Tests"] == {"test"}
+	stages["Type-Check"] == {"lint"}
+	stages.xe2e == set()
+	stages.testament == set()
+	stages["pre--commit"] == set()
+	stages["sec-Scan_nightly"] == {"security"}
+	stages.deploy == {"deploy"}
+}
+
+test_tools_match_whatever_their_case if {
+	stages := pipeline.job_stages with input as {"jobs": {"x": {"steps": [
+		{"run": "Ruff Check ."}, {"run": "PYTEST -q"}, {"uses": "AquaSecurity/Trivy-Action@0123"},
+		{"run": "Docker Build ."}, {"run": "Helm Upgrade app ./chart"},
+	]}}}
+	stages.x == {"lint", "test", "security", "build", "deploy"}
+}
+
+# tool_hints and auxiliary_hint let patterns be skipped: every tool must name a hint word
+test_every_lint_and_test_tool_names_a_hint_word if {
+	every run in [
+		"ruff check .", "ruff format --check .", "flake8", "pylint src", "black --check .", "isort -c .", "mypy src",
+		"pyright", "npx eslint .", "prettier --check .", "npm run lint", "golangci-lint run", "hadolint Dockerfile",
+		"shellcheck x.sh", "actionlint", "pre-commit run -a", "tflint", "terraform fmt -check", "markdownlint .",
+		"yamllint .", "stylelint x", "rubocop", "make lint",
+	] {
+		"lint" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"run": run}]}}}
+	}
+	every uses in ["astral-sh/ruff-action@0123", "pre-commit/action@0123", "super-linter/super-linter@0123"] {
+		"lint" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"uses": uses}]}}}
+	}
+	every run in [
+		"pytest -q", "python3 -m unittest", "tox -e py312", "nox", "npm test", "pnpm run test", "yarn test",
+		"bun test", "jest --ci", "npx vitest run", "(cd web && mocha", "go test ./...", "cargo test", "cargo nextest run",
+		"cargo tarpaulin", "mvn -B verify", "./mvnw test", "./gradlew test", "dotnet test", "bundle exec rspec",
+		"vendor/bin/phpunit", "make check", "deno test", "ctest",
+	] {
+		"test" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"run": run}]}}}
+	}
+}
+
+test_every_deploy_tool_names_a_hint_word if {
+	every run in [
+		"kubectl apply -f k8s", "kubectl set image d/x x=y", "kubectl rollout restart d/x", "kubectl create -f x",
+		"kubectl replace -f x", "helm upgrade --install x", "helm install x", "helmfile apply", "helmfile sync",
+		"terraform apply -auto-approve", "tofu apply", "pulumi up", "aws ecs update-service", "aws ecs deploy",
+		"aws deploy create-deployment", "aws lambda update-function-code", "aws cloudformation deploy", "sam deploy",
+		"cdk deploy", "serverless deploy", "sls deploy", "gcloud run deploy x", "gcloud app deploy",
+		"gcloud functions deploy x", "gcloud deploy releases create", "fly deploy", "flyctl deploy",
+		"az webapp deploy", "az containerapp update", "vercel deploy", "vercel --prod", "netlify deploy",
+		"argocd app sync x", "skaffold run", "skaffold deploy", "twine upload dist/*", "npm publish",
+		"docker push x", "cargo publish", "gh release create v1", "ansible-playbook site.yml",
+	] {
+		"deploy" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"run": run}]}}}
+	}
+	every uses in [
+		"azure/webapps-deploy@0123", "azure/k8s-deploy@0123", "aws-actions/amazon-ecs-deploy-task-definition@0123",
+		"google-github-actions/deploy-cloudrun@0123", "google-github-actions/deploy-appengine@0123",
+		"superfly/flyctl-actions@0123", "pypa/gh-action-pypi-publish@0123", "softprops/action-gh-release@0123",
+		"ncipollo/release-action@0123",
+	] {
+		"deploy" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"uses": uses}]}}}
+	}
+}
+
+test_every_auxiliary_tool_names_a_hint_word if {
+	every step in [
+		{"uses": "actions/configure-pages@0123"}, {"uses": "actions/deploy-pages@0123"},
+		{"uses": "actions/upload-pages-artifact@0123"}, {"uses": "peaceiris/actions-gh-pages@0123"},
+		{"run": "mkdocs build"}, {"run": "mkdocs gh-deploy"}, {"run": "sphinx-build docs out"},
+		{"uses": "googleapis/release-please-action@0123"}, {"uses": "release-drafter/release-drafter@0123"},
+		{"uses": "actions/labeler@0123"}, {"uses": "actions/stale@0123"}, {"uses": "actions/first-interaction@0123"},
+	] {
+		"x" in pipeline.auxiliary_jobs with input as {"jobs": {"x": {"steps": [step, {"run": "pytest"}]}}}
+	}
 }
