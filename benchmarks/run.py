@@ -428,6 +428,24 @@ DOC_TAIL = """
   otherwise recompile every module on every run).
 - Findings counts are not comparable one to one: each tool has its own rule
   set; they show that every tool read the files and found the planted problems.
+
+## Where the time goes, and what keeps it short
+
+- Start-up is most of a pre-commit run: Python, click, pydantic, PyYAML and
+  regorus cost about 0.2 s before any work. Everything else is imported
+  lazily (a run on workflows never imports the Terraform, markdown or HCL
+  loaders), `_test.rego` files are not read by `check`, and the command
+  exits without tearing the interpreter down (`cli.run`: 50-70 ms).
+- Rego: only the modules for the kinds present are compiled; all of a
+  document's rules are evaluated in one engine call (helper rules computed
+  once), and consecutive documents of one kind share one call (`with input
+  as`), so the engine's fixed cost per query is paid once per 16 documents.
+  The built-in packs avoid case-insensitive regular expressions (matching
+  lowered text instead) and compute per-job and per-resource facts once.
+- Large runs are evaluated in one forked worker per core (with the
+  per-document deadline and memory limit), and costly parsers load in
+  parallel; the output is the serial run's, byte for byte.
+- A plan's JSON text goes to regorus as it is, never re-serialised.
 """
 
 
