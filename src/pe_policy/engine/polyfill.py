@@ -283,8 +283,11 @@ def _comprehension_depths(code: str) -> list[bool]:
     return inside
 
 
-def _expression_end(code: str, start: int) -> int:
-    """Where the expression starting at `start` ends: `;`, a line break or a closing bracket."""
+def expression_end(code: str, start: int, stop_words: tuple[str, ...] = (), text: str | None = None) -> int:
+    """Where the expression at `start` ends: `;`, a line break, a closing bracket or a stop word
+    (at bracket depth 0), trailing blanks excluded.  `code` has strings blanked; `text` (default
+    `code`) is what the trailing blanks are judged on."""
+    text = code if text is None else text
     depth = 0
     i = start
     while i < len(code):
@@ -295,10 +298,12 @@ def _expression_end(code: str, start: int) -> int:
             if depth == 0:
                 break
             depth -= 1
-        elif depth == 0 and ch in ";\n":
+        elif depth == 0 and (ch in ";\n" or any(
+                code.startswith(word, i) and code[i - 1] in " \t"
+                and not code[i + len(word):i + len(word) + 1].isalnum() for word in stop_words)):
             break
         i += 1
-    while i > start and code[i - 1] in " \t":
+    while i > start and text[i - 1] in " \t":
         i -= 1
     return i
 
@@ -317,7 +322,7 @@ def unfold_pair_iteration(text: str) -> str:
     for match in _SOME_PAIR_IN.finditer(code):
         if match.start() < last or not inside[match.start()]:
             continue
-        end = _expression_end(code, match.end())
+        end = expression_end(code, match.end())
         collection = text[match.end():end].strip()
         key, value = match.group(1), match.group(2)
         pieces.append(text[last:match.start()])

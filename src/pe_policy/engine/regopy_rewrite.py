@@ -33,6 +33,7 @@ from pe_policy.engine.polyfill import (
     POLYFILL_PACKAGE,
     _replace,
     blank_non_code,
+    expression_end,
     inline_metadata,
     route_sprintf,
     unfold_pair_iteration,
@@ -418,29 +419,6 @@ _OPEN = "([{"
 _CLOSE = ")]}"
 
 
-def _scan_end(text: str, code: str, start: int, stop_words: tuple[str, ...]) -> int:
-    """Where the expression at `start` ends: `;`, a line break, a closing bracket or a stop word
-    (at bracket depth 0), trailing blanks excluded.  `code` is `text` with strings blanked."""
-    depth = 0
-    i = start
-    while i < len(code):
-        ch = code[i]
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            if depth == 0:
-                break
-            depth -= 1
-        elif depth == 0 and (ch in ";\n" or any(
-                code.startswith(word, i) and code[i - 1] in " \t"
-                and not code[i + len(word):i + len(word) + 1].isalnum() for word in stop_words)):
-            break
-        i += 1
-    while i > start and text[i - 1] in " \t":
-        i -= 1
-    return i
-
-
 _WITH_AS = re.compile(r"\bwith\s+(?:input|data)\b[\w.\[\]\"]*\s+as\s+")
 _SIMPLE_REF = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\[\]]*\])*")
 
@@ -451,7 +429,7 @@ def wrap_with_values(text: str) -> str:
     pieces: list[str] = []
     last = 0
     for match in _WITH_AS.finditer(code):
-        end = _scan_end(text, code, match.end(), ("with",))
+        end = expression_end(code, match.end(), ("with",), text)
         value = text[match.end():end]
         if not _SIMPLE_REF.fullmatch(value) or value in ("true", "false", "null"):
             continue
@@ -562,7 +540,7 @@ def bind_call_iterations(text: str, v0: bool) -> str:
             stmt_start = at(stmt["span"]["start"])
             prefix = "".join(f"_ = {b}; " for b in binds)
             if braceless:
-                end = _scan_end(text, code, stmt_start, ("else",))
+                end = expression_end(code, stmt_start, ("else",), text)
                 edits.append((stmt_start, stmt_start, "{ " + prefix))
                 edits.append((end, end, " }"))
             else:
