@@ -37,7 +37,7 @@ def documented_workflows() -> list[str]:
 def test_action_passes_its_own_rules() -> None:
     result = check_paths([ACTION], REPO)
     assert result.checked_paths == ["action.yml"]
-    assert [d.kind for d in result.documents] == ["action"]
+    assert [d.kind for d in result.files] == ["action"]
     assert result.findings == [] and result.problems == []
 
 
@@ -47,7 +47,7 @@ def test_documented_workflows_pass_their_own_rules(tmp_repo: Path) -> None:
     for number, text in enumerate(workflows):
         write(tmp_repo, f".github/workflows/example-{number}.yml", text)
     result = check_paths([tmp_repo], tmp_repo)
-    assert len(result.documents) == len(workflows)
+    assert len(result.files) == len(workflows)
     assert [(f.rule_id, str(f.location), f.message) for f in result.findings] == []
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import pe_policy.parallel as parallel
 from pe_policy.discover import Candidate, discover
+from pe_policy.engine.isolation import Limits
 from pe_policy.pipeline import check, load_candidates
 from pe_policy.reporters import render
 from tests.conftest import FIXTURES
@@ -71,10 +72,11 @@ def test_parallel_load_equals_serial_load(big_repo: Path) -> None:
 def test_check_report_is_identical_with_and_without_the_pool(
         big_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = big_repo.resolve()
+    in_process = Limits(timeout=None, memory_mb=None)  # else lanes load the files, not the pool
     monkeypatch.setattr(parallel, "worker_count", lambda candidates, cpus=None, load=None: 2)
-    pooled = check([root], root)
+    pooled = check([root], root, limits=in_process)
     monkeypatch.setattr(parallel, "worker_count", lambda candidates, cpus=None, load=None: 0)
-    serial = check([root], root)
+    serial = check([root], root, limits=in_process)
     for format_ in ("json", "sarif", "text"):
         assert render(format_, pooled) == render(format_, serial)
 

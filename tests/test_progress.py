@@ -39,7 +39,7 @@ def test_counts_every_file_and_erases_itself(tmp_repo: Path) -> None:
     written = stream.getvalue()
     files = len(result.checked_paths)
     assert f"pe-policy: reading {files}/{files} files" in written
-    assert f"pe-policy: checking {len(result.documents)}/{len(result.documents)} files" in written
+    assert f"pe-policy: checking {len(result.files)}/{len(result.files)} files" in written
     progress.finish()
     assert stream.getvalue().endswith("\r")  # the line is blanked before the report starts
 

@@ -51,12 +51,10 @@ def _result(tmp_path: Path) -> CheckResult:
         Finding("PE-X-001", Severity.HIGH, "waived one", Location("ci.yml", 4, 5),
                 suppression=Suppression("external", "waived until 2030 by @sec")),
     ]
-    from pe_policy.document import Document
-    from pe_policy.models.generic import GenericDocument
+    from pe_policy.document import CheckedFile
 
-    doc = Document("workflow", "ci.yml", GenericDocument({}))
     return CheckResult(findings=findings, catalog=Catalog([meta, other]), root=tmp_path,
-                       documents=[doc], checked_paths=["ci.yml", "clean.yml"],
+                       files=[CheckedFile("ci.yml", "workflow")], checked_paths=["ci.yml", "clean.yml"],
                        problems=[("missing.yml", "no such file or directory")])
 
 

@@ -461,6 +461,6 @@ def check_result(run: TestRun, root: Path, problems: Sequence[tuple[str, str]] =
         if meta.id not in catalog:
             catalog.add(meta)
     return CheckResult(findings=run.findings, catalog=catalog, root=root,
-                       documents=run.documents, checked_paths=run.checked_paths,
+                       files=[d.checked() for d in run.documents], checked_paths=run.checked_paths,
                        problems=list(problems),
                        sources={d.path: d.lines for d in run.documents if d.text is not None})

@@ -23,7 +23,7 @@ from pe_policy.engine.pack import RuleSet, fallback_meta
 from pe_policy.findings import Finding, Location, Severity, Suppression
 
 if TYPE_CHECKING:
-    from pe_policy.document import Document
+    from pe_policy.document import CheckedFile
     from pe_policy.engine.rego import RegoModule
 
 SUPPRESS_RULE_ID = "PE-SUPPRESS"
@@ -163,22 +163,22 @@ def scan_suppressions(path: str, lines: Sequence[str]) -> _Scan:
 
 
 class SourceLines:
-    """The lines of each file findings point at: the loaded documents' text first.
+    """The lines of each file findings point at: the checked files' text first.
 
     A file that was not loaded (the `.tf` file behind a plan resource) is read
     once, only when a finding points into it, and only inside the root.
     """
 
-    def __init__(self, documents: Iterable[Document], root: Path) -> None:
+    def __init__(self, files: Iterable[CheckedFile], root: Path) -> None:
         self.root = root.resolve()
         self._lines: dict[str, Sequence[str]] = {}
         self.kinds: dict[str, str] = {}
         self.checked: list[str] = []
-        for doc in documents:
-            self.kinds[doc.path] = doc.kind
-            if doc.text is not None and doc.path not in self._lines:
-                self._lines[doc.path] = doc.lines if "pe-policy" in doc.text else ()
-                self.checked.append(doc.path)
+        for file in files:
+            self.kinds[file.path] = file.kind
+            if file.text is not None and file.path not in self._lines:
+                self._lines[file.path] = file.lines if "pe-policy" in file.text else ()
+                self.checked.append(file.path)
 
     def get(self, path: str) -> Sequence[str]:
         if path not in self._lines:
@@ -389,7 +389,7 @@ def baseline_text(findings: Iterable[Finding], tool_version: str = "") -> str:
 
 def apply_filters(
     findings: list[Finding],
-    documents: Sequence[Document],
+    files: Sequence[CheckedFile],
     root: Path,
     config: Config,
     *,
@@ -398,7 +398,7 @@ def apply_filters(
     today: date | None = None,
 ) -> list[Finding]:
     """Suppressions, then waivers, then rule settings, then the baseline; returns all findings."""
-    sources = SourceLines(documents, root)
+    sources = SourceLines(files, root)
     findings = [*findings, *apply_suppressions(findings, sources, strict=strict_suppressions)]
     apply_waivers(findings, config.waivers, today or date.today())
     findings = apply_rule_settings(findings, config)

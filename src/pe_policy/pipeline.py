@@ -14,9 +14,9 @@ from typing import Any
 from pe_policy.catalog import Catalog
 from pe_policy.config import Config
 from pe_policy.discover import Candidate, discover
-from pe_policy.document import Document
+from pe_policy.document import CheckedFile, Document
 from pe_policy.engine.evaluate import Evaluator
-from pe_policy.engine.isolation import Limits, evaluate_documents
+from pe_policy.engine.isolation import Limits, evaluate_documents, isolated_lanes, load_and_evaluate
 from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset
 from pe_policy.filters import Baseline, apply_filters, restrict_ruleset
 from pe_policy.findings import Finding, Location, Severity
@@ -35,7 +35,7 @@ class CheckResult:
     findings: list[Finding]
     catalog: Catalog
     root: Path
-    documents: list[Document] = field(default_factory=list)
+    files: list[CheckedFile] = field(default_factory=list)  # the documents checked
     checked_paths: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message): not findings
     sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for code frames
@@ -177,37 +177,62 @@ def check(
     config = config or Config()
     ruleset = restrict_ruleset(ruleset or default_ruleset(config.policies), config)
     candidates, problems = discover(paths, root, forced_kind=forced_kind, excludes=config.exclude)
-    unknown = [c for c in candidates if c.kind is None]
+    known = [c for c in candidates if c.kind is not None]
     if not skip_unknown:
         problems.extend((c.path, "not a kind pe-policy knows (use --kind to say what it is)")
-                        for c in unknown)
-    documents, findings = load_candidates(candidates, root,
-                                          config.max_file_bytes or DEFAULT_MAX_BYTES, progress)
-    if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
-        from pe_policy.loaders.pull_request import load_inputs
+                        for c in candidates if c.kind is None)
+    max_bytes = config.max_file_bytes or DEFAULT_MAX_BYTES
+    limits = limits or Limits()
 
-        loaded = {d.path for d in documents}
-        pr_documents, pr_errors = load_inputs(pull_requests, git_ranges, git_repo or root, root)
-        documents.extend(d for d in pr_documents if d.path not in loaded)
-        findings.extend(pr_errors)
-    evaluator = Evaluator(ruleset_for_kinds(ruleset, {d.kind for d in documents}), config.params,
-                          backend_name=engine, repo_root=root, backend_options=engine_options)
-    findings.extend(drop_repeats(evaluate_documents(evaluator, documents, limits, progress)))
+    def evaluator_for(kinds: set[str]) -> Evaluator:
+        return Evaluator(ruleset_for_kinds(ruleset, kinds), config.params, backend_name=engine,
+                         repo_root=root, backend_options=engine_options)
+
+    evaluator = evaluator_for({c.kind for c in known if c.kind})
+    lanes = isolated_lanes(evaluator, len(known), limits)
+    if lanes > 1 and not (pull_requests or git_ranges):
+        files, findings = load_and_evaluate(evaluator, known, loader(known, root, max_bytes), lanes,
+                                            limits, progress)
+        findings = drop_repeats(findings)
+    else:
+        documents, findings = load_candidates(candidates, root, max_bytes, progress)
+        if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
+            from pe_policy.loaders.pull_request import load_inputs
+
+            loaded = {d.path for d in documents}
+            pr_documents, pr_errors = load_inputs(pull_requests, git_ranges, git_repo or root, root)
+            documents.extend(d for d in pr_documents if d.path not in loaded)
+            findings.extend(pr_errors)
+            evaluator = evaluator_for({d.kind for d in documents})
+        findings.extend(drop_repeats(evaluate_documents(evaluator, documents, limits, progress)))
+        files = [d.checked() for d in documents]
     problems.extend((error.path, f"{error} (this policy was not evaluated; every other one was)")
                     for error in evaluator.policy_errors)
-    findings = apply_filters(findings, documents, root, config, baseline=baseline,
+    findings = apply_filters(findings, files, root, config, baseline=baseline,
                              strict_suppressions=strict_suppressions)
+    checked = {c.path for c in known}
     return CheckResult(
         findings=findings,
         catalog=ruleset.catalog,
         root=root,
-        documents=documents,
-        checked_paths=[c.path for c in candidates if c.kind is not None]
-        + [d.path for d in documents if d.kind == "pull_request" and d.path not in
-           {c.path for c in candidates}],
+        files=files,
+        checked_paths=[c.path for c in known]
+        + [f.path for f in files if f.kind == "pull_request" and f.path not in checked],
         problems=problems,
-        sources={d.path: d.lines for d in documents if d.text is not None},
+        sources={f.path: f.lines for f in files if f.text is not None},
     )
+
+
+def loader(candidates: Sequence[Candidate], root: Path, max_bytes: int
+           ) -> Callable[[Candidate], Document | Finding]:
+    """Loads one candidate in a lane's worker.  Their kinds' loaders are imported here first,
+    once, so that the workers inherit the modules instead of each importing them."""
+    from pe_policy.loaders import loader_for
+    from pe_policy.parallel import load_one
+
+    for kind in {c.kind for c in candidates if c.kind}:
+        loader_for(kind)
+    return lambda candidate: load_one(candidate, root, max_bytes)
 
 
 def drop_repeats(findings: list[Finding]) -> list[Finding]:

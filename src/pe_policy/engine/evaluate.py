@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pe_policy.catalog import RuleMeta
-from pe_policy.document import Document
+from pe_policy.document import CheckedFile, Document
 from pe_policy.engine.guard import python_rule_guard
 from pe_policy.engine.pack import RuleSet, fallback_meta
 from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, run_python_rule
@@ -81,7 +81,7 @@ def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
     )
 
 
-def rule_error(doc: Document, rule_id: str, origin: str, error: str) -> Finding:
+def rule_error(doc: Document | CheckedFile, rule_id: str, origin: str, error: str) -> Finding:
     return Finding(
         rule_id=RULE_ERROR_ID,
         severity=Severity.HIGH,
@@ -388,12 +388,13 @@ def _input_size(doc: Document) -> int:
 
 def evaluate_each(
     evaluator: Evaluator, documents: Sequence[Document], start: int = 0, end: int | None = None,
-    begin: Callable[[int], None] | None = None,
+    begin: Callable[[int], None] | None = None, others: Sequence[Document] | None = None,
 ) -> Iterator[tuple[int, list[Finding]]]:
     """(number, findings) of each document in order, batches prefetched.
 
     `begin(number)` is called before each document, and before each batch with its first
-    document's number (the isolation worker records where it is).
+    document's number (the isolation worker records where it is).  `others` is what
+    cross-document rules see, when that is more than `documents` (a lane's worker).
     """
     for first, last in evaluator.batches(documents, start, end):
         if last - first > 1:
@@ -403,7 +404,8 @@ def evaluate_each(
         for number in range(first, last):
             if begin is not None:
                 begin(number)
-            yield number, evaluator.evaluate(documents[number], documents)
+            yield number, evaluator.evaluate(documents[number],
+                                             documents if others is None else others)
 
 
 def evaluate_all(

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from pe_policy.catalog import RuleMeta
-from pe_policy.document import Document
+from pe_policy.document import Document, LazyDocuments
 from pe_policy.findings import JsonPath, Severity
 
 
@@ -46,6 +46,8 @@ class RuleContext:
         return [d for d in self.documents if d.kind == kind]
 
     def document_at(self, path: str) -> Document | None:
+        if isinstance(self.documents, LazyDocuments):  # a lane's worker: load just that file
+            return self.documents.at(path)
         for doc in self.documents:
             if doc.path == path:
                 return doc

@@ -9,7 +9,6 @@ not be checked are `<error>` test cases of a `pe-policy` suite.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -48,20 +47,19 @@ def _testcase(suite: ET.Element, classname: str, name: str) -> ET.Element:
 def _fired_by_document(result: CheckResult) -> dict[str, set[str]]:
     """Rule IDs with a finding in each document, including findings located in another file.
 
-    A plan's finding points at its `.tf` block, so "which rules passed on the
-    plan" must look at every file the plan's source map points into.
+    A plan's finding points at its `.tf` block, so "which rules passed on the plan" also
+    counts the findings that name the plan as their `document`.
     """
-    fired: dict[str, set[str]] = {}
-    for doc in result.documents:
-        files = {doc.path}
-        with contextlib.suppress(Exception):  # an unresolvable map still has its own file
-            files.update(s.path for s in doc.source_map.spans.values() if s.path)
-        fired[doc.path] = {f.rule_id for f in result.findings if f.location.path in files}
+    fired: dict[str, set[str]] = {file.path: set() for file in result.files}
+    for finding in result.findings:
+        for path in {finding.location.path, finding.properties.get("document")}:
+            if path in fired:
+                fired[path].add(finding.rule_id)
     return fired
 
 
 def build(result: CheckResult) -> ET.Element:
-    kinds = {d.path: d.kind for d in result.documents}
+    kinds = {f.path: f.kind for f in result.files}
     fired_in = _fired_by_document(result)
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in result.findings:

@@ -1,0 +1,164 @@
+"""Lanes that load their own files (`load_and_evaluate`): the serial run's report, exactly.
+
+A run of many files splits them into slices; each slice's worker loads and evaluates its
+files, so loading is shared between cores too.  Nothing a user sees may change: the same
+findings, files, errors and reports as loading everything here and evaluating one by one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import pe_policy.parallel as parallel
+import pe_policy.pipeline as pipeline
+from pe_policy.config import Config, resolve_config
+from pe_policy.discover import Candidate, discover
+from pe_policy.engine.evaluate import Evaluator, evaluate_all
+from pe_policy.engine.isolation import Limits, load_and_evaluate
+from pe_policy.pipeline import check, default_ruleset, load_candidates, loader
+from pe_policy.reporters import render
+from tests.conftest import FIXTURES
+
+WORKFLOW = """\
+name: Build {n}
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{{{ github.event.pull_request.title }}}}"
+"""
+
+SERIAL = Limits(timeout=None, memory_mb=None)  # no isolation: load here, evaluate here
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """90 workflows (every 9th broken), then every kind's fixtures: two lanes' worth."""
+    repo = tmp_path_factory.mktemp("lanes")
+    (repo / ".git").mkdir()
+    workflows = repo / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for n in range(90):
+        text = WORKFLOW.format(n=n)
+        if n % 9 == 4:
+            text = text.replace("    steps:", "    steps: [unclosed")
+        (workflows / f"wf-{n:03d}.yml").write_text(text, encoding="utf-8")
+    for kind in ("deployment_report", "qa_report", "migration", "terraform_plan", "terraform",
+                 "runbook", "scan_report", "coverage", "pull_request"):
+        shutil.copytree(FIXTURES / kind, repo / "fixtures" / kind)
+    return repo.resolve()
+
+
+@pytest.fixture
+def no_loading_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail if this process loads the files itself: the run must go through the lanes."""
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("loaded in the parent process")
+
+    monkeypatch.setattr(pipeline, "load_candidates", refuse)
+
+
+def test_the_report_is_the_serial_report_in_every_format(many: Path, no_loading_here: None,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    lanes = check([many], many, config=resolve_config(many))
+    monkeypatch.undo()
+    serial = check([many], many, config=resolve_config(many), limits=SERIAL)
+    assert len(serial.findings) > 200
+    assert sum(f.rule_id == "PE-PARSE" for f in serial.findings) >= 10
+    assert [(f.path, f.kind, f.text) for f in lanes.files] == [
+        (f.path, f.kind, f.text) for f in serial.files]
+    for format_ in ("json", "sarif", "text", "junit", "markdown"):
+        assert render(format_, lanes) == render(format_, serial), format_
+
+
+def _serial(candidates: list[Candidate], root: Path) -> list[dict]:  # type: ignore[type-arg]
+    documents, errors = load_candidates(candidates, root)
+    evaluator = Evaluator(default_ruleset(), Config().params, repo_root=root)
+    return [f.to_dict() for f in errors + evaluate_all(evaluator, documents)]
+
+
+def test_a_cross_document_rule_loads_the_file_it_needs_from_another_slice(many: Path) -> None:
+    """One file per lane: a deployment report's QA report and an `up` migration's partner are
+    loaded on demand in the worker that needs them."""
+    targets = [many / "fixtures" / "deployment_report", many / "fixtures" / "migration"]
+    candidates = [c for c in discover(targets, many)[0] if c.kind is not None]
+    evaluator = Evaluator(default_ruleset(), Config().params, repo_root=many)
+    files, findings = load_and_evaluate(evaluator, candidates, loader(candidates, many, 10**8),
+                                        lanes=len(candidates), limits=Limits(60, 2048))
+    found = [f.to_dict() for f in findings]
+    assert sorted(found, key=str) == sorted(_serial(candidates, many), key=str)
+    qa = [f["message"] for f in found if f["rule_id"] == "PE-DR-002"]
+    assert qa and not any("not checked" in m or "unverified" in m for m in qa), qa
+    assert {f.path for f in files} == {c.path for c in candidates}
+
+
+RUNAWAY_ON_ONE = """\
+# METADATA
+# title: Slow on one file
+# custom:
+#   id: ACME-090
+#   severity: low
+#   kinds: [workflow]
+package acme.slow
+
+import rego.v1
+
+deny contains "never" if {
+	input.name == "Build 41"
+	count([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)]) < 0
+}
+"""
+
+
+def test_a_runaway_rule_in_a_lane_is_named_and_every_other_file_checked(
+        many: Path, tmp_path: Path, no_loading_here: None) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(many / ".github", repo / ".github")
+    (repo / ".git").mkdir()
+    (repo / "policies").mkdir()
+    (repo / "policies" / "slow.rego").write_text(RUNAWAY_ON_ONE, encoding="utf-8")
+    (repo / ".pe-policy.yaml").write_text("policies: [policies]\n", encoding="utf-8")
+    root = repo.resolve()
+    result = check([root], root, config=resolve_config(root), limits=Limits(1.0, 2048))
+    errors = [f for f in result.findings if f.rule_id == "PE-RULE-ERROR"]
+    assert [f.location.path for f in errors] == [".github/workflows/wf-041.yml"]
+    assert "ACME-090" in errors[0].message and "deadline of 1 s" in errors[0].message
+    injected = {f.location.path for f in result.findings if f.rule_id == "PE-WF-003"}
+    loaded = {f".github/workflows/wf-{n:03d}.yml" for n in range(90) if n % 9 != 4}
+    assert injected == loaded  # wf-041 included: only the runaway rule was skipped there
+
+
+def test_a_worker_that_dies_loading_a_file_loses_only_that_file(
+        many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its files loaded before it died, but not yet evaluated, are evaluated by the next worker;
+    the file it died on is a PE-PARSE error, and is not loaded again."""
+    parent = os.getpid()
+    real = parallel.load_one
+    attempts = multiprocessing.get_context("fork").Value("i", 0)
+
+    def dying(candidate: Candidate, root: Path, max_bytes: int):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent and candidate.path.endswith("wf-050.yml"):
+            attempts.value += 1
+            os._exit(70)
+        return real(candidate, root, max_bytes)
+
+    monkeypatch.setattr(parallel, "load_one", dying)
+    workflows = many / ".github" / "workflows"
+    result = check([workflows], many)
+    assert attempts.value == 1
+    dead = ".github/workflows/wf-050.yml"
+    errors = [f for f in result.findings if f.location.path == dead]
+    assert [f.rule_id for f in errors] == ["PE-PARSE"]
+    assert "loading it stopped the evaluation worker (exit status 70)" in errors[0].message
+    assert dead not in {f.path for f in result.files}
+    monkeypatch.undo()
+    serial = check([workflows], many, limits=SERIAL)
+    assert [f.to_dict() for f in result.findings if f.location.path != dead] \
+        == [f.to_dict() for f in serial.findings if f.location.path != dead]
