@@ -159,6 +159,13 @@ def module_names(module_address: str | None) -> tuple[str, ...]:
     return tuple(_MODULE_STEP.findall(module_address))
 
 
+def _has_tf_files(directory: Path) -> bool:
+    try:
+        return any(name.endswith(".tf") for name in os.listdir(directory))
+    except OSError:
+        return False
+
+
 class ConfigIndex:
     """The `.tf` configuration beside a plan: module path -> parsed files and their blocks."""
 
@@ -187,11 +194,11 @@ class ConfigIndex:
         return "" if joined == "." else joined
 
     def _load_dir(self, directory: Path) -> tuple[list[Any], dict[tuple[str, str], tuple[int, int]]]:
+        display = self._display(directory)
+        if display is None or not _has_tf_files(directory):  # a plan alone: no HCL loader import
+            return [], {}
         from pe_policy.loaders.terraform import parse_module
 
-        display = self._display(directory)
-        if display is None:
-            return [], {}
         files = parse_module(directory, display)
         index: dict[tuple[str, str], tuple[int, int]] = {}
         for file_index, parsed in enumerate(files):
