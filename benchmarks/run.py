@@ -442,9 +442,11 @@ DOC_TAIL = """
   as`), so the engine's fixed cost per query is paid once per 16 documents.
   The built-in packs avoid case-insensitive regular expressions (matching
   lowered text instead) and compute per-job and per-resource facts once.
-- Large runs are evaluated in one forked worker per core (with the
-  per-document deadline and memory limit), and costly parsers load in
-  parallel; the output is the serial run's, byte for byte.
+- Large runs are split into one forked worker per core, each loading and
+  evaluating its own slice of the files (with the per-document deadline and
+  memory limit), so parsing is shared between the cores as well; a
+  cross-document rule loads the file it names on demand. The output is the
+  serial run's, byte for byte.
 - A plan's JSON text goes to regorus as it is, never re-serialised.
 """
 

@@ -20,7 +20,7 @@ from pe_policy.config import Config, resolve_config
 from pe_policy.discover import Candidate, discover
 from pe_policy.engine.evaluate import Evaluator, evaluate_all
 from pe_policy.engine.isolation import Limits, load_and_evaluate
-from pe_policy.pipeline import check, default_ruleset, load_candidates, loader
+from pe_policy.pipeline import candidate_loader, check, default_ruleset, load_candidates
 from pe_policy.reporters import render
 from tests.conftest import FIXTURES
 
@@ -90,8 +90,9 @@ def test_a_cross_document_rule_loads_the_file_it_needs_from_another_slice(many: 
     targets = [many / "fixtures" / "deployment_report", many / "fixtures" / "migration"]
     candidates = [c for c in discover(targets, many)[0] if c.kind is not None]
     evaluator = Evaluator(default_ruleset(), Config().params, repo_root=many)
-    files, findings = load_and_evaluate(evaluator, candidates, loader(candidates, many, 10**8),
-                                        lanes=len(candidates), limits=Limits(60, 2048))
+    load = candidate_loader(candidates, many, 10**8)
+    files, findings = load_and_evaluate(evaluator, candidates, load, lanes=len(candidates),
+                                        limits=Limits(60, 2048))
     found = [f.to_dict() for f in findings]
     assert sorted(found, key=str) == sorted(_serial(candidates, many), key=str)
     qa = [f["message"] for f in found if f["rule_id"] == "PE-DR-002"]

@@ -191,8 +191,8 @@ def check(
     evaluator = evaluator_for({c.kind for c in known if c.kind})
     lanes = isolated_lanes(evaluator, len(known), limits)
     if lanes > 1 and not (pull_requests or git_ranges):
-        files, findings = load_and_evaluate(evaluator, known, loader(known, root, max_bytes), lanes,
-                                            limits, progress)
+        load = candidate_loader(known, root, max_bytes)
+        files, findings = load_and_evaluate(evaluator, known, load, lanes, limits, progress)
         findings = drop_repeats(findings)
     else:
         documents, findings = load_candidates(candidates, root, max_bytes, progress)
@@ -223,7 +223,7 @@ def check(
     )
 
 
-def loader(candidates: Sequence[Candidate], root: Path, max_bytes: int
+def candidate_loader(candidates: Sequence[Candidate], root: Path, max_bytes: int
            ) -> Callable[[Candidate], Document | Finding]:
     """Loads one candidate in a lane's worker.  Their kinds' loaders are imported here first,
     once, so that the workers inherit the modules instead of each importing them."""
