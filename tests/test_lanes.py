@@ -163,3 +163,29 @@ def test_a_worker_that_dies_loading_a_file_loses_only_that_file(
     serial = check([workflows], many, limits=SERIAL)
     assert [f.to_dict() for f in result.findings if f.location.path != dead] \
         == [f.to_dict() for f in serial.findings if f.location.path != dead]
+
+
+def test_a_worker_that_fails_before_its_first_document_does_not_loop(
+        many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first worker raises before it starts: its first document is given up with the
+    reason, a new worker goes on with the rest, and the run ends."""
+    import pe_policy.engine.isolation as isolation
+
+    real = isolation._LoadingWork.messages
+    failed = multiprocessing.get_context("fork").Value("i", 0)
+
+    def fails_once(self, evaluator, numbers, watch):  # type: ignore[no-untyped-def]
+        if numbers[0] == 0 and not failed.value:
+            failed.value = 1
+            raise RuntimeError("broken before the first document")
+        return real(self, evaluator, numbers, watch)
+
+    monkeypatch.setattr(isolation._LoadingWork, "messages", fails_once)
+    workflows = many / ".github" / "workflows"
+    result = check([workflows], many)
+    errors = [f for f in result.findings if f.rule_id == "PE-RULE-ERROR"]
+    assert [f.location.path for f in errors] == [".github/workflows/wf-000.yml"]
+    assert "rule (all rules) (pe-policy) failed on this document: RuntimeError: broken before " \
+        "the first document" in errors[0].message
+    assert {f.location.path for f in result.findings if f.rule_id == "PE-WF-003"} == {
+        f".github/workflows/wf-{n:03d}.yml" for n in range(1, 90) if n % 9 != 4}

@@ -12,7 +12,7 @@ dies), this process reads it, kills the worker, reports a `PE-RULE-ERROR`
 naming the rule, and starts a fresh worker on the same document without that
 rule.  The findings are exactly those of an in-process run, in the same order.
 
-Many documents are split into contiguous slices ("lanes"), one worker each.
+Many documents are dealt to "lanes" a batch at a time, one worker each.
 The documents are either loaded here first (`evaluate_documents`) or, for a
 big run, loaded by the lane that checks them (`load_and_evaluate`), so that
 loading is shared between the cores as well; a file whose loading kills a
@@ -154,17 +154,15 @@ def _address_space() -> int:
 Message = tuple[int, list[Finding], CheckedFile | None]  # (document number, findings, file)
 
 
-def _unfinished_runs(start: int, end: int, finished: set[int]) -> Iterator[tuple[int, int]]:
-    """[first, last) ranges of the documents in [start, end) that have no result yet."""
-    number = start
-    while number < end:
-        while number < end and number in finished:
-            number += 1
-        first = number
-        while number < end and number not in finished:
-            number += 1
-        if first < number:
-            yield first, number
+def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """[first, last) ranges of consecutive numbers in ascending `numbers`."""
+    index = 0
+    while index < len(numbers):
+        first = last = numbers[index]
+        while index < len(numbers) and numbers[index] == last:
+            index += 1
+            last += 1
+        yield first, last
 
 
 class _LoadedWork:
@@ -179,9 +177,9 @@ class _LoadedWork:
     def target(self, number: int) -> CheckedFile:
         return self.documents[number].checked()
 
-    def messages(self, evaluator: Evaluator, start: int, end: int, finished: set[int],
+    def messages(self, evaluator: Evaluator, numbers: Sequence[int],
                  watch: RuleWatch) -> Iterator[Message]:
-        for first, last in _unfinished_runs(start, end, finished):
+        for first, last in _runs(numbers):
             for number, found in evaluate_each(evaluator, self.documents, first, last, watch.begin):
                 yield number, found, None
 
@@ -229,10 +227,10 @@ class _LoadingWork:
             if number in self.unloadable:
                 yield number, [self.unloadable[number]], None
 
-    def messages(self, evaluator: Evaluator, start: int, end: int, finished: set[int],
+    def messages(self, evaluator: Evaluator, numbers: Sequence[int],
                  watch: RuleWatch) -> Iterator[Message]:
         everything = LazyDocuments([c.path for c in self.candidates], self._load)
-        for first, last in _unfinished_runs(start, end, finished):
+        for first, last in _runs(numbers):
             yield from self._messages_for(evaluator, first, last, watch, everything)
 
     def _messages_for(self, evaluator: Evaluator, start: int, end: int, watch: RuleWatch,
@@ -274,9 +272,9 @@ class _LoadingWork:
 Work = _LoadedWork | _LoadingWork
 
 
-def _worker(conn: Any, evaluator: Evaluator, work: Work, start: int, end: int,
-            finished: set[int], watch: RuleWatch, stderr_fd: int, memory_mb: int | None) -> None:
-    """The forked worker: documents [start, end) of the work but the `finished`, one message each."""
+def _worker(conn: Any, evaluator: Evaluator, work: Work, numbers: list[int],
+            watch: RuleWatch, stderr_fd: int, memory_mb: int | None) -> None:
+    """The forked worker: these documents of the work, in order, one message each."""
     os.dup2(2, 1)  # a rule's print() must never end up inside a JSON or SARIF report on stdout
     os.dup2(stderr_fd, 2)  # the engine's abort messages are read back by the parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
@@ -289,7 +287,7 @@ def _worker(conn: Any, evaluator: Evaluator, work: Work, start: int, end: int,
     evaluator.watch = watch.enter
     code = 0
     try:
-        for message in work.messages(evaluator, start, end, finished, watch):
+        for message in work.messages(evaluator, numbers, watch):
             conn.send(message)
         conn.send(None)
     except MemoryError:
@@ -326,13 +324,28 @@ MIN_DOCUMENTS_PER_LANE = 40  # fewer: one worker (another fork costs more than i
 MAX_LANES = 8
 
 
-class _Lane:
-    """A slice of the documents evaluated by one worker at a time (restarted after a stop)."""
+def _shares(total: int, lanes: int) -> list[list[int]]:
+    """Documents 0..total-1 dealt to the lanes in turn, a batch at a time.
 
-    def __init__(self, run: _Run, start: int, end: int) -> None:
+    Interleaved rather than halves: files of one sort sit together (a repository's
+    deploy workflows, then its release ones), and a lane given all the costly ones would
+    finish last while the other core idles.  A batch stays together, so batching works.
+    """
+    lanes = max(1, min(lanes, total))
+    chunk = max(1, min(BATCH_DOCUMENTS, -(-total // lanes)))
+    shares: list[list[int]] = [[] for _ in range(lanes)]
+    for first in range(0, total, chunk):
+        shares[(first // chunk) % lanes].extend(range(first, min(first + chunk, total)))
+    return [share for share in shares if share]
+
+
+class _Lane:
+    """A share of the documents evaluated by one worker at a time (restarted after a stop)."""
+
+    def __init__(self, run: _Run, numbers: list[int]) -> None:
         self.run = run
-        self.next = start  # the next document without a result
-        self.end = end
+        self.numbers = numbers  # ascending
+        self.next = 0  # index in `numbers` of the first document without a result
         self.watch = RuleWatch([rule.key for rule in run.keys])
         self.watch.skip = run.skip  # shared: the parent adds to it, each fork takes a snapshot
         self.process: Any = None
@@ -342,18 +355,19 @@ class _Lane:
 
     @property
     def done(self) -> bool:
-        return self.next >= self.end
+        return self.next >= len(self.numbers)
 
     def spawn(self) -> None:
         run = self.run
+        pending = self.pending()
+        self.watch.begin(pending[0])  # a worker that dies before its first document names it
         receiver, sender = run.ctx.Pipe(duplex=False)
         self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         gc.freeze()  # the worker must not touch (and so copy) every object to collect it
         try:
             self.process = run.ctx.Process(
                 target=_worker, daemon=True,
-                args=(sender, run.evaluator, run.work, self.next, self.end, set(run.results),
-                      self.watch,
+                args=(sender, run.evaluator, run.work, pending, self.watch,
                       self.stderr_file.fileno(), run.limits.memory_mb))
             self.process.start()
         finally:
@@ -385,8 +399,13 @@ class _Lane:
 
     def move_on(self) -> None:
         """`next`: the first document without a result (a loading worker may send out of order)."""
-        while self.next < self.end and self.next in self.run.results:
+        while self.next < len(self.numbers) and self.numbers[self.next] in self.run.results:
             self.next += 1
+
+    def pending(self) -> list[int]:
+        """What the next worker does: every document of the share still without a result."""
+        results = self.run.results
+        return [n for n in self.numbers[self.next:] if n not in results]
 
     def timed_out(self) -> None:
         number, rule_index = self.watch.position
@@ -412,7 +431,7 @@ class _Lane:
             return
         if message is None:
             self.stop(died=False)
-            self.next = self.end
+            self.next = len(self.numbers)
             return
         if message[0] == "error":
             number, rule_index = self.watch.position
@@ -439,22 +458,27 @@ class _Run:
         self.progress = progress
         self.keys = rule_keys(evaluator)
         self.skip: set[tuple[int, int]] = set()
+        self.stops: set[tuple[int, int]] = set()  # (document, rule index) where a worker stopped
         self.results: dict[int, list[Finding]] = {}
         self.errors: dict[int, list[Finding]] = {}
         self.files: dict[int, CheckedFile] = {}  # what loading workers sent of each file
         self.ctx = multiprocessing.get_context("fork")
-        total = len(work)
-        size = -(-total // max(1, lanes))
-        self.lanes = [_Lane(self, start, min(start + size, total))
-                      for start in range(0, total, size)]
+        self.lanes = [_Lane(self, share) for share in _shares(len(work), lanes)]
 
     def report_progress(self) -> None:
         if self.progress is not None:
             self.progress("checking", len(self.results), len(self.work))
 
     def failure(self, number: int, rule_index: int, reason: str) -> None:
-        """Record why (document, rule) failed, so that the next worker goes on past it."""
+        """Record why (document, rule) failed, so that the next worker goes on past it.
+
+        A worker that stops at the same place twice gives up the whole document: every
+        stop then moves the run on, so it always ends.
+        """
         doc = self.work.target(number)
+        if (number, rule_index) in self.stops:
+            rule_index = RuleWatch.NOT_IN_RULE
+        self.stops.add((number, rule_index))
         if rule_index == RuleWatch.BATCH:  # stopped in a batch: the next worker goes one by one
             self.evaluator.batching = False
         elif rule_index == RuleWatch.COMBINED:  # some rule in the batch: run them one by one to name it
@@ -539,7 +563,7 @@ def evaluate_documents(evaluator: Evaluator, documents: Sequence[Document],
                        progress: ProgressFn | None = None, lanes: int | None = None) -> list[Finding]:
     """Every document's findings, in document order; isolated when limits are set and possible.
 
-    Many documents are split into contiguous slices evaluated side by side (`lanes`, default:
+    Many documents are dealt to workers evaluating side by side (`lanes`, default:
     one per core); the findings are merged back in document order, so the report is
     the same as a serial run's.
     """
