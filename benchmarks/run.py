@@ -186,6 +186,19 @@ print(json.dumps({"findings": findings, "rules": len(rules),
 
 
 @dataclass
+class Tool:
+    """One command to measure, and how to count findings in what it prints."""
+
+    name: str
+    cmd: Sequence[str]
+    count: Callable[[str], int | None]
+    repeat: int | None = None  # None: the run's --repeat
+
+
+ONE_FILE_REPEATS = 9
+
+
+@dataclass
 class Bench:
     out: Path
     repeat: int
@@ -201,22 +214,25 @@ class Bench:
         self.checkov = find_tool("checkov") if self.peers else None
         self.zizmor = find_tool("zizmor") if self.peers else None
 
-    def row(self, case: str, size: str, tool: str, cmd: Sequence[str], cwd: Path,
-            count: Callable[[str], int | None], repeat: int | None = None,
-            timeout: float = 3600) -> Row:
-        row = Row(case, size, tool)
-        for _ in range(repeat or self.repeat):
-            row.runs.append(measure(cmd, cwd, count, timeout))
-        self.results.append(row)
-        best = row.best
-        print(f"  {case:<14} {size:>12} {tool:<10} {row.wall:8.3f} s  {best.peak_mb:8.1f} MB  "
-              f"findings={best.findings}  {best.error}", flush=True)
-        return row
+    def side_by_side(self, case: str, size: str, cwd: Path, tools: Sequence[Tool],
+                     timeout: float = 3600) -> None:
+        """Each tool's runs in turns (pe-policy, peer, pe-policy, peer...), not one tool's
+        runs then the other's: a machine that slows down for a while (another VM on the
+        host) then slows both alike, and the ratio stays fair."""
+        rows = [Row(case, size, tool.name) for tool in tools]
+        for turn in range(max(tool.repeat or self.repeat for tool in tools)):
+            for tool, row in zip(tools, rows, strict=True):
+                if turn < (tool.repeat or self.repeat):
+                    row.runs.append(measure(tool.cmd, cwd, tool.count, timeout))
+        for row in rows:
+            self.results.append(row)
+            best = row.best
+            print(f"  {case:<14} {size:>12} {row.tool:<10} {row.wall:8.3f} s  "
+                  f"{best.peak_mb:8.1f} MB  findings={best.findings}  {best.error}", flush=True)
 
-    def pe_check(self, case: str, size: str, target: Path, root: Path,
-                 repeat: int | None = None) -> Row:
+    def pe_check(self, target: Path, root: Path, repeat: int | None = None) -> Tool:
         cmd = [self.pe, "check", "--format", "json", "--root", str(root), str(target)]
-        return self.row(case, size, "pe-policy", cmd, root, _count_pe, repeat)
+        return Tool("pe-policy", cmd, _count_pe, repeat)
 
     # ----------------------------------------------------------------- cases
 
@@ -225,41 +241,42 @@ class Bench:
             plan = self.out / f"plan-{n}" / "tfplan.json"  # written by corpus.py (main)
             (plan.parent / ".git").mkdir(exist_ok=True)
             size = f"{n:,} res"
-            self.pe_check("terraform plan", size, plan, plan.parent)
-            self.row("terraform plan", size, "floor", [self.python, "-c", FLOOR_SCRIPT, str(plan)],
-                     plan.parent, _count_floor)
-            if self.checkov and n <= self.checkov_max:
-                self.row("terraform plan", size, "checkov",
-                         [self.checkov, "-f", str(plan), "--framework", "terraform_plan",
-                          "-o", "json", "--skip-download", "--quiet"],
-                         plan.parent, _count_checkov, repeat=1)
+            tools = [self.pe_check(plan, plan.parent),
+                     Tool("floor", [self.python, "-c", FLOOR_SCRIPT, str(plan)], _count_floor)]
+            if self.checkov and n <= self.checkov_max:  # minutes a run: once
+                tools.append(Tool("checkov", [self.checkov, "-f", str(plan), "--framework",
+                                              "terraform_plan", "-o", "json", "--skip-download",
+                                              "--quiet"], _count_checkov, repeat=1))
+            self.side_by_side("terraform plan", size, plan.parent, tools)
 
     def workflow_sets(self, sizes: Sequence[int]) -> None:
         for n in sizes:
             directory = self.out / f"workflows-{n}"
             size = f"{n:,} files"
-            self.pe_check("workflows", size, directory, directory)
+            tools = [self.pe_check(directory, directory)]
             if self.zizmor:
-                self.row("workflows", size, "zizmor",
-                         [self.zizmor, "--offline", "--format", "json", "--no-progress",
-                          str(directory)], directory, _count_zizmor)
+                tools.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
+                                             "--no-progress", str(directory)], _count_zizmor))
+            self.side_by_side("workflows", size, directory, tools)
 
     def one_workflow(self) -> None:
         directory = self.out / "workflows-1"
         target = next((directory / ".github" / "workflows").glob("*.yml"))
-        self.pe_check("one workflow", "1 file", target, directory, repeat=max(5, self.repeat))
-        self.row("pe-policy --help", "-", "pe-policy", [self.pe, "--help"], directory,
-                 lambda _out: None, repeat=max(5, self.repeat))
+        repeat = max(ONE_FILE_REPEATS, self.repeat)  # a fraction of a second each: more runs
+        tools = [self.pe_check(target, directory, repeat)]
         if self.zizmor:
-            self.row("one workflow", "1 file", "zizmor",
-                     [self.zizmor, "--offline", "--format", "json", "--no-progress", str(target)],
-                     directory, _count_zizmor, repeat=max(5, self.repeat))
+            tools.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
+                                         "--no-progress", str(target)], _count_zizmor, repeat))
+        self.side_by_side("one workflow", "1 file", directory, tools)
+        self.side_by_side("pe-policy --help", "-", directory,
+                          [Tool("pe-policy", [self.pe, "--help"], lambda _out: None, repeat)])
 
     def repositories(self, sizes: Sequence[int]) -> None:
         for n in sizes:
             directory = self.out / f"repo-{n}"
             files = sum(1 for p in directory.rglob("*") if p.is_file())
-            self.pe_check("mixed repo", f"{files:,} files", directory, directory)
+            self.side_by_side("mixed repo", f"{files:,} files", directory,
+                              [self.pe_check(directory, directory)])
 
 
 # --------------------------------------------------------------------------- report
@@ -379,7 +396,8 @@ def render_markdown(bench: Bench, rows: list[Row], plan_sizes: Sequence[int],
         f"{info['os']}, Python {info['python']}. Load average (1/5/15 min) at the start: "
         f"{bench.load_at_start}, at the end: {info['load']} (other work on the machine slows "
         "every tool alike; compare ratios).",
-        f"Tools: {versions['pe-policy']}; checkov {versions['checkov']}; {versions['zizmor']}.",
+        f"Tools: {versions['pe-policy']}; checkov {versions['checkov']}; "
+        f"{'zizmor not installed' if bench.zizmor is None else versions['zizmor']}.",
         f"Command: `{command}` on {time.strftime('%Y-%m-%d')}.",
         "",
         *table(rows),
@@ -418,7 +436,9 @@ DOC_TAIL = """
   zizmor from PyPI); without them the harness still measures pe-policy and
   the floor. `python benchmarks/run.py --quick` skips the 10,000-resource
   sizes; `--no-peers` skips checkov and zizmor; `--repeat N` sets the
-  repeats for pe-policy (peers that take minutes run once).
+  repeats (one file: at least 9; peers that take minutes run once).
+- Tools run in turns (pe-policy, peer, pe-policy, peer...), so a spell of
+  slowness on a shared machine slows both sides of a ratio alike.
 - Peak memory is `ru_maxrss` from `os.wait4`. Linux counts the memory of the
   process that started a program in its peak (the image before `exec`), so the
   harness keeps itself small: the corpus is written and each tool's output is
