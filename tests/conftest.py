@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,23 @@ def tmp_repo(tmp_path: Path) -> Iterator[Path]:
     """An empty directory marked as a repository root."""
     (tmp_path / ".git").mkdir()
     yield tmp_path
+
+
+def many_files_repo(repo: Path, workflow: str, count: int, broken_every: int,
+                    kinds: Sequence[str]) -> Path:
+    """A repository of `count` workflows (`workflow` formatted with `n`; every `broken_every`th,
+    from the middle of the first run, a YAML error) and these kinds' fixtures."""
+    (repo / ".git").mkdir()
+    workflows = repo / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for n in range(count):
+        text = workflow.format(n=n)
+        if n % broken_every == broken_every // 2:
+            text = text.replace("    steps:", "    steps: [unclosed")
+        (workflows / f"wf-{n:03d}.yml").write_text(text, encoding="utf-8")
+    for kind in kinds:
+        shutil.copytree(FIXTURES / kind, repo / "fixtures" / kind)
+    return repo.resolve()
 
 
 def line_of(path: Path, needle: str, occurrence: int = 1) -> int:

@@ -22,7 +22,7 @@ from pe_policy.engine.evaluate import Evaluator, evaluate_all
 from pe_policy.engine.isolation import Limits, load_and_evaluate
 from pe_policy.pipeline import candidate_loader, check, default_ruleset, load_candidates
 from pe_policy.reporters import render
-from tests.conftest import FIXTURES
+from tests.conftest import many_files_repo
 
 WORKFLOW = """\
 name: Build {n}
@@ -41,19 +41,9 @@ SERIAL = Limits(timeout=None, memory_mb=None)  # no isolation: load here, evalua
 @pytest.fixture(scope="module")
 def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """90 workflows (every 9th broken), then every kind's fixtures: two lanes' worth."""
-    repo = tmp_path_factory.mktemp("lanes")
-    (repo / ".git").mkdir()
-    workflows = repo / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    for n in range(90):
-        text = WORKFLOW.format(n=n)
-        if n % 9 == 4:
-            text = text.replace("    steps:", "    steps: [unclosed")
-        (workflows / f"wf-{n:03d}.yml").write_text(text, encoding="utf-8")
-    for kind in ("deployment_report", "qa_report", "migration", "terraform_plan", "terraform",
-                 "runbook", "scan_report", "coverage", "pull_request"):
-        shutil.copytree(FIXTURES / kind, repo / "fixtures" / kind)
-    return repo.resolve()
+    return many_files_repo(tmp_path_factory.mktemp("lanes"), WORKFLOW, 90, 9,
+                           ("deployment_report", "qa_report", "migration", "terraform_plan",
+                            "terraform", "runbook", "scan_report", "coverage", "pull_request"))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from pe_policy.discover import Candidate, discover
 from pe_policy.engine.isolation import Limits
 from pe_policy.pipeline import check, load_candidates
 from pe_policy.reporters import render
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, many_files_repo
 
 WORKFLOW = """\
 name: Build {n}
@@ -34,21 +33,9 @@ jobs:
 @pytest.fixture(scope="module")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """120 workflows (every 7th broken) and every kind's fixtures: enough to use the pool."""
-    repo = tmp_path_factory.mktemp("parallel")
-    (repo / ".git").mkdir()
-    workflows = repo / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    for n in range(120):
-        text = WORKFLOW.format(n=n)
-        if n % 7 == 3:
-            text = text.replace("    steps:", "    steps: [unclosed")
-        (workflows / f"wf-{n:03d}.yml").write_text(text, encoding="utf-8")
-    for kind in ("pull_request", "scan_report", "coverage", "terraform_plan", "runbook",
-                 "deployment_report", "migration", "terraform"):
-        source = FIXTURES / kind
-        if source.is_dir():
-            shutil.copytree(source, repo / "fixtures" / kind)
-    return repo
+    return many_files_repo(tmp_path_factory.mktemp("parallel"), WORKFLOW, 120, 7,
+                           ("pull_request", "scan_report", "coverage", "terraform_plan", "runbook",
+                            "deployment_report", "migration", "terraform"))
 
 
 def _loaded(candidates: list[Candidate], root: Path, workers: int) -> tuple[list, list]:  # type: ignore[type-arg]
