@@ -430,3 +430,46 @@ def test_no_traceback_for_a_missing_loader() -> None:
             loaders.load_text("x: 1\n", "x.yml", "bogus_kind")
     finally:
         del loaders.LOADER_MODULES["bogus_kind"]
+
+
+# --------------------------------------------------------------------------- in a big run
+
+def test_every_hostile_file_in_a_big_run_loaded_by_the_lanes(repo: Path) -> None:
+    """A run big enough for the evaluation workers to load the files themselves: each hostile
+    file is still one PE-PARSE naming it, and every innocent workflow is still checked."""
+    from pe_policy.engine.isolation import lane_count
+
+    for n in range(90):
+        write(repo, f".github/workflows/copy-{n:02d}.yml", GOOD_WORKFLOW)
+    bomb = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    write(repo, ".github/workflows/bomb.yml", "name: bomb\non: push\n" + "\n".join(bomb) + "\n")
+    write(repo, ".github/workflows/deep.yml", "[" * 100_000 + "]" * 100_000)
+    write(repo, ".github/workflows/latin1.yml", GOOD_WORKFLOW.encode() + b"# caf\xe9\n")
+    write(repo, ".github/workflows/binary.yml", b"name: x\non: push\n\x00\x01jobs: {}\n")
+    (repo / ".github/workflows/loop.yml").symlink_to("loop.yml")
+    os.mkfifo(repo / ".github/workflows/fifo.yml")
+    (repo / ".github/workflows/zero.yml").symlink_to("/dev/zero")
+    with open(write(repo, "infra/tfplan.json", b""), "wb") as fh:
+        fh.truncate(100 * 1024 * 1024 + 1)
+    expected = {
+        ".github/workflows/bomb.yml": "alias bomb",
+        ".github/workflows/deep.yml": "nest",
+        ".github/workflows/latin1.yml": "not valid UTF-8",
+        ".github/workflows/binary.yml": "NUL",
+        ".github/workflows/loop.yml": "symbolic link loop",
+        ".github/workflows/fifo.yml": "not a regular file",
+        ".github/workflows/zero.yml": "not a regular file",
+        "infra/tfplan.json": "limit",
+    }
+    if lane_count(91 + len(expected)) < 2:
+        pytest.skip("one core: a big run is not split into lanes here")
+    result = bounded_cli(["."], repo)
+    assert result.exit_code == 2
+    for path, words in expected.items():
+        errors = result.findings("PE-PARSE", path)
+        assert len(errors) == 1 and words in errors[0]["message"], (path, errors)
+    assert {f["location"]["path"] for f in result.findings("PE-PARSE")} == set(expected)
+    pinned = {f["location"]["path"] for f in result.findings("PE-WF-002")}
+    assert pinned == {".github/workflows/good.yml"} | {
+        f".github/workflows/copy-{n:02d}.yml" for n in range(90)}
