@@ -222,51 +222,41 @@ class _LoadingWork:
             last += 1
         return range(start, last)
 
-    def _failed(self, start: int, end: int) -> Iterator[Message]:
-        for number in range(start, end):
-            if number in self.unloadable:
-                yield number, [self.unloadable[number]], None
-
     def messages(self, evaluator: Evaluator, numbers: Sequence[int],
                  watch: RuleWatch) -> Iterator[Message]:
         everything = LazyDocuments([c.path for c in self.candidates], self._load)
         for first, last in _runs(numbers):
-            yield from self._messages_for(evaluator, first, last, watch, everything)
-
-    def _messages_for(self, evaluator: Evaluator, start: int, end: int, watch: RuleWatch,
-                      everything: LazyDocuments) -> Iterator[Message]:
-        while start < end:
-            group = self._group(start, end)
-            loaded: list[tuple[int, Document]] = []
-            for number in group:
-                watch.loading(number)
-                doc = everything.get(number)
-                if doc is not None:
-                    loaded.append((number, doc))
-            yield from self._evaluate(evaluator, group, loaded, everything, watch.begin)
-            start = group.stop
+            start = first
+            while start < last:
+                group = self._group(start, last)
+                loaded: list[tuple[int, Document]] = []
+                for number in group:
+                    watch.loading(number)
+                    doc = everything.get(number)
+                    if doc is None:
+                        yield number, [self.unloadable[number]], None
+                    else:
+                        loaded.append((number, doc))
+                yield from self._evaluate(evaluator, loaded, everything, watch.begin)
+                start = group.stop
 
     def unloadable_because(self, number: int, reason: str) -> None:
         candidate = self.candidates[number]
         error = ParseError(candidate.path, f"loading it {reason}")
         self.unloadable[number] = error.to_finding(candidate.kind or "")
 
-    def _evaluate(self, evaluator: Evaluator, group: range, loaded: list[tuple[int, Document]],
+    @staticmethod
+    def _evaluate(evaluator: Evaluator, loaded: list[tuple[int, Document]],
                   everything: LazyDocuments, begin: Callable[[int], None]) -> Iterator[Message]:
-        """The group's messages in number order: findings of each loaded file, PE-PARSE of the rest."""
         numbers = [number for number, _ in loaded]
         documents = [doc for _, doc in loaded]
 
         def begin_document(index: int) -> None:
             begin(numbers[index])
 
-        done = group.start
         for index, found in evaluate_each(evaluator, documents, begin=begin_document,
                                           others=everything):
-            yield from self._failed(done, numbers[index])
             yield numbers[index], found, documents[index].checked()
-            done = numbers[index] + 1
-        yield from self._failed(done, group.stop)
 
 
 Work = _LoadedWork | _LoadingWork
