@@ -1,7 +1,8 @@
 """discover -> load -> evaluate: one function per step, and `check` that chains them.
 
-Kept free of click so the same pipeline serves the CLI, the pre-commit hook
-and tests.
+A run big enough to share between cores fuses the last two: each evaluation
+worker loads the files it checks (`engine.isolation.load_and_evaluate`).  Kept
+free of click so the same pipeline serves the CLI, the pre-commit hook and tests.
 """
 
 from __future__ import annotations
