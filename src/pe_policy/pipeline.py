@@ -224,8 +224,8 @@ def check(
     )
 
 
-def candidate_loader(candidates: Sequence[Candidate], root: Path, max_bytes: int
-           ) -> Callable[[Candidate], Document | Finding]:
+def candidate_loader(candidates: Sequence[Candidate], root: Path,
+                     max_bytes: int) -> Callable[[Candidate], Document | Finding]:
     """Loads one candidate in a lane's worker.  Their kinds' loaders are imported here first,
     once, so that the workers inherit the modules instead of each importing them."""
     from pe_policy.loaders import loader_for

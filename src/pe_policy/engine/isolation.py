@@ -215,22 +215,13 @@ class _LoadingWork:
             return None
         return loaded
 
-    def _group(self, start: int, end: int) -> range:
-        """The next documents to load at once: consecutive, of one kind, one batch at most."""
-        kind, last = self.candidates[start].kind, start + 1
-        while last < end and last - start < BATCH_DOCUMENTS and self.candidates[last].kind == kind:
-            last += 1
-        return range(start, last)
-
     def messages(self, evaluator: Evaluator, numbers: Sequence[int],
                  watch: RuleWatch) -> Iterator[Message]:
         everything = LazyDocuments([c.path for c in self.candidates], self._load)
         for first, last in _runs(numbers):
-            start = first
-            while start < last:
-                group = self._group(start, last)
+            for start in range(first, last, BATCH_DOCUMENTS):  # a batch's worth, then evaluate it
                 loaded: list[tuple[int, Document]] = []
-                for number in group:
+                for number in range(start, min(start + BATCH_DOCUMENTS, last)):
                     watch.loading(number)
                     doc = everything.get(number)
                     if doc is None:
@@ -238,7 +229,6 @@ class _LoadingWork:
                     else:
                         loaded.append((number, doc))
                 yield from self._evaluate(evaluator, loaded, everything, watch.begin)
-                start = group.stop
 
     def unloadable_because(self, number: int, reason: str) -> None:
         candidate = self.candidates[number]
