@@ -1,28 +1,64 @@
-# Every target bootstraps .venv on first use; re-running is cheap (a stamp file tracks pyproject.toml).
+# Every target bootstraps .venv on first use, from the hashed lock; re-running is cheap
+# (a stamp file tracks the lock).  The reference tools (opa, conftest, regal) are built
+# once from pinned Go modules into .tools/bin (git-ignored) and reused after.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
 
-.PHONY: install demo test lint fuzz bench clean schemas
+include tools/versions.mk
+TOOLS := .tools/bin
+TOOL_BINARIES := $(TOOLS)/opa $(TOOLS)/conftest $(TOOLS)/regal
+# go's build and module caches stay where the machine keeps them; only the binaries are ours
+GO ?= go
 
-$(STAMP): pyproject.toml
+.PHONY: install tools demo test lint fuzz bench clean schemas lock
+
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
 
+# `make lock` is the one way to move a dependency: it re-resolves pyproject.toml (every
+# supported Python, every platform) and writes the hashes.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.10 \
+		--generate-hashes --upgrade -o $(LOCK)
+
+# A tool on PATH at the pinned version is linked; otherwise it is built (first time: a few minutes).
+$(TOOLS)/opa: tools/versions.mk
+	@mkdir -p $(TOOLS)
+	@bash tools/use-or-build.sh opa $(OPA_VERSION) "$(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)"
+
+$(TOOLS)/conftest: tools/versions.mk
+	@mkdir -p $(TOOLS)
+	@bash tools/use-or-build.sh conftest $(CONFTEST_VERSION) "$(GO) install -ldflags=-X=github.com/open-policy-agent/conftest/internal/version.Version=$(CONFTEST_VERSION:v%=%) github.com/open-policy-agent/conftest@$(CONFTEST_VERSION)"
+
+$(TOOLS)/regal: tools/versions.mk tools/regal/go.mod tools/regal/go.sum
+	@mkdir -p $(TOOLS)
+	@bash tools/use-or-build.sh regal $(REGAL_VERSION) "$(GO) build -C tools/regal -ldflags=-X=github.com/open-policy-agent/regal/pkg/version.Version=$(REGAL_VERSION) -o $(abspath $(TOOLS))/regal github.com/open-policy-agent/regal"
+
+tools: $(TOOL_BINARIES)
+
 demo: $(STAMP)
-	-$(BIN)/pe-policy check fixtures/demo
+	@$(BIN)/pe-policy check fixtures/demo; code=$$?; \
+	if [ $$code -eq 1 ]; then echo "(exit 1, as expected: the demo repository breaks rules on purpose)"; \
+	else exit $$code; fi
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(TOOL_BINARIES)
+	PATH="$(abspath $(TOOLS)):$$PATH" $(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) $(TOOLS)/opa $(TOOLS)/regal
 	$(BIN)/ruff check src tests policies
 	$(BIN)/mypy
+	$(TOOLS)/opa check --strict policies infra/policy
+	$(TOOLS)/regal lint policies infra/policy
 
 # 10,000 hypothesis examples per loader (CI runs 1,000: the `ci` profile in tests/conftest.py)
 fuzz: $(STAMP)
@@ -40,7 +76,7 @@ bench: $(STAMP) $(BENCH_VENV)/.installed
 	$(BIN)/python benchmarks/run.py --write docs/benchmarks.md --readme README.md
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/corpus
+	rm -rf $(VENV) $(BENCH_VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/corpus
 
 schemas: $(STAMP)
 	$(BIN)/pe-policy schema --write schemas

@@ -108,3 +108,12 @@ def line_of(path: Path, needle: str, occurrence: int = 1) -> int:
 
 __all__ = ["FIXTURES", "REPO", "CliResult", "Document", "check_paths", "ids", "line_of",
            "rule_hits", "run_cli"]
+
+
+@pytest.fixture
+def opa_url() -> Iterator[str]:
+    """A real `opa run --server` on 127.0.0.1 for this test, stopped by its PID after it."""
+    from tests.reference_tools import opa_server
+
+    with opa_server() as url:
+        yield url
