@@ -69,7 +69,7 @@ def opa_server(*extra_args: str) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         proc = subprocess.Popen(
             [binary, "run", "--server", "--addr", f"127.0.0.1:{port}", "--log-level", "error",
-             "--disable-telemetry", *extra_args],
+             "--skip-version-check", *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             start_new_session=True)
         try:

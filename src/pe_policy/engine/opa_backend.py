@@ -19,6 +19,10 @@ from pe_policy.engine.rego import PolicyError, RegoModule
 
 DEFAULT_TIMEOUT = 30.0
 POLICY_ID_PREFIX = "pe-policy"
+# OPA's default turns a built-in's error (`lower(7)`) into an undefined expression: the rule
+# silently finds less.  regorus raises it.  Strict mode makes OPA raise it too, so both engines
+# report the rule as not evaluated on that document (PE-RULE-ERROR) instead of passing it.
+STRICT_BUILTIN_ERRORS = {"strict-builtin-errors": True}
 
 
 def policy_id(module: RegoModule) -> str:
@@ -113,7 +117,8 @@ class OpaBackend:
 
         package, _, rule = rule_path.removeprefix("data.").rpartition(".")
         try:
-            body = self._client.query_rule(self._input, package, rule)
+            body = self._client.query_rule(self._input, package, rule,
+                                           query_params=STRICT_BUILTIN_ERRORS)
         except requests.HTTPError as exc:
             response = exc.response
             try:
