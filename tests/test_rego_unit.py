@@ -4,9 +4,7 @@ Generic over kinds, like `opa test policies/`: each test file is loaded with the
 non-test modules of its own kind directory (`policies/<kind>/**`, libraries
 included) and any top-level `policies/lib/`, so one kind's work in progress
 cannot break another kind's tests.  The engine gets the same `data.pe.params`
-defaults the real run gets.  Tests run on regorus, the default backend.  (regopy
-1.5.2 crashes the interpreter process on several of these test modules, so it
-cannot be run in-process as a second implementation yet.)
+defaults the real run gets.  Tests run on regorus, the default backend.
 """
 
 from __future__ import annotations

@@ -7,9 +7,7 @@ repository) and checks that no output and no connection ever shows it was reache
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from pe_policy.config import resolve_config
 from pe_policy.engine.isolation import Limits
 from pe_policy.engine.rego import ENGINES
 from pe_policy.pipeline import CheckResult, check
-from tests.opa_stub import opa_stub
+from tests.reference_tools import opa_server
 
 CANARY = "pe-sandbox-canary-7f3e"
 WORKFLOW = """\
@@ -38,23 +36,17 @@ jobs:
 """
 
 
-def _available(engine: str) -> bool:
-    return engine != "regopy" or importlib.util.find_spec("regopy") is not None
-
-
-@pytest.fixture(params=[e for e in ENGINES if _available(e)])
-def engine(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every backend: regorus, regopy when installed, OPA (a real one via PE_POLICY_OPA_URL,
-    else the REST stub)."""
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every backend: regorus, and a real `opa run --server` started with the canary in its
+    environment (a real OPA's `opa.runtime()` reports the server's own environment)."""
     name = request.param
     if name != "opa":
         yield name, {}
         return
-    real = os.environ.get("PE_POLICY_OPA_URL")
-    if real:
-        yield name, {"opa_url": real}
-        return
-    with opa_stub() as (url, _state):
+    monkeypatch.setenv("PE_SANDBOX_CANARY", CANARY)
+    with opa_server() as url:
         yield name, {"opa_url": url}
 
 
@@ -135,6 +127,10 @@ deny contains sprintf("runtime: %v", [rt]) if {
 	rt := opa.runtime()
 }
 
+deny contains sprintf("bracket: %v", [rt]) if {
+	rt := opa["runtime"]()
+}
+
 deny contains "env is there" if {
 	opa.runtime().env
 }
@@ -147,22 +143,63 @@ deny contains "env is there" if {
     assert any(m.startswith("runtime: ") for m in messages) or result.problems == []
 
 
+UNDO_REWRITE = {
+    "mock.rego": ("object.remove", """\
+keep(o, _) := o
+
+deny contains sprintf("%v", [rt]) if {
+	rt := opa.runtime() with object.remove as keep
+}
+"""),
+    "value.rego": ("opa.runtime", """\
+runtime_of(_) := {}
+
+deny contains sprintf("%v", [rt]) if {
+	rt := runtime_of(1) with runtime_of as opa.runtime
+}
+"""),
+}
+
+
+def test_policies_cannot_undo_the_environment_rewrite(
+        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mocking `object.remove` (the rewrite's own call) or handing `opa.runtime` to a `with` as
+    a value would give the environment back on OPA: both modules are refused at the line."""
+    policies = {name: policy(f"HOSTILE-00{n}", body)
+                for n, (name, (_builtin, body)) in enumerate(UNDO_REWRITE.items(), start=6)}
+    result, everything = run(tmp_repo, policies, engine, monkeypatch)
+    assert CANARY not in everything and "PE_SANDBOX_CANARY" not in everything
+    for name, (builtin, _body) in UNDO_REWRITE.items():
+        line = next(n for n, text in enumerate(policies[name].splitlines(), start=1)
+                    if f"as {builtin}" in text or f"{builtin} as" in text)
+        message = refused(result, name)
+        assert f"{name}:{line}:" in message and builtin in message
+    assert not [f for f in result.findings if f.rule_id.startswith("HOSTILE")]
+
+
 @pytest.mark.parametrize(("builtin", "call"), [
     ("http.send", 'http.send({"method": "get", "url": "http://127.0.0.1:PORT/leak"})'),
     ("http.send", 'http.send({"method": "post", "url": "http://127.0.0.1:PORT/", "body": input})'),
+    ("http.send", 'http["send"]({"method": "get", "url": "http://127.0.0.1:PORT/bracket"})'),
+    ("http.send", 'mock({"method": "get", "url": "http://127.0.0.1:PORT/with"}) with mock as http.send'),
     ("net.lookup_ip_addr", 'net.lookup_ip_addr("localhost")'),
-])
+    ("net.lookup_ip_addr", 'net[`lookup_ip_addr`]("localhost")'),
+    ("json.match_schema", 'json.match_schema({"x": 1}, {"$ref": "http://127.0.0.1:PORT/s.json"})'),
+    ("json.verify_schema", 'json.verify_schema({"$ref": "http://127.0.0.1:PORT/s.json"})'),
+], ids=["get", "post", "bracket", "with-value", "dns", "dns-raw-string", "match-schema-ref",
+        "verify-schema-ref"])
 def test_policies_cannot_reach_the_network(
         tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
         listener: tuple[int, list[bytes]], builtin: str, call: str) -> None:
     port, received = listener
-    hostile = policy("HOSTILE-002", f'deny contains sprintf("%v", [r]) if {{\n\tr := {call}\n}}\n'
+    hostile = policy("HOSTILE-002", 'mock(_) := "mocked"\n\n'
+                     f'deny contains sprintf("%v", [r]) if {{\n\tr := {call}\n}}\n'
                      .replace("PORT", str(port)))
     innocent = policy("HOSTILE-003", 'deny contains "still evaluated" if { input.jobs.test }\n')
     result, _ = run(tmp_repo, {"net.rego": hostile, "fine.rego": innocent}, engine, monkeypatch)
     assert received == []
     message = refused(result, "net.rego")
-    line = next(n for n, text in enumerate(hostile.splitlines(), start=1) if builtin in text)
+    line = next(n for n, text in enumerate(hostile.splitlines(), start=1) if "\tr := " in text)
     assert f"net.rego:{line}:" in message
     assert f"calls {builtin}" in message
     assert not [f for f in result.findings if f.rule_id == "HOSTILE-002"]
@@ -180,27 +217,73 @@ def test_mocking_http_send_in_a_test_is_not_a_call(tmp_repo: Path) -> None:
 
 def test_policies_cannot_read_files(tmp_repo: Path, tmp_path_factory: pytest.TempPathFactory,
                                     engine: tuple[str, dict[str, Any]],
-                                    monkeypatch: pytest.MonkeyPatch,
-                                    listener: tuple[int, list[bytes]]) -> None:
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSON Schema `$ref` to a file is read by a real OPA (its `const` would come back in the
+    error for {"x": 1}): the module is refused; nothing else reads files (`yaml.unmarshal` of a
+    path is a string)."""
     outside = tmp_path_factory.mktemp("outside") / "schema.json"
     outside.write_text(json.dumps({"type": "object", "title": CANARY,
                                    "properties": {"x": {"const": CANARY}}}), encoding="utf-8")
-    port, received = listener
-    hostile = policy("HOSTILE-005", f"""\
+    schema = policy("HOSTILE-005", f"""\
 deny contains sprintf("file schema: %v", [r]) if {{
-	r := json.match_schema(input, {{"$ref": "{outside.as_uri()}"}})
+	r := json.match_schema({{"x": 1}}, {{"$ref": "{outside.as_uri()}"}})
 }}
-
-deny contains sprintf("remote schema: %v", [r]) if {{
-	r := json.match_schema(input, {{"$ref": "http://127.0.0.1:{port}/schema.json"}})
-}}
-
+""")
+    strings = policy("HOSTILE-006", f"""\
 deny contains sprintf("yaml: %v", [r]) if {{
 	r := yaml.unmarshal("{outside}")
 }}
 """)
-    _result, everything = run(tmp_repo, {"files.rego": hostile}, engine, monkeypatch)
+    result, everything = run(tmp_repo, {"schema.rego": schema, "yaml.rego": strings}, engine,
+                             monkeypatch)
     assert CANARY not in everything
+    assert "calls json.match_schema" in refused(result, "schema.rego")
+    assert [f.message for f in result.findings if f.rule_id == "HOSTILE-006"] == [
+        f"yaml: {outside}"]
+
+
+def test_policies_cannot_join_the_system_package(
+        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a shared OPA server, a module in `package system.authz` would add its rules to the
+    server's own authorization policy: refused on every backend."""
+    hostile = policy("HOSTILE-007", "allow if true\n").replace(
+        "package hostile.hostile_007", "package system.authz")
+    result, _ = run(tmp_repo, {"authz.rego": hostile}, engine, monkeypatch)
+    line = hostile.splitlines().index("package system.authz") + 1
+    message = refused(result, "authz.rego")
+    assert f"authz.rego:{line}:" in message and "package system.authz" in message
+    if "opa_url" in engine[1]:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{engine[1]['opa_url']}/v1/policies", timeout=5) as answer:
+            uploaded = json.load(answer)["result"]
+        assert not [p for p in uploaded if "package system" in p["raw"]]
+
+
+def test_verify_runs_policies_sandboxed(tmp_path: Path, engine: tuple[str, dict[str, Any]],
+                                        listener: tuple[int, list[bytes]]) -> None:
+    """`pe-policy verify` is sandboxed too: a policy that calls http.send is refused before any
+    engine runs it; a test that mocks http.send still runs."""
+    from pe_policy.engine.rego import PolicyError
+    from pe_policy.engine.verify import run_tests
+
+    port, received = listener
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "p.rego").write_text(
+        "package p\n\nimport rego.v1\n\nok if http.send({\"method\": \"get\", \"url\": "
+        f'"http://127.0.0.1:{port}/"}}).status_code == 200\n', encoding="utf-8")
+    (tmp_path / "p" / "p_test.rego").write_text(
+        "package p_test\n\nimport data.p\nimport rego.v1\n\n"
+        "test_ok if p.ok with input as {\"x\": 1} with http.send as {}\n", encoding="utf-8")
+    name, options = engine
+    with pytest.raises(PolicyError, match=r"calls http\.send") as info:
+        run_tests([tmp_path / "p"], engine=name, engine_options=options)
+    assert info.value.path.endswith("p.rego") and info.value.line == 5
+    assert received == []
+    (tmp_path / "p" / "p.rego").write_text("package p\n\nimport rego.v1\n\nok if input.x == 1\n",
+                                           encoding="utf-8")
+    report = run_tests([tmp_path / "p"], engine=name, engine_options=options)
+    assert [(case.name, case.status) for case in report.cases] == [("data.p_test.test_ok", "pass")]
     assert received == []
 
 

@@ -58,13 +58,28 @@ class _CheckCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
+RETIRED_ENGINES = {
+    "regopy": "regopy was retired: use `--engine regorus` (embedded, the default) or "
+              "`--engine opa --opa-url http://host:8181` (a real OPA server)",
+}
+
+
+class _EngineChoice(click.Choice):
+    """The Rego engines; a retired one is named with what to use instead (exit 2)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.lower() in RETIRED_ENGINES:
+            self.fail(RETIRED_ENGINES[value.lower()], param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _engine_options(func: Any) -> Any:
     """`--engine` and `--opa-url`, shared by check, test and verify."""
     func = click.option("--opa-url", envvar="PE_POLICY_OPA_URL", default=None,
                         help="OPA server for --engine opa (env: PE_POLICY_OPA_URL).")(func)
     return click.option("--engine", default="regorus", show_default=True,
-                        type=click.Choice(["regorus", "regopy", "opa"]),
-                        help="Rego engine: embedded regorus or regopy, or an OPA server.")(func)
+                        type=_EngineChoice(["regorus", "opa"]),  # engine.rego.ENGINES
+                        help="Rego engine: embedded regorus, or a real OPA server.")(func)
 
 
 def _limit_options(func: Any) -> Any:

@@ -303,17 +303,13 @@ class RegorusBackend:
         return self._engine
 
 
-ENGINES = ("regorus", "regopy", "opa")
+ENGINES = ("regorus", "opa")
 
 
 def make_backend(name: str = "regorus", **options: Any) -> RegoBackend:
-    """`regorus` (default), `regopy`, or `opa` (needs `opa_url`)."""
+    """`regorus` (default, embedded) or `opa` (a real OPA server: needs `opa_url`)."""
     if name == "regorus":
         return RegorusBackend()
-    if name == "regopy":
-        from pe_policy.engine.regopy_backend import RegopyBackend
-
-        return RegopyBackend()
     if name == "opa":
         from pe_policy.engine.opa_backend import OpaBackend
 

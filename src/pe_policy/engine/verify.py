@@ -24,6 +24,7 @@ from pe_policy.engine.rego import (
     make_backend,
     read_module,
 )
+from pe_policy.engine.sandbox import sandboxed
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def run_tests(
         report.notes.append(f"coverage is not available with --engine {engine} "
                             "(use --engine regorus)")
     for module in modules:
-        backend.add_module(module)
+        backend.add_module(sandboxed(module))  # no network, no environment, as `check`
     backend.set_data({"pe": {"params": dict(params if params is not None else DEFAULT_PARAMS)}})
     backend.set_input_json("{}")
     for module in modules:
