@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,11 @@ from pe_policy.pipeline import CheckResult, check, default_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+
+# pe-policy caches Rego module outlines on disk (engine/rego_ast.py): the tests, and the CLI
+# processes they start, use a cache of their own, never the developer's.
+_OUTLINE_CACHE = tempfile.TemporaryDirectory(prefix="pe-policy-test-cache-")
+os.environ.setdefault("PE_POLICY_CACHE_DIR", _OUTLINE_CACHE.name)
 
 # Hypothesis profiles: `dev` (hypothesis' 100 examples) locally, `ci` (1,000) when CI is set,
 # `fuzz` (10,000: `make fuzz`); HYPOTHESIS_PROFILE picks one explicitly.  Tests that pin their

@@ -76,6 +76,10 @@ INTERNAL_RULES: tuple[RuleMeta, ...] = (
 )
 
 
+class DuplicateRuleError(ValueError):
+    """One rule ID defined in two places."""
+
+
 class Catalog:
     """Rule metadata by ID, in a stable order."""
 
@@ -85,11 +89,19 @@ class Catalog:
             self.add(meta)
 
     def add(self, meta: RuleMeta) -> None:
+        """Add a rule; the same ID again from elsewhere is an error, never an override.
+
+        Re-adding an ID from the same origin (a copy of the catalog with overridden
+        severities) replaces it; an internal rule is replaced only by an internal one.
+        """
         existing = self._rules.get(meta.id)
-        if existing is not None and existing.engine != "internal" and existing.origin != meta.origin:
-            raise ValueError(
-                f"rule ID {meta.id} is defined twice: in {existing.origin} and in {meta.origin}"
-            )
+        if existing is not None:
+            if existing.engine == "internal" and meta.engine != "internal":
+                raise DuplicateRuleError(f"rule ID {meta.id} is one of pe-policy's own "
+                                         f"({existing.title}); {meta.origin} cannot define it")
+            if existing.engine != "internal" and existing.origin != meta.origin:
+                raise DuplicateRuleError(f"rule ID {meta.id} is defined twice: in "
+                                         f"{existing.origin} and in {meta.origin}")
         self._rules[meta.id] = meta
 
     def get(self, rule_id: str) -> RuleMeta | None:

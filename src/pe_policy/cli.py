@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from pe_policy import __version__
+
+if TYPE_CHECKING:
+    from pe_policy.config import Config
+    from pe_policy.engine.pack import RuleSet
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 EXIT_USAGE = 2
@@ -95,6 +99,51 @@ def _limit_options(func: Any) -> Any:
                         "(default: max_file_bytes in the config, else 100 MB).")(func)
 
 
+def _repo_options(func: Any) -> Any:
+    """`--root` and `--config`: which repository, and its configuration (check, rules, explain)."""
+    func = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                        default=None, help="Configuration file (default: .pe-policy.yaml at the "
+                        "root).")(func)
+    return click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
+                        help="Repository root (default: the enclosing git repository).")(func)
+
+
+def _repo_root(root: Path | None, anchor: Path) -> Path:
+    """`--root`, else the git repository around `anchor` (the first path given, or the cwd)."""
+    from pe_policy.discover import find_root
+
+    start = anchor if anchor.is_dir() else anchor.parent if anchor.parent != Path() else Path.cwd()
+    return (root or find_root(start)).resolve()
+
+
+def _repo_config(repo_root: Path, config_file: Path | None) -> Config:
+    """The repository's configuration (`--config`, else `.pe-policy.yaml` at the root); an
+    invalid one ends the run (exit 2) with every issue."""
+    from pe_policy.config import ConfigError, resolve_config
+
+    try:
+        return resolve_config(repo_root, config_file)
+    except ConfigError as exc:
+        _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
+
+
+def _repo_ruleset(root: Path | None, config_file: Path | None) -> RuleSet:
+    """The built-in rules and the repository's own (`policies:` in its configuration), found as
+    `check` finds them from the current directory."""
+    from pe_policy.engine.rego import PolicyError
+    from pe_policy.pipeline import default_ruleset
+
+    config = _repo_config(_repo_root(root, Path.cwd()), config_file)
+    try:
+        ruleset = default_ruleset(config.policies)
+    except PolicyError as exc:
+        _fail(f"policy error: {exc}")
+    for error in ruleset.unreadable:  # the other rules are still worth listing
+        click.echo(f"pe-policy: warning: policy error: {error.text('its rules are left out')}",
+                   err=True)
+    return ruleset
+
+
 def _format_choices() -> list[str]:
     from pe_policy.reporters import FORMATS
 
@@ -111,10 +160,7 @@ def _format_choices() -> list[str]:
 @click.option("--fail-on", default="low", show_default=True, type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--kind", default=None, help="Treat every given file as this kind.")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Repository root (default: the enclosing git repository).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Configuration file (default: .pe-policy.yaml at the root).")
+@_repo_options
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="Fail only on findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -149,8 +195,7 @@ def check(
     """Check PATHS (files or directories; default: the current directory)."""
     import os
 
-    from pe_policy.config import ConfigError, resolve_config
-    from pe_policy.discover import find_root
+    from pe_policy.config import ConfigError
     from pe_policy.engine.isolation import limits_from
     from pe_policy.engine.rego import PolicyError
     from pe_policy.filters import Baseline, BaselineError, baseline_text
@@ -175,14 +220,10 @@ def check(
     quiet = under_pre_commit if quiet is None else quiet
     ignore_unknown = under_pre_commit if ignore_unknown is None else ignore_unknown
     targets = list(paths) or ([] if pr_files or git_ranges else [Path.cwd()])
-    anchor = targets[0] if targets else Path.cwd()
-    repo_root = (root or find_root(anchor if anchor.is_dir() else anchor.parent
-                                   if anchor.parent != Path() else Path.cwd())).resolve()
+    repo_root = _repo_root(root, targets[0] if targets else Path.cwd())
+    config = _repo_config(repo_root, config_file)
     try:
-        config = resolve_config(repo_root, config_file)
         baseline = Baseline.load(baseline_file) if baseline_file is not None else None
-    except ConfigError as exc:
-        _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
     except BaselineError as exc:
         _fail(str(exc))
     if max_file_bytes is not None:
@@ -255,18 +296,12 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
 
 @main.command()
 @click.option("--format", "-f", "format_", default="text", type=click.Choice(["text", "json"]))
-def rules(format_: str) -> None:
-    """List every rule: ID, severity, kinds and title."""
+@_repo_options
+def rules(format_: str, root: Path | None, config_file: Path | None) -> None:
+    """List every rule: ID, severity, kinds and title (the repository's own policies too)."""
     import json
 
-    from pe_policy.engine.rego import PolicyError
-    from pe_policy.pipeline import default_ruleset
-
-    try:
-        catalog = default_ruleset().catalog
-    except PolicyError as exc:
-        _fail(f"policy error: {exc}")
-    metas = [m for m in catalog if m.engine != "internal"]
+    metas = _repo_ruleset(root, config_file).described_rules()
     if format_ == "json":
         click.echo(json.dumps([
             {"id": m.id, "severity": m.severity.value, "kinds": list(m.kinds), "title": m.title,
@@ -281,11 +316,11 @@ def rules(format_: str) -> None:
 
 @main.command()
 @click.argument("rule_id")
-def explain(rule_id: str) -> None:
-    """Show a rule's description, remediation and source."""
-    from pe_policy.pipeline import default_ruleset
-
-    meta = default_ruleset().catalog.get(rule_id.upper())
+@_repo_options
+def explain(rule_id: str, root: Path | None, config_file: Path | None) -> None:
+    """Show a rule's description, remediation and source (the repository's own rules too)."""
+    known = {m.id: m for m in _repo_ruleset(root, config_file).described_rules()}
+    meta = known.get(rule_id) or known.get(rule_id.upper())
     if meta is None:
         _fail(f"no rule {rule_id!r}; `pe-policy rules` lists them")
     click.echo(f"{meta.id}: {meta.title}")
@@ -293,6 +328,11 @@ def explain(rule_id: str) -> None:
                f"    engine: {meta.engine}")
     if meta.source:
         click.echo(f"source: {meta.source}")
+    if meta.origin and meta.engine != "internal":
+        origin = Path(meta.origin)
+        if origin.is_absolute() and origin.is_relative_to(Path.cwd()):
+            origin = origin.relative_to(Path.cwd())
+        click.echo(f"defined in: {origin.as_posix()}")
     click.echo("")
     click.echo(meta.full_description)
     if meta.remediation:

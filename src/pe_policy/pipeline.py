@@ -207,7 +207,7 @@ def check(
             evaluator = evaluator_for({d.kind for d in documents})
         findings.extend(drop_repeats(evaluate_documents(evaluator, documents, limits, progress)))
         files = [d.checked() for d in documents]
-    problems.extend((error.path, f"{error} (this policy was not evaluated; every other one was)")
+    problems.extend((error.path, error.text("this policy was not evaluated; every other one was"))
                     for error in evaluator.policy_errors)
     findings = apply_filters(findings, files, root, config, baseline=baseline,
                              strict_suppressions=strict_suppressions)

@@ -189,6 +189,14 @@ class Evaluator:
         # Rego values computed ahead for a document by `prefetch`: id(doc) -> (rules, values)
         self._prefetched: dict[int, tuple[list[tuple[str, str]], list[Any]]] = {}
         self.batching = True  # off once a batch fails or is stopped: documents go one by one
+        for module in ruleset.rego_modules:  # the parser could not read it: never evaluated
+            if module.error is not None:
+                try:
+                    sandboxed(module)  # a module that reaches the network is refused as such
+                except PolicyError as exc:
+                    self.policy_errors.append(exc)
+                else:
+                    self.policy_errors.append(module.error)
         for module in self._modules:
             for rule_name in module.result_rules:
                 self._metas[(module.path, rule_name)] = (
@@ -201,14 +209,22 @@ class Evaluator:
             backend = make_backend(self._backend_name, **self._backend_options)
             refused: set[str] = set()
             for module in self.ruleset.rego_modules:
+                if module.error is not None:
+                    continue  # unreadable: reported from the start (__init__)
                 try:
                     backend.add_module(sandboxed(module))  # no network, no environment
                 except PolicyError as exc:  # a broken policy must not stop every other one
                     self.policy_errors.append(exc)
                     refused.add(module.path)
+            backend.set_data(self._data)
+            # regorus compiles here, so a module it rejects is named once (and left out), not
+            # in the error of every rule of every module
+            compile_now = getattr(backend, "refused_modules", None)
+            for error in compile_now() if compile_now is not None else ():
+                self.policy_errors.append(error)
+                refused.add(error.path)
             if refused:
                 self._modules = [m for m in self._modules if m.path not in refused]
-            backend.set_data(self._data)
             self._backend = backend
         return self._backend
 

@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pe_policy.catalog import Catalog, RuleMeta
+from pe_policy.catalog import INTERNAL_RULES, Catalog, RuleMeta
 from pe_policy.engine.lazy_rules import python_rules_from
 from pe_policy.engine.python_rules import PythonRule
-from pe_policy.engine.rego import Annotation, PolicyError, RegoModule, read_module
+from pe_policy.engine.rego import (
+    Annotation,
+    PolicyError,
+    RegoModule,
+    annotation_to_meta,
+    read_module,
+)
 
 
 def builtin_policy_dir() -> Path:
@@ -32,6 +38,22 @@ class RuleSet:
     def policy_modules(self) -> list[RegoModule]:
         """Modules with rules that produce findings (tests and helper libraries excluded)."""
         return [m for m in self.rego_modules if m.result_rules and not m.is_test]
+
+    @property
+    def unreadable(self) -> list[PolicyError]:
+        """Why each module the parser could not read was left out (`check` reports them)."""
+        return [m.error for m in self.rego_modules if m.error is not None]
+
+    def described_rules(self) -> list[RuleMeta]:
+        """Every rule that gives findings, by ID: the catalog's, and the Rego rules without a
+        METADATA ID under the ID their findings carry (`package.rule`, as conftest names them)."""
+        metas = {m.id: m for m in self.catalog if m.engine != "internal"}
+        for module in self.policy_modules:
+            for rule_name in module.result_rules:
+                if module.id_annotation(rule_name) is None:
+                    meta = fallback_meta(module, rule_name)
+                    metas.setdefault(meta.id, meta)
+        return sorted(metas.values(), key=lambda m: m.id)
 
     def kinds_with_rules(self) -> set[str] | None:
         """The kinds some rule looks at; None when a rule looks at every kind."""
@@ -60,13 +82,49 @@ def policy_files(directory: Path, suffix: str) -> list[Path]:
                   and "__pycache__" not in p.parts)
 
 
+class _RuleIds:
+    """Where each rule ID is defined, so that a second definition is an error naming both files,
+    never a silent override.
+
+    An ID names one rule.  Several Rego rules of one module may carry the same ID (`deny` and
+    `deny_x` under the package's annotation, or the same `custom.id` above each): they are one
+    rule, reported under that ID, described by the first.  Anywhere else a second definition
+    (another Rego module, a Python file, a second `@rule` in one Python file, one of
+    pe-policy's own IDs) is a configuration error.
+    """
+
+    def __init__(self) -> None:
+        self._where: dict[str, tuple[str, int | None]] = {}
+
+    def claim(self, rule_id: str, file: str, line: int | None, *, module: bool) -> bool:
+        """True for a new ID; False for one this Rego module (`module`) already defines."""
+        if rule_id in INTERNAL_IDS:
+            raise PolicyError(file, f"rule ID {rule_id} is one of pe-policy's own "
+                              f"({INTERNAL_IDS[rule_id]}): give this rule another ID", line)
+        first = self._where.get(rule_id)
+        if first is None:
+            self._where[rule_id] = (file, line)
+            return True
+        if module and first[0] == file:
+            return False
+        where = first[0] + (f":{first[1]}" if first[1] else "")
+        raise PolicyError(file, f"rule ID {rule_id} is defined twice: here and in {where} (an ID "
+                          "names one rule: give one of them another ID)", line)
+
+
+INTERNAL_IDS = {meta.id: meta.title for meta in INTERNAL_RULES}
+
+
 def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) -> RuleSet:
     """Read every `.rego` and `.py` rule file below the directories.
 
     Rego `_test.rego` files are kept only for `verify`.  Python files whose name
-    starts with `test_` or `_` are never rule files.
+    starts with `test_` or `_` are never rule files.  A Rego module the parser
+    cannot read is kept with its `error` (a broken policy must not stop every other
+    one); a rule ID defined twice is a PolicyError naming both places (`_RuleIds`).
     """
     ruleset = RuleSet()
+    ids = _RuleIds()
     for directory in directories:
         if not directory.is_dir():
             raise PolicyError(directory.as_posix(), "policy directory not found")
@@ -74,25 +132,31 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
         for file in policy_files(directory, ".rego"):
             if file.name.endswith("_test.rego") and not include_tests:
                 continue  # a test module by its name: not worth reading (half the built-in files)
-            module = read_module(file, _display(file, parent))
+            module = read_module(file, _display(file, parent), keep_unreadable=True)
             if module.is_test and not include_tests:
                 continue
             ruleset.rego_modules.append(module)
+            if module.is_test or module.error is not None:
+                continue  # its rules are tests: they give no findings, so they name none
             for rule_name in module.result_rules:
-                meta = module.meta_for(rule_name)
-                if meta is not None and meta.id not in ruleset.catalog:
-                    ruleset.catalog.add(meta)
+                note = module.id_annotation(rule_name)
+                if note is not None:
+                    meta = annotation_to_meta(note, module)
+                    if ids.claim(meta.id, module.path, note.line, module=True):
+                        ruleset.catalog.add(meta)
         for file in policy_files(directory, ".py"):
             if file.name.startswith(("test_", "_")) or file.name == "conftest.py":
                 continue
+            shown = _display(file, parent)
             try:
                 rules = python_rules_from(file)  # metadata now, code when a document needs it
             except PolicyError:
                 raise
             except Exception as exc:
-                raise PolicyError(_display(file, parent),
-                                  f"cannot load Python rules: {type(exc).__name__}: {exc}") from None
+                raise PolicyError(shown, f"cannot load Python rules: {type(exc).__name__}: {exc}"
+                                  ) from None
             for r in rules:
+                ids.claim(r.meta.id, shown, None, module=False)
                 ruleset.catalog.add(r.meta)
                 ruleset.python_rules.append(r)
     return ruleset
@@ -105,11 +169,9 @@ def fallback_meta(module: RegoModule, rule_name: str) -> RuleMeta:
     rule_id = f"{module.package}.{rule_name}"
     severity = Severity.LOW if rule_name.startswith("warn") else Severity.HIGH
     # An annotation without custom.id still gives the rule its title and help text.
-    note = next((n for n in module.annotations if n.scope == "rule" and n.rule == rule_name),
-                next((n for n in module.annotations if n.scope == "package"), None))
+    note = next((n for n in module.annotations if n.on_rule and n.rule == rule_name),
+                next((n for n in module.annotations if not n.on_rule), None))
     if note is not None:
-        from pe_policy.engine.rego import annotation_to_meta
-
         raw_custom = note.data.get("custom")
         custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
         if not custom.get("severity"):

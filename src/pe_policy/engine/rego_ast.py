@@ -1,0 +1,398 @@
+"""A Rego module's outline, read from regorus's parse tree: package, rules and METADATA.
+
+regorus parses the module (`Engine.add_policy`) and hands back its syntax tree
+(`Engine.get_ast_as_json`): the package path, every import, and every rule
+with its head (name, and whether it is a `contains` rule, a single value, a
+function or a `default`) and its span.  Nothing here reads Rego by pattern: a
+rule indented by a space is a rule, and a raw string whose line reads
+`deny_x := 1` is a string.
+
+Comments are not in the tree, but what lies between two top-level statements
+is: blank lines and comments only (a statement's span ends before the closing
+quote of a string it ends with, never earlier).  The `# METADATA` blocks are
+read there with OPA's rules (`ast/parser.go`, `parseAnnotations`): a block
+starts at a comment in column 1 whose text begins with `METADATA` and goes on
+with the comments of the following lines in column 1; it annotates the
+statement that follows it (`ast/annotations.go`, `attachAnnotationsNodes`).
+Comments inside a rule's body are never read.
+
+v0 or v1: `v0` keeps the meaning it always had, the parser mode the engines and
+bundles use for the module: True for v0 modules, for modules that `import
+rego.v1` (v1 syntax the v0 parser reads) and for the few that read the same
+either way; False for v1 modules without that import.  The v1 parser goes
+first: regorus's v0 parser is lenient and reads some v1 modules as something
+else (`test_x if {` as a rule `test_x` and a rule `if`, with a warning on
+stderr), so a v0 reading counts only when it matches the v1 one, or when the
+v1 parser cannot read the module and the v0 reading is clean (no such warning,
+no rule named after a v1 keyword).  A module neither parser reads is reported
+with the error of the parse that got further into the file.
+
+Cost: the tree is large (about 50 bytes of JSON per byte of Rego: 5.8 MB for
+the 29 policy modules of the built-in pack that `check` reads, 60 ms to parse,
+produce and decode, against 3.4 ms for the old regular expressions), so
+outlines are cached on disk by content
+(`PE_POLICY_CACHE_DIR`, default `$XDG_CACHE_HOME/pe-policy` or
+`~/.cache/pe-policy`; an empty value turns the cache off).  A cached module
+costs a hash and a small file read, and regorus is not even imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pe_policy.engine.rego import PolicyError, RegoSyntaxError, RuleHead, policy_error_from_engine
+
+CACHE_ENV = "PE_POLICY_CACHE_DIR"
+_FORMAT = "rego-outline-1"  # bump when the outline (or how it is read) changes
+# Rego's keywords: a package key spelled like one is written `["if"]`, not `.if`
+_KEYWORDS = frozenset({"as", "contains", "default", "else", "every", "false", "if", "import",
+                       "in", "not", "null", "package", "some", "true", "with"})
+_HEAD_KINDS = {"Set": "multi-value", "Compr": "single-value", "Func": "function"}
+_V1_ONLY = frozenset({"if", "contains", "every", "in"})  # keywords v1 has and v0 has not
+
+
+@dataclass(frozen=True)
+class MetadataBlock:
+    line: int  # the `# METADATA` comment's
+    target: str  # what it annotates: "package", "rule", "import", or "" (nothing follows it)
+    rule: str | None  # the rule's name when target is "rule"
+    text: str  # the YAML below the `METADATA` line
+
+
+@dataclass(frozen=True)
+class Outline:
+    package: str
+    v0: bool
+    rules: tuple[RuleHead, ...]  # every rule definition, in source order
+    blocks: tuple[MetadataBlock, ...]
+
+
+def import_regorus() -> Any:
+    """regorus, with Rust's library backtraces off unless asked for.
+
+    With RUST_BACKTRACE set (CI images and dev shells often set it), every error value
+    regorus creates captures a backtrace, and its v0 parser creates some while reading a
+    valid module: adding the built-in pack to an engine took 82 ms instead of 10.
+    RUST_LIB_BACKTRACE only governs those captured backtraces (not a panic's), and a value
+    set explicitly is kept.
+    """
+    os.environ.setdefault("RUST_LIB_BACKTRACE", "0")
+    import regorus
+
+    return regorus
+
+
+def read_outline(path: str, text: str) -> Outline:
+    """`text`'s outline: from the cache when this text was read before, else from regorus."""
+    cache = _cache_file(text)
+    if cache is not None:
+        cached = _load(cache)
+        if cached is not None:
+            return cached
+    tree, v0 = _parse(path, text)
+    outline = _outline(tree, v0, text.encode("utf-8", "surrogatepass"))
+    if cache is not None:
+        _store(cache, outline)
+    return outline
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@contextmanager
+def _stderr_into(sink: list[str]) -> Iterator[None]:
+    """What the process writes on file descriptor 2 meanwhile, into `sink` instead.
+
+    regorus's v0 parser prints a warning there for each v1 keyword it meets (`if` will be
+    treated as identifier due to missing `import future.keywords.if`): not for the user's
+    terminal, but the sign that a v0 reading of the module is a misreading.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2
+        yield
+        return
+    try:
+        with tempfile.TemporaryFile() as captured:
+            os.dup2(captured.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+            captured.seek(0)
+            sink.append(captured.read().decode("utf-8", "replace"))
+    finally:
+        os.close(saved)
+
+
+def _add(regorus: Any, path: str, text: str, v0: bool) -> tuple[Any, PolicyError | None, str]:
+    """(engine holding the module, or the parse error; what regorus printed meanwhile)."""
+    engine = regorus.Engine()
+    engine.set_rego_v0(v0)
+    printed: list[str] = []
+    try:
+        if v0:
+            with _stderr_into(printed):
+                engine.add_policy(path, text)
+        else:
+            engine.add_policy(path, text)
+    except RuntimeError as exc:
+        return None, policy_error_from_engine(path, exc, RegoSyntaxError), "".join(printed)
+    return engine, None, "".join(printed)
+
+
+def _tree(engine: Any) -> dict[str, Any]:
+    tree: dict[str, Any] = json.loads(engine.get_ast_as_json())[0]["ast"]
+    return tree
+
+
+def _imports_rego_v1(tree: dict[str, Any]) -> bool:
+    return any(_ref_keys(i["refr"]) == ["rego", "v1"] for i in tree.get("imports") or ())
+
+
+def _misread_as_v0(tree: dict[str, Any], printed: str) -> bool:
+    """Did regorus's (lenient) v0 parser read v1 syntax as something else?  It then warns that
+    a keyword is taken for a name, and `p if {`, `deny contains x if {` come out as a rule
+    named `if`."""
+    if "treated as identifier" in printed:
+        return True
+    return any(_rule_head(rule)[0].name in _V1_ONLY for rule in tree.get("rules") or ())
+
+
+def _parse(path: str, text: str) -> tuple[dict[str, Any], bool]:
+    """regorus's syntax tree of the module, and whether it is read as Rego v0 (see above).
+
+    v1 first: regorus's v0 parser accepts some v1 modules as something else (`test_x if {`
+    is a rule `test_x` and a rule `if`), so a v0 reading counts only when it is the same as
+    the v1 one or the v1 parser cannot read the module and the v0 reading is clean.
+    """
+    regorus = import_regorus()
+    v1_engine, v1_error, _ = _add(regorus, path, text, v0=False)
+    if v1_engine is not None:
+        tree = _tree(v1_engine)
+        if _imports_rego_v1(tree):
+            return tree, True  # v1 syntax the v0 parser reads too: v0, as it always was
+        v0_engine, _, _ = _add(regorus, path, text, v0=True)
+        same = v0_engine is not None and all(
+            _tree(v0_engine).get(key) == tree.get(key) for key in ("package", "imports", "rules"))
+        return tree, same  # neither v0 nor v1 syntax: v0 as well
+    assert v1_error is not None
+    v0_engine, v0_error, printed = _add(regorus, path, text, v0=True)
+    if v0_engine is not None:
+        tree = _tree(v0_engine)
+        if not _misread_as_v0(tree, printed):
+            return tree, True
+        raise v1_error
+    assert v0_error is not None
+    # Neither parser reads it: the one that got further names the mistake; on a tie v1, unless
+    # all it has to say is that the module is written in v0 (a body without `if`).
+    v0_at = (v0_error.line or 0, v0_error.column or 0)
+    v1_at = (v1_error.line or 0, v1_error.column or 0)
+    v0_syntax = "`if` keyword is required" in v1_error.message
+    raise v0_error if v0_at > v1_at or (v0_at == v1_at and v0_syntax) else v1_error
+
+
+def _node(tagged: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """regorus tags each node with its type: {"Var": {...}} -> ("Var", {...})."""
+    ((tag, body),) = tagged.items()
+    return tag, body
+
+
+def _ref_keys(tagged: dict[str, Any]) -> list[str]:
+    """`a.b["c-d"]` -> ["a", "b", "c-d"] (a key that is not a string: its JSON)."""
+    tag, body = _node(tagged)
+    if tag == "Var":
+        return [str(body["value"])]
+    if tag == "RefDot":
+        return [*_ref_keys(body["refr"]), str(body["field"][1])]
+    if tag == "RefBrack":
+        index_tag, index = _node(body["index"])
+        value = index.get("value")
+        key = value if index_tag in ("String", "RawString") else json.dumps(value)
+        return [*_ref_keys(body["refr"]), str(key)]
+    return [""]
+
+
+def _package_name(keys: list[str]) -> str:
+    """The package as a Rego reference after `data.`: dotted where it can be, quoted keys else."""
+    parts: list[str] = []
+    for i, key in enumerate(keys):
+        if key.isidentifier() and key.isascii() and key not in _KEYWORDS:
+            parts.append(key if i == 0 else f".{key}")
+        else:
+            parts.append(f"[{json.dumps(key)}]")
+    return "".join(parts)
+
+
+def _rule_head(rule: dict[str, Any]) -> tuple[RuleHead, dict[str, Any]]:
+    tag, body = _node(rule)
+    if tag == "Default":
+        kind, ref = "default", body["refr"]
+    else:
+        head_tag, head = _node(body["head"])
+        kind, ref = _HEAD_KINDS.get(head_tag, "single-value"), head["refr"]
+    span = body["span"]
+    name = _ref_keys(ref)[0]
+    return RuleHead(name, kind, int(span["line"]), int(span["col"])), span
+
+
+def _outline(tree: dict[str, Any], v0: bool, data: bytes) -> Outline:
+    package = tree["package"]
+    # (start, end, line of start, target kind, rule name) for every top-level statement
+    statements: list[tuple[int, int, int, str, str | None]] = []
+    span = package["span"]
+    statements.append((span["start"], span["end"], span["line"], "package", None))
+    for imported in tree.get("imports") or ():
+        span = imported["span"]
+        statements.append((span["start"], span["end"], span["line"], "import", None))
+    heads: list[RuleHead] = []
+    for rule in tree.get("rules") or ():
+        head, span = _rule_head(rule)
+        heads.append(head)
+        statements.append((span["start"], span["end"], span["line"], "rule", head.name))
+    statements.sort(key=lambda s: s[0])
+    return Outline(
+        package=_package_name(_ref_keys(package["refr"])),
+        v0=v0,
+        rules=tuple(heads),
+        blocks=tuple(_metadata_blocks(data, statements)),
+    )
+
+
+# ---------------------------------------------------------------- METADATA comments
+
+
+def _metadata_blocks(data: bytes, statements: list[tuple[int, int, int, str, str | None]]
+                     ) -> list[MetadataBlock]:
+    blocks: list[MetadataBlock] = []
+    position, line = 0, 1  # where the previous statement ended, and that offset's line
+    for start, end, start_line, target, rule in [*statements, (len(data), len(data), 0, "", None)]:
+        gap = data[position:start] if start >= position else b""
+        at_line_start = position == 0 or data[position - 1:position] == b"\n"
+        for block_line, text in _blocks(_comments(gap, line, at_line_start)):
+            blocks.append(MetadataBlock(block_line, target, rule, text))
+        if target:
+            line = start_line + data.count(b"\n", start, end)
+            position = max(position, end)
+    return blocks
+
+
+def _comments(gap: bytes, first_line: int, at_line_start: bool
+              ) -> list[tuple[int, int, str | None]]:
+    """(line, column, text after `#`) of each comment between two statements: column 0 for one
+    after code on its line; text None for a line that is not a comment (the closing quote of a
+    string the previous statement ended with)."""
+    found: list[tuple[int, int, str | None]] = []
+    for i, raw in enumerate(gap.split(b"\n")):
+        raw = raw.rstrip(b"\r")
+        if i == 0 and not at_line_start:  # the rest of the previous statement's last line
+            hash_at = raw.find(b"#")
+            if hash_at >= 0:
+                found.append((first_line, 0, raw[hash_at + 1:].decode("utf-8", "replace")))
+            continue
+        body = raw.lstrip(b" \t")
+        if body.startswith(b"#"):
+            column = len(raw) - len(body) + 1
+            found.append((first_line + i, column, body[1:].decode("utf-8", "replace")))
+        elif body:
+            found.append((first_line + i, 0, None))
+    return found
+
+
+def _blocks(comments: list[tuple[int, int, str | None]]) -> list[tuple[int, str]]:
+    """(line, YAML text) of each `# METADATA` block among the comments, as OPA groups and reads
+    them: a block starts at a comment in column 1 whose text begins with `METADATA` and goes on
+    with the comments of the next lines in column 1, up to the next such start; each line of it
+    loses one leading blank and ends with a line break (`description: |` keeps its last one)."""
+    blocks: list[tuple[int, list[str]]] = []
+    last = 0
+    for line, column, text in comments:
+        if text is None or column != 1:
+            last = 0  # code, or a comment after code: ends a block
+            continue
+        if text.strip().startswith("METADATA"):
+            blocks.append((line, []))
+        elif blocks and last and line == last + 1:
+            blocks[-1][1].append(text[1:] if text.startswith(" ") else text)
+        else:
+            last = 0
+            continue
+        last = line
+    return [(line, "".join(f"{b}\n" for b in body)) for line, body in blocks]
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def _cache_root() -> Path | None:
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None:
+        return Path(configured) / "rego" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no home directory: no cache, rather than one in the cwd
+        return None
+    return Path(base) / "pe-policy" / "rego"
+
+
+@functools.cache
+def _salt() -> bytes:
+    """What else an outline depends on: this reader's format and the regorus build."""
+    spec = importlib.util.find_spec("regorus")
+    origin = (spec.origin if spec is not None else None) or ""
+    try:
+        stat = os.stat(origin)
+        build = f"{origin}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        build = origin
+    return f"{_FORMAT}\0{build}\0".encode()
+
+
+def _cache_file(text: str) -> Path | None:
+    root = _cache_root()
+    if root is None:
+        return None
+    digest = hashlib.blake2b(_salt(), digest_size=20)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return root / f"{digest.hexdigest()}.json"
+
+
+def _load(file: Path) -> Outline | None:
+    try:
+        raw = json.loads(file.read_bytes())
+        return Outline(
+            package=str(raw["package"]),
+            v0=bool(raw["v0"]),
+            rules=tuple(RuleHead(str(n), str(k), int(ln), int(c)) for n, k, ln, c in raw["rules"]),
+            blocks=tuple(MetadataBlock(int(ln), str(t), None if r is None else str(r), str(x))
+                         for ln, t, r, x in raw["blocks"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: read the module
+        return None
+
+
+def _store(file: Path, outline: Outline) -> None:
+    from pe_policy.output import write_atomic
+
+    payload = json.dumps({
+        "package": outline.package,
+        "v0": outline.v0,
+        "rules": [[h.name, h.kind, h.line, h.column] for h in outline.rules],
+        "blocks": [[b.line, b.target, b.rule, b.text] for b in outline.blocks],
+    })
+    # a concurrent reader sees all of it or nothing; on a read-only or full disk the next run
+    # reads the module again
+    with contextlib.suppress(OSError):
+        write_atomic(file, payload)
