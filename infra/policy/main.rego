@@ -29,6 +29,7 @@ changes contains [i, rc] if {
 }
 
 # METADATA
+# scope: document
 # title: S3 buckets are never public
 # description: A public ACL or a disabled public access block exposes every object in the bucket.
 # custom:
@@ -49,6 +50,7 @@ deny_public_bucket contains {"msg": msg, "path": ["resource_changes", i, "change
 }
 
 # METADATA
+# scope: document
 # title: No SSH or RDP from the internet
 # description: Administrative ports open to 0.0.0.0/0 are scanned and brute-forced within minutes.
 # custom:

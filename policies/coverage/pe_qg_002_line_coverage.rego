@@ -24,18 +24,22 @@ threshold := data.pe.params.coverage_threshold
 
 deny contains {"msg": msg, "path": ["line_percent"]} if {
 	input.line_percent < threshold
-	msg := sprintf("line coverage is %v%%%s, below the required %v%%: add tests%s",
-		[input.line_percent, counted, threshold, weakest])
+	msg := sprintf(
+		"line coverage is %v%%%s, below the required %v%%: add tests%s",
+		[input.line_percent, counted, threshold, weakest],
+	)
 }
 
-counted := sprintf(" (%v of %v lines)", [input.lines_covered, input.lines_valid]) if {
-	input.lines_valid
-} else := ""
+default counted := ""
+
+counted := sprintf(" (%v of %v lines)", [input.lines_covered, input.lines_valid]) if input.lines_valid
 
 # Files below the threshold, worst first: where tests pay off most.
 below := sort([[f.line_percent, f.path] | some f in input.files; f.line_percent < threshold])
 
+default weakest := ""
+
 weakest := sprintf(" for the least-covered files: %s", [concat(", ", shown)]) if {
 	count(below) > 0
 	shown := [sprintf("%s %v%%", [pair[1], pair[0]]) | some pair in array.slice(below, 0, 3)]
-} else := ""
+}

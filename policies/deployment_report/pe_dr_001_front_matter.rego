@@ -22,6 +22,12 @@ statuses := ["success", "failed", "rolled_back"]
 
 fm := input.front_matter
 
+expected := {
+	"unit_id": "add the unit's ID, e.g. `unit_id: \"PE-12\"`",
+	"status": sprintf("add `status:` with one of %s", [concat(", ", statuses)]),
+	"deployed": "add when it was deployed as `deployed: \"YYYY-MM-DD HH:MM\"`",
+}
+
 present(obj, key) if {
 	value := obj[key]
 	value != null
@@ -33,16 +39,10 @@ deny contains {"msg": msg, "path": []} if {
 }
 
 deny contains {"msg": msg, "path": ["front_matter"]} if {
-	some key in ["unit_id", "status", "deployed"]
 	is_object(fm)
+	some key in ["unit_id", "status", "deployed"]
 	not present(fm, key)
 	msg := sprintf("front matter has no `%s`: %s", [key, expected[key]])
-}
-
-expected := {
-	"unit_id": "add the unit's ID, e.g. `unit_id: \"PE-12\"`",
-	"status": sprintf("add `status:` with one of %s", [concat(", ", statuses)]),
-	"deployed": "add when it was deployed as `deployed: \"YYYY-MM-DD HH:MM\"`",
 }
 
 deny contains {"msg": msg, "path": ["front_matter", "unit_id"]} if {
@@ -76,9 +76,11 @@ deny contains {"msg": msg, "path": ["front_matter", "links", "qa_report"]} if {
 	msg := sprintf("`links.qa_report` must be a quoted link, found %s: write `qa_report: \"[[QA/QA-Report-<UNIT_ID>]]\"` (unquoted `[[...]]` is a YAML list)", [json.marshal(value)])
 }
 
-link_parent := ["front_matter", "links"] if is_object(fm.links)
+# (a default, not `if not is_object(fm.links)`: OPA fails a negated call whose
+# argument is undefined, a front matter without `links`; regorus does not)
+default link_parent := ["front_matter"]
 
-link_parent := ["front_matter"] if not is_object(fm.links)
+link_parent := ["front_matter", "links"] if is_object(fm.links)
 
 non_blank_string(value) if {
 	is_string(value)

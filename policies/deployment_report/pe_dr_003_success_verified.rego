@@ -19,10 +19,11 @@ import rego.v1
 
 normalise(value) := trim(regex.replace(lower(trim_space(value)), `[^a-z]+`, "_"), "_")
 
-report_status := normalise(input.front_matter.status) if is_string(input.front_matter.status)
-
-report_status := normalise(input.summary.status) if {
-	not is_string(input.front_matter.status)
+# the front matter's status, else the summary's (an `else`, not `not is_string(...)`:
+# OPA fails a negated call whose argument is undefined, regorus does not)
+report_status := normalise(input.front_matter.status) if {
+	is_string(input.front_matter.status)
+} else := normalise(input.summary.status) if {
 	is_string(input.summary.status)
 }
 
@@ -54,14 +55,15 @@ deny contains {"msg": msg, "path": ["timeline", i, "status"]} if {
 	)
 }
 
-verification_section := min({j | contains(input.sections[j].key, "verification")})
-
-no_rows_path := ["sections", verification_section] if verification_section
-
-no_rows_path := [] if not verification_section
-
 deny contains {"msg": msg, "path": no_rows_path} if {
 	success
 	count(object.get(input, "verification", [])) == 0
 	msg := "report says success but has no Verification Results rows: add the table of checks (health endpoint, error rate, latency) with Expected, Actual and Status"
 }
+
+# where the missing rows are reported: the Verification section, else the report
+verification_section := min({j | contains(input.sections[j].key, "verification")})
+
+no_rows_path := ["sections", verification_section] if verification_section
+
+no_rows_path := [] if not verification_section

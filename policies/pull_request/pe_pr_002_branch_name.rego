@@ -22,7 +22,8 @@ import rego.v1
 
 deny contains {"msg": msg, "path": ["head_ref"]} if {
 	ref := input.head_ref
-	not lib.matches_any(ref, data.pe.params.branch_patterns)
+	patterns := data.pe.params.branch_patterns # bound before the `not`: see PE-PR-003
+	not lib.matches_any(ref, patterns)
 	msg := sprintf(
 		"head branch %q does not follow the naming convention <repo>/<ISSUE-ID>-brief-description (e.g. gateway/PE-12-bootstrap-fastapi), release/<semver> or hotfix/<ISSUE-ID>: rename the branch",
 		[ref],

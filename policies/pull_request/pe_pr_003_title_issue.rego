@@ -20,7 +20,11 @@ import rego.v1
 
 deny contains {"msg": msg, "path": ["title"]} if {
 	title := input.title
-	not regex.match(data.pe.params.title_pattern, title)
+
+	# bound before the `not`: with the parameter undefined, OPA fails `not regex.match(undefined, title)`
+	# and regorus passes it; bound first, both fail
+	pattern := data.pe.params.title_pattern
+	not regex.match(pattern, title)
 	msg := sprintf(
 		"PR title %q does not reference its issue: start it with the issue ID in brackets, e.g. \"[PE-12] Gateway bootstrap\"",
 		[title],
@@ -29,8 +33,8 @@ deny contains {"msg": msg, "path": ["title"]} if {
 
 deny contains {"msg": msg, "path": ["title"]} if {
 	title_ids := lib.issue_ids(input.title)
-	branch_ids := lib.issue_ids(input.head_ref)
 	count(title_ids) > 0
+	branch_ids := lib.issue_ids(input.head_ref)
 	count(branch_ids) > 0
 	count(title_ids & branch_ids) == 0
 	msg := sprintf(

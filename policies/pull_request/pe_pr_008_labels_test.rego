@@ -5,18 +5,16 @@ import rego.v1
 
 services := ["gateway", "research", "brand", "content", "agent", "shared", "infra"]
 
-deny_for(names) := results if {
-	results := labels.deny with input as {"labels": names, "unknown": {}}
-		with data.pe.params.phase_label_pattern as `^phase-\d+$`
-		with data.pe.params.service_labels as services
-}
+params := {"phase_label_pattern": `^phase-\d+$`, "service_labels": services}
+
+pr(names) := {"labels": names, "unknown": {}}
 
 test_phase_and_service_pass if {
-	count(deny_for(["phase-1", "gateway", "needs-review"])) == 0
+	count(labels.deny) == 0 with input as pr(["phase-1", "gateway", "needs-review"]) with data.pe.params as params
 }
 
 test_missing_phase_is_denied if {
-	results := deny_for(["gateway"])
+	results := labels.deny with input as pr(["gateway"]) with data.pe.params as params
 	count(results) == 1
 	some r in results
 	contains(r.msg, "no phase label")
@@ -24,14 +22,14 @@ test_missing_phase_is_denied if {
 }
 
 test_missing_service_is_denied if {
-	results := deny_for(["phase-2"])
+	results := labels.deny with input as pr(["phase-2"]) with data.pe.params as params
 	count(results) == 1
 	some r in results
 	contains(r.msg, "no service label")
 }
 
 test_no_labels_gives_both_findings if {
-	results := deny_for([])
+	results := labels.deny with input as pr([]) with data.pe.params as params
 	count(results) == 2
 	every r in results {
 		contains(r.msg, "(it has none)")
@@ -39,7 +37,7 @@ test_no_labels_gives_both_findings if {
 }
 
 test_phase_label_must_match_whole_name if {
-	count(deny_for(["phase-one", "gateway"])) == 1
+	count(labels.deny) == 1 with input as pr(["phase-one", "gateway"]) with data.pe.params as params
 }
 
 test_unknown_labels_is_info if {

@@ -68,7 +68,7 @@ deny contains {"msg": msg, "path": ["sections", section_index]} if {
 
 deny contains {"msg": msg, "path": []} if {
 	not section_index
-	roles := [sprintf("@%s", [role]) | role := required[_]]
+	roles := [sprintf("@%s", [role]) | some role in required]
 	msg := sprintf(
 		"runbook has no `## Compliance Checklist`: add it with a ticked `- [x] @<Role> approved?` item for each of %s",
 		[concat(", ", roles)],

@@ -39,7 +39,7 @@ deny contains {"msg": msg, "path": ["vulnerabilities", i], "snippet": v.id} if {
 }
 
 label(v) := sprintf("%s (%s)", [v.id, v.cve]) if {
-	v.cve
+	v.cve != false # as a bare `v.cve` would: a false cve gives the bare id
 	v.cve != v.id
 } else := v.id
 

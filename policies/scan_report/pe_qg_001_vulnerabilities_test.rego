@@ -5,8 +5,10 @@ import rego.v1
 
 params := {"scan_severity_threshold": "high", "scan_unknown_severity": "high"}
 
-vuln(severity) := {"id": "CVE-2023-43804", "cve": "CVE-2023-43804", "package": "urllib3",
-	"installed_version": "1.26.5", "fixed_version": "1.26.17", "severity": severity, "tool": "Trivy"}
+vuln(severity) := {
+	"id": "CVE-2023-43804", "cve": "CVE-2023-43804", "package": "urllib3",
+	"installed_version": "1.26.5", "fixed_version": "1.26.17", "severity": severity, "tool": "Trivy",
+}
 
 test_high_is_denied_at_its_entry if {
 	results := vulnerabilities.deny with input as {"vulnerabilities": [vuln("low"), vuln("high")]}
@@ -31,12 +33,12 @@ test_threshold_is_a_parameter if {
 
 test_unknown_counts_as_configured if {
 	pip := object.union(vuln("unknown"), {"id": "PYSEC-2023-135", "cve": "CVE-2023-37920", "tool": "pip-audit"})
+	count(vulnerabilities.deny) == 0 with input as {"vulnerabilities": [pip]}
+		with data.pe.params as {"scan_severity_threshold": "high", "scan_unknown_severity": "low"}
 	results := vulnerabilities.deny with input as {"vulnerabilities": [pip]} with data.pe.params as params
 	some r in results
 	contains(r.msg, "PYSEC-2023-135 (CVE-2023-37920)")
 	contains(r.msg, "severity not reported, counted as high")
-	count(vulnerabilities.deny) == 0 with input as {"vulnerabilities": [pip]}
-		with data.pe.params as {"scan_severity_threshold": "high", "scan_unknown_severity": "low"}
 }
 
 test_suppressed_and_unfixed if {

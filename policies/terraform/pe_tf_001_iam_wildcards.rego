@@ -24,6 +24,7 @@
 package pe.terraform.iam_wildcards
 
 import data.pe.terraform.lib
+import data.pe.terraform.lib.policy_statements
 import rego.v1
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
@@ -81,14 +82,14 @@ managed_policy_lists := {
 
 # The statements that allow something on Resource "*", for both rules above (computed once).
 open_statements := [s |
-	some s in data.pe.terraform.lib.policy_statements # the full path: regorus evaluates a whole package named by an import alias
+	some s in policy_statements # imported by name, not read as `lib.policy_statements`: see lib/terraform.rego
 	allows(s)
 	"*" in s.resources
 ]
 
 allows(s) if lower(s.effect) == "allow"
 
-wildcard_action(action) if action == "*"
+wildcard_action("*") := true
 
 wildcard_action(action) if regex.match(`^[A-Za-z0-9-]+:\*$`, action)
 

@@ -38,8 +38,7 @@ ingress_rules := array.concat(inline_rules, array.concat(group_rules, vpc_rules)
 inline_rules := [rule |
 	some r in lib.resources_of({"aws_security_group"})
 	ingresses := lib.as_list(object.get(r.values, "ingress", []))
-	some j
-	ingress := ingresses[j]
+	some j, ingress in ingresses
 	is_object(ingress)
 	some attribute in ["cidr_blocks", "ipv6_cidr_blocks"]
 	cidrs := object.get(ingress, attribute, [])
@@ -100,7 +99,9 @@ exposures[setting] := exposure if {
 }
 
 # One `else` chain (the cases exclude each other): a rule stops at its first match.
-exposed(protocol, from, to) := "all ports (protocol -1)" if protocol in all_protocols else := range_exposed(range) if {
+exposed(protocol, from, to) := "all ports (protocol -1)" if {
+	protocol in all_protocols
+} else := range_exposed(range) if {
 	protocol in port_protocols
 	range := [lib.number_of(from), lib.number_of(to)]
 }
@@ -125,4 +126,6 @@ ports_description(range, _) := sprintf("port %s", [lib.port_label(range[0])]) if
 ports_description(range, ports) := sprintf(
 	"ports %d-%d, which include %s",
 	[range[0], range[1], concat(", ", [lib.port_label(p) | some p in ports])],
-) if range[0] != range[1]
+) if {
+	range[0] != range[1]
+}

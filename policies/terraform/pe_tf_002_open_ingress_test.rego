@@ -5,11 +5,15 @@ import rego.v1
 
 params := {"admin_ports": [22, 3389, 5432]}
 
-group(ingress) := {"blocks": [{"block_type": "resource", "type": "aws_security_group", "name": "g",
-	"address": "aws_security_group.g", "values": {"ingress": ingress}}]}
+group(ingress) := {"blocks": [{
+	"block_type": "resource", "type": "aws_security_group", "name": "g",
+	"address": "aws_security_group.g", "values": {"ingress": ingress},
+}]}
 
-rule(values) := {"resource_changes": [{"address": "aws_security_group_rule.r", "mode": "managed", "type": "aws_security_group_rule",
-	"name": "r", "change": {"actions": ["create"], "after": values}}]}
+rule(values) := {"resource_changes": [{
+	"address": "aws_security_group_rule.r", "mode": "managed", "type": "aws_security_group_rule",
+	"name": "r", "change": {"actions": ["create"], "after": values},
+}]}
 
 test_ssh_from_anywhere if {
 	results := open_ingress.deny with input as group([{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}])
@@ -51,8 +55,10 @@ test_egress_rule_is_fine if {
 }
 
 test_vpc_ingress_rule_numeric_protocol if {
-	input_tf := {"blocks": [{"block_type": "resource", "type": "aws_vpc_security_group_ingress_rule", "name": "r", "address": "aws_vpc_security_group_ingress_rule.r",
-		"values": {"cidr_ipv4": "0.0.0.0/0", "ip_protocol": -1}}]}
+	input_tf := {"blocks": [{
+		"block_type": "resource", "type": "aws_vpc_security_group_ingress_rule", "name": "r", "address": "aws_vpc_security_group_ingress_rule.r",
+		"values": {"cidr_ipv4": "0.0.0.0/0", "ip_protocol": -1},
+	}]}
 	count(open_ingress.deny) == 1 with input as input_tf with data.pe.params as params
 }
 

@@ -22,6 +22,8 @@
 package pe.terraform.public_buckets
 
 import data.pe.terraform.lib
+import data.pe.terraform.lib.buckets_without_companion
+import data.pe.terraform.lib.s3_buckets
 import rego.v1
 
 public_acls := {"public-read", "public-read-write", "authenticated-read"}
@@ -33,11 +35,11 @@ public_groups := {
 
 block_flags := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
 
-all_flags_true := {flag: true | some flag in block_flags}
+all_flags_true[flag] := true if some flag in block_flags
 
 # acl = "public-read" on aws_s3_bucket (provider < 4) or aws_s3_bucket_acl
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["acl"])} if {
-	some r in array.concat(data.pe.terraform.lib.s3_buckets, acl_resources) # the buckets are shared with other rules
+	some r in array.concat(s3_buckets, acl_resources) # the buckets are shared with other rules
 	r.values.acl in public_acls
 	msg := sprintf("%s sets the public ACL %q: use acl = \"private\" and keep the public access block on", [r.address, r.values.acl])
 }
@@ -66,8 +68,8 @@ deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 
 # a bucket with no public access block anywhere in its configuration
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some r in data.pe.terraform.lib.buckets_without_companion("aws_s3_bucket_public_access_block")
 	not account_block
+	some r in buckets_without_companion.aws_s3_bucket_public_access_block
 	msg := sprintf(
 		"S3 bucket %s has no aws_s3_bucket_public_access_block in this configuration: add one for it with all four flags true",
 		[r.address],

@@ -3,11 +3,15 @@ package pe.terraform.public_buckets_test
 import data.pe.terraform.public_buckets
 import rego.v1
 
-resource(type, name, values) := {"block_type": "resource", "type": type, "name": name,
-	"address": concat(".", [type, name]), "values": values}
+resource(type, name, values) := {
+	"block_type": "resource", "type": type, "name": name,
+	"address": concat(".", [type, name]), "values": values,
+}
 
-full_block := {"bucket": "${aws_s3_bucket.b.id}", "block_public_acls": true, "block_public_policy": true,
-	"ignore_public_acls": true, "restrict_public_buckets": true}
+full_block := {
+	"bucket": "${aws_s3_bucket.b.id}", "block_public_acls": true, "block_public_policy": true,
+	"ignore_public_acls": true, "restrict_public_buckets": true,
+}
 
 test_bucket_with_block_is_fine if {
 	count(public_buckets.deny) == 0 with input as {"blocks": [
@@ -36,17 +40,13 @@ test_bucket_without_block if {
 }
 
 test_public_acl if {
-	results := public_buckets.deny with input as {"blocks": [
-		resource("aws_s3_bucket_acl", "b", {"bucket": "${aws_s3_bucket.b.id}", "acl": "public-read-write"}),
-	]}
+	results := public_buckets.deny with input as {"blocks": [resource("aws_s3_bucket_acl", "b", {"bucket": "${aws_s3_bucket.b.id}", "acl": "public-read-write"})]}
 	some r in results
 	r.path == ["blocks", 0, "values", "acl"]
 }
 
 test_flag_false_and_missing if {
-	results := public_buckets.deny with input as {"blocks": [
-		resource("aws_s3_bucket_public_access_block", "b", {"bucket": "x", "block_public_acls": false, "block_public_policy": true, "ignore_public_acls": true}),
-	]}
+	results := public_buckets.deny with input as {"blocks": [resource("aws_s3_bucket_public_access_block", "b", {"bucket": "x", "block_public_acls": false, "block_public_policy": true, "ignore_public_acls": true})]}
 	count(results) == 2
 	paths := {r.path | some r in results}
 	paths == {["blocks", 0, "values", "block_public_acls"], ["blocks", 0, "values"]}
@@ -55,17 +55,23 @@ test_flag_false_and_missing if {
 test_plan_reference_through_configuration if {
 	plan := {
 		"resource_changes": [
-			{"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
-			 "change": {"actions": ["create"], "after": {"bucket": "logs"}}},
-			{"address": "aws_s3_bucket_public_access_block.b", "mode": "managed", "type": "aws_s3_bucket_public_access_block", "name": "b",
-			 "change": {"actions": ["create"], "after": {"block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true},
-			            "after_unknown": {"bucket": true}}},
-			{"address": "aws_s3_bucket.c", "mode": "managed", "type": "aws_s3_bucket", "name": "c",
-			 "change": {"actions": ["create"], "after": {"bucket": "other"}}},
+			{
+				"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+				"change": {"actions": ["create"], "after": {"bucket": "logs"}},
+			},
+			{
+				"address": "aws_s3_bucket_public_access_block.b", "mode": "managed", "type": "aws_s3_bucket_public_access_block", "name": "b",
+				"change": {
+					"actions": ["create"], "after": {"block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true},
+					"after_unknown": {"bucket": true},
+				},
+			},
+			{
+				"address": "aws_s3_bucket.c", "mode": "managed", "type": "aws_s3_bucket", "name": "c",
+				"change": {"actions": ["create"], "after": {"bucket": "other"}},
+			},
 		],
-		"configuration": {"root_module": {"resources": [
-			{"address": "aws_s3_bucket_public_access_block.b", "expressions": {"bucket": {"references": ["aws_s3_bucket.b.id", "aws_s3_bucket.b"]}}},
-		]}},
+		"configuration": {"root_module": {"resources": [{"address": "aws_s3_bucket_public_access_block.b", "expressions": {"bucket": {"references": ["aws_s3_bucket.b.id", "aws_s3_bucket.b"]}}}]}},
 	}
 	results := public_buckets.deny with input as plan
 	count(results) == 1
@@ -76,14 +82,18 @@ test_plan_reference_through_configuration if {
 test_account_block_covers_buckets if {
 	count(public_buckets.deny) == 0 with input as {"blocks": [
 		resource("aws_s3_bucket", "b", {"bucket": "logs"}),
-		resource("aws_s3_account_public_access_block", "all", {"block_public_acls": true, "block_public_policy": true,
-			"ignore_public_acls": true, "restrict_public_buckets": true}),
+		resource("aws_s3_account_public_access_block", "all", {
+			"block_public_acls": true, "block_public_policy": true,
+			"ignore_public_acls": true, "restrict_public_buckets": true,
+		}),
 	]}
 }
 
 test_flags_written_as_strings if {
-	flags := {"bucket": "x", "block_public_acls": "true", "block_public_policy": "true", "ignore_public_acls": "true",
-		"restrict_public_buckets": "false"}
+	flags := {
+		"bucket": "x", "block_public_acls": "true", "block_public_policy": "true", "ignore_public_acls": "true",
+		"restrict_public_buckets": "false",
+	}
 	results := public_buckets.deny with input as {"blocks": [resource("aws_s3_bucket_public_access_block", "b", flags)]}
 	[r.path | some r in results] == [["blocks", 0, "values", "restrict_public_buckets"]]
 }

@@ -24,6 +24,7 @@
 package pe.terraform.encryption_at_rest
 
 import data.pe.terraform.lib
+import data.pe.terraform.lib.buckets_without_companion
 import rego.v1
 
 # resource type -> the attribute that turns encryption at rest on
@@ -51,8 +52,8 @@ deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 
 # aws_instance root_block_device / ebs_block_device declared without encryption
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [device, n])} if {
-	some r in lib.resources_of({"aws_instance"})
 	not ebs_default_encryption
+	some r in lib.resources_of({"aws_instance"})
 	some device in ["root_block_device", "ebs_block_device"]
 	blocks := object.get(r.values, device, [])
 	blocks != [] # often empty (ebs_block_device): skip the call
@@ -66,7 +67,7 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [d
 }
 
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
-	some r in data.pe.terraform.lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration")
+	some r in buckets_without_companion.aws_s3_bucket_server_side_encryption_configuration
 	object.get(r.values, "server_side_encryption_configuration", []) in {[], null} # none inline (provider < 4)
 	msg := sprintf(
 		"S3 bucket %s has no server-side encryption configuration in this configuration: add aws_s3_bucket_server_side_encryption_configuration (SSE-KMS or AES256)",

@@ -3,11 +3,15 @@ package pe.terraform.encryption_at_rest_test
 import data.pe.terraform.encryption_at_rest
 import rego.v1
 
-resource(type, name, values) := {"block_type": "resource", "type": type, "name": name,
-	"address": concat(".", [type, name]), "values": values}
+resource(type, name, values) := {
+	"block_type": "resource", "type": type, "name": name,
+	"address": concat(".", [type, name]), "values": values,
+}
 
-change(type, after, unknown) := {"resource_changes": [{"address": concat(".", [type, "x"]), "mode": "managed", "type": type,
-	"name": "x", "change": {"actions": ["create"], "after": after, "after_unknown": unknown}}]}
+change(type, after, unknown) := {"resource_changes": [{
+	"address": concat(".", [type, "x"]), "mode": "managed", "type": type,
+	"name": "x", "change": {"actions": ["create"], "after": after, "after_unknown": unknown},
+}]}
 
 test_db_not_encrypted if {
 	results := encryption_at_rest.deny with input as change("aws_db_instance", {"storage_encrypted": false}, {})
@@ -24,9 +28,7 @@ test_unknown_is_not_judged if {
 }
 
 test_read_replica_inherits if {
-	count(encryption_at_rest.deny) == 0 with input as {"blocks": [
-		resource("aws_db_instance", "r", {"replicate_source_db": "${aws_db_instance.main.identifier}"}),
-	]}
+	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_db_instance", "r", {"replicate_source_db": "${aws_db_instance.main.identifier}"})]}
 }
 
 test_volume_unset if {
@@ -57,15 +59,11 @@ test_bucket_with_sse_resource_is_fine if {
 }
 
 test_bucket_with_inline_sse_is_fine if {
-	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_s3_bucket", "b", {
-		"bucket": "logs", "server_side_encryption_configuration": [{"rule": [{}]}],
-	})]}
+	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_s3_bucket", "b", {"bucket": "logs", "server_side_encryption_configuration": [{"rule": [{}]}]})]}
 }
 
 test_instance_block_device if {
-	results := encryption_at_rest.deny with input as {"blocks": [resource("aws_instance", "i", {
-		"root_block_device": [{"encrypted": true}], "ebs_block_device": [{"volume_size": 10}],
-	})]}
+	results := encryption_at_rest.deny with input as {"blocks": [resource("aws_instance", "i", {"root_block_device": [{"encrypted": true}], "ebs_block_device": [{"volume_size": 10}]})]}
 	count(results) == 1
 	some r in results
 	r.path == ["blocks", 0, "values", "ebs_block_device", 0]
@@ -78,7 +76,5 @@ test_attribute_written_as_a_string if {
 }
 
 test_instance_device_string_or_expression_is_fine if {
-	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_instance", "i", {
-		"root_block_device": [{"encrypted": "true"}], "ebs_block_device": [{"encrypted": "${var.encrypted}"}],
-	})]}
+	count(encryption_at_rest.deny) == 0 with input as {"blocks": [resource("aws_instance", "i", {"root_block_device": [{"encrypted": "true"}], "ebs_block_device": [{"encrypted": "${var.encrypted}"}]})]}
 }

@@ -51,17 +51,13 @@ forcing_path(rc) := rc.change.replace_paths[0] if {
 	count(rc.change.replace_paths[0]) > 0
 }
 
-cause(rc) := sprintf("%s forces replacement", [concat(".", [sprintf("%v", [p]) | some p in forcing_path(rc)])]) if forcing_path(rc)
-
-cause(rc) := object.get(reasons, rc.action_reason, rc.action_reason) if {
-	not forcing_path(rc)
+# (an `else` chain, not `not is_string(rc.action_reason)`: OPA fails a negated call
+# whose argument is undefined, and a plan may carry no action_reason)
+cause(rc) := sprintf("%s forces replacement", [concat(".", [sprintf("%v", [p]) | some p in forcing_path(rc)])]) if {
+	forcing_path(rc)
+} else := object.get(reasons, rc.action_reason, rc.action_reason) if {
 	is_string(rc.action_reason)
-}
-
-cause(rc) := "its data is lost" if {
-	not forcing_path(rc)
-	not is_string(rc.action_reason)
-}
+} else := "its data is lost"
 
 # https://developer.hashicorp.com/terraform/internals/json-format (action_reason)
 reasons := {

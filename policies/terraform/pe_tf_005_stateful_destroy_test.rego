@@ -5,8 +5,13 @@ import rego.v1
 
 params := {"stateful_resource_types": ["aws_db_instance", "aws_s3_bucket"]}
 
-plan(type, actions, extra) := {"resource_changes": [object.union({"address": concat(".", [type, "x"]), "mode": "managed",
-	"type": type, "name": "x", "change": {"actions": actions, "before": {}, "after": null}}, extra)]}
+plan(type, actions, extra) := {"resource_changes": [object.union(
+	{
+		"address": concat(".", [type, "x"]), "mode": "managed",
+		"type": type, "name": "x", "change": {"actions": actions, "before": {}, "after": null},
+	},
+	extra,
+)]}
 
 test_destroying_a_database if {
 	results := stateful_destroy.deny with input as plan("aws_db_instance", ["delete"], {}) with data.pe.params as params
@@ -17,8 +22,8 @@ test_destroying_a_database if {
 }
 
 test_replacement_points_at_the_forcing_attribute if {
-	replace := {"change": {"actions": ["delete", "create"], "before": {}, "after": {"identifier": "b"}, "replace_paths": [["identifier"]]}}
-	results := stateful_destroy.deny with input as plan("aws_db_instance", [], replace) with data.pe.params as params
+	replacement := {"change": {"actions": ["delete", "create"], "before": {}, "after": {"identifier": "b"}, "replace_paths": [["identifier"]]}}
+	results := stateful_destroy.deny with input as plan("aws_db_instance", [], replacement) with data.pe.params as params
 	some r in results
 	r.path == ["resource_changes", 0, "change", "after", "identifier"]
 	contains(r.msg, "replaces")
@@ -43,8 +48,10 @@ test_reason_is_explained if {
 	contains(r.msg, "removed from the configuration")
 }
 
-numbered_change(i, type, actions) := {"address": sprintf("%s.r%d", [type, i]), "mode": "managed", "type": type,
-	"name": sprintf("r%d", [i]), "change": {"actions": actions, "before": {}, "after": null}}
+numbered_change(i, type, actions) := {
+	"address": sprintf("%s.r%d", [type, i]), "mode": "managed", "type": type,
+	"name": sprintf("r%d", [i]), "change": {"actions": actions, "before": {}, "after": null},
+}
 
 test_only_deleted_stateful_resources_among_many if {
 	changes := [

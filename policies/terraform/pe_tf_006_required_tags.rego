@@ -33,7 +33,10 @@ deny contains {"msg": msg, "address": rc.address, "path": location(["resource_ch
 	rc.mode == "managed"
 	after := rc.change.after
 	is_object(after)
-	not all_tagged(after.tags_all) # the common case, cheaply: tags_all is what plan_tags reads first
+
+	# the common case, cheaply: tags_all is what plan_tags reads first (object.get: OPA
+	# fails `not all_tagged(after.tags_all)` outright when the plan has no tags_all)
+	not all_tagged(object.get(after, "tags_all", null))
 	plan_taggable(rc.change)
 	_ := rc.type
 	tags := plan_tags(rc.change)
@@ -44,7 +47,7 @@ deny contains {"msg": msg, "address": rc.address, "path": location(["resource_ch
 
 # A .tf file: resources that set tags or whose type takes them, with the provider's default_tags.
 deny contains {"msg": msg, "address": block.address, "path": location(["blocks", i, "values"], block.values)} if {
-	count(providers) > 0
+	count(aws_providers) > 0
 	known_default_tags
 	some i, block in input.blocks
 	block.block_type == "resource"
@@ -87,7 +90,7 @@ has_tag(tags, wanted) if {
 	value := tags[wanted]
 	value != ""
 	not is_null(value)
-} else := true if {
+} else if {
 	some key, value in tags
 	lower(key) == lower(wanted)
 	value != ""
@@ -99,7 +102,7 @@ has_tag(tags, wanted) if {
 # untagged resources of a type known to take tags.
 plan_taggable(change) if {
 	_ := change.after.tags
-} else := true if {
+} else if {
 	change.after_unknown.tags == true
 }
 
@@ -107,11 +110,15 @@ tf_taggable(block) if lib.has_key(block.values, "tags")
 
 tf_taggable(block) if taggable_types[block.type]
 
-location(path, values) := array.concat(path, ["tags"]) if is_object(values.tags) else := path
+location(path, values) := array.concat(path, ["tags"]) if {
+	is_object(values.tags)
+} else := path
 
 # What a plan says the resource will carry: tags_all (tags + default_tags), or tags when
 # the provider does not report tags_all.  Undefined while either is unknown.
-plan_tags(change) := change.after.tags_all if is_object(change.after.tags_all) else := own_tags(values) if {
+plan_tags(change) := change.after.tags_all if {
+	is_object(change.after.tags_all)
+} else := own_tags(values) if {
 	values := change.after
 	unknown := object.get(change, "after_unknown", {})
 	not lib.has_key(values, "tags_all")
@@ -124,10 +131,12 @@ tags_object_or_null(values) if is_object(object.get(values, "tags", null))
 
 tags_object_or_null(values) if is_null(object.get(values, "tags", null))
 
-own_tags(values) := values.tags if is_object(values.tags) else := {}
+own_tags(values) := values.tags if {
+	is_object(values.tags)
+} else := {}
 
 # .tf: the module's unaliased aws provider(s) and their default_tags
-providers := [block |
+aws_providers := [block |
 	some block in array.concat(object.get(input, "blocks", []), object.get(input, ["module", "blocks"], []))
 	block.block_type == "provider"
 	block.name == "aws"
@@ -135,7 +144,7 @@ providers := [block |
 ]
 
 default_tag_values := [tags |
-	some provider in providers
+	some provider in aws_providers
 	some block in lib.as_list(object.get(provider.values, "default_tags", []))
 	tags := object.get(block, "tags", {})
 ]
@@ -146,10 +155,12 @@ known_default_tags if {
 	}
 }
 
-default_tags := {key: value |
+# (only read when every default_tags is an object, see known_default_tags; the guard
+# keeps `some .. in` off a string, an error on regorus)
+default_tags[key] := value if {
 	some tags in default_tag_values
-	some key
-	value := tags[key]
+	is_object(tags)
+	some key, value in tags
 }
 
 # AWS resource types that take tags, for .tf files that do not set any: the

@@ -7,8 +7,10 @@ params := {"required_tags": ["owner", "service", "environment"]}
 
 all_tags := {"Owner": "team", "service": "s", "environment": "prod"}
 
-change(after, unknown) := {"resource_changes": [{"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue",
-	"name": "q", "change": {"actions": ["create"], "after": after, "after_unknown": unknown}}]}
+change(after, unknown) := {"resource_changes": [{
+	"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue",
+	"name": "q", "change": {"actions": ["create"], "after": after, "after_unknown": unknown},
+}]}
 
 provider(default_tags) := {"block_type": "provider", "name": "aws", "address": "provider.aws", "values": {"default_tags": [{"tags": default_tags}]}}
 

@@ -63,10 +63,14 @@ unpinned_message(uses) := sprintf(
 	parts := split(uses, "@")
 }
 
-kind_of(uses) := "reusable workflow" if contains(uses, "/.github/workflows/") else := "action"
+kind_of(uses) := "reusable workflow" if {
+	contains(uses, "/.github/workflows/")
+} else := "action"
 
 # the ref after `@`, given the `@`-separated parts of `uses`
-ref_of(parts) := parts[1] if count(parts) == 2 else := "<tag>"
+ref_of(parts) := parts[1] if {
+	count(parts) == 2
+} else := "<tag>"
 
 # a full commit SHA (the usual case first: the `else` chain stops at the first that holds),
 # a local action, or a docker image pinned by digest

@@ -71,19 +71,23 @@ deny contains {"msg": msg, "path": dependency_path(job_id)} if {
 	others := stage_jobs[gate] - {job_id}
 	count(others) > 0
 	count(others & ancestors[job_id]) == 0
-	msg := dependency_message(job_id, gate, others - descendants(job_id))
+	msg := dependency_message(job_id, stage_name[gate], others - descendants(job_id))
 }
 
-dependency_message(job_id, gate, before) := sprintf(
+dependency_message(job_id, stage, before) := sprintf(
 	"deploy job '%s' does not wait for the %s: add %s to its `needs` (directly or through a job it needs)",
-	[job_id, stage_name[gate], quoted(before)],
-) if count(before) > 0 else := sprintf(
+	[job_id, stage, quoted(before)],
+) if {
+	count(before) > 0
+} else := sprintf(
 	"deploy job '%s' does not wait for a %s job: every %s job runs after it; add one that runs before it and list it in its `needs`",
-	[job_id, stage_name[gate], stage_name[gate]],
+	[job_id, stage, stage],
 )
 
 descendants(job_id) := {other | some other, _ in input.jobs; job_id in ancestors[other]}
 
 quoted(ids) := concat(" or ", [sprintf("'%s'", [id]) | some id in sort(ids)])
 
-dependency_path(job_id) := ["jobs", job_id, "needs"] if input.jobs[job_id].needs else := ["jobs", job_id]
+dependency_path(job_id) := ["jobs", job_id, "needs"] if {
+	input.jobs[job_id].needs
+} else := ["jobs", job_id]

@@ -45,7 +45,7 @@ deny contains {"msg": msg, "path": ["jobs", job_id]} if {
 	some job_id, job in input.jobs
 	"security" in labelled_stages[job_id]
 	not job_id in auxiliary_jobs
-	not is_string(job.uses) # a reusable-workflow call: its steps are not visible here
+	not pipeline.calls_workflow(job) # a reusable-workflow call: its steps are not visible here
 	not runs_scanner(job_id, job)
 	msg := sprintf(
 		"security job '%s' runs no recognised scanner: run Trivy, pip-audit, npm audit or an equivalent (bandit, CodeQL, Snyk, Grype, Semgrep, gitleaks) in its steps",

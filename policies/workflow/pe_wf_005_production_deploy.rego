@@ -64,7 +64,7 @@ deny contains {"msg": msg, "path": ["jobs", job_id]} if {
 deny contains {"msg": msg, "path": ref_path(job_id)} if {
 	not called_only
 	some job_id in production_jobs
-	not restricted(job_id)
+	not job_id in restricted
 	msg := sprintf(
 		"production deploy job '%s' can run from any branch (%s): guard it with `if: github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')` or trigger it only on pushes to main and release tags",
 		[job_id, concat(", ", sort([describe(t) | some t in unsafe_triggers]))],
@@ -95,15 +95,16 @@ production_jobs contains job_id if {
 	regex.match(production, value)
 }
 
+# a deploy job that mentions production but names no environment
+production_jobs contains job_id if some job_id in unprotected
+
 unprotected contains job_id if {
 	some job_id in stage_jobs.deploy
 	job := input.jobs[job_id]
-	not is_string(job.uses)
-	not job_environments[job_id] != "" # no environment (or an empty one)
+	not pipeline.calls_workflow(job)
+	object.get(job_environments, job_id, "") == "" # no environment (or an empty one)
 	mentions_production(job_id, job)
 }
-
-production_jobs contains job_id if some job_id in unprotected
 
 # its label, scripts or `with:` values name production: one match over all of them, a
 # line each (no word spans a line break; one regex call costs less than one per step)
@@ -114,21 +115,34 @@ mentions_production(job_id, job) if {
 	regex.match(production, concat("\n", array.concat(array.concat([pipeline.label(job_id, job)], scripts), inputs)))
 }
 
-ref_path(job_id) := ["jobs", job_id, "environment"] if input.jobs[job_id].environment else := ["jobs", job_id]
+ref_path(job_id) := ["jobs", job_id, "environment"] if {
+	input.jobs[job_id].environment
+} else := ["jobs", job_id]
 
 # ------------------------------------------------------------ ref restriction
 
 called_only if triggers == {"workflow_call"}
 
-# (alternatives as `else` chains: regorus evaluates every body of a function on each call)
-restricted(job_id) if {
+# The production jobs that run only for a release ref: their `if:` pins the ref, or the
+# `if:` of a job they need does (unless they run regardless), or every trigger does.
+# (a set computed once, not a function of the job: a function reading the input and
+# other rules is a hidden argument)
+restricted contains job_id if {
+	some job_id in production_jobs
 	restricted_if(input.jobs[job_id]["if"])
-} else if {
-	not runs_regardless(input.jobs[job_id])
+}
+
+restricted contains job_id if {
+	some job_id in production_jobs
+	job := input.jobs[job_id]
+	not runs_regardless(job)
 	some upstream in ancestors[job_id]
 	restricted_if(input.jobs[upstream]["if"])
-} else if {
+}
+
+restricted contains job_id if {
 	count(unsafe_triggers) == 0
+	some job_id in production_jobs
 }
 
 # `if: always()` (or failure()/cancelled()) runs even when the jobs it needs were skipped
@@ -148,13 +162,13 @@ safe_trigger("push") if {
 	cfg := pipeline.trigger_config("push")
 	not cfg["branches-ignore"]
 	filtered(cfg)
+	tags_ignore_allowed(cfg)
 	every branch in as_list(object.get(cfg, "branches", [])) {
 		branch_allowed(branch)
 	}
 	every tag in as_list(object.get(cfg, "tags", [])) {
 		tag_allowed(tag)
 	}
-	tags_ignore_allowed(cfg)
 }
 
 safe_trigger("workflow_run") if {
@@ -180,7 +194,11 @@ tags_ignore_allowed(cfg) if {
 	tags_allowed
 }
 
-as_list(x) := x if is_array(x) else := [x] if is_string(x) else := []
+as_list(x) := x if {
+	is_array(x)
+} else := [x] if {
+	is_string(x)
+} else := []
 
 branch_allowed(branch) if {
 	concat("", ["refs/heads/", branch]) in release_refs
@@ -209,8 +227,12 @@ restricted_if(condition) if {
 	}
 }
 
-normalise(condition) := lower(replace(replace(replace(replace(replace(replace(replace(
-	condition, " ", ""), "\t", ""), "\n", ""), "\"", "'"), "${{", ""), "}}", ""), "(", ""))
+normalise(condition) := lower(no_parens) if {
+	no_spaces := replace(replace(replace(condition, " ", ""), "\t", ""), "\n", "")
+	single_quoted := replace(no_spaces, "\"", "'")
+	no_braces := replace(replace(single_quoted, "${{", ""), "}}", "")
+	no_parens := replace(no_braces, "(", "")
+}
 
 restricts(part) if {
 	some ref in release_refs

@@ -32,7 +32,10 @@ import rego.v1
 # input directly (a call per job costs more than the loop), and big regexes only run
 # where a cheap test passes.
 
-privileged := {t | some t in triggers; t in {"pull_request_target", "workflow_run"}}
+privileged contains t if {
+	some t in triggers
+	t in {"pull_request_target", "workflow_run"}
+}
 
 head_ref := `(?i)(github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.workflow_run\.head_commit\.id|github\.event\.pull_request\.merge_commit_sha|refs/pull/)`
 

@@ -5,43 +5,40 @@ import rego.v1
 
 params := {"coverage_threshold": 80}
 
-deny_for(run) := results if {
-	results := coverage_threshold.deny with input as {"on": ["push"], "jobs": {"test": {"steps": [{"run": run}]}}}
-		with data.pe.params as params
-}
+workflow(run) := {"on": ["push"], "jobs": {"test": {"steps": [{"run": run}]}}}
 
 test_gate_at_threshold_is_clean if {
-	count(deny_for("pytest --cov=src --cov-fail-under=80")) == 0
-	count(deny_for("coverage run -m pytest\ncoverage report --fail-under 90")) == 0
-	count(deny_for("npx jest --coverageThreshold='{\"global\":{\"lines\":85}}'")) == 0
-	count(deny_for("npx vitest run --coverage.thresholds.lines=80")) == 0
+	count(coverage_threshold.deny) == 0 with input as workflow("pytest --cov=src --cov-fail-under=80") with data.pe.params as params
+	count(coverage_threshold.deny) == 0 with input as workflow("coverage run -m pytest\ncoverage report --fail-under 90") with data.pe.params as params
+	count(coverage_threshold.deny) == 0 with input as workflow("npx jest --coverageThreshold='{\"global\":{\"lines\":85}}'") with data.pe.params as params
+	count(coverage_threshold.deny) == 0 with input as workflow("npx vitest run --coverage.thresholds.lines=80") with data.pe.params as params
 }
 
 test_low_gate_is_denied_with_snippet if {
-	results := deny_for("pip install pytest-cov\npytest --cov=src --cov-fail-under=70 -q")
+	results := coverage_threshold.deny with input as workflow("pip install pytest-cov\npytest --cov=src --cov-fail-under=70 -q") with data.pe.params as params
 	count(results) == 1
 	some r in results
 	r.snippet == "--cov-fail-under=70"
 }
 
 test_low_jest_and_nyc_gates_are_denied if {
-	count(deny_for("npx jest --coverageThreshold='{\"global\":{\"lines\":60}}'")) == 1
-	count(deny_for("npx nyc check-coverage --lines 75")) == 1
+	count(coverage_threshold.deny) == 1 with input as workflow("npx jest --coverageThreshold='{\"global\":{\"lines\":60}}'") with data.pe.params as params
+	count(coverage_threshold.deny) == 1 with input as workflow("npx nyc check-coverage --lines 75") with data.pe.params as params
 }
 
 test_variable_gate_counts_without_comparison if {
-	count(deny_for("pytest --cov-fail-under=${{ env.MIN_COVERAGE }}")) == 0
+	count(coverage_threshold.deny) == 0 with input as workflow("pytest --cov-fail-under=${{ env.MIN_COVERAGE }}") with data.pe.params as params
 }
 
 test_missing_gate_reported_at_the_runner_line if {
-	results := deny_for("pip install pytest\npython -m pytest tests/")
+	results := coverage_threshold.deny with input as workflow("pip install pytest\npython -m pytest tests/") with data.pe.params as params
 	count(results) == 1
 	some r in results
 	r.snippet == "python -m pytest tests/"
 }
 
 test_delegated_runners_are_not_reported if {
-	count(deny_for("tox -e py312")) == 0
+	count(coverage_threshold.deny) == 0 with input as workflow("tox -e py312") with data.pe.params as params
 }
 
 test_keyed_threshold_in_with_is_compared if {
@@ -60,6 +57,6 @@ test_every_gate_form_is_recognised if {
 		"npx vitest run --coverage.thresholds.lines=90", "x --min-coverage 90", "x --coverage-min 90",
 		"x --minimum-coverage 90", "x --coverage-threshold 90", "x --cov-fail-under=${{ env.MIN }}",
 	] {
-		count(deny_for(concat("\n", ["pytest", gate]))) == 0
+		count(coverage_threshold.deny) == 0 with input as workflow(concat("\n", ["pytest", gate])) with data.pe.params as params
 	}
 }

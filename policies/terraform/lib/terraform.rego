@@ -15,9 +15,10 @@
 # Plans run to tens of thousands of resources: rules ask for the types they
 # judge (`resources_of({"aws_s3_bucket"})`), which visits only those, through an
 # index of the changes by type built once per evaluation (`plan_changes`), and
-# builds objects only for them.  Rules name this package's rules (not its
-# functions) by their full path, `data.pe.terraform.lib.policy_statements`:
-# regorus evaluates every rule of a package reached through an import alias.
+# builds objects only for them.  Rules import this package's rules (not its
+# functions) by name, `import data.pe.terraform.lib.policy_statements`, or use
+# their full path: regorus evaluates every rule of a package reached through an
+# import alias (`lib.policy_statements` makes a large plan ~1.4x slower).
 # In regorus a function call costs more than a comparison or a built-in: the
 # common, compliant case of a rule is best decided before any call is made.
 package pe.terraform.lib
@@ -64,8 +65,7 @@ plan_resources_of(types, mode) := [r |
 ]
 
 tf_resources_of(types, block_type) := [r |
-	some i
-	block := input.blocks[i]
+	some i, block in tf_blocks
 	block.type in types
 	block.block_type == block_type
 	r := tf_resource(block, ["blocks", i, "values"])
@@ -75,8 +75,8 @@ tf_resources_of(types, block_type) := [r |
 # companion resource: in a .tf file, the module's other files count too.
 config_resources_of(types) := array.concat(resources_of(types), [r |
 	blocks := object.get(input, ["module", "blocks"], [])
-	some i
-	block := blocks[i]
+	is_array(blocks) # `some .. in` a string or number is an error on regorus (OPA: no iteration)
+	some i, block in blocks
 	block.type in types
 	block.block_type == "resource"
 	r := tf_resource(block, ["module", "blocks", i, "values"])
@@ -87,12 +87,17 @@ config_resources_of(types) := array.concat(resources_of(types), [r |
 resources := array.concat(
 	[pair[1] | some pair in sort([[r.path[1], r] | some r in plan_resources_of(object.keys(plan_changes), "managed")])],
 	[r |
-		some i
-		block := input.blocks[i]
+		some i, block in tf_blocks
 		block.block_type == "resource"
 		r := tf_resource(block, ["blocks", i, "values"])
 	],
 )
+
+# The blocks of a .tf file (none in a plan).  Guarded: `some .. in` a value that is
+# not a collection is an error on regorus, where OPA iterates nothing.
+default tf_blocks := []
+
+tf_blocks := input.blocks if is_array(input.blocks)
 
 tf_resource(block, path) := {
 	"address": block.address,
@@ -106,12 +111,18 @@ tf_resource(block, path) := {
 }
 
 # "module.net[0].module.db" -> "module.net.module.db." (config addresses carry no instance keys)
-module_prefix(address) := "" if address == "" else := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."])
+module_prefix(address) := "" if {
+	address == ""
+} else := concat("", [regex.replace(address, `\[[^\]]*\]`, ""), "."])
 
 # ------------------------------------------------------------------- values
 
 # The value is not known yet: computed during apply, or an expression in a .tf file.
-unknown(r, attribute) if r.unknown[attribute] == true else := true if is_expression(r.values[attribute])
+unknown(r, attribute) if {
+	r.unknown[attribute] == true
+} else if {
+	is_expression(r.values[attribute])
+}
 
 is_expression(value) if {
 	is_string(value)
@@ -129,15 +140,23 @@ known(r, attribute) if not unknown(r, attribute)
 is_true(value) if value in {true, "true"}
 
 # A literal number, or a numeric string (`"22"` in a .tf file).
-number_of(value) := value if is_number(value) else := to_number(value) if {
+number_of(value) := value if {
+	is_number(value)
+} else := to_number(value) if {
 	is_string(value)
 	regex.match(`^-?[0-9]+$`, value)
 }
 
-as_list(value) := value if is_array(value) else := [] if is_null(value) else := [value]
+as_list(value) := value if {
+	is_array(value)
+} else := [] if {
+	is_null(value)
+} else := [value]
 
 # The config address of a resource: module path + type.name, without instance keys.
-config_key(r) := concat("", [r.type, ".", r.name]) if r.module == "" else := concat("", [module_prefix(r.module), r.type, ".", r.name])
+config_key(r) := concat("", [r.type, ".", r.name]) if {
+	r.module == ""
+} else := concat("", [module_prefix(r.module), r.type, ".", r.name])
 
 # --------------------------------------------------------- companion resources
 
@@ -167,25 +186,49 @@ bucket_targets(r) := {name_key(r.values.bucket)} if {
 # address and its name (an expression never matches: targets are literal names).
 bucket_keys(r) := {config_key(r), name_key(object.get(r.values, "bucket", ""))}
 
-name_key(bucket) := concat("", ["name:", bucket]) if is_string(bucket) else := sprintf("name:%v", [bucket])
+name_key(bucket) := concat("", ["name:", bucket]) if {
+	is_string(bucket)
+} else := sprintf("name:%v", [bucket])
 
 # Whether the configuration has a companion of `type` (a public access block,
 # an encryption configuration) for bucket `r`: one naming it, or one whose
 # bucket cannot be told (it may be this one).
-has_bucket_companion(type, r) if unresolved_companion[type] else := true if {
+has_bucket_companion(type, r) if {
+	unresolved_companion[type]
+} else if {
 	some key in bucket_keys(r)
 	companion_targets[type][key]
 }
 
 companion_types := {"aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration"}
 
-# The S3 buckets with no companion of `type`: the rules' fast form of
-# `not has_bucket_companion(type, r)`.  The buckets and their keys are computed
-# once per evaluation and shared by the rules.
-buckets_without_companion(type) := [] if unresolved_companion[type] else := s3_buckets if {
-	count(companion_targets[type]) == 0 # no bucket to match: skip the keys
-} else := [s3_buckets[n] | some n, keys in s3_bucket_keys; count(keys & targets) == 0] if {
+# companion type -> the S3 buckets with no companion of that type: the rules' fast
+# form of `not has_bucket_companion(type, r)`.  A rule, not a function: computed once
+# per evaluation (with the buckets and their keys) and shared by the rules, which
+# import it by name and read `buckets_without_companion[type]`.  The bodies exclude
+# each other: an unresolved companion may cover any bucket; no companion at all
+# leaves every bucket uncovered (no need to compare keys).
+buckets_without_companion[type] := [] if {
+	some type in companion_types
+	unresolved_companion[type]
+}
+
+buckets_without_companion[type] := s3_buckets if {
+	some type in companion_types
+	not unresolved_companion[type]
+	count(companion_targets[type]) == 0
+}
+
+buckets_without_companion[type] := uncovered if {
+	some type in companion_types
+	not unresolved_companion[type]
 	targets := companion_targets[type]
+	count(targets) > 0
+	uncovered := [bucket |
+		some n, keys in s3_bucket_keys
+		count(keys & targets) == 0
+		bucket := s3_buckets[n]
+	]
 }
 
 s3_buckets := resources_of({"aws_s3_bucket"})
@@ -196,10 +239,13 @@ s3_bucket_keys := [bucket_keys(r) | some r in s3_buckets]
 companion_target_sets[type] := [bucket_targets(c) | some c in config_resources_of({type})] if some type in companion_types
 
 # type -> every bucket key its companions name
-companion_targets[type] := {target |
-	some targets in companion_target_sets[type]
-	some target in targets
-} if some type in companion_types
+companion_targets[type] := targets if {
+	some type in companion_types
+	targets := {target |
+		some found in companion_target_sets[type]
+		some target in found
+	}
+}
 
 unresolved_companion[type] if {
 	some type in companion_types
@@ -211,7 +257,8 @@ unresolved_companion[type] if {
 # unknown until apply (`bucket = aws_s3_bucket.logs.id`); root module and three
 # levels of module calls.
 plan_references[key] := refs if {
-	some res in config_modules[prefix].resources
+	some prefix, module in config_modules
+	some res in resources_in(module)
 	key := concat("", [prefix, res.address])
 	refs := {attribute: expression.references |
 		some attribute
@@ -223,7 +270,8 @@ plan_references[key] := refs if {
 # plan_references narrowed to what bucket_targets reads, the `bucket` references
 # (building every attribute's for every resource of a large plan is slow).
 companion_bucket_references[key] := refs if {
-	some res in config_modules[prefix].resources
+	some prefix, module in config_modules
+	some res in resources_in(module)
 	refs := res.expressions.bucket.references
 	is_array(refs)
 	key := concat("", [prefix, res.address])
@@ -232,25 +280,36 @@ companion_bucket_references[key] := refs if {
 config_modules[""] := input.configuration.root_module
 
 config_modules[prefix] := module if {
-	some name, call in input.configuration.root_module.module_calls
+	some name, call in calls_in(input.configuration.root_module)
 	module := call.module
 	prefix := sprintf("module.%s.", [name])
 }
 
 config_modules[prefix] := module if {
-	some a, call_a in input.configuration.root_module.module_calls
-	some b, call_b in call_a.module.module_calls
+	some a, call_a in calls_in(input.configuration.root_module)
+	some b, call_b in calls_in(call_a.module)
 	module := call_b.module
 	prefix := sprintf("module.%s.module.%s.", [a, b])
 }
 
 config_modules[prefix] := module if {
-	some a, call_a in input.configuration.root_module.module_calls
-	some b, call_b in call_a.module.module_calls
-	some c, call_c in call_b.module.module_calls
+	some a, call_a in calls_in(input.configuration.root_module)
+	some b, call_b in calls_in(call_a.module)
+	some c, call_c in calls_in(call_b.module)
 	module := call_c.module
 	prefix := sprintf("module.%s.module.%s.module.%s.", [a, b, c])
 }
+
+# A configuration module's resources (a list) and module calls (an object), or none
+# when the plan has something else there: `some .. in` a string or a number is an
+# error on regorus, where OPA iterates nothing.
+resources_in(module) := module.resources if {
+	is_array(module.resources)
+} else := []
+
+calls_in(module) := module.module_calls if {
+	is_object(module.module_calls)
+} else := {}
 
 # ------------------------------------------------------------------------ IAM
 
@@ -259,9 +318,7 @@ config_modules[prefix] := module if {
 # `aws_iam_policy_document` data sources.  Each is
 # {resource, index, path, sid, effect, actions, resources, action_key}, actions
 # and resources as lists of strings; action_key is how the source spells it.
-iam_policy_types := {
-	"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy",
-}
+iam_policy_types := {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"}
 
 policy_statements := array.concat(resource_statements, array.concat(inline_statements, document_statements))
 
@@ -273,16 +330,14 @@ resource_statements := [s |
 inline_statements := [s |
 	some r in resources_of({"aws_iam_role"})
 	inlines := as_list(object.get(r.values, "inline_policy", []))
-	some n
-	inline := inlines[n]
+	some n, inline in inlines
 	some s in statements_of(r, ["inline_policy", n, "policy"], inline.policy)
 ]
 
 document_statements := [s |
 	some r in data_sources_of({"aws_iam_policy_document"})
 	statements := as_list(object.get(r.values, "statement", []))
-	some n
-	st := statements[n]
+	some n, st in statements
 	is_object(st)
 	s := {
 		"resource": r,
@@ -312,7 +367,9 @@ statements_of(r, attribute_path, policy) := [s |
 	}
 ]
 
-policy_document(policy) := policy if is_object(policy) else := json.unmarshal(policy) if {
+policy_document(policy) := policy if {
+	is_object(policy)
+} else := json.unmarshal(policy) if {
 	is_string(policy)
 	json.is_valid(policy)
 }
@@ -322,10 +379,18 @@ policy_document(policy) := policy if is_object(policy) else := json.unmarshal(po
 statement_entries(statement) := [[n, st, ["Statement", n]] |
 	statements := [st | some st in statement; is_object(st)]
 	some n, st in statements
-] if is_array(statement) else := [[0, statement, ["Statement"]]] if is_object(statement)
+] if {
+	is_array(statement)
+} else := [[0, statement, ["Statement"]]] if {
+	is_object(statement)
+}
 
 # The strings of a value that may be one string or a list (as_list, then strings only).
-string_list(value) := [value] if is_string(value) else := [v | some v in value; is_string(v)] if is_array(value) else := []
+string_list(value) := [value] if {
+	is_string(value)
+} else := [v | some v in value; is_string(v)] if {
+	is_array(value)
+} else := []
 
 # ---------------------------------------------------------------- descriptions
 

@@ -4,20 +4,27 @@ import data.pe.terraform.lib
 import rego.v1
 
 plan := {"resource_changes": [
-	{"address": "module.s[0].aws_s3_bucket.b", "module_address": "module.s[0]", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
-	 "change": {"actions": ["create"], "after": {"bucket": "x"}, "after_unknown": {"arn": true}}},
-	{"address": "aws_s3_bucket.gone", "mode": "managed", "type": "aws_s3_bucket", "name": "gone",
-	 "change": {"actions": ["delete"], "after": null}},
-	{"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d",
-	 "change": {"actions": ["read"], "after": {"statement": []}}},
+	{
+		"address": "module.s[0].aws_s3_bucket.b", "module_address": "module.s[0]", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+		"change": {"actions": ["create"], "after": {"bucket": "x"}, "after_unknown": {"arn": true}},
+	},
+	{
+		"address": "aws_s3_bucket.gone", "mode": "managed", "type": "aws_s3_bucket", "name": "gone",
+		"change": {"actions": ["delete"], "after": null},
+	},
+	{
+		"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d",
+		"change": {"actions": ["read"], "after": {"statement": []}},
+	},
 ]}
 
-tf := {"blocks": [
-	{"block_type": "resource", "type": "aws_s3_bucket", "name": "b", "address": "aws_s3_bucket.b", "values": {"bucket": "${var.name}"}},
-	{"block_type": "variable", "name": "name", "address": "var.name", "values": {}},
-], "module": {"blocks": [
-	{"block_type": "resource", "type": "aws_s3_bucket_public_access_block", "name": "b", "address": "aws_s3_bucket_public_access_block.b", "values": {"bucket": "${aws_s3_bucket.b.id}"}},
-]}}
+tf := {
+	"blocks": [
+		{"block_type": "resource", "type": "aws_s3_bucket", "name": "b", "address": "aws_s3_bucket.b", "values": {"bucket": "${var.name}"}},
+		{"block_type": "variable", "name": "name", "address": "var.name", "values": {}},
+	],
+	"module": {"blocks": [{"block_type": "resource", "type": "aws_s3_bucket_public_access_block", "name": "b", "address": "aws_s3_bucket_public_access_block.b", "values": {"bucket": "${aws_s3_bucket.b.id}"}}]},
+}
 
 test_plan_resources_skip_deleted_and_data if {
 	rs := lib.resources with input as plan
@@ -61,8 +68,10 @@ test_number_of if {
 }
 
 test_policy_string_is_decoded if {
-	input_plan := {"resource_changes": [{"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
-		"change": {"actions": ["create"], "after": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}"}}}]}
+	input_plan := {"resource_changes": [{
+		"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
+		"change": {"actions": ["create"], "after": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}"}},
+	}]}
 	statements := lib.policy_statements with input as input_plan
 	count(statements) == 1
 	statements[0].actions == ["s3:*"]
@@ -70,8 +79,8 @@ test_policy_string_is_decoded if {
 }
 
 test_buckets_without_companion if {
-	count(lib.buckets_without_companion("aws_s3_bucket_public_access_block")) == 0 with input as tf
-	missing := lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration") with input as tf
+	count(lib.buckets_without_companion.aws_s3_bucket_public_access_block) == 0 with input as tf
+	missing := lib.buckets_without_companion.aws_s3_bucket_server_side_encryption_configuration with input as tf
 	[r.address | some r in missing] == ["aws_s3_bucket.b"]
 }
 
@@ -82,9 +91,9 @@ test_companion_by_name_and_unresolved_companion if {
 		{"block_type": "resource", "type": "aws_s3_bucket_public_access_block", "name": "a", "address": "aws_s3_bucket_public_access_block.a", "values": {"bucket": "logs"}},
 		{"block_type": "resource", "type": "aws_s3_bucket_server_side_encryption_configuration", "name": "x", "address": "aws_s3_bucket_server_side_encryption_configuration.x", "values": {"bucket": "${var.bucket}"}},
 	]
-	uncovered := lib.buckets_without_companion("aws_s3_bucket_public_access_block") with input as {"blocks": blocks}
+	uncovered := lib.buckets_without_companion.aws_s3_bucket_public_access_block with input as {"blocks": blocks}
 	[r.address | some r in uncovered] == ["aws_s3_bucket.b"]
-	count(lib.buckets_without_companion("aws_s3_bucket_server_side_encryption_configuration")) == 0 with input as {"blocks": blocks}
+	count(lib.buckets_without_companion.aws_s3_bucket_server_side_encryption_configuration) == 0 with input as {"blocks": blocks}
 }
 
 test_resources_keep_the_order_of_the_plan if {
@@ -94,17 +103,19 @@ test_resources_keep_the_order_of_the_plan if {
 		{"address": "data.aws_s3_bucket.d", "mode": "data", "type": "aws_s3_bucket", "name": "d", "change": {"after": {}}},
 		{"address": "aws_s3_bucket.c", "mode": "managed", "type": "aws_s3_bucket", "name": "c", "change": {"after": {}}},
 	]
-	all := lib.resources with input as {"resource_changes": changes}
-	[r.address | some r in all] == ["aws_s3_bucket.a", "aws_instance.b", "aws_s3_bucket.c"]
-	[r.path[1] | some r in all] == [0, 1, 3]
+	every_resource := lib.resources with input as {"resource_changes": changes}
+	[r.address | some r in every_resource] == ["aws_s3_bucket.a", "aws_instance.b", "aws_s3_bucket.c"]
+	[r.path[1] | some r in every_resource] == [0, 1, 3]
 	buckets := lib.resources_of({"aws_s3_bucket"}) with input as {"resource_changes": changes}
 	[r.address | some r in buckets] == ["aws_s3_bucket.a", "aws_s3_bucket.c"]
 }
 
 test_statement_shapes if {
 	policy := `{"Statement":[{"Sid":"s","Effect":"Allow","Action":["s3:GetObject",1,"s3:PutObject"],"Resource":"*"},{"Action":"iam:*"}]}`
-	input_plan := {"resource_changes": [{"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
-		"change": {"actions": ["create"], "after": {"policy": policy}}}]}
+	input_plan := {"resource_changes": [{
+		"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
+		"change": {"actions": ["create"], "after": {"policy": policy}},
+	}]}
 	statements := lib.policy_statements with input as input_plan
 	[[s.index, s.sid, s.effect, s.actions, s.resources] | some s in statements] == [
 		[0, "s", "Allow", ["s3:GetObject", "s3:PutObject"], ["*"]],

@@ -38,20 +38,23 @@ import rego.v1
 on_value := object.get(input, "on", object.get(input, "true", null))
 
 # the names of its triggers: `on: push`, `on: [push, pull_request]` or `on: {push: ...}`
-triggers := {name | some name, _ in on_value} if {
+default triggers := set()
+
+triggers := object.keys(on_value) if {
 	is_object(on_value)
 } else := {name | some name in on_value} if {
 	is_array(on_value)
 } else := {on_value} if {
 	is_string(on_value)
-} else := set()
+}
 
 # the filters of one trigger (`branches`, `tags`, ...); {} when it has none
 trigger_config(name) := cfg if {
-	is_object(on_value)
-	cfg := on_value[name]
+	cfg := on_value[name] # undefined unless `on:` is an object
 	is_object(cfg)
-} else := {} if name in triggers
+} else := {} if {
+	name in triggers
+}
 
 is_pipeline if {
 	count(triggers & {"push", "pull_request"}) > 0
@@ -78,7 +81,14 @@ needs_graph[job_id] := needs_of(job) if {
 # job id -> every job it waits for, directly or through other jobs (not itself)
 ancestors[job_id] := graph.reachable(needs_graph, needs) if some job_id, needs in needs_graph
 
-text(x) := x if is_string(x) else := ""
+text(x) := x if {
+	is_string(x)
+} else := ""
+
+# The job calls a reusable workflow (`uses:` instead of steps). Rules ask
+# `not pipeline.calls_workflow(job)`, never `not is_string(job.uses)`: OPA fails a
+# negated call whose argument is undefined (a job without `uses:`), regorus does not.
+calls_workflow(job) if is_string(job.uses)
 
 called_file(job) := lower(parts[count(parts) - 1]) if {
 	is_string(job.uses)
@@ -88,7 +98,9 @@ called_file(job) := lower(parts[count(parts) - 1]) if {
 
 label(job_id, job) := lower(concat(" ", [job_id, text(object.get(job, "name", "")), called_file(job)]))
 
-steps_of(job) := job.steps if is_array(job.steps) else := []
+steps_of(job) := job.steps if {
+	is_array(job.steps)
+} else := []
 
 # what a step runs, for tool matching: its action and its script (not its name)
 step_tools(step) := concat("\n", [text(object.get(step, "uses", "")), text(object.get(step, "run", ""))])
@@ -192,7 +204,9 @@ job_tools[job_id] := lower(concat("\n", [tool |
 	some key in ["uses", "run"]
 	tool := step[key]
 	is_string(tool)
-])) if some job_id, job in jobs
+])) if {
+	some job_id, job in jobs
+}
 
 auxiliary_jobs contains job_id if {
 	some job_id, found in job_words
@@ -219,7 +233,7 @@ labelled_stages[job_id] := {stage | some stage, keywords in label_words; count(k
 # stages its label does not name already, and whose hint words appear)
 job_stages[job_id] := set() if some job_id in auxiliary_jobs
 
-job_stages[job_id] := named | by_tools | by_environment if {
+job_stages[job_id] := (named | by_tools) | by_environment if {
 	some job_id, named in labelled_stages
 	not job_id in auxiliary_jobs
 	tools := job_tools[job_id]
