@@ -8,14 +8,17 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import settings as _hypothesis_settings
 
 from pe_policy.cli import main
+from pe_policy.discover import Candidate
 from pe_policy.document import Document
 from pe_policy.findings import Finding
+from pe_policy.loaders import DEFAULT_MAX_BYTES
 from pe_policy.pipeline import CheckResult, check, default_ruleset
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,6 +102,40 @@ def many_files_repo(repo: Path, workflow: str, count: int, broken_every: int,
     for kind in kinds:
         shutil.copytree(FIXTURES / kind, repo / "fixtures" / kind)
     return repo.resolve()
+
+
+def load_candidates(candidates: Sequence[Candidate], root: Path,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Document], list[Finding]]:
+    """Each candidate loaded in this process, as the run's workers load it: (documents that
+    loaded, PE-PARSE findings of the rest), both in candidate order."""
+    from functools import partial
+
+    from pe_policy.loaders import load_file
+    from pe_policy.runner import RunDocuments, RunInput
+
+    inputs = [RunInput(c.path, c.kind, partial(load_file, c.abs_path, c.path, c.kind, root,
+                                                max_bytes))
+              for c in candidates if c.kind is not None]
+    store = RunDocuments(inputs, root, max_bytes)
+    documents = [doc for doc in (store.get(n) for n in range(len(inputs))) if doc is not None]
+    return documents, [store.unloadable[n] for n in sorted(store.unloadable)]
+
+
+def evaluate_all(evaluator: Any, documents: Sequence[Document]) -> list[Finding]:
+    """Every document's findings, evaluated here in order (no workers, no deadline)."""
+    from pe_policy.engine.evaluate import evaluate_each
+
+    return [f for _number, found in evaluate_each(evaluator, documents) for f in found]
+
+
+def run_documents(evaluator: Any, documents: Sequence[Document], limits: Any = None,
+                  lanes: int | None = None) -> list[Finding]:
+    """Already-loaded documents through the runner (forked workers when `lanes`)."""
+    from pe_policy.runner import Limits, RunInput, run
+
+    inputs = [RunInput(d.path, d.kind, lambda d=d: d) for d in documents]
+    return run(evaluator, inputs, root=None, max_bytes=DEFAULT_MAX_BYTES,
+               limits=limits or Limits(), lanes=lanes)[1]
 
 
 def line_of(path: Path, needle: str, occurrence: int = 1) -> int:

@@ -11,11 +11,11 @@ from typing import Any
 
 from pe_policy.config import Config
 from pe_policy.discover import discover
-from pe_policy.engine.evaluate import BATCH_DOCUMENTS, RULE_ERROR_ID, Evaluator, evaluate_all
-from pe_policy.engine.isolation import Limits, evaluate_documents
+from pe_policy.engine.evaluate import BATCH_DOCUMENTS, RULE_ERROR_ID, Evaluator
 from pe_policy.engine.pack import load_ruleset
-from pe_policy.pipeline import default_ruleset, load_candidates
-from tests.conftest import REPO
+from pe_policy.pipeline import default_ruleset
+from pe_policy.runner import Limits
+from tests.conftest import REPO, evaluate_all, load_candidates, run_documents
 
 WORKFLOW = """\
 name: CI {n}
@@ -62,8 +62,8 @@ def _findings(evaluator: Evaluator, documents: list, batching: bool) -> list[tup
 
 
 def _count_calls(evaluator: Evaluator) -> dict[str, int]:
-    """Count the backend's one-document and several-document queries."""
-    calls = {"eval_rules": 0, "eval_rules_each": 0}
+    """Count the backend's batch queries and its one-rule queries."""
+    calls = {"eval_rule": 0, "eval_rules_each": 0}
     backend = evaluator.backend
     for name in calls:
         method = getattr(backend, name)
@@ -87,7 +87,7 @@ def test_batches_give_the_findings_of_one_by_one_on_every_fixture() -> None:
     found = _findings(batched, documents, batching=True)
     assert batched.batching  # no batch failed: the comparison below is batched against serial
     # the values really came from batches: most documents never had a query of their own
-    assert calls["eval_rules_each"] > 0 and calls["eval_rules"] < len(documents) // 2
+    assert 0 < calls["eval_rules_each"] < len(documents) // 2 and calls["eval_rule"] == 0
     assert len(found) > 100
     assert found == _findings(one_by_one, documents, batching=False)
 
@@ -115,7 +115,7 @@ def test_the_isolated_workers_batch_too_and_agree(tmp_path: Path) -> None:
     """The forked evaluation (deadline, memory limit) in two lanes gives the in-process result."""
     documents = _documents(REPO / "fixtures")
     ruleset = default_ruleset()
-    isolated = evaluate_documents(Evaluator(ruleset, Config().params), documents, Limits(), lanes=2)
+    isolated = run_documents(Evaluator(ruleset, Config().params), documents, Limits(), lanes=2)
     in_process = evaluate_all(Evaluator(ruleset, Config().params), documents)
     assert [(f.rule_id, f.location, f.message) for f in isolated] == [
         (f.rule_id, f.location, f.message) for f in in_process]

@@ -23,10 +23,10 @@ import pytest
 
 from pe_policy.config import resolve_config
 from pe_policy.discover import discover
-from pe_policy.engine.isolation import Limits
 from pe_policy.findings import ParseError
-from pe_policy.pipeline import check, load_candidates
-from tests.conftest import line_of
+from pe_policy.pipeline import check
+from pe_policy.runner import Limits
+from tests.conftest import line_of, load_candidates
 
 BUDGET_CPU_SECONDS = 5.0  # the work itself (user + system time of the run and its workers)
 BUDGET_WALL_SECONDS = 60.0  # a hang detector; the machine is shared, so wall time varies
@@ -437,7 +437,7 @@ def test_no_traceback_for_a_missing_loader() -> None:
 def test_every_hostile_file_in_a_big_run_loaded_by_the_lanes(repo: Path) -> None:
     """A run big enough for the evaluation workers to load the files themselves: each hostile
     file is still one PE-PARSE naming it, and every innocent workflow is still checked."""
-    from pe_policy.engine.isolation import lane_count
+    from pe_policy.runner import lane_count
 
     for n in range(90):
         write(repo, f".github/workflows/copy-{n:02d}.yml", GOOD_WORKFLOW)

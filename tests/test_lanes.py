@@ -1,4 +1,4 @@
-"""Lanes that load their own files (`load_and_evaluate`): the serial run's report, exactly.
+"""Lanes that load their own files (runner.py): the serial run's report, exactly.
 
 A run of many files splits them into slices; each slice's worker loads and evaluates its
 files, so loading is shared between cores too.  Nothing a user sees may change: the same
@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-import pe_policy.parallel as parallel
 import pe_policy.pipeline as pipeline
+import pe_policy.runner as runner
 from pe_policy.config import Config, resolve_config
 from pe_policy.discover import Candidate, discover
-from pe_policy.engine.evaluate import Evaluator, evaluate_all
-from pe_policy.engine.isolation import Limits, load_and_evaluate
-from pe_policy.pipeline import candidate_loader, check, default_ruleset, load_candidates
+from pe_policy.engine.evaluate import Evaluator
+from pe_policy.loaders import load_file
+from pe_policy.pipeline import check, default_ruleset
 from pe_policy.reporters import render
-from tests.conftest import many_files_repo
+from pe_policy.runner import Limits, RunInput
+from tests.conftest import evaluate_all, load_candidates, many_files_repo
 
 WORKFLOW = """\
 name: Build {n}
@@ -49,10 +50,14 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def no_loading_here(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail if this process loads the files itself: the run must go through the lanes."""
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("loaded in the parent process")
+    parent = os.getpid()
 
-    monkeypatch.setattr(pipeline, "load_candidates", refuse)
+    def refuse(*args: object, **kwargs: object) -> object:
+        if os.getpid() == parent:
+            raise AssertionError("loaded in the parent process")
+        return load_file(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "load_file", refuse)
 
 
 def test_the_report_is_the_serial_report_in_every_format(many: Path, no_loading_here: None,
@@ -80,9 +85,11 @@ def test_a_cross_document_rule_loads_the_file_it_needs_from_another_slice(many: 
     targets = [many / "fixtures" / "deployment_report", many / "fixtures" / "migration"]
     candidates = [c for c in discover(targets, many)[0] if c.kind is not None]
     evaluator = Evaluator(default_ruleset(), Config().params, repo_root=many)
-    load = candidate_loader(candidates, many, 10**8)
-    files, findings = load_and_evaluate(evaluator, candidates, load, lanes=len(candidates),
-                                        limits=Limits(60, 2048))
+    inputs = [RunInput(c.path, c.kind or "", lambda c=c: load_file(c.abs_path, c.path, c.kind or "",
+                                                                   many, 10**8))
+              for c in candidates]
+    files, findings = runner.run(evaluator, inputs, root=many, max_bytes=10**8,
+                                 limits=Limits(60, 2048), lanes=len(candidates))
     found = [f.to_dict() for f in findings]
     assert sorted(found, key=str) == sorted(_serial(candidates, many), key=str)
     qa = [f["message"] for f in found if f["rule_id"] == "PE-DR-002"]
@@ -131,16 +138,15 @@ def test_a_worker_that_dies_loading_a_file_loses_only_that_file(
     """Its files loaded before it died, but not yet evaluated, are evaluated by the next worker;
     the file it died on is a PE-PARSE error, and is not loaded again."""
     parent = os.getpid()
-    real = parallel.load_one
     attempts = multiprocessing.get_context("fork").Value("i", 0)
 
-    def dying(candidate: Candidate, root: Path, max_bytes: int):  # type: ignore[no-untyped-def]
-        if os.getpid() != parent and candidate.path.endswith("wf-050.yml"):
+    def dying(abs_path: Path, path: str, *args: object):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent and path.endswith("wf-050.yml"):
             attempts.value += 1
             os._exit(70)
-        return real(candidate, root, max_bytes)
+        return load_file(abs_path, path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(parallel, "load_one", dying)
+    monkeypatch.setattr(pipeline, "load_file", dying)
     workflows = many / ".github" / "workflows"
     result = check([workflows], many)
     assert attempts.value == 1
@@ -159,9 +165,7 @@ def test_a_worker_that_fails_before_its_first_document_does_not_loop(
         many: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first worker raises before it starts: its first document is given up with the
     reason, a new worker goes on with the rest, and the run ends."""
-    import pe_policy.engine.isolation as isolation
-
-    real = isolation._LoadingWork.messages
+    real = runner._Work.messages
     failed = multiprocessing.get_context("fork").Value("i", 0)
 
     def fails_once(self, evaluator, numbers, watch):  # type: ignore[no-untyped-def]
@@ -170,7 +174,7 @@ def test_a_worker_that_fails_before_its_first_document_does_not_loop(
             raise RuntimeError("broken before the first document")
         return real(self, evaluator, numbers, watch)
 
-    monkeypatch.setattr(isolation._LoadingWork, "messages", fails_once)
+    monkeypatch.setattr(runner._Work, "messages", fails_once)
     workflows = many / ".github" / "workflows"
     result = check([workflows], many)
     errors = [f for f in result.findings if f.rule_id == "PE-RULE-ERROR"]

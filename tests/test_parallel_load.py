@@ -1,18 +1,21 @@
-"""Loading in worker processes gives exactly what loading in this process gives, in the same order."""
+"""Loading in the runner's worker processes gives exactly what loading in this process gives,
+in the same order (there is one mechanism: runner.py; no separate loading pool)."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-import pe_policy.parallel as parallel
+import pe_policy.pipeline as pipeline
 from pe_policy.discover import Candidate, discover
-from pe_policy.engine.isolation import Limits
-from pe_policy.pipeline import check, load_candidates
+from pe_policy.loaders import load_file
+from pe_policy.pipeline import check
 from pe_policy.reporters import render
-from tests.conftest import FIXTURES, many_files_repo
+from pe_policy.runner import Limits, estimated_ms, lane_count
+from tests.conftest import FIXTURES, load_candidates, many_files_repo, run_documents
 
 WORKFLOW = """\
 name: Build {n}
@@ -38,37 +41,36 @@ def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
                             "deployment_report", "migration", "terraform"))
 
 
-def _loaded(candidates: list[Candidate], root: Path, workers: int) -> tuple[list, list]:  # type: ignore[type-arg]
-    documents, errors = load_candidates(candidates, root, workers=workers)
+def _loaded(candidates: list[Candidate], root: Path) -> tuple[list, list]:  # type: ignore[type-arg]
+    documents, errors = load_candidates(candidates, root)
     docs = [(d.path, d.kind, json.dumps(d.input, sort_keys=True, default=str),
              sorted((list(p), s.line, s.column, s.path) for p, s in d.source_map.spans.items()))
             for d in documents]
     return docs, [e.to_dict() for e in errors]
 
 
-def test_parallel_load_equals_serial_load(big_repo: Path) -> None:
-    candidates, _ = discover([big_repo], big_repo)
-    serial = _loaded(candidates, big_repo, workers=0)
-    pooled = _loaded(candidates, big_repo, workers=2)
-    assert [d[0] for d in pooled[0]] == [d[0] for d in serial[0]]
-    assert pooled == serial
+def test_loading_in_lanes_equals_loading_here(big_repo: Path) -> None:
+    root = big_repo.resolve()
+    candidates, _ = discover([root], root)
+    serial = _loaded(candidates, root)
     broken = [e["location"]["path"] for e in serial[1] if e["location"]["path"].startswith(".github")]
     assert broken == [f".github/workflows/wf-{n:03d}.yml" for n in range(120) if n % 7 == 3]
+    in_process = check([root], root, limits=Limits(timeout=None, memory_mb=None))
+    in_lanes = check([root], root)
+    assert [(f.path, f.kind, f.text) for f in in_lanes.files] == [
+        (f.path, f.kind, f.text) for f in in_process.files]
+    assert len(in_lanes.files) == len(serial[0])
 
 
-def test_check_report_is_identical_with_and_without_the_pool(
-        big_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_report_is_identical_in_process_and_in_lanes(big_repo: Path) -> None:
     root = big_repo.resolve()
-    in_process = Limits(timeout=None, memory_mb=None)  # else lanes load the files, not the pool
-    monkeypatch.setattr(parallel, "worker_count", lambda candidates, cpus=None, load=None: 2)
-    pooled = check([root], root, limits=in_process)
-    monkeypatch.setattr(parallel, "worker_count", lambda candidates, cpus=None, load=None: 0)
-    serial = check([root], root, limits=in_process)
+    in_lanes = check([root], root)
+    in_process = check([root], root, limits=Limits(timeout=None, memory_mb=None))
     for format_ in ("json", "sarif", "text"):
-        assert render(format_, pooled) == render(format_, serial)
+        assert render(format_, in_lanes) == render(format_, in_process)
 
 
-def test_the_pool_starts_only_when_it_pays(tmp_repo: Path) -> None:
+def test_a_second_lane_starts_only_when_it_pays(tmp_repo: Path) -> None:
     workflows = tmp_repo / ".github" / "workflows"
     workflows.mkdir(parents=True)
     for n in range(5):
@@ -82,42 +84,44 @@ def test_the_pool_starts_only_when_it_pays(tmp_repo: Path) -> None:
                                                    encoding="utf-8")
     small, _ = discover([workflows], tmp_repo)
     big, _ = discover([reports], tmp_repo)
-    assert parallel.estimated_ms(big) > parallel.PARALLEL_MIN_MS > parallel.estimated_ms(small)
-    assert parallel.worker_count(small, cpus=8, load=0) == 0  # a pre-commit run stays serial
-    assert parallel.worker_count(big, cpus=8, load=0) == 2  # one process per file at most
-    assert parallel.worker_count(big, cpus=1, load=0) == 0
-    assert parallel.worker_count(big, cpus=2, load=1.8) == 0  # no idle core: serial
+
+    def cost(candidates: list[Candidate]) -> float:
+        return estimated_ms([(c.abs_path.stat().st_size, c.kind or "") for c in candidates])
+
+    assert lane_count(len(small), cpus=8, load_ms=cost(small)) == 1  # a pre-commit run: one
+    assert lane_count(len(big), cpus=8, load_ms=cost(big)) == 2  # one process per file at most
+    assert lane_count(len(big), cpus=1, load_ms=cost(big)) == 1
 
 
 def test_a_crashed_worker_does_not_lose_files(big_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker that dies (a parser crash, the OOM killer) breaks the pool; the rest load here."""
-    import os
-
+    """A worker that dies loading a file (a parser crash, the OOM killer) loses that file
+    alone: the next worker loads the rest."""
     parent = os.getpid()
-    real = parallel.load_one
+    root = big_repo.resolve()
 
-    def dying(candidate: Candidate, root: Path, max_bytes: int):  # type: ignore[no-untyped-def]
-        if os.getpid() != parent and candidate.path.endswith("wf-050.yml"):
+    def dying(abs_path: Path, path: str, *args: object):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent and path.endswith("wf-050.yml"):
             os._exit(70)
-        return real(candidate, root, max_bytes)
+        return load_file(abs_path, path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(parallel, "load_one", dying)
-    candidates, _ = discover([big_repo], big_repo)
-    pooled = _loaded(candidates, big_repo, workers=2)
-    monkeypatch.setattr(parallel, "load_one", real)
-    assert pooled == _loaded(candidates, big_repo, workers=0)
+    monkeypatch.setattr(pipeline, "load_file", dying)
+    in_lanes = check([root], root)
+    monkeypatch.undo()
+    in_process = check([root], root, limits=Limits(timeout=None, memory_mb=None))
+    dead = ".github/workflows/wf-050.yml"
+    assert [f.path for f in in_lanes.files] == [f.path for f in in_process.files if f.path != dead]
 
 
 def test_evaluation_lanes_give_the_serial_findings_in_order(big_repo: Path) -> None:
     """Documents evaluated by three workers side by side: the same findings, the same order."""
     from pe_policy.config import Config
-    from pe_policy.engine.evaluate import Evaluator, evaluate_all
-    from pe_policy.engine.isolation import Limits, evaluate_documents
+    from pe_policy.engine.evaluate import Evaluator
     from pe_policy.pipeline import default_ruleset
+    from tests.conftest import evaluate_all
 
     root = big_repo.resolve()
     candidates, _ = discover([root], root)
-    documents, _ = load_candidates(candidates, root, workers=0)
+    documents, _ = load_candidates(candidates, root)
     ruleset = default_ruleset()
 
     def run(lanes: int | None) -> list[dict]:  # type: ignore[type-arg]
@@ -125,7 +129,7 @@ def test_evaluation_lanes_give_the_serial_findings_in_order(big_repo: Path) -> N
         if lanes is None:
             findings = evaluate_all(evaluator, documents)
         else:
-            findings = evaluate_documents(evaluator, documents, Limits(60, 2048), lanes=lanes)
+            findings = run_documents(evaluator, documents, Limits(60, 2048), lanes=lanes)
         return [f.to_dict() for f in findings]
 
     serial = run(None)

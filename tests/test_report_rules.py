@@ -218,10 +218,25 @@ def test_absent_qa_report_is_reported_as_not_found(tmp_repo: Path) -> None:
     assert "[[QA/QA-Report-U-7]] not found" in message
 
 
-def test_qa_report_not_checked_in_this_run_is_unverified(tmp_repo: Path) -> None:
+def test_qa_report_not_named_is_read_on_demand(tmp_repo: Path) -> None:
+    """A deployment report given alone (a pre-commit hook passes only the changed files) gets
+    the verdict of a whole-repository run: the run reads the linked QA report itself."""
     deploy, _ = vault(tmp_repo, "approved")
+    assert dr002(tmp_repo, [deploy]) == []
+
+
+def test_qa_report_not_named_and_unapproved_is_still_critical(tmp_repo: Path) -> None:
+    deploy, qa = vault(tmp_repo, "rejected")
+    [(path, _, message)] = dr002(tmp_repo, [deploy])
+    assert path == "01-Projects/Gateway/Deployments/Deploy-U-7.md"
+    assert f"QA/QA-Report-U-7.md says `status: rejected` (line {line_of(qa, 'status:')})" in message
+
+
+def test_qa_report_that_cannot_be_read_is_unverified(tmp_repo: Path) -> None:
+    deploy, qa = vault(tmp_repo, "approved")
+    qa.write_bytes(b"---\nstatus: approved\n\x00binary\n")
     [(_, _, message)] = dr002(tmp_repo, [deploy])
-    assert "QA/QA-Report-U-7.md exists but was not checked in this run" in message
+    assert "QA/QA-Report-U-7.md exists but" in message and "verified" in message
 
 
 def test_qa_report_of_another_unit(tmp_repo: Path) -> None:

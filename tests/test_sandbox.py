@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from pe_policy.config import resolve_config
-from pe_policy.engine.isolation import Limits
 from pe_policy.engine.rego import ENGINES
 from pe_policy.pipeline import CheckResult, check
+from pe_policy.runner import Limits
 from tests.reference_tools import opa_server
 
 CANARY = "pe-sandbox-canary-7f3e"

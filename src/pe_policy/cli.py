@@ -87,7 +87,7 @@ def _engine_options(func: Any) -> Any:
 
 
 def _limit_options(func: Any) -> Any:
-    """Bounds on hostile input and runaway policies (docs: engine/isolation.py, loaders)."""
+    """Bounds on hostile input and runaway policies (docs: runner.py, loaders)."""
     func = click.option("--eval-memory", type=click.IntRange(min=0), default=None, metavar="MB",
                         help="Memory the evaluation may use on top of the loaded files "
                         "(default: 4096; 0: no limit).")(func)
@@ -196,7 +196,6 @@ def check(
     import os
 
     from pe_policy.config import ConfigError
-    from pe_policy.engine.isolation import limits_from
     from pe_policy.engine.rego import PolicyError
     from pe_policy.filters import Baseline, BaselineError, baseline_text
     from pe_policy.findings import Severity
@@ -206,6 +205,7 @@ def check(
     from pe_policy.progress import progress_for
     from pe_policy.report_plan import ReportPlanError, plan_reports
     from pe_policy.reporters import ReportOptions, render
+    from pe_policy.runner import limits_from
 
     if kind is not None and kind not in KINDS:
         _fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")

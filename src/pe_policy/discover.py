@@ -63,6 +63,24 @@ def find_root(start: Path) -> Path:
     return start
 
 
+def inside_root(root: Path, path: str) -> Path | None:
+    """`path` (relative, POSIX) as a file inside `root`, links resolved; None if it escapes.
+
+    For files a rule asks for by name: `..`, an absolute path or a symlink that leads out
+    of the repository is never read.
+    """
+    pure = PurePosixPath(path)
+    if not path or pure.is_absolute() or ".." in pure.parts:
+        return None
+    candidate = root / pure
+    try:
+        resolved = candidate.resolve()
+        resolved.relative_to(_resolved(root))
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return candidate
+
+
 def kind_by_path(path: str) -> str | None:
     p = PurePosixPath(path)
     name = p.name.lower()

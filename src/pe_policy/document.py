@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, overload
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -148,8 +148,8 @@ class Document:
 class CheckedFile:
     """What reporting needs of a checked document: its rules have run, so no model.
 
-    A lane's worker loads and evaluates its own documents (engine/isolation.py) and
-    sends back only this, never the model.
+    The worker that loads and evaluates a document (runner.py) sends back only this,
+    never the model.
     """
 
     path: str
@@ -163,50 +163,3 @@ class CheckedFile:
     def location(self) -> Location:
         """The file as a whole (a rule that failed on it, a worker that died on it)."""
         return Location(self.path, 1)
-
-
-class LazyDocuments(Sequence[Document]):
-    """A run's documents as one lane's worker sees them: each loaded the first time it is needed.
-
-    The worker loads the slice it checks; a cross-document rule's `ctx.document_at(path)`
-    loads just that file, and anything that walks the whole sequence loads the rest.  A file
-    that does not load is not in the sequence, as it is not in a serial run's list.
-    """
-
-    def __init__(self, paths: Sequence[str], load: Callable[[int], Document | None]) -> None:
-        self._paths = paths
-        self._load = load
-        self._loaded: dict[int, Document | None] = {}
-        self._numbers = {path: number for number, path in enumerate(paths)}
-        self._all: list[Document] | None = None
-
-    def get(self, number: int) -> Document | None:
-        """Candidate `number`, loaded once; None when it does not load."""
-        if number not in self._loaded:
-            self._loaded[number] = self._load(number)
-        return self._loaded[number]
-
-    def at(self, path: str) -> Document | None:
-        number = self._numbers.get(path)
-        return None if number is None else self.get(number)
-
-    def _every(self) -> list[Document]:
-        if self._all is None:
-            self._all = [d for d in map(self.get, range(len(self._paths))) if d is not None]
-        return self._all
-
-    def __bool__(self) -> bool:  # without loading everything, as `len` would
-        return bool(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._every())
-
-    @overload
-    def __getitem__(self, index: int) -> Document: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Document]: ...
-    def __getitem__(self, index: int | slice) -> Document | Sequence[Document]:
-        return self._every()[index]
-
-    def __iter__(self) -> Iterator[Document]:
-        return iter(self._every())

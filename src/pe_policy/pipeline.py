@@ -1,28 +1,31 @@
-"""discover -> load -> evaluate: one function per step, and `check` that chains them.
+"""discover -> load and evaluate -> filter: `check` chains them, for every kind of run.
 
-A run big enough to share between cores fuses the last two: each evaluation
-worker loads the files it checks (`engine.isolation.load_and_evaluate`).  Kept
-free of click so the same pipeline serves the CLI, the pre-commit hook and tests.
+Discovery names the inputs (files, and the pull requests of `--pr`/`--git-range`);
+the runner (runner.py) loads and evaluates each of them in one worker, and loads any
+other file a rule asks for on demand; the filters then apply suppressions, waivers
+and the baseline.  Kept free of click so the same pipeline serves the CLI, the
+pre-commit hook and tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pe_policy.catalog import Catalog
 from pe_policy.config import Config
-from pe_policy.discover import Candidate, discover
-from pe_policy.document import CheckedFile, Document
+from pe_policy.discover import discover
+from pe_policy.document import CheckedFile
 from pe_policy.engine.evaluate import Evaluator
-from pe_policy.engine.isolation import Limits, evaluate_documents, isolated_lanes, load_and_evaluate
 from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset
 from pe_policy.filters import Baseline, apply_filters, restrict_ruleset
 from pe_policy.findings import Finding, Location, Severity
-from pe_policy.loaders import DEFAULT_MAX_BYTES
+from pe_policy.loaders import DEFAULT_MAX_BYTES, load_file
 from pe_policy.redact import redact, redact_line
+from pe_policy.runner import Limits, RunInput, run
 
 SOURCE_LINE_MAX_BYTES = 16 * 1024 * 1024  # code frames are not worth reading more
 MAX_FRAME_CHARS = 240  # a longer source line is shown as a window around the finding
@@ -124,26 +127,6 @@ class CheckResult:
 ProgressFn = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-def load_candidates(
-    candidates: Sequence[Candidate], root: Path, max_bytes: int = DEFAULT_MAX_BYTES,
-    progress: ProgressFn | None = None, workers: int | None = None,
-) -> tuple[list[Document], list[Finding]]:
-    """Load every candidate of a known kind; in worker processes when there are many (parallel.py).
-
-    Documents and PE-PARSE findings come back in candidate order either way.
-    """
-    from pe_policy.parallel import load_all
-
-    documents: list[Document] = []
-    errors: list[Finding] = []
-    for loaded in load_all(candidates, root, max_bytes, progress, workers):
-        if isinstance(loaded, Document):
-            documents.append(loaded)
-        else:
-            errors.append(loaded)
-    return documents, errors
-
-
 def ruleset_for_kinds(ruleset: RuleSet, kinds: set[str]) -> RuleSet:
     """Only the Rego modules some document needs (and the libraries, which name no kind): a
     pre-commit run on one workflow never compiles the Terraform or runbook policies."""
@@ -185,28 +168,24 @@ def check(
     max_bytes = config.max_file_bytes or DEFAULT_MAX_BYTES
     limits = limits or Limits()
 
-    def evaluator_for(kinds: set[str]) -> Evaluator:
-        return Evaluator(ruleset_for_kinds(ruleset, kinds), config.params, backend_name=engine,
-                         repo_root=root, backend_options=engine_options)
+    inputs = [RunInput(c.path, c.kind, partial(load_file, c.abs_path, c.path, c.kind, root,
+                                                max_bytes))
+              for c in known if c.kind is not None]
+    sizes = [_size(c.abs_path) for c in known]
+    if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
+        from pe_policy.loaders.pull_request import KIND, pull_request_inputs
 
-    evaluator = evaluator_for({c.kind for c in known if c.kind})
-    lanes = isolated_lanes(evaluator, len(known), limits)
-    if lanes > 1 and not (pull_requests or git_ranges):
-        load = candidate_loader(known, root, max_bytes)
-        files, findings = load_and_evaluate(evaluator, known, load, lanes, limits, progress)
-        findings = drop_repeats(findings)
-    else:
-        documents, findings = load_candidates(candidates, root, max_bytes, progress)
-        if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
-            from pe_policy.loaders.pull_request import load_inputs
-
-            loaded = {d.path for d in documents}
-            pr_documents, pr_errors = load_inputs(pull_requests, git_ranges, git_repo or root, root)
-            documents.extend(d for d in pr_documents if d.path not in loaded)
-            findings.extend(pr_errors)
-            evaluator = evaluator_for({d.kind for d in documents})
-        findings.extend(drop_repeats(evaluate_documents(evaluator, documents, limits, progress)))
-        files = [d.checked() for d in documents]
+        named = {item.path for item in inputs}
+        inputs += [RunInput(path, KIND, load) for path, load in
+                   pull_request_inputs(pull_requests, git_ranges, git_repo or root, root)
+                   if path not in named]
+    _preload_loaders({item.kind for item in inputs})
+    evaluator = Evaluator(ruleset_for_kinds(ruleset, {item.kind for item in inputs}),
+                          config.params, backend_name=engine, repo_root=root,
+                          backend_options=engine_options)
+    files, findings = run(evaluator, inputs, root=root, max_bytes=max_bytes, limits=limits,
+                          progress=progress, sizes=sizes)
+    findings = drop_repeats(findings)
     problems.extend((error.path, error.text("this policy was not evaluated; every other one was"))
                     for error in evaluator.policy_errors)
     findings = apply_filters(findings, files, root, config, baseline=baseline,
@@ -224,16 +203,20 @@ def check(
     )
 
 
-def candidate_loader(candidates: Sequence[Candidate], root: Path,
-                     max_bytes: int) -> Callable[[Candidate], Document | Finding]:
-    """Loads one candidate in a lane's worker.  Their kinds' loaders are imported here first,
-    once, so that the workers inherit the modules instead of each importing them."""
-    from pe_policy.loaders import loader_for
-    from pe_policy.parallel import load_one
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
-    for kind in {c.kind for c in candidates if c.kind}:
+
+def _preload_loaders(kinds: set[str]) -> None:
+    """Import the loaders of the kinds in the run here, once, so that each worker inherits
+    them instead of importing them again."""
+    from pe_policy.loaders import loader_for
+
+    for kind in kinds:
         loader_for(kind)
-    return lambda candidate: load_one(candidate, root, max_bytes)
 
 
 def drop_repeats(findings: list[Finding]) -> list[Finding]:

@@ -1,27 +1,28 @@
-"""Evaluation that a runaway rule cannot hang or exhaust: a forked worker with a deadline.
+"""The one execution mechanism: every run loads and evaluates its inputs here.
 
-Rego is not Turing-complete, but `numbers.range(1, 1e9)` or a comprehension
-over two 100,000-element ranges runs for hours or eats every byte of memory,
-and the engines give no way to stop an evaluation from Python (regorus offers
-only policy-length limits).  So the documents are evaluated in workers forked
-from this process (they inherit the compiled engine, nothing is sent to them),
-with an address-space limit, while this process waits on pipes with a
-per-document deadline.  A worker writes which document and which rule it is in
-to shared memory before each rule; when the deadline passes (or the worker
-dies), this process reads it, kills the worker, reports a `PE-RULE-ERROR`
-naming the rule, and starts a fresh worker on the same document without that
-rule.  The findings are exactly those of an in-process run, in the same order.
+A run is a list of inputs (files found by discovery, pull requests named by `--pr`
+or `--git-range`).  Each input is loaded and evaluated by the same worker, and a rule
+that reads another file (`ctx.document_at`) asks the run's `RunDocuments`, which loads
+that file on demand whether or not it was among the inputs: a pre-commit hook that
+passes one deployment report gets the verdict a whole-repository run gives.
 
-Many documents are dealt to "lanes" a batch at a time, one worker each.
-The documents are either loaded here first (`evaluate_documents`) or, for a
-big run, loaded by the lane that checks them (`load_and_evaluate`), so that
-loading is shared between the cores as well; a file whose loading kills a
-worker is then reported as unreadable, like any file that does not parse.
+Where evaluation happens:
 
-Cost on the common path: one `fork` per lane and one pipe message per
-document (a few milliseconds).  Where `fork` does not exist, or for the OPA
-server backend (a remote process with its own limits), evaluation stays in
-process and has no deadline.
+* in worker processes forked from this one, "lanes" of them for a big run (one per
+  core, inputs dealt a batch at a time), one for a small run.  They inherit the
+  compiled engine and the imported loaders; each sends back one message per input
+  (its findings and what reporting needs of the file, never the model).  A worker
+  writes which input and which rule it is in to shared memory before each one; when
+  the per-input deadline passes, or the worker dies (the address-space limit, a
+  crash), this process reads that, kills it, reports a `PE-RULE-ERROR` naming the
+  rule (or a `PE-PARSE` naming the file it was loading) and starts a fresh worker
+  that goes on past it.  Rego is not Turing-complete, but `numbers.range(1, 1e9)`
+  runs for hours, and no engine can be stopped from Python: so this is the only
+  place a runaway rule is stopped.
+* in this process, when there are no limits to enforce, `fork` does not exist, or
+  the engine is an OPA server (a remote process with its own limits).
+
+Either way the findings come back in input order, so the report is the same.
 """
 
 from __future__ import annotations
@@ -36,16 +37,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pe_policy.discover import Candidate
-from pe_policy.document import CheckedFile, Document, LazyDocuments
+from pe_policy.document import CheckedFile, Document
 from pe_policy.engine.evaluate import (
     BATCH_DOCUMENTS,
     BATCH_KEY,
-    COMBINED_KEY,
     Evaluator,
-    evaluate_all,
     evaluate_each,
     python_rule_key,
     rego_rule_key,
@@ -87,10 +86,9 @@ class RuleWatch:
     """Shared between this process and the worker: where the worker is, and what to skip."""
 
     NOT_IN_RULE = -1
-    COMBINED = -2  # the one-call evaluation of every Rego rule (evaluate.COMBINED_KEY)
-    BATCH = -3  # ... over several documents (evaluate.BATCH_KEY)
-    LOADING = -4  # reading and parsing the file, in a worker that loads its own files
-    _SPECIAL = {COMBINED_KEY: COMBINED, BATCH_KEY: BATCH}
+    BATCH = -3  # the one engine call for the Rego rules of a batch of inputs (evaluate.BATCH_KEY)
+    LOADING = -4  # reading and parsing the input
+    _SPECIAL = {BATCH_KEY: BATCH}
 
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
@@ -151,7 +149,88 @@ def _address_space() -> int:
     return 0
 
 
-Message = tuple[int, list[Finding], CheckedFile | None]  # (document number, findings, file)
+@dataclass(frozen=True)
+class RunInput:
+    """One input of a run: where findings name it, its kind, and how a worker loads it."""
+
+    path: str
+    kind: str
+    load: Callable[[], Document]  # raises ParseError (never anything else)
+
+
+class RunDocuments:
+    """The run's documents as rules see them, each loaded the first time it is needed.
+
+    A worker loads the inputs it checks through `get`; a cross-document rule's
+    `ctx.document_at(path)` reaches `at`, which is an input of the run or, if not, any
+    file inside the repository root whose kind pe-policy knows, read with the same size
+    limit and hardening as an input (a symlink out of the root, `..` or an absolute path
+    is never read).  Such a file is only read, never reported on.
+    """
+
+    def __init__(self, inputs: Sequence[RunInput], root: Path | None, max_bytes: int) -> None:
+        self.inputs = inputs
+        self.root = root
+        self.max_bytes = max_bytes
+        self.unloadable: dict[int, Finding] = {}  # number -> its PE-PARSE finding
+        self._loaded: dict[int, Document | None] = {}
+        self._numbers = {item.path: number for number, item in enumerate(inputs)}
+        self._others: dict[str, Document | None] = {}
+
+    def get(self, number: int) -> Document | None:
+        """Input `number`, loaded once; None when it does not load (see `unloadable`)."""
+        if number not in self._loaded:
+            doc: Document | None = None
+            if number not in self.unloadable:
+                item = self.inputs[number]
+                try:
+                    doc = item.load()
+                except ParseError as exc:
+                    self.unloadable[number] = exc.to_finding(item.kind)
+            self._loaded[number] = doc
+        return self._loaded[number]
+
+    def at(self, path: str) -> Document | None:
+        """The document at `path` (relative to the root), loaded on demand; None if none."""
+        number = self._numbers.get(path)
+        if number is not None:
+            return self.get(number)
+        if path not in self._others:
+            self._others[path] = self._load_other(path)
+        return self._others[path]
+
+    def _load_other(self, path: str) -> Document | None:
+        from pe_policy.discover import detect_kind, inside_root
+        from pe_policy.loaders import load_file
+
+        if self.root is None:
+            return None
+        abs_path = inside_root(self.root, path)
+        if abs_path is None or not abs_path.is_file():
+            return None
+        kind = detect_kind(abs_path, path)
+        if kind is None:
+            return None
+        try:
+            return load_file(abs_path, path, kind, self.root, self.max_bytes)
+        except ParseError:
+            return None
+
+    def __iter__(self) -> Iterator[Document]:
+        """Every input that loads (a rule that walks them all loads them all)."""
+        for number in range(len(self.inputs)):
+            doc = self.get(number)
+            if doc is not None:
+                yield doc
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:  # without loading everything, as `len` would
+        return bool(self.inputs)
+
+
+Message = tuple[int, list[Finding], CheckedFile | None]  # (input number, findings, its file)
 
 
 def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -165,94 +244,53 @@ def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
         yield first, last
 
 
-class _LoadedWork:
-    """Documents this process loaded: a lane's worker inherits them and only evaluates."""
+class _Work:
+    """The inputs of a run: what a worker (or this process) loads and evaluates, in order."""
 
-    def __init__(self, documents: Sequence[Document]) -> None:
+    def __init__(self, documents: RunDocuments) -> None:
         self.documents = documents
 
     def __len__(self) -> int:
-        return len(self.documents)
+        return len(self.documents.inputs)
 
     def target(self, number: int) -> CheckedFile:
-        return self.documents[number].checked()
+        item = self.documents.inputs[number]
+        return CheckedFile(item.path, item.kind)
 
     def messages(self, evaluator: Evaluator, numbers: Sequence[int],
-                 watch: RuleWatch) -> Iterator[Message]:
+                 watch: RuleWatch | None) -> Iterator[Message]:
+        """Load a batch's worth of inputs, evaluate them, one message per input."""
+        everything = self.documents
+        batch = BATCH_DOCUMENTS if evaluator.batching else 1
         for first, last in _runs(numbers):
-            for number, found in evaluate_each(evaluator, self.documents, first, last, watch.begin):
-                yield number, found, None
-
-
-class _LoadingWork:
-    """Files a lane's worker loads itself, so that loading is shared out like evaluation.
-
-    It sends back each file's findings with what reporting needs of it (`CheckedFile`),
-    never the model; a file that does not load sends its `PE-PARSE` finding instead.  A
-    file whose loading stopped a worker is entered in `unloadable` by this process, so the
-    next worker (forked from it) reports it without loading it again.
-    """
-
-    def __init__(self, candidates: Sequence[Candidate], load: Callable[[Candidate], Document | Finding]
-                 ) -> None:
-        self.candidates = candidates
-        self.load = load
-        self.unloadable: dict[int, Finding] = {}  # number -> its PE-PARSE finding
-
-    def __len__(self) -> int:
-        return len(self.candidates)
-
-    def target(self, number: int) -> CheckedFile:
-        candidate = self.candidates[number]
-        return CheckedFile(candidate.path, candidate.kind or "")
-
-    def _load(self, number: int) -> Document | None:
-        if number in self.unloadable:
-            return None
-        loaded = self.load(self.candidates[number])
-        if isinstance(loaded, Finding):
-            self.unloadable[number] = loaded
-            return None
-        return loaded
-
-    def messages(self, evaluator: Evaluator, numbers: Sequence[int],
-                 watch: RuleWatch) -> Iterator[Message]:
-        everything = LazyDocuments([c.path for c in self.candidates], self._load)
-        for first, last in _runs(numbers):
-            for start in range(first, last, BATCH_DOCUMENTS):  # a batch's worth, then evaluate it
+            for start in range(first, last, batch):
                 loaded: list[tuple[int, Document]] = []
-                for number in range(start, min(start + BATCH_DOCUMENTS, last)):
-                    watch.loading(number)
+                for number in range(start, min(start + batch, last)):
+                    if watch is not None:
+                        watch.loading(number)
                     doc = everything.get(number)
                     if doc is None:
-                        yield number, [self.unloadable[number]], None
+                        yield number, [everything.unloadable[number]], None
                     else:
                         loaded.append((number, doc))
-                yield from self._evaluate(evaluator, loaded, everything, watch.begin)
+                numbers_in = [number for number, _ in loaded]
+                documents = [doc for _, doc in loaded]
+
+                def begin_document(index: int, numbers_in: list[int] = numbers_in) -> None:
+                    if watch is not None:
+                        watch.begin(numbers_in[index])
+
+                for index, found in evaluate_each(evaluator, documents, begin=begin_document,
+                                                  others=everything):
+                    yield numbers_in[index], found, documents[index].checked()
 
     def unloadable_because(self, number: int, reason: str) -> None:
-        candidate = self.candidates[number]
-        error = ParseError(candidate.path, f"loading it {reason}")
-        self.unloadable[number] = error.to_finding(candidate.kind or "")
-
-    @staticmethod
-    def _evaluate(evaluator: Evaluator, loaded: list[tuple[int, Document]],
-                  everything: LazyDocuments, begin: Callable[[int], None]) -> Iterator[Message]:
-        numbers = [number for number, _ in loaded]
-        documents = [doc for _, doc in loaded]
-
-        def begin_document(index: int) -> None:
-            begin(numbers[index])
-
-        for index, found in evaluate_each(evaluator, documents, begin=begin_document,
-                                          others=everything):
-            yield numbers[index], found, documents[index].checked()
+        item = self.documents.inputs[number]
+        error = ParseError(item.path, f"loading it {reason}")
+        self.documents.unloadable[number] = error.to_finding(item.kind)
 
 
-Work = _LoadedWork | _LoadingWork
-
-
-def _worker(conn: Any, evaluator: Evaluator, work: Work, numbers: list[int],
+def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
             watch: RuleWatch, stderr_fd: int, memory_mb: int | None) -> None:
     """The forked worker: these documents of the work, in order, one message each."""
     os.dup2(2, 1)  # a rule's print() must never end up inside a JSON or SARIF report on stdout
@@ -430,7 +468,7 @@ class _Lane:
 class _Run:
     """One isolated evaluation of a list of documents, in one or more lanes of workers."""
 
-    def __init__(self, evaluator: Evaluator, work: Work, limits: Limits,
+    def __init__(self, evaluator: Evaluator, work: _Work, limits: Limits,
                  progress: ProgressFn | None, lanes: int = 1) -> None:
         self.evaluator = evaluator
         self.work = work
@@ -459,12 +497,12 @@ class _Run:
         if (number, rule_index) in self.stops:
             rule_index = RuleWatch.NOT_IN_RULE
         self.stops.add((number, rule_index))
-        if rule_index == RuleWatch.BATCH:  # stopped in a batch: the next worker goes one by one
+        if rule_index == RuleWatch.BATCH:
+            # Stopped in the one engine call of a batch: later batches hold one input each,
+            # and this input's rules run one by one, so the next stop names the rule.
             self.evaluator.batching = False
-        elif rule_index == RuleWatch.COMBINED:  # some rule in the batch: run them one by one to name it
             self.skip.add((number, rule_index))
         elif rule_index == RuleWatch.LOADING:  # the next worker reports the file, unread
-            assert isinstance(self.work, _LoadingWork)
             self.work.unloadable_because(number, reason)
         elif rule_index == RuleWatch.NOT_IN_RULE:
             self.errors.setdefault(number, []).append(rule_error(doc, "(all rules)", "pe-policy", reason))
@@ -517,63 +555,85 @@ class _Run:
                     lane.timed_out()
 
 
-def lane_count(count: int, cpus: int | None = None) -> int:
-    """Workers to evaluate `count` documents with at once: one per core, for runs big enough to share.
+# Rough load cost, milliseconds per kilobyte, measured on the fixtures (2.1 GHz Xeon): markdown
+# is costly per byte, YAML and JSON are cheap.  A second lane pays for itself when the load
+# alone takes about LANE_MIN_MS; below MIN_DOCUMENTS_PER_LANE inputs it does only then.
+PARSE_MS_PER_KB: dict[str, float] = {
+    "deployment_report": 3.0, "qa_report": 2.0, "runbook": 1.3, "migration": 1.1,
+    "terraform": 0.5, "workflow": 0.15, "action": 0.15, "generic": 0.15, "coverage": 0.1,
+    "scan_report": 0.08, "terraform_plan": 0.05, "pull_request": 0.03,
+}
+DEFAULT_MS_PER_KB = 0.5
+LANE_MIN_MS = 500.0
 
-    Unlike loading (parallel.py), busy cores are not held against it: a lane sends back only
-    small findings, so an oversubscribed lane costs little, and the load average would count
-    pe-policy's own previous run against it.
-    """
+
+def estimated_ms(sizes_and_kinds: Sequence[tuple[int, str]]) -> float:
+    """How long loading inputs of these sizes (bytes) and kinds would take in one process."""
+    return sum(size / 1024 * PARSE_MS_PER_KB.get(kind, DEFAULT_MS_PER_KB)
+               for size, kind in sizes_and_kinds)
+
+
+def lane_count(count: int, cpus: int | None = None, load_ms: float = 0.0) -> int:
+    """Workers to load and evaluate `count` inputs with at once: one per core for runs big
+    enough to share (by their number, or by what loading them would cost)."""
     if cpus is None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
             os.cpu_count() or 1)
-    return max(1, min(MAX_LANES, cpus, count // MIN_DOCUMENTS_PER_LANE))
+    wanted = max(count // MIN_DOCUMENTS_PER_LANE, int(load_ms // LANE_MIN_MS))
+    return max(1, min(MAX_LANES, cpus, count, wanted))
 
 
-def isolated_lanes(evaluator: Evaluator, count: int, limits: Limits) -> int:
-    """Lanes of workers for `count` documents; 0 when evaluation stays in this process."""
-    backend_name = getattr(evaluator, "_backend_name", "regorus")
-    if not count or not limits.active or not fork_available() or backend_name == "opa":
+def lanes_for(evaluator: Evaluator, inputs: Sequence[RunInput], limits: Limits,
+              sizes: Sequence[int] = ()) -> int:
+    """Lanes of workers for these inputs; 0 when the run stays in this process."""
+    if not inputs or not limits.active or not fork_available() or evaluator.backend_name == "opa":
         return 0
-    return lane_count(count)
+    load_ms = estimated_ms([(size, item.kind) for size, item in zip(sizes, inputs, strict=False)])
+    return lane_count(len(inputs), load_ms=load_ms)
 
 
-def evaluate_documents(evaluator: Evaluator, documents: Sequence[Document],
-                       limits: Limits | None = None,
-                       progress: ProgressFn | None = None, lanes: int | None = None) -> list[Finding]:
-    """Every document's findings, in document order; isolated when limits are set and possible.
+def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
+        max_bytes: int, limits: Limits, progress: ProgressFn | None = None,
+        lanes: int | None = None, sizes: Sequence[int] = ()) -> tuple[list[CheckedFile], list[Finding]]:
+    """Load and evaluate every input: (the files that loaded, every finding), in input order.
 
-    Many documents are dealt to workers evaluating side by side (`lanes`, default:
-    one per core); the findings are merged back in document order, so the report is
-    the same as a serial run's.
+    `lanes` overrides how many workers (0: in this process); by default `lanes_for`.
+    `sizes` (bytes per input, where known) lets a costly load use more cores.
     """
-    limits = limits or Limits()
-    if not isolated_lanes(evaluator, len(documents), limits):
-        return evaluate_all(evaluator, documents, progress)
-    work = _LoadedWork(documents)
-    return _Run(evaluator, work, limits, progress,
-                lanes or isolated_lanes(evaluator, len(documents), limits)).run()
-
-
-def load_and_evaluate(evaluator: Evaluator, candidates: Sequence[Candidate],
-                      load: Callable[[Candidate], Document | Finding], lanes: int,
-                      limits: Limits, progress: ProgressFn | None = None,
-                      ) -> tuple[list[CheckedFile], list[Finding]]:
-    """Load and evaluate in the same lanes: each worker loads the slice it checks.
-
-    Loading 500 workflows takes a quarter of a run; here it is shared out like evaluation,
-    where `load_candidates` then `evaluate_documents` would load them all in this process
-    while the other cores wait.  Returns the files that loaded, and every finding
-    (`PE-PARSE` included), both in candidate order.
-    """
-    run = _Run(evaluator, _LoadingWork(candidates, load), limits, progress, lanes)
-    findings = run.run()
-    files = [run.files.get(number) or run.work.target(number)  # a worker died on it: no text
-             for number in range(len(candidates))
-             if not any(f.rule_id == PARSE_RULE_ID for f in run.results.get(number, ()))]
+    documents = RunDocuments(inputs, root, max_bytes)
+    work = _Work(documents)
+    count = lanes_for(evaluator, inputs, limits, sizes) if lanes is None else lanes
+    if count:
+        isolated = _Run(evaluator, work, limits, progress, count)
+        findings = isolated.run()
+        files_by_number = isolated.files
+        results = isolated.results
+    else:
+        findings, files_by_number, results = [], {}, {}
+        for number, found, checked in work.messages(evaluator, range(len(work)), None):
+            results[number] = found
+            if checked is not None:
+                files_by_number[number] = checked
+            if progress is not None:
+                progress("checking", len(results), len(work))
+        for number in range(len(work)):
+            findings.extend(results.get(number, ()))
+    files = [files_by_number.get(number) or work.target(number)  # a worker died on it: no text
+             for number in range(len(work))
+             if not any(f.rule_id == PARSE_RULE_ID for f in results.get(number, ()))]
     return files, findings
 
 
-__all__ = ["DEFAULT_EVAL_MEMORY_MB", "DEFAULT_EVAL_TIMEOUT", "Limits", "RuleWatch",
-           "evaluate_documents", "fork_available", "isolated_lanes", "lane_count",
-           "limits_from", "load_and_evaluate"]
+__all__ = [
+    "DEFAULT_EVAL_MEMORY_MB",
+    "DEFAULT_EVAL_TIMEOUT",
+    "Limits",
+    "RuleWatch",
+    "RunDocuments",
+    "RunInput",
+    "fork_available",
+    "lane_count",
+    "lanes_for",
+    "limits_from",
+    "run",
+]

@@ -1,4 +1,16 @@
-"""Run a rule set over documents and turn every result into a located Finding."""
+"""Run a rule set over documents and turn every result into a located Finding.
+
+Rego rules are evaluated in one of two ways, and only two:
+
+* **a batch**: every Rego rule of up to BATCH_DOCUMENTS consecutive documents of one kind
+  in one engine call (helper rules shared between rules are computed once, and the
+  engine's fixed cost per query is paid once per batch: 3x on the workflow pack);
+* **rule by rule**, for what a batch cannot answer: a rule that is undefined or fails
+  (so the error names that rule), a rule that failed or was stopped once, an input the
+  batch was stopped in, and engines without batch calls (an OPA server).
+
+The findings are the same either way; the second only costs more engine calls.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +38,7 @@ from pe_policy.engine.sandbox import sandboxed
 from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
 
 RULE_ERROR_ID = "PE-RULE-ERROR"
-COMBINED_KEY = "rego:*"  # `Evaluator.watch` key of the one-call evaluation of all Rego rules
-BATCH_KEY = "rego:**"  # ... and of that evaluation over several documents at once (`prefetch`)
+BATCH_KEY = "rego:*"  # `Evaluator.watch` key of the one engine call for a batch (`prefetch`)
 BATCH_DOCUMENTS = 16  # documents of one kind whose Rego rules are evaluated in one engine call
 BATCH_MAX_BYTES = 1 << 20  # ... as long as their input stays small (a plan is evaluated alone)
 
@@ -93,7 +104,7 @@ def rule_error(doc: Document | CheckedFile, rule_id: str, origin: str, error: st
 
 
 def python_rule_key(rule: PythonRule) -> str:
-    """A rule's name for `Evaluator.watch` (the isolation worker reports where it is)."""
+    """A rule's name for `Evaluator.watch` (the runner's worker reports where it is)."""
     return f"py:{rule.meta.origin}:{rule.meta.id}"
 
 
@@ -181,14 +192,14 @@ class Evaluator:
         self._data = {"pe": {"params": dict(params)}, **(data or {})}
         self._metas: dict[tuple[str, str], RuleMeta] = {}
         # Called before each rule with its key ("" between rules); False skips the rule.  Set by
-        # engine/isolation.py so a runaway rule can be named and stopped.
+        # runner.py so a runaway rule can be named and stopped.
         self.watch: Callable[[str], bool] | None = None
         self.policy_errors: list[PolicyError] = []  # modules the engine refused; the rest still run
         self._alone: set[tuple[str, str]] = set()  # rules that failed once: evaluated one by one
         self._by_kind: dict[str, tuple[list[RegoModule], list[RegoModule]]] = {}
         # Rego values computed ahead for a document by `prefetch`: id(doc) -> (rules, values)
         self._prefetched: dict[int, tuple[list[tuple[str, str]], list[Any]]] = {}
-        self.batching = True  # off once a batch fails or is stopped: documents go one by one
+        self.batching = True  # off once a batch fails or is stopped: batches of one document
         for module in ruleset.rego_modules:  # the parser could not read it: never evaluated
             if module.error is not None:
                 try:
@@ -228,10 +239,14 @@ class Evaluator:
             self._backend = backend
         return self._backend
 
+    @property
+    def backend_name(self) -> str:
+        return self._backend_name
+
     def rule_meta(self, module: RegoModule, rule_name: str) -> RuleMeta:
         return self._metas[(module.path, rule_name)]
 
-    def evaluate(self, doc: Document, documents: Sequence[Document] = ()) -> list[Finding]:
+    def evaluate(self, doc: Document, documents: Iterable[Document] = ()) -> list[Finding]:
         findings: list[Finding] = []
         ctx = RuleContext(params=self.params, documents=documents or (doc,),
                           repo_root=self.repo_root)
@@ -277,25 +292,26 @@ class Evaluator:
         return pending, [(m, r) for m, r in pending if (m.path, r) not in self._alone]
 
     def prefetch(self, docs: Sequence[Document]) -> None:
-        """The Rego rules of several documents of one kind, in one engine call.
+        """The Rego rules of one or more documents of one kind, in one engine call.
 
-        The engine's fixed cost per query (~0.2 ms, as much as a workflow's whole rule pack
-        took) is paid once per batch; `evaluate` then reads each document's values.  Anything
-        unusual (an undefined rule, an engine error, a document it cannot read) leaves a
-        document to `evaluate` alone, which names the problem; a failed batch turns batching off.
+        `evaluate` then reads each document's values.  Anything unusual (an undefined
+        rule, an engine error, a document it cannot read) leaves a document to be
+        evaluated rule by rule, which names the problem; a failed batch of several
+        documents turns batching off.
         """
-        eval_each = getattr(self.backend, "eval_rules_each", None) if len(docs) > 1 else None
-        if eval_each is None or not self.batching:
+        eval_each = getattr(self.backend, "eval_rules_each", None)
+        if eval_each is None or not docs:
             return
         modules = self._modules_for(docs[0].kind)
         _, together = self._together(modules)
-        if len(together) < 2 or (self.watch is not None and not self.watch(BATCH_KEY)):
+        if not together or (self.watch is not None and not self.watch(BATCH_KEY)):
             return
         try:
             results = eval_each([f"data.{m.package}.{r}" for m, r in together],
                                 [_input_text(d) for d in docs])
         except Exception:
-            self.batching = False
+            if len(docs) > 1:
+                self.batching = False
             return
         rules = [(m.path, r) for m, r in together]
         for doc, values in zip(docs, results, strict=True):
@@ -309,7 +325,8 @@ class Evaluator:
         first = start
         while first < end:
             kind, size, last = documents[first].kind, 0, first
-            while (last < end and documents[last].kind == kind and last - first < BATCH_DOCUMENTS
+            most = BATCH_DOCUMENTS if self.batching else 1
+            while (last < end and documents[last].kind == kind and last - first < most
                    and size < BATCH_MAX_BYTES):
                 size += _input_size(documents[last])
                 last += 1
@@ -328,8 +345,6 @@ class Evaluator:
             except Exception as exc:
                 return [input_error(doc, exc)]
         findings: list[Finding] = []
-        if values is None and len(together) > 1 and (self.watch is None or self.watch(COMBINED_KEY)):
-            values = self._eval_together(together)
         if values is not None:
             for (module, rule_name), value in zip(together, values, strict=True):
                 findings.extend(self.value_findings(doc, module, rule_name, value))
@@ -347,23 +362,6 @@ class Evaluator:
     def run_alone(self, module_path: str, rule_name: str) -> None:
         """Keep a rule out of the one-call evaluation (it failed, or was stopped, once)."""
         self._alone.add((module_path, rule_name))
-
-    def _eval_together(self, pairs: list[tuple[RegoModule, str]]) -> list[Any] | None:
-        """All rules in one engine call, so helper rules they share are computed once.
-
-        Worth 3x on the workflow pack.  None when the backend cannot, or when any rule is
-        undefined or fails: then every rule runs alone and errors are named per rule.
-        """
-        eval_rules = getattr(self.backend, "eval_rules", None)
-        if eval_rules is None:
-            return None
-        try:
-            values = eval_rules([f"data.{m.package}.{r}" for m, r in pairs])
-        except Exception:
-            return None
-        if values is None or len(values) != len(pairs):
-            return None
-        return list(values)
 
     def set_input(self, value: Any) -> None:
         """The input of the following `rule_findings` calls (one per document, or combined)."""
@@ -404,33 +402,20 @@ def _input_size(doc: Document) -> int:
 
 def evaluate_each(
     evaluator: Evaluator, documents: Sequence[Document], start: int = 0, end: int | None = None,
-    begin: Callable[[int], None] | None = None, others: Sequence[Document] | None = None,
+    begin: Callable[[int], None] | None = None, others: Iterable[Document] | None = None,
 ) -> Iterator[tuple[int, list[Finding]]]:
     """(number, findings) of each document in order, batches prefetched.
 
     `begin(number)` is called before each document, and before each batch with its first
-    document's number (the isolation worker records where it is).  `others` is what
+    document's number (the runner's worker records where it is).  `others` is what
     cross-document rules see, when that is more than `documents` (a lane's worker).
     """
     for first, last in evaluator.batches(documents, start, end):
-        if last - first > 1:
-            if begin is not None:
-                begin(first)
-            evaluator.prefetch(documents[first:last])
+        if begin is not None:
+            begin(first)
+        evaluator.prefetch(documents[first:last])
         for number in range(first, last):
             if begin is not None:
                 begin(number)
             yield number, evaluator.evaluate(documents[number],
                                              documents if others is None else others)
-
-
-def evaluate_all(
-    evaluator: Evaluator, documents: Sequence[Document],
-    progress: Callable[[str, int, int], None] | None = None,
-) -> list[Finding]:
-    findings: list[Finding] = []
-    for number, found in evaluate_each(evaluator, documents):
-        findings.extend(found)
-        if progress is not None:
-            progress("checking", number + 1, len(documents))
-    return findings

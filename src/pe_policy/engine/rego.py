@@ -376,22 +376,18 @@ class RegorusBackend:
             return None
         return json.loads(raw)
 
-    def eval_rules(self, rule_paths: list[str]) -> list[Any] | None:
-        """Several rules in one evaluation (shared helper rules computed once); None if any is
-        undefined."""
-        raw = self._engine.eval_query_as_json("[" + ", ".join(rule_paths) + "]")
-        results = json.loads(raw).get("result") or []
-        if not results:
-            return None
-        value = results[0]["expressions"][0]["value"]
-        return value if isinstance(value, list) else None
-
     def eval_rules_each(self, rule_paths: list[str], inputs: list[str]) -> list[list[Any] | None]:
-        """`eval_rules` on each of several inputs (JSON texts), in one engine call.
+        """The values of these rules on each of several inputs (JSON texts), in one engine call.
 
         `with input as` gives each document its own evaluation (no rule value leaks from
         one to the next); an input on which some rule is undefined gets None.
         """
+        if len(inputs) == 1:  # no `with`: one document is the engine's input as it is
+            self._engine.set_input_json(inputs[0])
+            raw = self._engine.eval_query_as_json("[" + ", ".join(rule_paths) + "]")
+            results = json.loads(raw).get("result") or []
+            value = results[0]["expressions"][0]["value"] if results else None
+            return [value if isinstance(value, list) else None]
         self._engine.set_input_json("[" + ",".join(inputs) + "]")
         raw = self._engine.eval_query_as_json(
             f"[[i, r] | d := input[i]; r := [{', '.join(rule_paths)}] with input as d]")

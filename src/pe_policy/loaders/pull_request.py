@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pe_policy.document import Document, SourceMap, Span
-from pe_policy.findings import Finding, JsonPath, ParseError
+from pe_policy.findings import JsonPath, ParseError
 from pe_policy.loaders import Source, load_file
 from pe_policy.loaders.generic import parse_json
 from pe_policy.loaders.yaml_source import load_yaml
@@ -712,21 +712,20 @@ def load_git_range(repo: Path, rev_range: str, *, timeout: float = GIT_TIMEOUT) 
 # --- the CLI's --pr and --git-range -----------------------------------------------------------
 
 
-def load_inputs(pr_files: Sequence[Path], git_ranges: Sequence[str], repo: Path, root: Path
-                ) -> tuple[list[Document], list[Finding]]:
-    """Documents for `check --pr FILE` and `--git-range A..B`; failures become PE-PARSE findings."""
+def pull_request_inputs(pr_files: Sequence[Path], git_ranges: Sequence[str], repo: Path,
+                        root: Path) -> list[tuple[str, Callable[[], Document]]]:
+    """(path, loader) of each pull request `check --pr FILE` and `--git-range A..B` name.
+
+    The run loads each like a file (loading raises ParseError, a PE-PARSE finding).
+    """
+    from functools import partial
+
     from pe_policy.discover import relative_to_root
 
-    documents: list[Document] = []
-    errors: list[Finding] = []
+    inputs: list[tuple[str, Callable[[], Document]]] = []
     for file in pr_files:
-        try:
-            documents.append(load_file(file, relative_to_root(file, root), KIND, root))
-        except ParseError as exc:
-            errors.append(exc.to_finding(KIND))
+        display = relative_to_root(file, root)
+        inputs.append((display, partial(load_file, file, display, KIND, root)))
     for rev_range in git_ranges:
-        try:
-            documents.append(load_git_range(repo, rev_range))
-        except ParseError as exc:
-            errors.append(exc.to_finding(KIND))
-    return documents, errors
+        inputs.append((f"git:{rev_range}", partial(load_git_range, repo, rev_range)))
+    return inputs
