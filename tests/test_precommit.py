@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from pe_policy.starter import HOOK_FILES
-from tests.conftest import REPO, line_of
+from tests.conftest import FIXTURES, REPO, line_of
 from tests.userland import ALEMBIC, FILTER_REPO, RUNBOOK, SQL_UP, TERRAFORM, WORKFLOW, write
 
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
@@ -138,3 +138,27 @@ def test_config_excludes_apply_under_pre_commit(precommit_repo: Path) -> None:
     write(precommit_repo, ".pe-policy.yaml", "exclude: [\".github/workflows/ci.yml\"]\n")
     run = pre_commit(precommit_repo, "pe-policy", "--files", WORKFLOW)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_report_committed_alone_gets_the_whole_repository_verdict(precommit_repo: Path) -> None:
+    """pre-commit passes only the changed files: a deployment report whose approved QA report
+    was committed earlier is judged by reading that QA report, as `check .` would."""
+    good = FIXTURES / "deployment_report" / "good"
+    shutil.copytree(good / "QA", precommit_repo / "QA")
+    git(precommit_repo, "add", "QA")
+    git(precommit_repo, "-c", "user.name=QA", "-c", "user.email=qa@example.com",
+        "-c", "commit.gpgsign=false", "commit", "-q", "-m", "QA approves PE-12")
+    deployments = "01-Projects/Platform-Gateway/Deployments"
+    shutil.copytree(good / deployments, precommit_repo / deployments)
+    report = f"{deployments}/Deploy-PE-12.md"
+    git(precommit_repo, "add", report)
+    run = pre_commit(precommit_repo, "pe-policy", "--files", report)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PE-DR-002" not in run.stdout
+    # and an unapproved QA report is still found and still blocks
+    qa = precommit_repo / "QA" / "QA-Report-PE-12.md"
+    qa.write_text(qa.read_text(encoding="utf-8").replace("status: \"approved\"",
+                                                         "status: \"changes_requested\""),
+                  encoding="utf-8")
+    run = pre_commit(precommit_repo, "pe-policy", "--files", report)
+    assert run.returncode == 1 and "PE-DR-002" in run.stdout, run.stdout + run.stderr
