@@ -1,23 +1,53 @@
 """Python rules: a decorator that registers a function with its metadata.
 
     @rule("PE-WF-001", severity="high", kinds=["workflow"], title="...")
-    def least_privilege(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
+    def least_privilege(workflow: Workflow, ctx: RuleContext) -> Iterator[Violation]:
         yield Violation("job 'deploy' has no permissions", ("jobs", "deploy"))
+
+The first parameter's annotation says what the rule looks at.  A model class
+(`Workflow`, or a union such as `Workflow | CompositeAction`) makes the rule
+typed: the engine hands it the document's model, and only documents whose
+model is an instance of that class (the rule never checks `isinstance`
+itself); `ctx.document` is the Document, for a rule that needs its path or
+text.  `Document`, or no annotation, is the original signature: the rule gets
+every document of its `kinds`, `(doc, ctx)`.  String annotations (`from
+__future__ import annotations`) are resolved in the rule module's namespace,
+so import the model class at module level.
 
 A rule yields `Violation`s naming the JSON path of the offending node; the
 engine turns that path into a file and line.  Rules never read files or the
 network: what they may see is the document, the other loaded documents and
 `ctx`.
+
+A rule file runs as a module of its policy directory's package
+(`policy_package`): `policy/workflow/acme.py` is `<package>.workflow.acme`, so
+it imports helpers from beside it relatively (`from .lib.scripts import
+iter_scripts`, `from ..shared.lib.names import ...`).  Files in a `lib/`
+directory, and `_*.py`, `test_*.py`, `conftest.py`, are never rule files
+(`is_rule_file`).  A rule file may import its own policy directory's package
+and pe-policy's public modules (`pe_policy.engine.python_rules`,
+`pe_policy.document`, `pe_policy.findings`, `pe_policy.models`, and the shared
+scanners `pe_policy.secrets` and `pe_policy.sql`), never loaders or engine
+internals, nor another policy directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import importlib.machinery
 import importlib.util
+import inspect
+import os
 import sys
+import types
+import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from pathlib import Path, PurePath, PurePosixPath
+from types import ModuleType
+from typing import Any, NamedTuple, TypeVar
 
 from pe_policy.catalog import RuleMeta
 from pe_policy.document import Document
@@ -35,12 +65,14 @@ class Violation(NamedTuple):
 
 @dataclass
 class RuleContext:
-    """What a rule may look at besides its document."""
+    """What a rule may look at besides its document (and `document`, the document itself)."""
 
     params: Mapping[str, Any]
     documents: Iterable[Document] = ()
     repo_root: Path | None = None
     _paths: frozenset[str] | None = field(default=None, repr=False)
+    # the document the rule is looking at: `run_python_rule` sets it for every rule it runs
+    document: Document | None = None
 
     def documents_of(self, kind: str) -> list[Document]:
         return [d for d in self.documents if d.kind == kind]
@@ -103,10 +135,10 @@ def rule(
             origin=func.__code__.co_filename if hasattr(func, "__code__") else "",
             help_uri=help_uri,
         )
-        try:
-            model_types(func)  # a wrong annotation fails the file now, not its first document
-        except NameError:
-            pass  # a class defined further down the module: resolved when the rule first runs
+        # a wrong annotation fails the file now, not its first document; a class defined
+        # further down the module (NameError) is resolved when the rule first runs
+        with contextlib.suppress(NameError):
+            model_types(func)
         _rules_by_module.setdefault(_owner(func), []).append(PythonRule(meta, func))
         return func
 
