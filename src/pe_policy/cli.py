@@ -380,10 +380,12 @@ def schema(kind: str | None, write_dir: Path | None) -> None:
               help="Warnings fail too (exit 1; failures then exit 2, as in conftest).")
 @click.option("--no-fail", is_flag=True, help="Always exit 0.")
 @_engine_options
+@_limit_options
 def test_command(
     files: tuple[Path, ...], policies: tuple[Path, ...], namespaces: tuple[str, ...],
     all_namespaces: bool, data_dirs: tuple[Path, ...], combine: bool, parser: str | None,
     output_format: str, fail_on_warn: bool, no_fail: bool, engine: str, opa_url: str | None,
+    eval_timeout: float | None, eval_memory: int | None, max_file_bytes: int | None,
 ) -> None:
     """Test FILES against conftest-style policies (deny/violation/warn rules)."""
     from pe_policy.conftest_compat import (
@@ -393,6 +395,7 @@ def test_command(
         render_text,
         run_test,
     )
+    from pe_policy.runner import limits_from
     from pe_policy.discover import find_root
     from pe_policy.engine.rego import PolicyError
     from pe_policy.findings import ParseError
@@ -407,7 +410,7 @@ def test_command(
         run, problems = run_test(
             list(files), root, list(policies) or [Path(DEFAULT_POLICY_DIR)], namespaces=chosen,
             data_dirs=list(data_dirs), combine=combine, parser=parser, engine=engine,
-            engine_options={"opa_url": opa_url})
+            engine_options={"opa_url": opa_url}, limits=limits_from(eval_timeout, eval_memory))
     except ValueError as exc:
         _fail(str(exc))
     except (PolicyError, ParseError) as exc:

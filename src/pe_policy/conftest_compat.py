@@ -19,17 +19,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pe_policy.catalog import RuleMeta
-from pe_policy.document import Document, SourceMap, Span
-from pe_policy.engine.evaluate import Evaluator, rule_error
+from pe_policy.document import CheckedFile, Document, SourceMap, Span
+from pe_policy.engine.evaluate import Evaluator, rego_rule_key, rule_error
 from pe_policy.engine.pack import RuleSet, policy_files
 from pe_policy.engine.rego import PolicyError, RegoModule, read_module
 from pe_policy.findings import Finding, JsonPath, ParseError, Suppression
+from pe_policy.runner import Limits
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
@@ -92,7 +94,7 @@ class TestRun:
     results: list[FileResult]
     findings: list[Finding]
     catalog_rules: list[RuleMeta]
-    documents: list[Document]
+    files: list[CheckedFile]  # what the reports show of each input
     checked_paths: list[str]
 
     def count(self, status: str) -> int:
@@ -286,6 +288,8 @@ def check_document(evaluator: Evaluator, doc: Document, namespaces: Sequence[str
         has_exceptions = any(m.package == namespace and re.search(r"^exception\b", m.text, re.M)
                              for m in modules)
         for rule, module, definitions in namespace_rules(modules, namespace):
+            if evaluator.watch is not None and not evaluator.watch(rego_rule_key(module, rule)):
+                continue  # stopped here once (the deadline): reported as this rule's error
             excepted = 0
             if has_exceptions:
                 try:
@@ -325,6 +329,54 @@ def check_document(evaluator: Evaluator, doc: Document, namespaces: Sequence[str
     return results
 
 
+class _CombinedLoad:
+    """`--combine`: every input loaded (in the worker) into one `[{path, contents}]` document.
+
+    Inputs that do not load are kept in `failures`, read by the judge in the same worker,
+    so each is still reported on its own while the rest are tested together.
+    """
+
+    def __init__(self, inputs: Sequence[tuple[Path, str, str]], root: Path) -> None:
+        self.inputs = inputs
+        self.root = root
+        self.failures: list[Finding] = []
+        self.parts: list[Document] = []
+
+    def __call__(self) -> Document:
+        from pe_policy.loaders import load_file
+
+        for abs_path, display, kind in self.inputs:
+            try:
+                self.parts.append(load_file(abs_path, display, kind, self.root))
+            except ParseError as exc:
+                self.failures.append(exc.to_finding(kind))
+        return combined_document(self.parts)
+
+
+def _parse_failure(finding: Finding) -> FileResult:
+    """An input that could not be tested (it does not load, or its worker was stopped)."""
+    result = FileResult(finding.location.path, "-")
+    what = "parse" if finding.rule_id == "PE-PARSE" else "error"
+    result.outcomes.append(Outcome("failure", "-", what, finding))
+    return result
+
+
+def _judge(evaluator: Evaluator, documents: Sequence[Document], _everything: object,
+           begin: Callable[[int], None], *, namespaces: Sequence[str],
+           modules: Sequence[RegoModule], combined: _CombinedLoad | None
+           ) -> Iterator[tuple[int, list[Any]]]:
+    """The runner's judge for `test`: conftest's results for each document (and, combined,
+    the parts' parse failures and files for the reports)."""
+    for index, doc in enumerate(documents):
+        begin(index)
+        results: list[Any] = []
+        if combined is not None:
+            results += [_parse_failure(f) for f in combined.failures]
+            results += [part.checked() for part in combined.parts]
+        results += check_document(evaluator, doc, namespaces, modules)
+        yield index, results
+
+
 def run_test(
     paths: Sequence[Path],
     root: Path,
@@ -337,22 +389,21 @@ def run_test(
     engine: str = "regorus",
     engine_options: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[TestRun, list[tuple[str, str]]]:
-    """Load inputs and policies, evaluate conftest-style; (run, input problems)."""
+    """Load inputs and policies, evaluate conftest-style; (run, input problems).
+
+    Inputs are loaded and evaluated by the runner (runner.py), as `check`'s are: in worker
+    processes with the same deadline and memory limit.
+    """
     from pe_policy.config import DEFAULT_PARAMS
-    from pe_policy.loaders import load_file
+    from pe_policy.loaders import DEFAULT_MAX_BYTES, load_file
+    from pe_policy.runner import RunInput, run
 
     modules = load_policies(policy_dirs)
     chosen = sorted({m.package for m in modules}) if namespaces is None else list(namespaces)
     forced = resolve_kind(parser)
     inputs, problems = collect_inputs(paths, root, forced)
-    documents: list[Document] = []
-    parse_findings: list[Finding] = []
-    for abs_path, display, kind in inputs:
-        try:
-            documents.append(load_file(abs_path, display, kind, root))
-        except ParseError as exc:
-            parse_findings.append(exc.to_finding(kind))
     ruleset = RuleSet(rego_modules=modules)
     evaluator = Evaluator(ruleset, params if params is not None else DEFAULT_PARAMS,
                           backend_name=engine, repo_root=root, data=load_data_dirs(data_dirs),
@@ -367,14 +418,18 @@ def run_test(
     refused = getattr(evaluator, "policy_errors", [])
     if refused:
         raise refused[0]
-    results: list[FileResult] = []
-    for finding in parse_findings:
-        parse_result = FileResult(finding.location.path, "-")
-        parse_result.outcomes.append(Outcome("failure", "-", "parse", finding))
-        results.append(parse_result)
-    targets = [combined_document(documents)] if combine and documents else documents
-    for doc in targets:
-        results.extend(check_document(evaluator, doc, chosen, modules))
+    combined = _CombinedLoad(inputs, root) if combine and inputs else None
+    run_inputs = ([RunInput(COMBINED, "combined", combined)] if combined is not None else
+                  [RunInput(display, kind, partial(load_file, abs_path, display, kind, root))
+                   for abs_path, display, kind in inputs])
+    judge = partial(_judge, namespaces=chosen, modules=modules, combined=combined)
+    files, outcomes = run(evaluator, run_inputs, root=root, max_bytes=DEFAULT_MAX_BYTES,
+                          limits=limits or Limits(), judge=judge)
+    failures = [_parse_failure(o) for o in outcomes if isinstance(o, Finding)]
+    failures += [r for r in outcomes if isinstance(r, FileResult) and r.namespace == "-"]
+    results = failures + [r for r in outcomes if isinstance(r, FileResult) and r.namespace != "-"]
+    if combined is not None:
+        files = [f for f in outcomes if isinstance(f, CheckedFile)]
     metas: dict[str, RuleMeta] = {}
     for namespace in chosen:
         for rule, module, _count in namespace_rules(modules, namespace):
@@ -383,9 +438,9 @@ def run_test(
     findings = [o.finding for r in results for o in r.outcomes if o.status != "exception"]
     findings.extend(f for r in results for f in r.excepted)
     findings.sort(key=Finding.sort_key)
-    run = TestRun(results=results, findings=findings, catalog_rules=list(metas.values()),
-                  documents=documents, checked_paths=[display for _a, display, _k in inputs])
-    return run, problems
+    test_run = TestRun(results=results, findings=findings, catalog_rules=list(metas.values()),
+                       files=files, checked_paths=[display for _a, display, _k in inputs])
+    return test_run, problems
 
 
 # ---------------------------------------------------------------- conftest's own outputs
@@ -461,6 +516,6 @@ def check_result(run: TestRun, root: Path, problems: Sequence[tuple[str, str]] =
         if meta.id not in catalog:
             catalog.add(meta)
     return CheckResult(findings=run.findings, catalog=catalog, root=root,
-                       files=[d.checked() for d in run.documents], checked_paths=run.checked_paths,
+                       files=run.files, checked_paths=run.checked_paths,
                        problems=list(problems),
-                       sources={d.path: d.lines for d in run.documents if d.text is not None})
+                       sources={f.path: f.lines for f in run.files if f.text is not None})

@@ -230,7 +230,7 @@ class RunDocuments:
         return bool(self.inputs)
 
 
-Message = tuple[int, list[Finding], CheckedFile | None]  # (input number, findings, its file)
+Message = tuple[int, list[Any], CheckedFile | None]  # (input number, its results, its file)
 
 
 def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
@@ -244,11 +244,25 @@ def _runs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
         yield first, last
 
 
-class _Work:
-    """The inputs of a run: what a worker (or this process) loads and evaluates, in order."""
+Begin = Callable[[int], None]
+# Judges a batch of loaded documents: (index in the batch, its results), in order.  `check`'s
+# results are findings; `test`'s are conftest's per-namespace results.  `begin(index)` is
+# called before each document (the worker records where it is).
+Judge = Callable[[Evaluator, Sequence[Document], "RunDocuments", Begin], Iterator[tuple[int, list[Any]]]]
 
-    def __init__(self, documents: RunDocuments) -> None:
+
+def judge_findings(evaluator: Evaluator, documents: Sequence[Document], everything: RunDocuments,
+                   begin: Begin) -> Iterator[tuple[int, list[Any]]]:
+    """`check`: every rule's findings on each document, batches prefetched."""
+    yield from evaluate_each(evaluator, documents, begin=begin, others=everything)
+
+
+class _Work:
+    """The inputs of a run: what a worker (or this process) loads and judges, in order."""
+
+    def __init__(self, documents: RunDocuments, judge: Judge = judge_findings) -> None:
         self.documents = documents
+        self.judge = judge
 
     def __len__(self) -> int:
         return len(self.documents.inputs)
@@ -280,8 +294,7 @@ class _Work:
                     if watch is not None:
                         watch.begin(numbers_in[index])
 
-                for index, found in evaluate_each(evaluator, documents, begin=begin_document,
-                                                  others=everything):
+                for index, found in self.judge(evaluator, documents, everything, begin_document):
                     yield numbers_in[index], found, documents[index].checked()
 
     def unloadable_because(self, number: int, reason: str) -> None:
@@ -477,7 +490,7 @@ class _Run:
         self.keys = rule_keys(evaluator)
         self.skip: set[tuple[int, int]] = set()
         self.stops: set[tuple[int, int]] = set()  # (document, rule index) where a worker stopped
-        self.results: dict[int, list[Finding]] = {}
+        self.results: dict[int, list[Any]] = {}
         self.errors: dict[int, list[Finding]] = {}
         self.files: dict[int, CheckedFile] = {}  # what loading workers sent of each file
         self.ctx = multiprocessing.get_context("fork")
@@ -515,7 +528,7 @@ class _Run:
             if rule.rego is not None:  # later workers evaluate it alone: its next stop costs one deadline
                 self.evaluator.run_alone(*rule.rego)
 
-    def run(self) -> list[Finding]:
+    def run(self) -> list[Any]:
         # Build the engine here, once: every worker inherits it compiled.
         if self.evaluator.ruleset.policy_modules:
             _ = self.evaluator.backend
@@ -525,7 +538,7 @@ class _Run:
             for lane in self.lanes:
                 if lane.process is not None:
                     lane.stop(died=True)
-        findings: list[Finding] = []
+        findings: list[Any] = []
         for number in range(len(self.work)):
             findings.extend(self.results.get(number, ()))
             findings.extend(self.errors.get(number, ()))
@@ -594,14 +607,19 @@ def lanes_for(evaluator: Evaluator, inputs: Sequence[RunInput], limits: Limits,
 
 def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
         max_bytes: int, limits: Limits, progress: ProgressFn | None = None,
-        lanes: int | None = None, sizes: Sequence[int] = ()) -> tuple[list[CheckedFile], list[Finding]]:
-    """Load and evaluate every input: (the files that loaded, every finding), in input order.
+        lanes: int | None = None, sizes: Sequence[int] = (), judge: Judge = judge_findings,
+        ) -> tuple[list[CheckedFile], list[Any]]:
+    """Load and judge every input: (the files that loaded, every result), in input order.
+
+    The results are what `judge` makes of each document (`check`'s findings by default), and
+    Findings for what could not be judged: a `PE-PARSE` for an input that does not load, a
+    `PE-RULE-ERROR` for a rule stopped or failed in a worker.
 
     `lanes` overrides how many workers (0: in this process); by default `lanes_for`.
     `sizes` (bytes per input, where known) lets a costly load use more cores.
     """
     documents = RunDocuments(inputs, root, max_bytes)
-    work = _Work(documents)
+    work = _Work(documents, judge)
     count = lanes_for(evaluator, inputs, limits, sizes) if lanes is None else lanes
     if count:
         isolated = _Run(evaluator, work, limits, progress, count)
@@ -620,7 +638,8 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
             findings.extend(results.get(number, ()))
     files = [files_by_number.get(number) or work.target(number)  # a worker died on it: no text
              for number in range(len(work))
-             if not any(f.rule_id == PARSE_RULE_ID for f in results.get(number, ()))]
+             if not any(isinstance(f, Finding) and f.rule_id == PARSE_RULE_ID
+                        for f in results.get(number, ()))]
     return files, findings
 
 
