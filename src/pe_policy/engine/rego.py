@@ -320,9 +320,11 @@ class RegorusBackend:
         self._data_json = ""
 
     def add_module(self, module: RegoModule) -> None:
+        from pe_policy.engine.negation import as_opa_evaluates
         from pe_policy.engine.polyfill import inline_metadata  # rego.metadata.* is missing
 
-        text = inline_metadata(module.text, module.package)
+        # and `not f(x.missing)` is undefined, as on OPA (regorus: true)
+        text = as_opa_evaluates(module.path, inline_metadata(module.text, module.package))
         self._add(module.path, module.v0, text)
         self._added.append((module.path, module.v0, text))
 

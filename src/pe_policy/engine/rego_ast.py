@@ -16,6 +16,9 @@ with the comments of the following lines in column 1; it annotates the
 statement that follows it (`ast/annotations.go`, `attachAnnotationsNodes`).
 Comments inside a rule's body are never read.
 
+The outline also holds what `negation.py` reads from the same tree: the edits
+that make regorus evaluate the module's negated calls as OPA does.
+
 v0 or v1: `v0` keeps the meaning it always had, the parser mode the engines and
 bundles use for the module: True for v0 modules, for modules that `import
 rego.v1` (v1 syntax the v0 parser reads) and for the few that read the same
@@ -55,7 +58,7 @@ from typing import Any
 from pe_policy.engine.rego import PolicyError, RegoSyntaxError, RuleHead, policy_error_from_engine
 
 CACHE_ENV = "PE_POLICY_CACHE_DIR"
-_FORMAT = "rego-outline-1"  # bump when the outline (or how it is read) changes
+_FORMAT = "rego-outline-2"  # bump when the outline (or how it is read) changes
 # Rego's keywords: a package key spelled like one is written `["if"]`, not `.if`
 _KEYWORDS = frozenset({"as", "contains", "default", "else", "every", "false", "if", "import",
                        "in", "not", "null", "package", "some", "true", "with"})
@@ -77,6 +80,9 @@ class Outline:
     v0: bool
     rules: tuple[RuleHead, ...]  # every rule definition, in source order
     blocks: tuple[MetadataBlock, ...]
+    # what makes regorus evaluate the module's negations as OPA does (negation.py): byte
+    # ranges of the UTF-8 text and their replacements
+    negations: tuple[tuple[int, int, str], ...] = ()
 
 
 def import_regorus() -> Any:
@@ -94,18 +100,27 @@ def import_regorus() -> Any:
     return regorus
 
 
+_READ: dict[str, Outline] = {}  # by digest: the outlines this process read (`known_outline`)
+
+
 def read_outline(path: str, text: str) -> Outline:
     """`text`'s outline: from the cache when this text was read before, else from regorus."""
-    cache = _cache_file(text)
-    if cache is not None:
-        cached = _load(cache)
-        if cached is not None:
-            return cached
-    tree, v0 = _parse(path, text)
-    outline = _outline(tree, v0, text.encode("utf-8", "surrogatepass"))
-    if cache is not None:
-        _store(cache, outline)
+    digest = _digest(text)
+    cache = _cache_file(digest)
+    outline = _load(cache) if cache is not None else None
+    if outline is None:
+        tree, v0 = _parse(path, text)
+        outline = _outline(tree, v0, text.encode("utf-8", "surrogatepass"))
+        if cache is not None:
+            _store(cache, outline)
+    _READ[digest] = outline
     return outline
+
+
+def known_outline(path: str, text: str) -> Outline:
+    """`read_outline`, without even a file read for a text this process has read already (a
+    module read by `parse_module` and then added to an engine)."""
+    return _READ.get(_digest(text)) or read_outline(path, text)
 
 
 # ---------------------------------------------------------------- parsing
@@ -250,6 +265,8 @@ def _rule_head(rule: dict[str, Any]) -> tuple[RuleHead, dict[str, Any]]:
 
 
 def _outline(tree: dict[str, Any], v0: bool, data: bytes) -> Outline:
+    from pe_policy.engine.negation import negation_edits
+
     package = tree["package"]
     # (start, end, line of start, target kind, rule name) for every top-level statement
     statements: list[tuple[int, int, int, str, str | None]] = []
@@ -269,6 +286,7 @@ def _outline(tree: dict[str, Any], v0: bool, data: bytes) -> Outline:
         v0=v0,
         rules=tuple(heads),
         blocks=tuple(_metadata_blocks(data, statements)),
+        negations=tuple(negation_edits(tree, data)),
     )
 
 
@@ -360,13 +378,15 @@ def _salt() -> bytes:
     return f"{_FORMAT}\0{build}\0".encode()
 
 
-def _cache_file(text: str) -> Path | None:
-    root = _cache_root()
-    if root is None:
-        return None
+def _digest(text: str) -> str:
     digest = hashlib.blake2b(_salt(), digest_size=20)
     digest.update(text.encode("utf-8", "surrogatepass"))
-    return root / f"{digest.hexdigest()}.json"
+    return digest.hexdigest()
+
+
+def _cache_file(digest: str) -> Path | None:
+    root = _cache_root()
+    return None if root is None else root / f"{digest}.json"
 
 
 def _load(file: Path) -> Outline | None:
@@ -378,6 +398,7 @@ def _load(file: Path) -> Outline | None:
             rules=tuple(RuleHead(str(n), str(k), int(ln), int(c)) for n, k, ln, c in raw["rules"]),
             blocks=tuple(MetadataBlock(int(ln), str(t), None if r is None else str(r), str(x))
                          for ln, t, r, x in raw["blocks"]),
+            negations=tuple((int(s), int(e), str(x)) for s, e, x in raw["negations"]),
         )
     except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: read the module
         return None
@@ -391,6 +412,7 @@ def _store(file: Path, outline: Outline) -> None:
         "v0": outline.v0,
         "rules": [[h.name, h.kind, h.line, h.column] for h in outline.rules],
         "blocks": [[b.line, b.target, b.rule, b.text] for b in outline.blocks],
+        "negations": [list(edit) for edit in outline.negations],
     })
     # a concurrent reader sees all of it or nothing; on a read-only or full disk the next run
     # reads the module again
