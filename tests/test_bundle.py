@@ -10,7 +10,7 @@ import regorus
 
 from pe_policy.config import DEFAULT_PARAMS
 from pe_policy.engine.bundle import read_bundle
-from pe_policy.engine.pack import builtin_policy_dir, policy_files
+from pe_policy.engine.pack import builtin_policy_dir, policy_files, python_rule_files
 from pe_policy.engine.rego import parse_module
 from tests.conftest import REPO, run_cli
 
@@ -31,10 +31,11 @@ def test_bundle_holds_manifest_data_and_modules(tmp_path: Path) -> None:
     builtin_rego = [f for f in policy_files(builtin_policy_dir(), ".rego")
                     if not f.name.endswith("_test.rego")]
     assert len([p for p in modules if p.startswith("pe-policy/")]) == len(builtin_rego)
-    python_rules = [f for f in policy_files(builtin_policy_dir(), ".py")
-                    if not f.name.startswith(("_", "test_"))]
+    python_rules = python_rule_files(builtin_policy_dir())
+    assert python_rules
     for rule_file in python_rules:
         assert f"{rule_file.name}: Python rules cannot go into an OPA bundle" in result.stderr
+    assert "lib/scripts.py" not in result.stderr  # a helper the rules import, not a rule file
     with tarfile.open(out, "r:gz") as tar:
         assert {m.name for m in tar.getmembers()} >= {".manifest", "data.json"}
 

@@ -9,19 +9,18 @@ import pytest
 
 from pe_policy.document import Document
 from pe_policy.engine.lazy_rules import describe, python_rules_from
-from pe_policy.engine.pack import builtin_policy_dir, policy_files
+from pe_policy.engine.pack import builtin_policy_dir, python_rule_files
 from pe_policy.engine.python_rules import RuleContext, load_python_rules
 from pe_policy.models.generic import GenericDocument
 
-RULE_FILES = [p for p in policy_files(builtin_policy_dir(), ".py")
-              if not p.name.startswith(("test_", "_")) and p.name != "conftest.py"]
+RULE_FILES = python_rule_files(builtin_policy_dir())
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
 def test_static_metadata_equals_the_executed_one(path: Path) -> None:
     described = describe(path)
     assert described is not None, f"{path.name}: its @rule arguments should be literals"
-    executed = [r.meta for r in load_python_rules(path)]
+    executed = [r.meta for r in load_python_rules(path, builtin_policy_dir())]
     assert described == executed
 
 

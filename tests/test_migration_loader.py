@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 
 from pe_policy.discover import detect_kind, kind_by_path
 from pe_policy.document import Document
+from pe_policy.engine.pack import builtin_policy_dir
+from pe_policy.engine.python_rules import import_policy_module
 from pe_policy.findings import ParseError
 from pe_policy.loaders import Source, load_file, load_text
 from pe_policy.loaders import migration as migration_loader
-from pe_policy.models.migration import Migration, SqlStatement, destructive_sql
+from pe_policy.models.migration import Migration, SqlStatement
 from pe_policy.sql import split_statements
 from tests.conftest import FIXTURES, REPO, line_of
+
+# what PE-MG-002 counts as destructive, from its package as the rule imports it
+destructive_sql = import_policy_module(builtin_policy_dir(), "migration.lib.destructive").destructive_sql
 
 GOOD = FIXTURES / "migration" / "good"
 BAD = FIXTURES / "migration" / "bad"

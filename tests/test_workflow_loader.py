@@ -8,20 +8,19 @@ from pathlib import Path
 import pytest
 
 from pe_policy.document import Document
-from pe_policy.engine.pack import load_ruleset
+from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
+from pe_policy.engine.python_rules import import_policy_module
 from pe_policy.findings import ParseError
 from pe_policy.loaders import load_file, load_text
-from pe_policy.models.workflow import (
-    CompositeAction,
-    Workflow,
-    expressions,
-    iter_scripts,
-    iter_steps,
-    step_env,
-)
+from pe_policy.models.workflow import CompositeAction, Workflow
 from pe_policy.pipeline import check
 
 from .conftest import FIXTURES, REPO, line_of
+
+# the workflow rules' helpers, from their package as the rules import them
+_scripts = import_policy_module(builtin_policy_dir(), "workflow.lib.scripts")
+iter_scripts, iter_steps, step_env = _scripts.iter_scripts, _scripts.iter_steps, _scripts.step_env
+expressions = import_policy_module(builtin_policy_dir(), "workflow.lib.expressions").expressions
 
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
 

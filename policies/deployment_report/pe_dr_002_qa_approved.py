@@ -48,10 +48,9 @@ def _linked(doc: Document, ctx: RuleContext, candidates: list[str]) -> tuple[Doc
     ),
     source="seed 003 (Phase 1: QA approval; safety first)",
 )
-def qa_approved(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    report = doc.model
-    if not isinstance(report, DeploymentReport):
-        return
+def qa_approved(report: DeploymentReport, ctx: RuleContext) -> Iterator[Violation]:
+    doc = ctx.document
+    assert doc is not None  # set for every rule the engine runs
     link = report.links.get("qa_report")
     if link is None:
         yield Violation(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
-from pe_policy.loaders.markdown_source import split_lines
-from pe_policy.models.markdown import path_at_line
+from pe_policy.models.report import MarkdownReport
 from pe_policy.secrets import find_secrets
+
+from .lib.lines import path_at_line, split_lines
 
 
 @rule(
@@ -28,7 +28,9 @@ from pe_policy.secrets import find_secrets
     ),
     source="seed 003 (security: never log secrets or credentials)",
 )
-def no_secrets(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
+def no_secrets(report: MarkdownReport, ctx: RuleContext) -> Iterator[Violation]:
+    doc = ctx.document  # the text, not the model: a secret may sit anywhere in it
+    assert doc is not None  # set for every rule the engine runs
     if not doc.text:
         return
     spans = doc.source_map.spans

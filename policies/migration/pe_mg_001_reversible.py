@@ -93,13 +93,11 @@ def _sql(migration: Migration, doc: Document, ctx: RuleContext) -> Iterator[Viol
     ),
     source="seed 003 (reversibility: database migration is reversible)",
 )
-def reversible(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    migration = doc.model
-    if not isinstance(migration, Migration):
-        return
+def reversible(migration: Migration, ctx: RuleContext) -> Iterator[Violation]:
     if migration.framework == "alembic":
         yield from _alembic(migration)
     elif migration.framework == "django":
         yield from _django(migration)
     elif migration.framework == "sql":
-        yield from _sql(migration, doc, ctx)
+        assert ctx.document is not None  # set for every rule the engine runs
+        yield from _sql(migration, ctx.document, ctx)

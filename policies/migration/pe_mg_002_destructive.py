@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
-from pe_policy.models.migration import (
+from pe_policy.models.migration import Migration, SqlStatement
+
+from .lib.destructive import (
     DESTRUCTIVE_OPERATIONS,
-    Migration,
-    SqlStatement,
     destructive_sql,
     forward_operations,
     operation_target,
@@ -60,9 +59,8 @@ def _shown(statement: SqlStatement, destructive_text: str) -> str:
     ),
     source="seed 003 (reversibility, coordinate database migrations)",
 )
-def destructive(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    migration = doc.model
-    if not isinstance(migration, Migration) or migration.framework is None:
+def destructive(migration: Migration, ctx: RuleContext) -> Iterator[Violation]:
+    if migration.framework is None:
         return
     where = "upgrade()" if migration.framework == "alembic" else "operations"
     for path, op in forward_operations(migration):
@@ -75,5 +73,6 @@ def destructive(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
         runs = where if migration.framework == "alembic" else op.name
         yield from _statement_violations(runs, op.sql, (*path, "sql"))
     if migration.framework == "sql" and migration.direction == "up":
-        name = PurePosixPath(doc.path).name
+        assert ctx.document is not None  # set for every rule the engine runs
+        name = PurePosixPath(ctx.document.path).name
         yield from _statement_violations(name, migration.statements, ("statements",))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
 from pe_policy.findings import Severity
 from pe_policy.models.pull_request import PullRequest, SignatureStatus
@@ -29,10 +28,7 @@ from pe_policy.models.pull_request import PullRequest, SignatureStatus
     ),
     source="seed 002 (branch protection: require signed commits)",
 )
-def signed_commits(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    pr = doc.model
-    if not isinstance(pr, PullRequest):
-        return
+def signed_commits(pr: PullRequest, ctx: RuleContext) -> Iterator[Violation]:
     unchecked: list[str] = []
     for index, commit in enumerate(pr.commits or []):
         status = commit.signature.status

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
 from pe_policy.findings import Severity
 from pe_policy.models.pull_request import ChecklistItem, PullRequest
@@ -37,10 +36,7 @@ def mentions(item: ChecklistItem, keyword: str) -> bool:
     ),
     source="seed 002 (pull request requirements), seed 000",
 )
-def checklist(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    pr = doc.model
-    if not isinstance(pr, PullRequest):
-        return
+def checklist(pr: PullRequest, ctx: RuleContext) -> Iterator[Violation]:
     if pr.checklist is None:
         yield Violation(pr.not_evaluable("checklist") or "could not be evaluated", ("body",),
                         severity=Severity.INFO)

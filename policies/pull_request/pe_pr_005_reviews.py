@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
 from pe_policy.findings import Severity
-from pe_policy.models.pull_request import (
-    PullRequest,
-    Review,
-    is_automated,
-    is_bot,
-    latest_decisive_reviews,
-    normalise_login,
-)
+from pe_policy.models.pull_request import PullRequest, Review
+
+from .lib.reviews import is_automated, is_bot, latest_decisive_reviews, normalise_login
 
 
 def _short(sha: str | None) -> str:
@@ -40,10 +34,7 @@ def _short(sha: str | None) -> str:
     ),
     source="seed 002 (pull request requirements: automated reviews)",
 )
-def reviews(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    pr = doc.model
-    if not isinstance(pr, PullRequest):
-        return
+def reviews(pr: PullRequest, ctx: RuleContext) -> Iterator[Violation]:
     unknown = pr.not_evaluable("reviews", "head_sha")
     if unknown is not None or pr.reviews is None:
         yield Violation(unknown or "could not be evaluated", ("reviews",),

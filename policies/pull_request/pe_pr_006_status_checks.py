@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
 from pe_policy.findings import Severity
-from pe_policy.models.pull_request import (
-    CheckSource,
-    PullRequest,
-    StatusCheck,
-    check_matches,
-    latest_per_key,
-)
+from pe_policy.models.pull_request import CheckSource, PullRequest, StatusCheck
+
+from .lib.checks import check_matches
+from .lib.latest import latest_per_key
 
 _SOURCE_NAMES = {CheckSource.CHECK_RUN: "check runs", CheckSource.COMMIT_STATUS: "commit statuses"}
 
@@ -36,10 +32,7 @@ _SOURCE_NAMES = {CheckSource.CHECK_RUN: "check runs", CheckSource.COMMIT_STATUS:
     ),
     source="seed 002 (pull request requirements: required status checks)",
 )
-def status_checks(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    pr = doc.model
-    if not isinstance(pr, PullRequest):
-        return
+def status_checks(pr: PullRequest, ctx: RuleContext) -> Iterator[Violation]:
     unknown = pr.not_evaluable("checks", "head_sha")
     if unknown is not None or pr.checks is None:
         yield Violation(unknown or "could not be evaluated", ("checks",),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
 from pe_policy.models.runbook import Runbook
 
@@ -27,10 +26,7 @@ from pe_policy.models.runbook import Runbook
     ),
     source="seed 004 (output format: Proposed Changes)",
 )
-def referenced_files_exist(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    runbook = doc.model
-    if not isinstance(runbook, Runbook):
-        return
+def referenced_files_exist(runbook: Runbook, ctx: RuleContext) -> Iterator[Violation]:
     for index, change in enumerate(runbook.changes):
         if change.action == "NEW":
             continue

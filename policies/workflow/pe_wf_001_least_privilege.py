@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
 from pe_policy.models.workflow import Permissions, Workflow
 
@@ -37,10 +36,7 @@ def _write_scopes(permissions: Permissions | None) -> list[str]:
     ),
     source="seed 003 (least privilege), seed 001",
 )
-def least_privilege(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    workflow = doc.model
-    if not isinstance(workflow, Workflow):
-        return
+def least_privilege(workflow: Workflow, ctx: RuleContext) -> Iterator[Violation]:
     inheriting = [job_id for job_id, job in workflow.jobs.items() if job.permissions is None]
     if workflow.permissions == "write-all":
         yield Violation(

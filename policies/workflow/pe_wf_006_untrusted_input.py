@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
-from pe_policy.models.workflow import expressions, iter_scripts
+from pe_policy.models.workflow import CompositeAction, Workflow
+
+from .lib.expressions import expressions
+from .lib.scripts import iter_scripts
 
 # Fields anyone who can open an issue, a pull request or a fork controls: GitHub's
 # security-hardening guide ("Understanding the risk of script injections") plus the
@@ -107,8 +109,8 @@ def untrusted_references(body: str) -> Iterator[str]:
     ),
     source="seed 003 (security)",
 )
-def untrusted_input(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    for script in iter_scripts(doc.model):
+def untrusted_input(workflow: Workflow | CompositeAction, ctx: RuleContext) -> Iterator[Violation]:
+    for script in iter_scripts(workflow):
         for text, field in _expressions_with_fields(script.text):
             yield Violation(
                 f"untrusted {field} is expanded into a {script.where}: pass it through `env:` "

@@ -6,9 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pe_policy.document import Document
 from pe_policy.engine.python_rules import RuleContext, Violation, rule
-from pe_policy.models.workflow import Script, expressions, iter_scripts, step_env
+from pe_policy.models.workflow import CompositeAction, Workflow
+
+from .lib.expressions import expressions
+from .lib.scripts import Script, iter_scripts, step_env
 
 # inside a normalised `${{ }}` body: `secrets.NAME`, the whole `secrets` object, the token
 _SECRET = re.compile(r"(?<![\w.-])(?:secrets(?:\.([\w-]+))?|github\.token)(?![\w-])", re.IGNORECASE)
@@ -87,9 +89,9 @@ def printed_variables(script: str, names: dict[str, str]) -> Iterator[tuple[str,
     ),
     source="seed 003 (secrets management: never log secrets), seed 002 (GitHub secrets via env)",
 )
-def secrets_in_run(doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    for script in iter_scripts(doc.model, github_script=False):
-        secret_vars = _secret_env(step_env(doc.model, script.job_id, script.step))
+def secrets_in_run(workflow: Workflow | CompositeAction, ctx: RuleContext) -> Iterator[Violation]:
+    for script in iter_scripts(workflow, github_script=False):
+        secret_vars = _secret_env(step_env(workflow, script.job_id, script.step))
         yield from _pasted(script, secret_vars)
         yield from _printed(script, secret_vars)
 

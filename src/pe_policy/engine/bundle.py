@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pe_policy.engine.pack import builtin_policy_dir, policy_files
+from pe_policy.engine.pack import builtin_policy_dir, policy_files, python_rule_files
 from pe_policy.engine.rego import PolicyError, RegoModule, read_module
 
 DEFAULT_REPO_POLICY_DIRS = ("policy", "infra/policy")
@@ -91,9 +91,8 @@ def collect(policy_dirs: Sequence[Path], root: Path
             module = read_module(file, inner)
             if not module.is_test:
                 entries.append((inner, module))
-        for file in policy_files(directory, ".py"):
-            if not file.name.startswith(("test_", "_")) and file.name != "conftest.py":
-                skipped.append(f"{prefix}/{file.relative_to(directory).as_posix()}")
+        for file in python_rule_files(directory):
+            skipped.append(f"{prefix}/{file.relative_to(directory).as_posix()}")
     return entries, skipped
 
 

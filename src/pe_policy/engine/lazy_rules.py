@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pe_policy.catalog import RuleMeta
-from pe_policy.document import Document
-from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, load_python_rules
+from pe_policy.engine.python_rules import PythonRule, Violation, load_python_rules
 from pe_policy.findings import Severity
 
 _RULE_CALL = re.compile(rb"(?<![\w])rule\s*\(")
@@ -95,11 +94,13 @@ def describe(path: Path) -> list[RuleMeta] | None:
 
 
 class _LazyCheck:
-    """Stands for a rule function until its file is first needed."""
+    """Stands for a rule function until its file is first needed (`run_python_rule` calls
+    `resolve()`, then the function as its signature asks)."""
 
-    def __init__(self, path: Path, rule_id: str) -> None:
+    def __init__(self, path: Path, rule_id: str, root: Path | None = None) -> None:
         self.path = path
         self.rule_id = rule_id
+        self.root = root  # the policy directory whose package the file belongs to
         self._function: Any = None
 
     def resolve(self) -> Any:
@@ -107,24 +108,27 @@ class _LazyCheck:
             from pe_policy.engine.guard import guard_suspended
 
             with guard_suspended():  # importing may write bytecode caches; the rule has not run yet
-                rules = load_python_rules(self.path)
+                rules = load_python_rules(self.path, self.root)
             found = next((r for r in rules if r.meta.id == self.rule_id), None)
             if found is None:
                 raise RuntimeError(f"{self.path} no longer defines rule {self.rule_id}")
             self._function = found.check
         return self._function
 
-    def __call__(self, doc: Document, ctx: RuleContext) -> Iterable[Violation]:
-        result: Iterable[Violation] = self.resolve()(doc, ctx)
+    def __call__(self, *args: Any, **kwargs: Any) -> Iterable[Violation]:
+        result: Iterable[Violation] = self.resolve()(*args, **kwargs)
         return result
 
 
-def python_rules_from(path: Path) -> list[PythonRule]:
-    """The rules of one file: described from source when possible, else by running it."""
+def python_rules_from(path: Path, root: Path | None = None) -> list[PythonRule]:
+    """The rules of one file: described from source when possible, else by running it.
+
+    `root` is the policy directory the file belongs to (see `load_python_rules`).
+    """
     metas = describe(path)
     if metas is None:
-        return load_python_rules(path)
-    return [PythonRule(meta, _LazyCheck(path, meta.id)) for meta in metas]
+        return load_python_rules(path, root)
+    return [PythonRule(meta, _LazyCheck(path, meta.id, root)) for meta in metas]
 
 
 __all__ = ["describe", "python_rules_from"]

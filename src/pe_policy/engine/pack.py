@@ -9,7 +9,7 @@ from typing import Any
 
 from pe_policy.catalog import INTERNAL_RULES, Catalog, RuleMeta
 from pe_policy.engine.lazy_rules import python_rules_from
-from pe_policy.engine.python_rules import PythonRule
+from pe_policy.engine.python_rules import PythonRule, is_rule_file
 from pe_policy.engine.rego import (
     Annotation,
     PolicyError,
@@ -82,6 +82,12 @@ def policy_files(directory: Path, suffix: str) -> list[Path]:
                   and "__pycache__" not in p.parts)
 
 
+def python_rule_files(directory: Path) -> list[Path]:
+    """The `.py` files below `directory` that hold rules (`is_rule_file`: not the helpers in
+    `lib/` directories, `_*.py`, `test_*.py` or `conftest.py`)."""
+    return [p for p in policy_files(directory, ".py") if is_rule_file(p.relative_to(directory))]
+
+
 class _RuleIds:
     """Where each rule ID is defined, so that a second definition is an error naming both files,
     never a silent override.
@@ -119,7 +125,9 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
     """Read every `.rego` and `.py` rule file below the directories.
 
     Rego `_test.rego` files are kept only for `verify`.  Python files whose name
-    starts with `test_` or `_` are never rule files.  A Rego module the parser
+    starts with `test_` or `_`, and those in a `lib/` directory (helpers the rule files
+    import), are never rule files; each rule file runs as a module of its directory's
+    package (`python_rules.policy_package`).  A Rego module the parser
     cannot read is kept with its `error` (a broken policy must not stop every other
     one); a rule ID defined twice is a PolicyError naming both places (`_RuleIds`).
     """
@@ -144,12 +152,11 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
                     meta = annotation_to_meta(note, module)
                     if ids.claim(meta.id, module.path, note.line, module=True):
                         ruleset.catalog.add(meta)
-        for file in policy_files(directory, ".py"):
-            if file.name.startswith(("test_", "_")) or file.name == "conftest.py":
-                continue
+        for file in python_rule_files(directory):
             shown = _display(file, parent)
             try:
-                rules = python_rules_from(file)  # metadata now, code when a document needs it
+                # metadata now, code when a document needs it
+                rules = python_rules_from(file, directory)
             except PolicyError:
                 raise
             except Exception as exc:

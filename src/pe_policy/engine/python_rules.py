@@ -41,6 +41,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -202,7 +203,8 @@ def _model_classes(hint: Any, func: Callable[..., Any]) -> tuple[type, ...] | No
         members = (hint,)
     if members == (Document,):
         return None  # Optional[Document]
-    if not members or Document in members or not all(isinstance(m, type) for m in members):
+    if not members or Document in members or not all(
+            isinstance(m, type) and not isinstance(m, types.GenericAlias) for m in members):
         name = getattr(func, "__qualname__", repr(func))
         raise TypeError(f"rule {name}: its first parameter must be annotated with a model class "
                         f"(`workflow: Workflow`), a union of them, or `Document`, not {hint!r}")
@@ -217,7 +219,8 @@ def rule_function(rule_: PythonRule) -> RuleFunction:
 
 
 def run_python_rule(rule_: PythonRule, doc: Document, ctx: RuleContext) -> Iterator[Violation]:
-    """The rule's violations on `doc`; nothing when it takes a model `doc.model` is not.
+    """The rule's violations on `doc`: none when the rule takes a model class and `doc.model`
+    is not an instance of it (the rule is not given the document at all).
 
     The caller runs this inside the rule's guard (`guard.python_rule_guard`).
     """
@@ -247,6 +250,7 @@ _PACKAGE_PREFIX = "pe_policy_policies_"
 _package_roots: dict[str, Path] = {}  # package name -> the policy directory it is rooted at
 _rules_by_module: dict[str, list[PythonRule]] = {}  # what each module registered
 _loading: list[str] = []  # rule files being executed, innermost last
+_load_lock = threading.RLock()
 
 
 def is_rule_file(relative: PurePath) -> bool:
@@ -270,7 +274,6 @@ def policy_package(directory: Path) -> str:
     if name not in sys.modules:
         spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
         spec.submodule_search_locations = [str(root)]
-        importlib.invalidate_caches()  # the directory may be newer than the finders' caches
         sys.modules[name] = importlib.util.module_from_spec(spec)
         _package_roots[name] = root
     return name
@@ -328,23 +331,24 @@ def load_python_rules(path: Path, root: Path | None = None) -> list[PythonRule]:
     the file's own directory): `root/workflow/x.py` is `<package>.workflow.x`, and imports
     `root/workflow/lib/y.py` as `from .lib.y import ...`.  A file runs once per process.
     """
-    name = _module_name(path, root if root is not None else path.parent)
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load Python rules from {path}")
-        parent = name.rpartition(".")[0]
-        if parent:
-            importlib.import_module(parent)  # its directory's package
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        _loading.append(name)
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[name]
-            _rules_by_module.pop(name, None)
-            raise
-        finally:
-            _loading.pop()
-    return list(_rules_by_module.get(name, ()))
+    with _load_lock:
+        name = _module_name(path, root if root is not None else path.parent)
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load Python rules from {path}")
+            parent = name.rpartition(".")[0]
+            if parent:
+                importlib.import_module(parent)  # its directory's package
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            _loading.append(name)
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                _rules_by_module.pop(name, None)
+                raise
+            finally:
+                _loading.pop()
+        return list(_rules_by_module.get(name, ()))

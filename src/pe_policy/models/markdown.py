@@ -26,9 +26,6 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, Field
 
-from pe_policy.document import Span
-from pe_policy.findings import JsonPath
-
 
 class Section(BaseModel):
     heading: str = Field(description="The heading text, markup removed.")
@@ -182,15 +179,3 @@ def parse_link(document_path: str, raw: str) -> WikiLink:
         target = clean_reference(link.group(1) if link else value)
     return WikiLink(raw=raw, target=target, candidates=candidate_paths(document_path, target))
 
-
-def path_at_line(spans: dict[JsonPath, Span], line: int) -> JsonPath:
-    """The most specific located node covering `line`: where a text-level finding belongs."""
-    best: JsonPath = ()
-    best_size: int | None = None
-    for path, span in spans.items():
-        end = span.end_line or span.line
-        if span.path is None and span.line <= line <= end:
-            size = end - span.line
-            if best_size is None or size < best_size or (size == best_size and len(path) > len(best)):
-                best, best_size = path, size
-    return best

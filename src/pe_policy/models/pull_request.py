@@ -6,17 +6,15 @@ three into `PullRequest`; what an input does not carry stays `None` and is
 listed in `unknown` with a hint saying how to supply it, so a rule can say
 "could not be evaluated" instead of passing on an invented empty list.
 
-Helpers that several rules share (latest review per reviewer, latest check
-per context, bot detection, checklist parsing) live here: `policies/` files
-are loaded by path and cannot import each other.
+Checklist parsing (the loader's) lives here; what only the rules share
+(latest review per reviewer, latest check per context, bot detection) lives
+beside them, in `policies/pull_request/lib/`.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -237,66 +235,6 @@ def unknown_hint(name: str, source: PullRequestSource) -> str:
     if name in _EVENT_HINTS:
         return _EVENT_HINTS[name]
     return f"the event payload's `pull_request` has no {name.replace('_', ' ')}"
-
-
-# --- shared by the rules -------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-def normalise_login(login: str | None) -> str:
-    """`CodeRabbitAI[bot]` and `coderabbitai` are the same account to a rule."""
-    return (login or "").strip().lower().removesuffix("[bot]")
-
-
-def is_automated(review: Review, automated: Iterable[str]) -> bool:
-    names = {normalise_login(a) for a in automated}
-    return normalise_login(review.author) in names
-
-
-def is_bot(review: Review, automated: Iterable[str]) -> bool:
-    if review.author_type is ReviewerType.BOT or (review.author or "").lower().endswith("[bot]"):
-        return True
-    return is_automated(review, automated)
-
-
-DECISIVE_STATES = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})
-
-
-def latest_per_key(
-    items: Sequence[T], key: Callable[[T], str], stamp: Callable[[T], str | None]
-) -> dict[str, tuple[int, T]]:
-    """The latest item per `key`, by `stamp` then position; values are (index, item).
-
-    An unstamped item is older than any stamped one; among equals the later
-    position wins, which is GitHub's (oldest-first) list order.
-    """
-    best: dict[str, tuple[int, T]] = {}
-    for index, item in enumerate(items):
-        name = key(item)
-        current = best.get(name)
-        if current is None or (stamp(item) or "") >= (stamp(current[1]) or ""):
-            best[name] = (index, item)
-    return best
-
-
-def latest_decisive_reviews(reviews: Sequence[Review]) -> dict[str, tuple[int, Review]]:
-    """Each reviewer's standing verdict, keyed by normalised login, with the review's index.
-
-    A later comment does not undo an approval or a request for changes; a
-    dismissal does (GitHub's review decision).
-    """
-    decisive = [(i, r) for i, r in enumerate(reviews) if r.state in DECISIVE_STATES]
-    latest = latest_per_key(decisive, lambda pair: normalise_login(pair[1].author),
-                            lambda pair: pair[1].submitted_at)
-    return {name: pair for name, (_, pair) in latest.items()}
-
-
-def check_matches(check: StatusCheck, required: str) -> bool:
-    """`tests` matches the check `tests` and `ci / tests` (a reusable workflow's job), any case."""
-    name = check.name.strip().lower()
-    wanted = required.strip().lower()
-    return name == wanted or name.rsplit(" / ", 1)[-1] == wanted
 
 
 # --- checklist parsing (used by the loader) --------------------------------------------------

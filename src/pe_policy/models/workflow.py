@@ -3,21 +3,15 @@
 The models mirror the YAML key for key (aliases keep GitHub's spelling), so a
 path into the model is a path into the file and the source map applies as is.
 Unknown keys are kept: GitHub adds keys faster than any model can follow.
-
-The helpers at the bottom (`iter_steps`, `iter_scripts`, `expressions`,
-`step_env`) are what the Python workflow rules share, so each rule walks the
-same scripts and reads `${{ }}` expressions the same way.
+What the workflow rules share to walk steps and scripts and read `${{ }}`
+expressions lives beside them, in `policies/workflow/lib/`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from pe_policy.findings import JsonPath
 
 Permissions = str | dict[str, str]
 EnvMap = dict[str, Any] | str  # a mapping, or one `${{ fromJSON(...) }}` expression
@@ -136,92 +130,3 @@ class CompositeAction(_Node):
     outputs: dict[str, Any] | None = None
     runs: ActionRuns | None = None
 
-
-# ---------------------------------------------------------------- helpers for rules
-
-def iter_steps(model: BaseModel) -> Iterator[tuple[JsonPath, str, Step]]:
-    """Every step with its JSON path and job id ('' in an action), for rules to walk."""
-    if isinstance(model, Workflow):
-        for job_id, job in model.jobs.items():
-            for index, step in enumerate(job.steps):
-                yield ("jobs", job_id, "steps", index), job_id, step
-    elif isinstance(model, CompositeAction) and model.runs is not None:
-        for index, step in enumerate(model.runs.steps):
-            yield ("runs", "steps", index), "", step
-
-
-class Script(NamedTuple):
-    """Code that GitHub expands `${{ }}` into before running it."""
-
-    path: JsonPath  # the `run` (or `with.script`) node
-    text: str
-    where: str  # for messages: "`run:` script"
-    job_id: str
-    step: Step
-
-
-GITHUB_SCRIPT_ACTION = "actions/github-script"
-
-
-def iter_scripts(model: BaseModel, *, github_script: bool = True) -> Iterator[Script]:
-    """`run:` blocks, and (optionally) `actions/github-script` `script:` inputs."""
-    for step_path, job_id, step in iter_steps(model):
-        if step.run:
-            yield Script((*step_path, "run"), step.run, "`run:` script", job_id, step)
-        if (github_script and step.uses and step.with_
-                and step.uses.lower().split("@")[0] == GITHUB_SCRIPT_ACTION):
-            script = step.with_.get("script")
-            if isinstance(script, str):
-                yield Script((*step_path, "with", "script"), script,
-                             "github-script `script:`", job_id, step)
-
-
-_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-_BRACKET_NAME = re.compile(r"""\[\s*(['"])([A-Za-z_][\w-]*)\1\s*\]""")
-
-
-_BOOLEAN_CALL = re.compile(r"^!?(?:contains|startswith|endswith)\([^()]*\)$", re.IGNORECASE)
-
-
-class Expression(NamedTuple):
-    text: str  # the whole `${{ ... }}`, as written: what a finding points at
-    body: str  # normalised: no whitespace, `['x']` read as `.x`
-
-    @property
-    def is_boolean(self) -> bool:
-        """Yields only true/false (one comparison or contains()-like test): no text gets out.
-
-        `a == b && c || d` can yield `d`, so `&&`/`||` never count as boolean.
-        """
-        body = self.body
-        if "&&" in body or "||" in body:
-            return False
-        return "==" in body or "!=" in body or bool(_BOOLEAN_CALL.match(body))
-
-
-def expressions(text: str) -> Iterator[Expression]:
-    """Every `${{ }}` in `text`, spaces and line breaks inside it included."""
-    for match in _EXPRESSION.finditer(text):
-        body = _BRACKET_NAME.sub(r".\2", match.group(1))
-        yield Expression(match.group(0), "".join(body.split()))
-
-
-def workflow_of(model: BaseModel) -> Workflow | None:
-    return model if isinstance(model, Workflow) else None
-
-
-def step_env(model: BaseModel, job_id: str, step: Step) -> dict[str, Any]:
-    """The environment a step sees from `env:` mappings: workflow, then job, then step."""
-    scopes: list[Any] = []
-    workflow = workflow_of(model)
-    if workflow is not None:
-        scopes.append(workflow.env)
-        job = workflow.jobs.get(job_id)
-        if job is not None:
-            scopes.append(job.env)
-    scopes.append(step.env)
-    env: dict[str, Any] = {}
-    for scope in scopes:
-        if isinstance(scope, dict):
-            env.update(scope)
-    return env
