@@ -161,7 +161,8 @@ FLOOR_SCRIPT = r"""
 import json, sys
 from pe_policy.config import DEFAULT_PARAMS
 from pe_policy.engine.pack import builtin_policy_dir, policy_files
-from pe_policy.engine.rego import RegorusBackend, parse_module
+from pe_policy.engine.backends import RegorusBackend
+from pe_policy.engine.rego import parse_module
 
 plan = sys.argv[1]
 with open(plan, encoding="utf-8") as fh:

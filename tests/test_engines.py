@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from pe_policy.cli import main
+from pe_policy.engine.backends import ENGINES, make_backend
 from pe_policy.engine.polyfill import blank_non_code, inline_metadata
-from pe_policy.engine.rego import ENGINES, PolicyError, make_backend, parse_module
+from pe_policy.engine.rego import PolicyError, parse_module
 from tests.conftest import REPO, run_cli
 
 META_POLICY = """# METADATA

@@ -49,7 +49,7 @@ def _cases() -> list[Any]:
 
 
 def _evaluate(modules: list[RegoModule], rule: str) -> Any:
-    from pe_policy.engine.rego import RegorusBackend
+    from pe_policy.engine.backends import RegorusBackend
 
     backend = RegorusBackend()
     for module in modules:

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from pe_policy.engine import rego_ast
-from pe_policy.engine.negation import as_opa_evaluates
-from pe_policy.engine.rego import RegorusBackend, parse_module
+from pe_policy.engine.backends import RegorusBackend
+from pe_policy.engine.rego import parse_module
+from pe_policy.engine.rego_ast import as_opa_evaluates
 
 from .reference_tools import REPO, run_tool
 

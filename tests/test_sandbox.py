@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pe_policy.config import resolve_config
-from pe_policy.engine.rego import ENGINES
+from pe_policy.engine.backends import ENGINES
 from pe_policy.pipeline import CheckResult, check
 from pe_policy.runner import Limits
 from tests.reference_tools import opa_server

@@ -395,10 +395,10 @@ def test_command(
         render_text,
         run_test,
     )
-    from pe_policy.runner import limits_from
     from pe_policy.discover import find_root
     from pe_policy.engine.rego import PolicyError
     from pe_policy.findings import ParseError
+    from pe_policy.runner import limits_from
 
     if not files:
         _fail("give the files to test, e.g. `pe-policy test plan.json --policy policy/`")

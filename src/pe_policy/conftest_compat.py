@@ -295,7 +295,7 @@ def check_document(evaluator: Evaluator, doc: Document, namespaces: Sequence[str
                 try:
                     excepted = _exception_count(evaluator, namespace, exception_name(rule))
                 except Exception as exc:
-                    from pe_policy.engine.rego import policy_error_from_engine
+                    from pe_policy.engine.policy_error import policy_error_from_engine
 
                     error = policy_error_from_engine(module.path, exc)
                     meta = evaluator.rule_meta(module, rule)

@@ -23,17 +23,12 @@ from typing import Any
 
 from pe_policy.catalog import RuleMeta
 from pe_policy.document import CheckedFile, Document
+from pe_policy.engine.backends import RegoBackend, make_backend
 from pe_policy.engine.guard import python_rule_guard
 from pe_policy.engine.pack import RuleSet, fallback_meta
+from pe_policy.engine.policy_error import PolicyError, clean_engine_error, policy_error_from_engine
 from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, run_python_rule
-from pe_policy.engine.rego import (
-    PolicyError,
-    RegoBackend,
-    RegoModule,
-    clean_engine_error,
-    make_backend,
-    policy_error_from_engine,
-)
+from pe_policy.engine.rego import RegoModule
 from pe_policy.engine.sandbox import sandboxed
 from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
 

@@ -384,17 +384,3 @@ def apply_edits(text: str, edits: list[Edit] | tuple[Edit, ...]) -> str:
         position = end
     pieces.append(data[position:])
     return b"".join(pieces).decode("utf-8", "surrogatepass")
-
-
-def as_opa_evaluates(path: str, text: str) -> str:
-    """`text` with its negations rewritten for regorus (unchanged when none needs it)."""
-    if "not" not in text:
-        return text
-    from pe_policy.engine.rego import PolicyError
-    from pe_policy.engine.rego_ast import known_outline
-
-    try:
-        outline = known_outline(path, text)
-    except PolicyError:  # regorus reports it when the module is added
-        return text
-    return apply_edits(text, outline.negations)

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pe_policy.engine.rego import PolicyError, RegoSyntaxError, RuleHead, policy_error_from_engine
+from pe_policy.engine.policy_error import PolicyError, RegoSyntaxError, policy_error_from_engine
 
 CACHE_ENV = "PE_POLICY_CACHE_DIR"
 _FORMAT = "rego-outline-2"  # bump when the outline (or how it is read) changes
@@ -64,6 +64,16 @@ _KEYWORDS = frozenset({"as", "contains", "default", "else", "every", "false", "i
                        "in", "not", "null", "package", "some", "true", "with"})
 _HEAD_KINDS = {"Set": "multi-value", "Compr": "single-value", "Func": "function"}
 _V1_ONLY = frozenset({"if", "contains", "every", "in"})  # keywords v1 has and v0 has not
+
+
+@dataclass(frozen=True)
+class RuleHead:
+    """One rule definition, as the parse tree has it."""
+
+    name: str  # the first name of its head: `deny` for `deny contains msg if`, `a` for `a.b := 1`
+    kind: str  # "multi-value" (`contains`, v0 `p[x] {`), "single-value", "function", "default"
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -418,3 +428,16 @@ def _store(file: Path, outline: Outline) -> None:
     # reads the module again
     with contextlib.suppress(OSError):
         write_atomic(file, payload)
+
+
+def as_opa_evaluates(path: str, text: str) -> str:
+    """`text` with its negations rewritten for regorus (unchanged when none needs it)."""
+    if "not" not in text:
+        return text
+    from pe_policy.engine.negation import apply_edits
+
+    try:
+        outline = known_outline(path, text)
+    except PolicyError:  # regorus reports it when the module is added
+        return text
+    return apply_edits(text, outline.negations)

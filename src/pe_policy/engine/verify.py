@@ -16,14 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pe_policy.engine.backends import make_backend
 from pe_policy.engine.pack import policy_files
-from pe_policy.engine.rego import (
-    PolicyError,
-    RegoModule,
-    clean_engine_error,
-    make_backend,
-    read_module,
-)
+from pe_policy.engine.policy_error import PolicyError, clean_engine_error
+from pe_policy.engine.rego import RegoModule, read_module
 from pe_policy.engine.sandbox import sandboxed
 
 
