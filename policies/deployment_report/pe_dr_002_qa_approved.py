@@ -2,9 +2,11 @@
 
 The link (`links.qa_report: "[[QA/QA-Report-U-1]]"`) is resolved as described in
 `pe_policy.models.markdown`: beside the report, then each parent directory up
-to the repository root.  The QA report is read from the documents loaded in
-this run; one that exists on disk but was not loaded is reported as
-unverified, never assumed approved.
+to the repository root.  The run reads the QA report whether or not it was
+among the paths given (`ctx.document_at` loads it on demand), so a pre-commit
+hook given only the deployment report judges it as a whole-repository run
+does; one that exists but cannot be read is reported as unverified, never
+assumed approved.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def _linked(doc: Document, ctx: RuleContext, candidates: list[str]) -> tuple[Doc
     description=(
         "Never deploy untested or unapproved code: the QA report the deployment report links to "
         "(`links.qa_report`) must exist, be about the same unit, and say `status: approved`. "
-        "The QA report must be checked in the same run (e.g. `pe-policy check docs/`); a linked "
-        "report that exists but was not checked is reported as unverified."
+        "The QA report is read whether or not it was among the files given (a pre-commit hook "
+        "passes only the changed ones); a linked report that exists but cannot be read is "
+        "reported as unverified."
     ),
     remediation=(
         "Deploy only units whose QA report says `status: approved`; if QA has not approved it, "
@@ -69,9 +72,8 @@ def qa_approved(report: DeploymentReport, ctx: RuleContext) -> Iterator[Violatio
     qa_doc, unloaded = _linked(doc, ctx, link.candidates)
     if unloaded is not None:
         yield Violation(
-            f"QA report {unloaded} exists but was not checked in this run (not given, or it could "
-            "not be read), so its approval could not be verified: check it together with this "
-            f"report (pe-policy check {doc.path} {unloaded})",
+            f"QA report {unloaded} exists but could not be read, so its approval could not be "
+            f"verified: fix it (pe-policy check {unloaded} says what is wrong)",
             LINK_PATH,
             properties={"qa_report": unloaded, "verified": False},
         )
