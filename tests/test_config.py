@@ -150,6 +150,16 @@ def test_config_option_reads_another_file(repo: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "configuration file not found" in missing.stderr
 
 
+def test_command_line_overrides_apply_to_a_copy(repo: Path) -> None:
+    write(repo, ".pe-policy.yaml", "max_file_bytes: 1000\nexclude: [\"db/\"]\n")
+    from_file = resolve_config(repo)
+    overridden = resolve_config(repo, max_file_bytes=50)
+    assert (from_file.max_file_bytes, overridden.max_file_bytes) == (1000, 50)
+    assert overridden.exclude == from_file.exclude == ("db/",)
+    assert resolve_config(repo, repo / ".pe-policy.yaml").max_file_bytes == 1000
+    assert resolve_config(repo / "infra", max_file_bytes=7).max_file_bytes == 7  # no file: defaults
+
+
 # --- each key reaches the pipeline -----------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,8 +12,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pe_policy.config import Waiver
-from pe_policy.filters import NO_REASON, REASON_SEPARATORS, SUPPRESS_RULE_ID, scan_suppressions
+from pe_policy.config import Config, Waiver
+from pe_policy.document import CheckedFile
+from pe_policy.engine.pack import RuleSet, select_rules
+from pe_policy.filters import (
+    NO_REASON,
+    REASON_SEPARATORS,
+    SUPPRESS_RULE_ID,
+    Baseline,
+    apply_filters,
+    apply_suppressions,
+    apply_waivers,
+    baseline_text,
+    scan_suppressions,
+    write_baseline,
+)
+from pe_policy.findings import Finding, Location, Severity, Suppression
 from pe_policy.pipeline import CheckResult
 from tests.conftest import line_of, run_cli
 from tests.userland import (
@@ -320,3 +336,83 @@ def test_baseline_and_write_baseline_do_not_combine(repo: Path, tmp_path: Path) 
     result = run_cli(["check", str(repo), "--baseline", str(tmp_path / "a.json"),
                       "--write-baseline", str(tmp_path / "b.json")])
     assert result.exit_code == 2 and "do not combine" in result.stderr
+
+
+# --- filters make new findings; what runs is decided before them --------------------------
+
+
+def _finding(rule_id: str = "PE-TF-002", path: str = TERRAFORM, line: int = 1) -> Finding:
+    return Finding(rule_id, Severity.HIGH, "open to the world", Location(path, line))
+
+
+def test_every_filter_returns_new_findings_and_leaves_the_given_ones(tmp_path: Path) -> None:
+    given = [_finding(line=1), _finding(line=2), _finding(line=3)]
+    before = [f.to_dict() for f in given]
+    files = [CheckedFile(TERRAFORM, "terraform", "a  # pe-policy: ignore[PE-TF-002] fine\nb\nc\n")]
+    inline = apply_suppressions(given, files, tmp_path, RuleSet())
+    waived = apply_waivers(given, [Waiver("PE-TF", "infra/", "@o", "r", date(2999, 1, 1))],
+                           date.today())
+    expired = apply_waivers(given, [Waiver("PE-TF", "infra/", "@o", "r", date(2000, 1, 1))],
+                            date.today())
+    baselined = Baseline(Counter([given[0].fingerprint] * 2), "b.json").apply(given)
+    assert [f.to_dict() for f in given] == before
+    assert [f.suppressed for f in inline] == [True, False, False]
+    assert all(f.suppressed for f in waived)
+    assert all("expired on 2000-01-01" in f.message and f.properties["expired_waiver"]["owner"]
+               == "@o" for f in expired)
+    assert [f.suppressed for f in baselined] == [True, True, False]  # one fingerprint, twice
+
+
+def test_write_baseline_writes_atomically_and_returns_what_it_wrote(tmp_path: Path) -> None:
+    findings = [_finding(line=1), _finding(line=2),
+                replace(_finding("PE-WF-002", WORKFLOW), suppression=Suppression("inSource", "ok"))]
+    target = tmp_path / "reports" / "baseline.json"
+    written = write_baseline(target, findings, "1.2.3")
+    assert written == Baseline.load(target)  # what a later --baseline reads back
+    assert written.size == 2 and written.path == target.as_posix()
+    assert target.read_text(encoding="utf-8") == baseline_text(findings, "1.2.3")
+    assert sorted(p.name for p in target.parent.iterdir()) == ["baseline.json"]  # no temp file
+    accepted = written.apply(findings)
+    assert all(f.suppressed for f in accepted)
+    assert [f.suppression.origin for f in accepted if f.suppression] == ["baseline", "baseline",
+                                                                         ""]
+
+
+def test_write_baseline_that_cannot_be_written_raises(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(OSError):
+        write_baseline(tmp_path / "file" / "baseline.json", [_finding()])
+
+
+def test_pe_suppress_takes_its_severity_and_being_on_from_the_selected_catalog(
+        tmp_path: Path) -> None:
+    files = [CheckedFile(TERRAFORM, "terraform", "a  # pe-policy: ignore[PE-TF-002]\n")]
+    config = Config(severity={SUPPRESS_RULE_ID: Severity.LOW})
+    out = apply_filters([_finding()], files, tmp_path, config,
+                        rules=select_rules(RuleSet(), config))
+    (suppress,) = [f for f in out if f.rule_id == SUPPRESS_RULE_ID]
+    assert suppress.severity is Severity.LOW
+    config = Config(disable=(SUPPRESS_RULE_ID,))
+    selected = select_rules(RuleSet(), config)
+    out = apply_filters([_finding()], files, tmp_path, config, rules=selected)
+    assert [(f.rule_id, f.suppressed) for f in out] == [("PE-TF-002", True)]  # still suppresses
+    assert SUPPRESS_RULE_ID in selected.catalog  # reports still describe it
+
+
+def test_filters_never_select_rules_again(tmp_path: Path) -> None:
+    """A rule the config disables never ran: the filter step does not look at the config's
+    `rules:` again (it would drop this finding if it did)."""
+    config = Config(disable=("PE-TF-002",), severity={"PE-WF": Severity.INFO})
+    given = [_finding(), _finding("PE-WF-002", WORKFLOW)]
+    out = apply_filters(given, [], tmp_path, config, rules=RuleSet())
+    assert [(f.rule_id, f.severity) for f in out] == [("PE-WF-002", Severity.HIGH),
+                                                      ("PE-TF-002", Severity.HIGH)]
+
+
+def test_a_configured_severity_beats_the_one_a_rule_picks_for_a_finding(tmp_path: Path) -> None:
+    """`severity` in a Rego result (or `Violation(severity=...)`), and pe-policy's own findings:
+    the selection's severity wins, as it always has."""
+    selected = select_rules(RuleSet(), Config(severity={"PE-PARSE": Severity.LOW}))
+    given = [replace(_finding(), rule_id="PE-PARSE")]
+    (out,) = apply_filters(given, [], tmp_path, Config(), rules=selected)
+    assert out.severity is Severity.LOW and given[0].severity is Severity.HIGH

@@ -108,21 +108,14 @@ def _repo_options(func: Any) -> Any:
                         help="Repository root (default: the enclosing git repository).")(func)
 
 
-def _repo_root(root: Path | None, anchor: Path) -> Path:
-    """`--root`, else the git repository around `anchor` (the first path given, or the cwd)."""
-    from pe_policy.discover import find_root
-
-    start = anchor if anchor.is_dir() else anchor.parent if anchor.parent != Path() else Path.cwd()
-    return (root or find_root(start)).resolve()
-
-
-def _repo_config(repo_root: Path, config_file: Path | None) -> Config:
-    """The repository's configuration (`--config`, else `.pe-policy.yaml` at the root); an
-    invalid one ends the run (exit 2) with every issue."""
+def _repo_config(root: Path, config_file: Path | None,
+                 max_file_bytes: int | None = None) -> Config:
+    """`config.resolve_config`; an invalid configuration ends the run (exit 2), every issue
+    printed."""
     from pe_policy.config import ConfigError, resolve_config
 
     try:
-        return resolve_config(repo_root, config_file)
+        return resolve_config(root, config_file, max_file_bytes=max_file_bytes)
     except ConfigError as exc:
         _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
 
@@ -130,10 +123,11 @@ def _repo_config(repo_root: Path, config_file: Path | None) -> Config:
 def _repo_ruleset(root: Path | None, config_file: Path | None) -> RuleSet:
     """The built-in rules and the repository's own (`policies:` in its configuration), found as
     `check` finds them from the current directory."""
+    from pe_policy.discover import repo_root
     from pe_policy.engine.rego import PolicyError
     from pe_policy.pipeline import default_ruleset
 
-    config = _repo_config(_repo_root(root, Path.cwd()), config_file)
+    config = _repo_config(repo_root(root, Path.cwd()), config_file)
     try:
         ruleset = default_ruleset(config.policies)
     except PolicyError as exc:
@@ -194,10 +188,13 @@ def check(
 ) -> None:
     """Check PATHS (files or directories; default: the current directory)."""
     import os
+    from dataclasses import replace
 
     from pe_policy.config import ConfigError
+    from pe_policy.discover import repo_root
     from pe_policy.engine.rego import PolicyError
-    from pe_policy.filters import Baseline, BaselineError, baseline_text
+    from pe_policy.filters import Baseline, BaselineError
+    from pe_policy.filters import write_baseline as record_baseline
     from pe_policy.findings import Severity
     from pe_policy.loaders import KINDS
     from pe_policy.pipeline import check as run_check
@@ -220,17 +217,15 @@ def check(
     quiet = under_pre_commit if quiet is None else quiet
     ignore_unknown = under_pre_commit if ignore_unknown is None else ignore_unknown
     targets = list(paths) or ([] if pr_files or git_ranges else [Path.cwd()])
-    repo_root = _repo_root(root, targets[0] if targets else Path.cwd())
-    config = _repo_config(repo_root, config_file)
+    root = repo_root(root, targets[0] if targets else Path.cwd())
+    config = _repo_config(root, config_file, max_file_bytes)
     try:
         baseline = Baseline.load(baseline_file) if baseline_file is not None else None
     except BaselineError as exc:
         _fail(str(exc))
-    if max_file_bytes is not None:
-        config.max_file_bytes = max_file_bytes
     progress = progress_for()
     try:
-        result = run_check(targets, repo_root, config=config, forced_kind=kind, baseline=baseline,
+        result = run_check(targets, root, config=config, forced_kind=kind, baseline=baseline,
                            strict_suppressions=strict_suppressions, skip_unknown=ignore_unknown,
                            progress=progress, engine=engine, engine_options={"opa_url": opa_url},
                            limits=limits_from(eval_timeout, eval_memory),
@@ -243,8 +238,12 @@ def check(
         if progress is not None:
             progress.finish()
     if write_baseline is not None:
-        _write_output(baseline_text(result.findings, __version__), str(write_baseline))
-        recorded = Baseline.load(write_baseline).apply(result.findings)
+        try:
+            written = record_baseline(write_baseline, result.findings, __version__)
+        except OSError as exc:
+            _fail(f"cannot write {write_baseline}: {exc.strerror or exc}")
+        result = replace(result, findings=written.apply(result.findings))  # what it accepts
+        recorded = written.size
         if not quiet:
             click.echo(f"pe-policy: recorded {recorded} finding{'s' if recorded != 1 else ''} "
                        f"in {write_baseline}", err=True)
@@ -266,7 +265,7 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
     """Print FILE's typed model as JSON: the exact input Rego policies see."""
     import json
 
-    from pe_policy.discover import detect_kind, find_root, relative_to_root
+    from pe_policy.discover import detect_kind, relative_to_root, repo_root
     from pe_policy.findings import ParseError
     from pe_policy.loaders import KINDS, load_file
 
@@ -274,7 +273,7 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
         _fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
     if not file.exists():
         _fail(f"{file}: no such file")
-    root = find_root(file.parent if str(file.parent) else Path.cwd())
+    root = repo_root(None, file)
     display = relative_to_root(file, root)
     detected = kind or detect_kind(file, display)
     if detected is None:
@@ -395,7 +394,7 @@ def test_command(
         render_text,
         run_test,
     )
-    from pe_policy.discover import find_root
+    from pe_policy.discover import repo_root
     from pe_policy.engine.rego import PolicyError
     from pe_policy.findings import ParseError
     from pe_policy.runner import limits_from
@@ -405,7 +404,7 @@ def test_command(
     if all_namespaces and namespaces:
         _fail("--namespace and --all-namespaces do not combine")
     chosen = None if all_namespaces else (list(namespaces) or [DEFAULT_NAMESPACE])
-    root = find_root(Path.cwd())
+    root = repo_root(None, Path.cwd())
     try:
         run, problems = run_test(
             list(files), root, list(policies) or [Path(DEFAULT_POLICY_DIR)], namespaces=chosen,
@@ -470,11 +469,11 @@ def verify(directories: tuple[Path, ...], pattern: str | None, coverage: bool,
               "hash of the contents).")
 def bundle(output: Path, policies: tuple[Path, ...], revision: str | None) -> None:
     """Write the built-in pack and the repository's policies as an OPA bundle."""
-    from pe_policy.discover import find_root
+    from pe_policy.discover import repo_root
     from pe_policy.engine.bundle import build_bundle, default_policy_dirs
     from pe_policy.engine.rego import PolicyError
 
-    root = find_root(Path.cwd())
+    root = repo_root(None, Path.cwd())
     dirs = list(policies) or default_policy_dirs(root)
     try:
         summary = build_bundle(output, dirs, root, revision=revision)
@@ -496,18 +495,18 @@ def bundle(output: Path, policies: tuple[Path, ...], revision: str | None) -> No
 def init(root: Path | None, force: bool, write_pre_commit: bool) -> None:
     """Write a commented starter .pe-policy.yaml and show how to run pe-policy in pre-commit."""
     from pe_policy.config import CONFIG_FILE_NAMES
-    from pe_policy.discover import find_root
+    from pe_policy.discover import repo_root
     from pe_policy.starter import precommit_snippet, starter_config
 
-    repo_root = (root or find_root(Path.cwd())).resolve()
-    existing = [repo_root / n for n in CONFIG_FILE_NAMES if (repo_root / n).exists()]
+    repo = repo_root(root, Path.cwd())
+    existing = [repo / n for n in CONFIG_FILE_NAMES if (repo / n).exists()]
     if existing and not force:
         _fail(f"{existing[0]} already exists (--force overwrites it)")
-    config_path = repo_root / CONFIG_FILE_NAMES[0]
+    config_path = repo / CONFIG_FILE_NAMES[0]
     _write_output(starter_config(), str(config_path))
     click.echo(f"wrote {config_path}")
     snippet = precommit_snippet()
-    hooks_path = repo_root / ".pre-commit-config.yaml"
+    hooks_path = repo / ".pre-commit-config.yaml"
     if write_pre_commit and (force or not hooks_path.exists()):
         _write_output(snippet, str(hooks_path))
         click.echo(f"wrote {hooks_path}; run `pre-commit install` to enable it")

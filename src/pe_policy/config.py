@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -361,9 +361,14 @@ def _build(data: dict[str, Any], spans: dict[JsonPath, Span], display: str, path
     )
 
 
-def resolve_config(root: Path, explicit: Path | None = None) -> Config:
-    """`--config FILE` when given, else `.pe-policy.yaml` at the root, else the defaults."""
+def resolve_config(root: Path, explicit: Path | None = None, *,
+                   max_file_bytes: int | None = None) -> Config:
+    """A run's configuration: `--config FILE` when given, else `.pe-policy.yaml` at the root,
+    else the defaults; then the command line's overrides (`--max-file-bytes`).
+
+    Raises ConfigError (every issue, with its line) for an invalid file."""
     path = explicit if explicit is not None else find_config(root)
-    if path is None:
-        return Config()
-    return load_config(path, root)
+    config = Config() if path is None else load_config(path, root)
+    if max_file_bytes is not None:
+        config = replace(config, max_file_bytes=max_file_bytes)
+    return config

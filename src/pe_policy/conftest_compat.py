@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -315,9 +315,9 @@ def check_document(evaluator: Evaluator, doc: Document, namespaces: Sequence[str
                     location=doc.location(), kind=doc.kind,
                     suppression=Suppression("inSource", f"conftest exception: {query}"))))
             if excepted:
+                excepted_by = Suppression("inSource", f"conftest exception: {query}")
                 for finding in failed:  # what the exception hid: kept, marked as excepted
-                    finding.suppression = Suppression("inSource", f"conftest exception: {query}")
-                    result.excepted.append(finding)
+                    result.excepted.append(replace(finding, suppression=excepted_by))
                 passed = 0 if failed else 1
                 result.successes += passed + max(0, definitions - excepted - passed)
                 continue

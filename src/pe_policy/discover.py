@@ -81,6 +81,15 @@ def inside_root(root: Path, path: str) -> Path | None:
     return candidate
 
 
+def repo_root(explicit: Path | None, anchor: Path) -> Path:
+    """The root a command works in, resolved: `explicit` (`--root`) when given, else the
+    repository around `anchor` (the first path given, or the current directory)."""
+    if explicit is not None:
+        return explicit.resolve()
+    start = anchor if anchor.is_dir() else anchor.parent if anchor.parent != Path() else Path.cwd()
+    return find_root(start).resolve()
+
+
 def kind_by_path(path: str) -> str | None:
     p = PurePosixPath(path)
     name = p.name.lower()

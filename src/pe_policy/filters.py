@@ -2,7 +2,11 @@
 
 A filtered finding stays in the results with a `Suppression` saying why (SARIF
 emits it as suppressed, reporters count it), so nothing disappears silently;
-only the exit code and the lists of active findings leave it out.
+only the exit code and the lists of active findings leave it out.  Findings are
+immutable: each step returns new ones (`dataclasses.replace`).  Which rules run,
+and at which severity, is decided before evaluation (`engine.pack.select_rules`);
+the filters read that selection, never the config's `rules:` (but see
+`_configured_severities`, until the evaluator stamps every severity itself).
 """
 
 from __future__ import annotations
@@ -16,21 +20,20 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pe_policy.catalog import Catalog
 from pe_policy.config import Config, Waiver, selects
 from pe_policy.discover import path_matches
-from pe_policy.engine.pack import RuleSet, fallback_meta
+from pe_policy.engine.pack import RuleSet
 from pe_policy.findings import Finding, Location, Severity, Suppression
+from pe_policy.source_lines import SourceLines
 
 if TYPE_CHECKING:
     from pe_policy.document import CheckedFile
-    from pe_policy.engine.rego import RegoModule
 
 SUPPRESS_RULE_ID = "PE-SUPPRESS"
 NO_REASON = "no reason given"
 REASON_SEPARATORS = ":-\u2013\u2014"  # `ignore[X]: why`, `ignore[X] - why`, en and em dashes
 BASELINE_VERSION = 1
-MAX_SCAN_BYTES = 10 * 1024 * 1024  # a file read only to look for suppression comments
+MARKER_WORD = "pe-policy"  # a file without it holds no suppression comment: not scanned
 
 _MARKER = re.compile(r"pe-policy\s*:\s*ignore\b", re.IGNORECASE)
 _IGNORE = re.compile(r"pe-policy\s*:\s*ignore\s*\[(?P<ids>[^\]]*)\](?P<reason>.*)", re.IGNORECASE)
@@ -162,84 +165,79 @@ def scan_suppressions(path: str, lines: Sequence[str]) -> _Scan:
     return scan
 
 
-class SourceLines:
-    """The lines of each file findings point at: the checked files' text first.
-
-    A file that was not loaded (the `.tf` file behind a plan resource) is read
-    once, only when a finding points into it, and only inside the root.
-    """
+class _Sources:
+    """What the suppression scan reads: the checked files' text, then (`SourceLines`) any
+    other file a finding points into (the `.tf` file behind a plan resource)."""
 
     def __init__(self, files: Iterable[CheckedFile], root: Path) -> None:
-        self.root = root.resolve()
-        self._lines: dict[str, Sequence[str]] = {}
+        texts: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
-        self.checked: list[str] = []
         for file in files:
             self.kinds[file.path] = file.kind
-            if file.text is not None and file.path not in self._lines:
-                self._lines[file.path] = file.lines if "pe-policy" in file.text else ()
-                self.checked.append(file.path)
+            if file.text is not None:
+                texts.setdefault(file.path, file.text)
+        self.checked = list(texts)
+        self.lines = SourceLines(root, texts)
 
-    def get(self, path: str) -> Sequence[str]:
-        if path not in self._lines:
-            self._lines[path] = self._read(path)
-        return self._lines[path]
-
-    def _read(self, path: str) -> Sequence[str]:
-        from pe_policy.findings import ParseError
-        from pe_policy.loaders import read_text
-
-        try:
-            file = (self.root / path).resolve()
-            file.relative_to(self.root)
-            # read_text: never blocks on a FIFO, never reads a device, bounded in size
-            text = read_text(file, path, MAX_SCAN_BYTES)
-        except (OSError, RuntimeError, ValueError, ParseError):  # RuntimeError: a symlink loop
-            return ()
-        return text.splitlines() if "pe-policy" in text else ()
+    def scan(self, path: str) -> _Scan:
+        if MARKER_WORD not in self.lines.text(path):
+            return _Scan()
+        return scan_suppressions(path, self.lines.lines(path))
 
 
-def _suppress_finding(kind: str, path: str, line: int, column: int, message: str,
-                      key: tuple[str, str]) -> Finding:
+def _suppress_finding(severity: Severity, kind: str, path: str, line: int, column: int,
+                      message: str, key: tuple[str, str]) -> Finding:
     """A PE-SUPPRESS finding; `key` (problem, subject) keeps its fingerprint free of the line."""
-    return Finding(rule_id=SUPPRESS_RULE_ID, severity=Severity.MEDIUM, message=message,
+    return Finding(rule_id=SUPPRESS_RULE_ID, severity=severity, message=message,
                    location=Location(path, line, column), kind=kind,
                    json_path=("suppression", *key))
 
 
-def apply_suppressions(findings: Sequence[Finding], sources: SourceLines,
-                       *, strict: bool = False) -> list[Finding]:
-    """Mark findings covered by an inline ignore; return the findings about the comments."""
+def _covered(finding: Finding, covering: Mapping[tuple[str, int], list[InlineSuppression]]
+             ) -> Finding:
+    """`finding`, suppressed when an inline ignore on its line names its rule."""
+    if finding.suppressed or finding.rule_id == SUPPRESS_RULE_ID:
+        return finding
+    rule_id = finding.rule_id.upper()
+    for s in covering.get((finding.location.path, finding.location.line), ()):
+        if rule_id in s.rule_ids:
+            s.used.add(rule_id)
+            return replace(finding, suppression=Suppression("inSource", s.reason or NO_REASON,
+                                                            origin="inline"))
+    return finding
+
+
+def apply_suppressions(findings: Sequence[Finding], files: Iterable[CheckedFile], root: Path,
+                       rules: RuleSet, *, strict: bool = False) -> list[Finding]:
+    """The findings, those an inline ignore covers suppressed, followed by the findings about
+    the comments themselves: PE-SUPPRESS, at its severity in the run's selected `rules` (none
+    when the configuration turns it off)."""
+    sources = _Sources(files, root)
     paths = list(dict.fromkeys([*sources.checked, *(f.location.path for f in findings)]))
-    scans = {path: scan_suppressions(path, sources.get(path)) for path in paths}
+    scans = {path: sources.scan(path) for path in paths}
     covering: dict[tuple[str, int], list[InlineSuppression]] = {}
     for scan in scans.values():
         for s in scan.suppressions:
             for target in s.targets:
                 covering.setdefault((s.path, target), []).append(s)
-    for finding in findings:
-        if finding.suppressed or finding.rule_id == SUPPRESS_RULE_ID:
-            continue
-        rule_id = finding.rule_id.upper()
-        for s in covering.get((finding.location.path, finding.location.line), ()):
-            if rule_id in s.rule_ids:
-                finding.suppression = Suppression("inSource", s.reason or NO_REASON,
-                                                  origin="inline")
-                s.used.add(rule_id)
-                break
+    kept = [_covered(finding, covering) for finding in findings] if covering else list(findings)
+    meta = rules.selected_meta(SUPPRESS_RULE_ID)
+    if meta is None:  # turned off in the configuration
+        return kept
     out: list[Finding] = []
     checked = set(sources.checked)
+    severity = meta.severity
     for path, scan in scans.items():
         kind = sources.kinds.get(path, "")
         for line, column, text, syntax in scan.malformed:
             out.append(_suppress_finding(
-                kind, path, line, column,
+                severity, kind, path, line, column,
                 f"malformed suppression `{text}`: name the rules in brackets and say why, "
                 f"e.g. `{syntax.example('PE-WF-002')}`", ("malformed", text)))
         for s in scan.suppressions:
             if not s.reason:
                 out.append(_suppress_finding(
-                    kind, path, s.line, s.column,
+                    severity, kind, path, s.line, s.column,
                     f"suppression of {', '.join(s.rule_ids)} gives no reason: say why the finding "
                     f"is acceptable, e.g. `{s.syntax.example(s.rule_ids[0])}`",
                     ("no-reason", ",".join(s.rule_ids))))
@@ -248,86 +246,46 @@ def apply_suppressions(findings: Sequence[Finding], sources: SourceLines,
                     if rule_id not in s.used:
                         where = "" if s.code_line == s.line else f" (line {s.code_line})"
                         out.append(_suppress_finding(
-                            kind, path, s.line, s.column,
+                            severity, kind, path, s.line, s.column,
                             f"suppression of {rule_id} matches no finding here{where}: "
                             "remove it, or fix its rule ID", ("unused", rule_id)))
-    return out
+    return [*kept, *out]
 
 
-def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: date) -> None:
-    """Waive matching findings; a finding whose only waiver expired says so in its message."""
+def apply_waivers(findings: Iterable[Finding], waivers: Sequence[Waiver], today: date
+                  ) -> list[Finding]:
+    """The findings, those a waiver covers waived; one whose only waiver expired says so."""
     if not waivers:
-        return
-    for finding in findings:
-        if finding.suppressed:
-            continue
-        expired: Waiver | None = None
-        for waiver in waivers:
-            paths = (finding.location.path, str(finding.properties.get("document", "")))
-            if not (selects(waiver.rule, finding.rule_id)
-                    and any(path and path_matches(path, waiver.path) for path in paths)):
-                continue
-            if waiver.expired(today):
-                expired = expired or waiver
-                continue
-            finding.suppression = Suppression(
-                "external", f"waived by {waiver.owner} until {waiver.expires.isoformat()}: "
-                f"{waiver.reason}", origin="waiver")
-            break
-        if finding.suppression is None and expired is not None:
-            finding.message += (f" (the waiver by {expired.owner} expired on "
-                                f"{expired.expires.isoformat()}: {expired.reason})")
-            finding.properties["expired_waiver"] = {
-                "owner": expired.owner, "expires": expired.expires.isoformat(),
-                "reason": expired.reason,
-            }
-
-
-def _rego_rule_ids(module: RegoModule) -> list[str]:
-    return [(module.meta_for(name) or fallback_meta(module, name)).id for name in module.result_rules]
-
-
-def restrict_ruleset(ruleset: RuleSet, config: Config) -> RuleSet:
-    """The rules the config leaves on, with overridden severities in the catalog.
-
-    Rule IDs in the config are checked here, once the extra policy directories
-    are loaded, so a typo in `rules:` or `waivers:` is an error, not a rule
-    that silently keeps running.
-    """
-    known = [m.id for m in ruleset.catalog]
-    known.extend(i for m in ruleset.policy_modules for i in _rego_rule_ids(m))
-    config.check_rule_ids(known)
-    if not config.restricts_rules:
-        return ruleset
-    catalog = Catalog([
-        replace(meta, severity=config.severity_for(meta.id) or meta.severity)
-        for meta in ruleset.catalog
-        if config.rule_enabled(meta.id, internal=meta.engine == "internal")
-    ])
-    return RuleSet(
-        catalog=catalog,
-        python_rules=[r for r in ruleset.python_rules if config.rule_enabled(r.meta.id)],
-        rego_modules=[
-            m for m in ruleset.rego_modules
-            if m.is_test or not m.result_rules
-            or any(config.rule_enabled(i) for i in _rego_rule_ids(m))
-        ],
-    )
-
-
-def apply_rule_settings(findings: Iterable[Finding], config: Config) -> list[Finding]:
-    """Drop findings of disabled rules and apply severity overrides."""
-    if not config.restricts_rules:
         return list(findings)
-    out: list[Finding] = []
-    for finding in findings:
-        if not config.rule_enabled(finding.rule_id, internal=finding.rule_id == SUPPRESS_RULE_ID):
+    return [_waived(finding, waivers, today) for finding in findings]
+
+
+def _waived(finding: Finding, waivers: Sequence[Waiver], today: date) -> Finding:
+    if finding.suppressed:
+        return finding
+    expired: Waiver | None = None
+    for waiver in waivers:
+        paths = (finding.location.path, str(finding.properties.get("document", "")))
+        if not (selects(waiver.rule, finding.rule_id)
+                and any(path and path_matches(path, waiver.path) for path in paths)):
             continue
-        override = config.severity_for(finding.rule_id)
-        if override is not None:
-            finding.severity = override
-        out.append(finding)
-    return out
+        if waiver.expired(today):
+            expired = expired or waiver
+            continue
+        return replace(finding, suppression=Suppression(
+            "external", f"waived by {waiver.owner} until {waiver.expires.isoformat()}: "
+            f"{waiver.reason}", origin="waiver"))
+    if expired is None:
+        return finding
+    return replace(
+        finding,
+        message=f"{finding.message} (the waiver by {expired.owner} expired on "
+                f"{expired.expires.isoformat()}: {expired.reason})",
+        properties={**finding.properties, "expired_waiver": {
+            "owner": expired.owner, "expires": expired.expires.isoformat(),
+            "reason": expired.reason,
+        }},
+    )
 
 
 class BaselineError(Exception):
@@ -360,18 +318,22 @@ class Baseline:
                                 "{\"findings\": [{\"fingerprint\": ...}, ...]})")
         return cls(Counter(e["fingerprint"] for e in entries), file.as_posix())
 
-    def apply(self, findings: Iterable[Finding]) -> int:
-        """Mark active findings recorded in the baseline; return how many."""
+    @property
+    def size(self) -> int:
+        """How many findings it records."""
+        return sum(self.counts.values())
+
+    def apply(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The findings, the active ones recorded in the baseline suppressed."""
         remaining = self.counts.copy()
-        matched = 0
+        out: list[Finding] = []
         for finding in findings:
-            if finding.suppressed or remaining[finding.fingerprint] <= 0:
-                continue
-            remaining[finding.fingerprint] -= 1
-            finding.suppression = Suppression("external", f"recorded in baseline {self.path}",
-                                              origin="baseline")
-            matched += 1
-        return matched
+            if not finding.suppressed and remaining[finding.fingerprint] > 0:
+                remaining[finding.fingerprint] -= 1
+                finding = replace(finding, suppression=Suppression(
+                    "external", f"recorded in baseline {self.path}", origin="baseline"))
+            out.append(finding)
+        return out
 
 
 def baseline_text(findings: Iterable[Finding], tool_version: str = "") -> str:
@@ -387,25 +349,56 @@ def baseline_text(findings: Iterable[Finding], tool_version: str = "") -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
+def write_baseline(file: Path, findings: Iterable[Finding], tool_version: str = "") -> Baseline:
+    """Record the active findings in `file` (atomically: a reader sees the old file or the new
+    one) and return the baseline written, as `Baseline.load` would read it back.
+
+    OSError when the file cannot be written."""
+    from pe_policy.output import write_atomic
+
+    active = [f for f in findings if not f.suppressed]
+    write_atomic(file, baseline_text(active, tool_version))
+    return Baseline(Counter(f.fingerprint for f in active), file.as_posix())
+
+
 def apply_filters(
     findings: list[Finding],
     files: Sequence[CheckedFile],
     root: Path,
     config: Config,
     *,
+    rules: RuleSet,
     baseline: Baseline | None = None,
     strict_suppressions: bool = False,
     today: date | None = None,
 ) -> list[Finding]:
-    """Suppressions, then waivers, then rule settings, then the baseline; returns all findings."""
-    sources = SourceLines(files, root)
-    findings = [*findings, *apply_suppressions(findings, sources, strict=strict_suppressions)]
-    apply_waivers(findings, config.waivers, today or date.today())
-    findings = apply_rule_settings(findings, config)
+    """Suppressions, then waivers, then the baseline; returns all findings, sorted.
+
+    `rules` is the run's selection (`engine.pack.select_rules`), made before evaluation: the
+    filters never drop a finding for its rule."""
+    findings = _configured_severities(findings, rules)
+    findings = apply_suppressions(findings, files, root, rules, strict=strict_suppressions)
+    findings = apply_waivers(findings, config.waivers, today or date.today())
     if baseline is not None:
-        baseline.apply(findings)
+        findings = baseline.apply(findings)
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+def _configured_severities(findings: list[Finding], rules: RuleSet) -> list[Finding]:
+    """Interim, until the evaluator and the runner use `rules.severities` when they make a
+    finding: the severity the configuration gives a rule also wins over one its rule picked
+    for a single finding (`severity` in a Rego result, `Violation(severity=...)`) and over
+    pe-policy's own (PE-PARSE, PE-RULE-ERROR).  Every other finding has it already, from its
+    rule's metadata (`select_rules`)."""
+    if not rules.severities:
+        return findings
+    out: list[Finding] = []
+    for finding in findings:
+        severity = rules.severities.get(finding.rule_id)
+        out.append(finding if severity is None or severity is finding.severity
+                   else replace(finding, severity=severity))
+    return out
 
 
 def suppression_counts(findings: Iterable[Finding]) -> Mapping[str, int]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 
 class Severity(str, enum.Enum):
@@ -98,8 +99,76 @@ class Suppression:
     origin: str = ""  # "inline" | "waiver" | "baseline": what reporters count
 
 
-@dataclass
+def _read_only(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError("a finding is immutable: make a new one with dataclasses.replace")
+
+
+class FrozenDict(dict[str, Any]):
+    """A finding's properties: a dict to every reader (JSON, `isinstance`, `==`), never changed.
+
+    Only `frozen_masked` makes one, so its contents are frozen and masked too.
+    """
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled to and from worker processes
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        return self
+
+
+class FrozenList(list[Any]):
+    """A list inside a finding's properties: a list to every reader, never changed."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenList, (list(self),))
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenList:
+        return self
+
+
+def frozen_masked(value: Any) -> Any:
+    """`value` (JSON-like) with every string masked (`redact.redact`) and every mapping and list
+    inside it made read-only, in one walk: what a finding keeps as its properties."""
+    from pe_policy.redact import redact
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return redact(item)
+        if isinstance(item, (FrozenDict, FrozenList)):  # made here: masked already
+            return item
+        if isinstance(item, Mapping):
+            return FrozenDict({k: walk(v) for k, v in item.items()})
+        if isinstance(item, list):
+            return FrozenList([walk(v) for v in item])
+        if isinstance(item, tuple):
+            return type(item)(walk(v) for v in item)
+        return item
+
+    return walk(value)
+
+
+EMPTY_PROPERTIES = FrozenDict()
+
+
+@dataclass(frozen=True)
 class Finding:
+    """What a rule found, where.  Immutable: a filter that suppresses or amends a finding
+    makes a new one (`dataclasses.replace`), so no step changes what an earlier one saw."""
+
     rule_id: str
     severity: Severity
     message: str
@@ -108,18 +177,21 @@ class Finding:
     json_path: JsonPath = ()
     fingerprint: str = ""
     suppression: Suppression | None = None
-    properties: dict[str, Any] = field(default_factory=dict)
+    properties: Mapping[str, Any] = field(default_factory=FrozenDict)
 
     def __post_init__(self) -> None:
         # The central masking step (redact.py): whatever a rule wrote, no reporter prints a secret.
-        from pe_policy.redact import redact, redact_value
+        from pe_policy.redact import redact
 
-        self.message = redact(self.message)
-        if self.properties:
-            self.properties = redact_value(self.properties)
+        set_field = object.__setattr__
+        set_field(self, "message", redact(self.message))
+        if not isinstance(self.properties, FrozenDict):  # a FrozenDict was masked when made
+            set_field(self, "properties",
+                      frozen_masked(self.properties) if self.properties else EMPTY_PROPERTIES)
         if not self.fingerprint:
-            self.fingerprint = fingerprint(self.rule_id, self.location.path, self.json_path,
-                                           self.message if not self.json_path else "")
+            set_field(self, "fingerprint", fingerprint(
+                self.rule_id, self.location.path, self.json_path,
+                self.message if not self.json_path else ""))
 
     @property
     def suppressed(self) -> bool:
@@ -152,7 +224,7 @@ class Finding:
                 "justification": self.suppression.justification,
             }
         if self.properties:
-            out["properties"] = self.properties
+            out["properties"] = self.properties  # a dict: JSON writes it as one
         return out
 
 

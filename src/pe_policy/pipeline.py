@@ -20,14 +20,14 @@ from pe_policy.config import Config
 from pe_policy.discover import discover
 from pe_policy.document import CheckedFile
 from pe_policy.engine.evaluate import Evaluator
-from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset
-from pe_policy.filters import Baseline, apply_filters, restrict_ruleset
+from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset, select_rules
+from pe_policy.filters import Baseline, apply_filters
 from pe_policy.findings import Finding, Location, Severity
 from pe_policy.loaders import DEFAULT_MAX_BYTES, load_file
 from pe_policy.redact import redact, redact_line
 from pe_policy.runner import Limits, RunInput, run
+from pe_policy.source_lines import SourceLines
 
-SOURCE_LINE_MAX_BYTES = 16 * 1024 * 1024  # code frames are not worth reading more
 MAX_FRAME_CHARS = 240  # a longer source line is shown as a window around the finding
 FRAME_CONTEXT_CHARS = 60  # ... starting this many characters before its column
 
@@ -45,23 +45,16 @@ class CheckResult:
     sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for code frames
     _redactions: dict[tuple[str, int], list[tuple[int, int]]] | None = field(
         default=None, init=False, repr=False, compare=False)
+    _lines: SourceLines | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
 
     def _raw_line(self, path: str, line: int) -> str | None:
-        lines = self.sources.get(path)
-        if lines is None:
-            from pe_policy.findings import ParseError
-            from pe_policy.loaders import read_text
-
-            try:  # never blocks on a FIFO or reads a device a finding happens to point at
-                lines = read_text(self.root / path, path, SOURCE_LINE_MAX_BYTES).splitlines()
-            except ParseError:
-                lines = []
-            self.sources[path] = lines
-        return lines[line - 1] if 1 <= line <= len(lines) else None
+        if self._lines is None:  # the checked files' lines, then any other file inside the root
+            self._lines = SourceLines(self.root, self.sources)
+        return self._lines.line(path, line)
 
     def source_line(self, path: str, line: int) -> str | None:
         """The line as a reporter may show it: secrets masked, a long line cut short."""
@@ -159,7 +152,7 @@ def check(
     git_repo: Path | None = None,
 ) -> CheckResult:
     config = config or Config()
-    ruleset = restrict_ruleset(ruleset or default_ruleset(config.policies), config)
+    ruleset = select_rules(ruleset or default_ruleset(config.policies), config)
     candidates, problems = discover(paths, root, forced_kind=forced_kind, excludes=config.exclude)
     known = [c for c in candidates if c.kind is not None]
     if not skip_unknown:
@@ -188,7 +181,7 @@ def check(
     findings = drop_repeats(findings)
     problems.extend((error.path, error.text("this policy was not evaluated; every other one was"))
                     for error in evaluator.policy_errors)
-    findings = apply_filters(findings, files, root, config, baseline=baseline,
+    findings = apply_filters(findings, files, root, config, rules=ruleset, baseline=baseline,
                              strict_suppressions=strict_suppressions)
     checked = {c.path for c in known}
     return CheckResult(
@@ -229,8 +222,10 @@ def drop_repeats(findings: list[Finding]) -> list[Finding]:
     for finding in findings:
         key = (finding.rule_id, finding.location, finding.message)
         first = kept.setdefault(key, finding)
-        if first is not finding and "document" in finding.properties:
-            first.properties.setdefault("document", finding.properties["document"])  # waivable by either
+        if (first is not finding and "document" in finding.properties
+                and "document" not in first.properties):  # waivable by either
+            kept[key] = replace(first, properties={**first.properties,
+                                                   "document": finding.properties["document"]})
     return list(kept.values())
 
 

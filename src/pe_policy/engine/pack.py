@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pe_policy.catalog import INTERNAL_RULES, Catalog, RuleMeta
 from pe_policy.engine.lazy_rules import python_rules_from
@@ -17,6 +17,10 @@ from pe_policy.engine.rego import (
     annotation_to_meta,
     read_module,
 )
+from pe_policy.findings import Severity
+
+if TYPE_CHECKING:
+    from pe_policy.config import Config
 
 
 def builtin_policy_dir() -> Path:
@@ -33,6 +37,12 @@ class RuleSet:
     catalog: Catalog = field(default_factory=Catalog)
     python_rules: list[PythonRule] = field(default_factory=list)
     rego_modules: list[RegoModule] = field(default_factory=list)
+    # rule ID -> the severity the configuration gives it (`select_rules`); every rule's metadata
+    # (catalog, Python rule, Rego module) already carries it
+    severities: dict[str, Severity] = field(default_factory=dict)
+    # pe-policy's own rules the configuration turns off (PE-SUPPRESS): the catalog still
+    # describes them, as it always holds pe-policy's own rules, but they never run
+    disabled: frozenset[str] = frozenset()
 
     @property
     def policy_modules(self) -> list[RegoModule]:
@@ -43,6 +53,11 @@ class RuleSet:
     def unreadable(self) -> list[PolicyError]:
         """Why each module the parser could not read was left out (`check` reports them)."""
         return [m.error for m in self.rego_modules if m.error is not None]
+
+    def selected_meta(self, rule_id: str) -> RuleMeta | None:
+        """The metadata of a rule the run evaluates (pe-policy's own included); None for one
+        the configuration turns off."""
+        return None if rule_id in self.disabled else self.catalog.get(rule_id)
 
     def described_rules(self) -> list[RuleMeta]:
         """Every rule that gives findings, by ID: the catalog's, and the Rego rules without a
@@ -171,8 +186,11 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
 
 def fallback_meta(module: RegoModule, rule_name: str) -> RuleMeta:
     """Metadata for a Rego rule that has no `# METADATA` ID (plain conftest policies)."""
-    from pe_policy.findings import Severity
+    meta = _fallback_meta(module, rule_name)
+    return _graded(meta, module.severities) if isinstance(module, SelectedModule) else meta
 
+
+def _fallback_meta(module: RegoModule, rule_name: str) -> RuleMeta:
     rule_id = f"{module.package}.{rule_name}"
     severity = Severity.LOW if rule_name.startswith("warn") else Severity.HIGH
     # An annotation without custom.id still gives the rule its title and help text.
@@ -188,3 +206,79 @@ def fallback_meta(module: RegoModule, rule_name: str) -> RuleMeta:
         return annotation_to_meta(named, module)
     return RuleMeta(id=rule_id, title=rule_id, severity=severity, kinds=module.kinds,
                     engine="rego", origin=module.path)
+
+
+def rego_rule_ids(module: RegoModule) -> list[str]:
+    """The rule IDs of a module's result rules (a rule without one: `package.rule`)."""
+    return [(module.meta_for(name) or fallback_meta(module, name)).id
+            for name in module.result_rules]
+
+
+def _graded(meta: RuleMeta, severities: Mapping[str, Severity]) -> RuleMeta:
+    severity = severities.get(meta.id)
+    return meta if severity is None or severity is meta.severity else replace(meta, severity=severity)
+
+
+@dataclass
+class SelectedModule(RegoModule):
+    """A Rego module as a run's rule selection has it (`select_rules`): only the result rules
+    the configuration leaves on, their metadata at the severities it gives them."""
+
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+
+    def meta_for(self, rule_name: str) -> RuleMeta | None:
+        meta = super().meta_for(rule_name)
+        return None if meta is None else _graded(meta, self.severities)
+
+
+def select_rules(ruleset: RuleSet, config: Config) -> RuleSet:
+    """The rules a run evaluates: those the configuration leaves on, each at the severity it
+    gives them (in the rule's metadata: the catalog, the Python rule, the Rego module).
+
+    The one place rule selection happens, once, before evaluation: a rule turned off is never
+    evaluated (in a Rego module, only its other rules are queried), and nothing after it drops
+    a finding for its rule.  `severities` is what the severity of every finding of a rule is
+    (the filters stamp it on the findings whose severity was picked apart from the rule's
+    metadata, until the evaluator and the runner do).  Rule IDs in the config are checked
+    here, once the extra policy directories are loaded, so a typo in `rules:` or `waivers:` is
+    an error, not a rule that silently keeps running.
+    """
+    known = [m.id for m in ruleset.catalog]
+    known.extend(i for m in ruleset.policy_modules for i in rego_rule_ids(m))
+    config.check_rule_ids(known)
+    if not config.restricts_rules:
+        return ruleset
+    severities: dict[str, Severity] = {}
+    for rule_id in known:
+        severity = config.severity_for(rule_id)
+        if severity is not None:
+            severities[rule_id] = severity
+    catalog = Catalog([
+        _graded(meta, severities) for meta in ruleset.catalog
+        if config.rule_enabled(meta.id, internal=meta.engine == "internal")
+    ])
+    disabled = frozenset(meta.id for meta in INTERNAL_RULES if not config.rule_enabled(
+        meta.id, internal=True))
+    python_rules: list[PythonRule] = []
+    for rule in ruleset.python_rules:
+        if config.rule_enabled(rule.meta.id):
+            meta = _graded(rule.meta, severities)
+            python_rules.append(rule if meta is rule.meta else replace(rule, meta=meta))
+    rego_modules: list[RegoModule] = []
+    for module in ruleset.rego_modules:
+        if module.is_test or not module.result_rules:  # tests, helper libraries, unreadable
+            rego_modules.append(module)
+            continue
+        ids = dict(zip(module.result_rules, rego_rule_ids(module), strict=True))
+        enabled = tuple(name for name in module.result_rules if config.rule_enabled(ids[name]))
+        graded = {i: severities[i] for i in ids.values() if i in severities}
+        if not enabled:
+            continue
+        if enabled == module.result_rules and not graded:
+            rego_modules.append(module)
+            continue
+        values = {f.name: getattr(module, f.name) for f in fields(RegoModule) if f.init}
+        rego_modules.append(SelectedModule(**{**values, "result_rules": enabled},
+                                           severities=graded))
+    return RuleSet(catalog=catalog, python_rules=python_rules, rego_modules=rego_modules,
+                   severities=severities, disabled=disabled)
