@@ -116,11 +116,16 @@ def refused(result: CheckResult, file: str) -> str:
     return next(m for p, m in result.problems if p.endswith(file))
 
 
+def refusal_line(text: str, marker: str = "# refused here") -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if marker in line)
+
+
 def test_policies_cannot_read_the_environment(tmp_repo: Path, engine: tuple[str, dict[str, Any]],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    result, everything = run(tmp_repo, {"env.rego": policy("HOSTILE-001", """\
+    """`opa.runtime()` is refused: on an OPA server it holds the server's whole environment."""
+    hostile = policy("HOSTILE-001", """\
 deny contains sprintf("%s=%v", [name, value]) if {
-	some name, value in opa.runtime().env
+	some name, value in opa.runtime().env # refused here
 }
 
 deny contains sprintf("runtime: %v", [rt]) if {
@@ -130,51 +135,140 @@ deny contains sprintf("runtime: %v", [rt]) if {
 deny contains sprintf("bracket: %v", [rt]) if {
 	rt := opa["runtime"]()
 }
-
-deny contains "env is there" if {
-	opa.runtime().env
-}
-""")}, engine, monkeypatch)
+""")
+    innocent = policy("HOSTILE-003", 'deny contains "still evaluated" if { input.jobs.test }\n')
+    result, everything = run(tmp_repo, {"env.rego": hostile, "fine.rego": innocent}, engine,
+                             monkeypatch)
     assert CANARY not in everything
     assert "PE_SANDBOX_CANARY" not in everything
-    messages = [f.message for f in result.findings if f.rule_id == "HOSTILE-001"]
-    assert "env is there" not in messages
-    # the module ran (it is not simply refused): the runtime minus its environment is visible
-    assert any(m.startswith("runtime: ") for m in messages) or result.problems == []
+    message = refused(result, "env.rego")
+    assert f"env.rego:{refusal_line(hostile)}:" in message and "calls opa.runtime" in message
+    assert not [f for f in result.findings if f.rule_id == "HOSTILE-001"]
+    assert [f.message for f in result.findings if f.rule_id == "HOSTILE-003"] == ["still evaluated"]
 
 
-UNDO_REWRITE = {
-    "mock.rego": ("object.remove", """\
-keep(o, _) := o
-
-deny contains sprintf("%v", [rt]) if {
-	rt := opa.runtime() with object.remove as keep
+# Every way a module can make an engine call a built-in: each is a module of its own, refused at
+# the line marked, whatever the built-in.  CALL is the call (`http.send({...})`), BRACKET the
+# same in brackets (`http["send"]({...})`), NAME the name, NS its first part, ARGS the arguments.
+SPELLINGS: dict[str, str] = {
+    "direct": """\
+deny contains sprintf("%v", [r]) if {
+	r := CALL # refused here
 }
-"""),
-    "value.rego": ("opa.runtime", """\
-runtime_of(_) := {}
-
-deny contains sprintf("%v", [rt]) if {
-	rt := runtime_of(1) with runtime_of as opa.runtime
+""",
+    "bracket": """\
+deny contains sprintf("%v", [r]) if {
+	r := BRACKET # refused here
 }
-"""),
+""",
+    # an import that takes the built-in's first name (both engines then call into `data`)...
+    "alias": """\
+import data.hostile.lib as NS
+
+deny contains sprintf("%v", [r]) if {
+	r := CALL # refused here
+}
+""",
+    # ... or a rule that does (OPA calls the rule, regorus the built-in): a denied name is
+    # refused however it resolves
+    "shadowing-rule": """\
+NS := {"name": "a rule, not the built-in"}
+
+deny contains sprintf("%v", [r]) if {
+	r := CALL # refused here
+}
+""",
+    "with-value": """\
+mock(_) := "mocked"
+
+deny contains sprintf("%v", [r]) if {
+	r := mock(1) with mock as NAME # refused here
+}
+""",
+    "with-value-for-a-builtin": """\
+deny contains sprintf("%v", [r]) if {
+	r := count([1]) with count as NAME # refused here
+}
+""",
+    "function": """\
+f(x) := CALL if x # refused here
+
+deny contains sprintf("%v", [r]) if {
+	r := f(true)
+}
+""",
+    "comprehension": """\
+deny contains sprintf("%v", [r]) if {
+	r := [v | some i in [1]; v := CALL] # refused here
+}
+""",
+    "else": """\
+value := 1 if {
+	input.nothing
+} else := CALL # refused here
+
+deny contains sprintf("%v", [value]) if value
+""",
+    "every": """\
+deny contains "every" if {
+	every x in [1] {
+		x == 1
+		CALL # refused here
+	}
+}
+""",
+    "not": """\
+deny contains "negated" if not CALL # refused here
+""",
+    "head": """\
+deny contains sprintf("%v", [CALL]) if true # refused here
+""",
+    "reference": """\
+g := NAME # refused here
+
+deny contains sprintf("%v", [g]) if g
+""",
+    "object-key": """\
+deny contains sprintf("%v", [r]) if {
+	r := {"k": [1, {CALL: 2}]} # refused here
+}
+""",
+}
+
+DENIED_CALLS = {  # built-in -> its arguments (PORT: the listener's)
+    "http.send": '{"method": "get", "url": "http://127.0.0.1:PORT/SPELLING"}',
+    "opa.runtime": "",
+    "net.lookup_ip_addr": '"localhost"',
+    "json.match_schema": '{"x": 1}, {"$ref": "http://127.0.0.1:PORT/SPELLING.json"}',
+    "time.now_ns": "",
 }
 
 
-def test_policies_cannot_undo_the_environment_rewrite(
-        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mocking `object.remove` (the rewrite's own call) or handing `opa.runtime` to a `with` as
-    a value would give the environment back on OPA: both modules are refused at the line."""
-    policies = {name: policy(f"HOSTILE-00{n}", body)
-                for n, (name, (_builtin, body)) in enumerate(UNDO_REWRITE.items(), start=6)}
+@pytest.mark.parametrize("builtin", list(DENIED_CALLS))
+def test_every_spelling_of_a_denied_builtin_is_refused(
+        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+        listener: tuple[int, list[bytes]], builtin: str) -> None:
+    port, received = listener
+    namespace, rest = builtin.split(".", 1)
+    policies: dict[str, str] = {}
+    for n, (spelling, body) in enumerate(SPELLINGS.items(), start=20):
+        args = DENIED_CALLS[builtin].replace("PORT", str(port)).replace("SPELLING", spelling)
+        text = (body.replace("BRACKET", f'{namespace}["{rest}"]({args})')
+                .replace("CALL", f"{builtin}({args})").replace("NAME", builtin)
+                .replace("NS", namespace))
+        policies[f"{spelling}.rego"] = policy(f"HOSTILE-{n:03d}", text)
+    policies["fine.rego"] = policy("HOSTILE-003",
+                                   'deny contains "still evaluated" if { input.jobs.test }\n')
     result, everything = run(tmp_repo, policies, engine, monkeypatch)
+    assert received == []
     assert CANARY not in everything and "PE_SANDBOX_CANARY" not in everything
-    for name, (builtin, _body) in UNDO_REWRITE.items():
-        line = next(n for n, text in enumerate(policies[name].splitlines(), start=1)
-                    if f"as {builtin}" in text or f"{builtin} as" in text)
+    for spelling in SPELLINGS:
+        name = f"{spelling}.rego"
         message = refused(result, name)
-        assert f"{name}:{line}:" in message and builtin in message
-    assert not [f for f in result.findings if f.rule_id.startswith("HOSTILE")]
+        assert f"{name}:{refusal_line(policies[name])}:" in message, message
+        verb = "refers to" if spelling == "reference" else "calls"
+        assert f"{verb} {builtin}" in message, message
+    assert [f.rule_id for f in result.findings if f.rule_id.startswith("HOSTILE")] == ["HOSTILE-003"]
 
 
 @pytest.mark.parametrize(("builtin", "call"), [
@@ -183,11 +277,9 @@ def test_policies_cannot_undo_the_environment_rewrite(
     ("http.send", 'http["send"]({"method": "get", "url": "http://127.0.0.1:PORT/bracket"})'),
     ("http.send", 'mock({"method": "get", "url": "http://127.0.0.1:PORT/with"}) with mock as http.send'),
     ("net.lookup_ip_addr", 'net.lookup_ip_addr("localhost")'),
-    ("net.lookup_ip_addr", 'net[`lookup_ip_addr`]("localhost")'),
     ("json.match_schema", 'json.match_schema({"x": 1}, {"$ref": "http://127.0.0.1:PORT/s.json"})'),
     ("json.verify_schema", 'json.verify_schema({"$ref": "http://127.0.0.1:PORT/s.json"})'),
-], ids=["get", "post", "bracket", "with-value", "dns", "dns-raw-string", "match-schema-ref",
-        "verify-schema-ref"])
+], ids=["get", "post", "bracket", "with-value", "dns", "match-schema-ref", "verify-schema-ref"])
 def test_policies_cannot_reach_the_network(
         tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
         listener: tuple[int, list[bytes]], builtin: str, call: str) -> None:
@@ -206,13 +298,98 @@ def test_policies_cannot_reach_the_network(
     assert [f.message for f in result.findings if f.rule_id == "HOSTILE-003"] == ["still evaluated"]
 
 
-def test_mocking_http_send_in_a_test_is_not_a_call(tmp_repo: Path) -> None:
+def test_a_module_regorus_cannot_read_reaches_no_engine(
+        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+        listener: tuple[int, list[bytes]]) -> None:
+    """OPA reads a call through a raw-string key (`net[`lookup_ip_addr`](...)`), regorus does
+    not: modules are read with regorus's parser, so such a module is reported unreadable and
+    never uploaded to OPA either."""
+    port, received = listener
+    hostile = policy("HOSTILE-002", f"""\
+deny contains sprintf("%v", [r]) if {{
+	r := http[`send`]({{"method": "get", "url": "http://127.0.0.1:{port}/raw"}}) # refused here
+}}
+""")
+    result, _ = run(tmp_repo, {"raw.rego": hostile}, engine, monkeypatch)
+    assert f"raw.rego:{refusal_line(hostile)}:" in refused(result, "raw.rego")
+    assert received == []
+    if "opa_url" in engine[1]:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{engine[1]['opa_url']}/v1/policies", timeout=5) as answer:
+            uploaded = json.load(answer)["result"]
+        assert not [p for p in uploaded if "raw.rego" in p["id"]]
+
+
+def test_a_builtin_pe_policy_does_not_know_is_refused(
+        tmp_repo: Path, engine: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch,
+        listener: tuple[int, list[bytes]]) -> None:
+    """Calls are allowed, not denied, by name: one to a name that is no allowed built-in and not
+    the module's own (what a newer OPA might add) is refused, not run."""
+    port, received = listener
+    hostile = policy("HOSTILE-002", f"""\
+deny contains sprintf("%v", [r]) if {{
+	r := net.fetch("http://127.0.0.1:{port}/new") # refused here
+}}
+""")
+    result, _ = run(tmp_repo, {"new.rego": hostile}, engine, monkeypatch)
+    message = refused(result, "new.rego")
+    assert f"new.rego:{refusal_line(hostile)}:" in message
+    assert "calls net.fetch, which is neither a built-in function policies may use" in message
+    assert received == []
+
+
+def test_what_a_module_may_call(tmp_repo: Path, engine: tuple[str, dict[str, Any]],
+                                monkeypatch: pytest.MonkeyPatch,
+                                listener: tuple[int, list[bytes]]) -> None:
+    """Its own functions (in any module of its package), imported ones, paths from `data` (a
+    package named `http` is not the built-in), and allowed built-ins."""
+    port, received = listener
+    url = f"http://127.0.0.1:{port}/mine"
+    lib = """\
+package http
+
+import rego.v1
+
+send(request) := sprintf("mine: %s", [request.url])
+"""
+    helper = """\
+package hostile.shared
+
+import rego.v1
+
+helper(x) := upper(x)
+"""
+    mine = policy("HOSTILE-030", f"""\
+import data.http as web
+
+deny contains data.http.send({{"url": "{url}/data"}})
+
+deny contains web.send({{"url": "{url}/import"}})
+
+deny contains helper("from a sibling module")
+
+deny contains json.marshal(object.get({{"a": [1]}}, "a", [])) if true
+""").replace("package hostile.hostile_030", "package hostile.shared")
+    result, everything = run(tmp_repo, {"lib.rego": lib, "helper.rego": helper, "mine.rego": mine},
+                             engine, monkeypatch)
+    assert result.problems == []
+    assert sorted(f.message for f in result.findings if f.rule_id == "HOSTILE-030") == sorted([
+        f"mine: {url}/data", f"mine: {url}/import", "FROM A SIBLING MODULE", "[1]"])
+    assert received == []
+    assert CANARY not in everything
+
+
+def test_mocking_http_send_in_a_test_is_not_a_call() -> None:
     from pe_policy.engine.rego import parse_module
-    from pe_policy.engine.sandbox import sandboxed
+    from pe_policy.engine.sandbox import refusal
 
     text = policy("HOSTILE-004", 'deny contains "x" if { input.x == "# http.send(" }\n'
                   "test_mock if { deny with http.send as {} }\n")
-    assert sandboxed(parse_module("p.rego", text)).text == text
+    assert refusal(parse_module("p.rego", text), ()) is None
+    called = text.replace("with http.send as {}", "with http.send as opa.runtime")
+    error = refusal(parse_module("p.rego", called), ())
+    assert error is not None and "calls opa.runtime" in error.message
 
 
 def test_policies_cannot_read_files(tmp_repo: Path, tmp_path_factory: pytest.TempPathFactory,
@@ -285,6 +462,40 @@ def test_verify_runs_policies_sandboxed(tmp_path: Path, engine: tuple[str, dict[
     report = run_tests([tmp_path / "p"], engine=name, engine_options=options)
     assert [(case.name, case.status) for case in report.cases] == [("data.p_test.test_ok", "pass")]
     assert received == []
+
+
+
+def test_verify_has_checks_deadline_and_memory_limit(tmp_path: Path) -> None:
+    """`verify` runs the tests in a worker forked by the runner, with `check`'s limits: a test
+    still running at the deadline, or that exhausts the memory, is an error naming it, and the
+    other tests still run (in a fresh worker)."""
+    from pe_policy.engine.verify import render_report, run_tests
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "p_test.rego").write_text("""\
+package p_test
+
+import rego.v1
+
+test_before if true
+
+test_forever if count({1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)}) == 1
+
+test_memory if count(numbers.range(1, 1000000000)) > 0
+
+test_after if true
+""", encoding="utf-8")
+    report = run_tests([tmp_path / "p"], limits=Limits(timeout=3, memory_mb=300))
+    outcome = {case.name.rsplit(".", 1)[1]: (case.status, case.line, case.message)
+               for case in report.cases}
+    assert outcome["test_before"] == ("pass", 5, "")
+    assert outcome["test_after"] == ("pass", 11, "")
+    assert outcome["test_forever"][:2] == ("error", 7)
+    assert "did not finish within the evaluation deadline of 3 s" in outcome["test_forever"][2]
+    assert outcome["test_memory"][:2] == ("error", 9)
+    assert "ran out of memory" in outcome["test_memory"][2]
+    shown = render_report(report)
+    assert "ERROR " in shown and shown.endswith("2 passed, 0 failed, 2 errors\n")
 
 
 # --------------------------------------------------------------------------- Python rules

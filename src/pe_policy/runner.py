@@ -643,6 +643,124 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
     return files, findings
 
 
+# ---------------------------------------------------------------- tasks (`pe-policy verify`)
+
+
+def run_each(count: int, task: Callable[[int], Any], limits: Limits, *,
+             stopped: Callable[[int, str], Any], finish: Callable[[], Any] | None = None,
+             ) -> tuple[list[Any], list[Any]]:
+    """`task(0)` ... `task(count - 1)`, in order, in a worker forked from this process with the
+    deadline and memory limit `run` gives a document: each task has `limits.timeout` seconds,
+    and the worker `limits.memory_mb` of address space over what this process maps.  A task
+    still running at its deadline, or during which the worker dies (out of memory, a crash,
+    an exception out of `task`), is `stopped(number, reason)` instead, and a fresh worker goes
+    on with the next.  The worker inherits what this process built (a compiled engine):
+    nothing is sent to it; each result comes back pickled.
+
+    Returns (the results, in order; what `finish()` returned in each worker that got past its
+    last task: one, unless a worker was stopped).  In this process when there are no limits,
+    no `fork`, or no task.
+    """
+    if not count or not limits.active or not fork_available():
+        return [task(number) for number in range(count)], [finish()] if finish is not None else []
+    from multiprocessing.connection import wait
+
+    ctx = multiprocessing.get_context("fork")
+    results: dict[int, Any] = {}
+    finished: list[Any] = []
+    pending = list(range(count))
+    while pending:
+        receiver, sender = ctx.Pipe(duplex=False)
+        with tempfile.TemporaryFile() as stderr_file:
+            gc.freeze()  # the worker must not touch (and so copy) every object to collect it
+            try:
+                process = ctx.Process(target=_task_worker, daemon=True,
+                                      args=(sender, task, list(pending), finish,
+                                            stderr_file.fileno(), limits.memory_mb))
+                process.start()
+            finally:
+                gc.unfreeze()
+            sender.close()
+            reason: str | None = None
+            deadline = time.monotonic() + limits.timeout if limits.timeout else None
+            while True:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not wait([receiver], left):
+                    reason = (f"did not finish within the evaluation deadline of "
+                              f"{limits.timeout:g} s (raise it with --eval-timeout)")
+                    break
+                try:
+                    message = receiver.recv()
+                except (EOFError, OSError):
+                    process.join(5)
+                    stderr_file.seek(0)
+                    reason = _death_reason(process.exitcode,
+                                           stderr_file.read().decode("utf-8", "replace"),
+                                           limits.memory_mb)
+                    break
+                if message is None:
+                    break
+                kind, number, value = message
+                if kind == "error":
+                    reason = str(value)
+                    break
+                if kind == "finish":
+                    finished.append(value)
+                else:
+                    results[number] = value
+                    pending.remove(number)
+                    deadline = time.monotonic() + limits.timeout if limits.timeout else None
+            receiver.close()
+            if process.is_alive():
+                process.kill()
+            process.join()
+            stderr_file.seek(0)
+            leftover = stderr_file.read()
+        if reason is None and leftover.strip():  # what its tasks printed: passed on
+            sys.stderr.write(leftover.decode("utf-8", "replace"))
+        if reason is not None and pending:
+            number = pending.pop(0)
+            results[number] = stopped(number, reason)
+    return [results[number] for number in range(count)], finished
+
+
+def _task_worker(conn: Any, task: Callable[[int], Any], numbers: list[int],
+                 finish: Callable[[], Any] | None, stderr_fd: int, memory_mb: int | None) -> None:
+    """`run_each`'s forked worker: these tasks in order, one message each, then `finish`."""
+    os.dup2(2, 1)  # nothing a task prints may end up in this process's standard output
+    os.dup2(stderr_fd, 2)  # the engine's abort messages are read back by the parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
+    import faulthandler
+
+    if faulthandler.is_enabled():  # its crash dump too (it may write to a copy of stderr)
+        with contextlib.suppress(Exception):
+            faulthandler.enable(file=2)
+    if memory_mb:
+        import resource
+
+        limit = _address_space() + memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    code = 0
+    try:
+        for number in numbers:
+            conn.send(("task", number, task(number)))
+        if finish is not None:
+            conn.send(("finish", -1, finish()))
+        conn.send(None)
+    except MemoryError:
+        code = 3
+    except BaseException as exc:  # reported by the parent as the task's error
+        with contextlib.suppress(Exception):
+            conn.send(("error", -1, f"{type(exc).__name__}: {exc}"))
+        code = 4
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+    os._exit(code)
+
+
 __all__ = [
     "DEFAULT_EVAL_MEMORY_MB",
     "DEFAULT_EVAL_TIMEOUT",
@@ -655,4 +773,5 @@ __all__ = [
     "lanes_for",
     "limits_from",
     "run",
+    "run_each",
 ]

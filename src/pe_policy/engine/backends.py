@@ -48,9 +48,11 @@ class RegorusBackend:
     def add_module(self, module: RegoModule) -> None:
         from pe_policy.engine.polyfill import inline_metadata  # rego.metadata.* is missing
         from pe_policy.engine.rego_ast import as_opa_evaluates
+        from pe_policy.engine.sandbox import refuse_unsafe
 
         # and `not f(x.missing)` is undefined, as on OPA (regorus: true)
         text = as_opa_evaluates(module.path, inline_metadata(module.text, module.package))
+        refuse_unsafe(module)  # whoever adds it: no denied built-in, no `system` package
         self._add(module.path, module.v0, text)
         self._added.append((module.path, module.v0, text))
 

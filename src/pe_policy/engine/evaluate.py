@@ -29,7 +29,7 @@ from pe_policy.engine.pack import RuleSet, fallback_meta
 from pe_policy.engine.policy_error import PolicyError, clean_engine_error, policy_error_from_engine
 from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, run_python_rule
 from pe_policy.engine.rego import RegoModule
-from pe_policy.engine.sandbox import sandboxed
+from pe_policy.engine.sandbox import pack_refusals, refusals
 from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
 
 RULE_ERROR_ID = "PE-RULE-ERROR"
@@ -195,19 +195,22 @@ class Evaluator:
         # Rego values computed ahead for a document by `prefetch`: id(doc) -> (rules, values)
         self._prefetched: dict[int, tuple[list[tuple[str, str]], list[Any]]] = {}
         self.batching = True  # off once a batch fails or is stopped: batches of one document
-        for module in ruleset.rego_modules:  # the parser could not read it: never evaluated
-            if module.error is not None:
-                try:
-                    sandboxed(module)  # a module that reaches the network is refused as such
-                except PolicyError as exc:
-                    self.policy_errors.append(exc)
-                else:
-                    self.policy_errors.append(module.error)
+        # Never evaluated: what the parser could not read, and what the sandbox refuses (a
+        # built-in outside the allowed set, a module in the built-in pack's namespace): no
+        # engine ever sees those (sandbox.py)
+        refused = {**refusals(ruleset.rego_modules), **pack_refusals(ruleset.rego_modules)}
+        for module in ruleset.rego_modules:
+            error = module.error or refused.get(module.path)
+            if error is not None:
+                self.policy_errors.append(error)
+        self._refused = set(refused)
         for module in self._modules:
             for rule_name in module.result_rules:
                 self._metas[(module.path, rule_name)] = (
                     module.meta_for(rule_name) or fallback_meta(module, rule_name)
                 )
+        if self._refused:
+            self._modules = [m for m in self._modules if m.path not in self._refused]
 
     @property
     def backend(self) -> RegoBackend:
@@ -215,10 +218,10 @@ class Evaluator:
             backend = make_backend(self._backend_name, **self._backend_options)
             refused: set[str] = set()
             for module in self.ruleset.rego_modules:
-                if module.error is not None:
-                    continue  # unreadable: reported from the start (__init__)
+                if module.error is not None or module.path in self._refused:
+                    continue  # unreadable or refused: reported from the start (__init__)
                 try:
-                    backend.add_module(sandboxed(module))  # no network, no environment
+                    backend.add_module(module)
                 except PolicyError as exc:  # a broken policy must not stop every other one
                     self.policy_errors.append(exc)
                     refused.add(module.path)

@@ -6,6 +6,14 @@ keys (`PUT /v1/data/<key>`), and each rule is queried per document
 `opa-python-client`.  Every failure (server down, policy rejected, query
 error) is a `PolicyError` or a `RuntimeError` naming the URL and the policy
 file; never a traceback.
+
+OPA's REST API compiles an uploaded module with every built-in the server has:
+it takes no capabilities file.  So what a module may call is judged before it is
+uploaded (`sandbox.py`: the evaluator and `verify` judge every module from
+regorus's parse tree, and `add_module` refuses one that uses a denied built-in
+whoever calls it), and judged again as OPA compiled it once it is uploaded (the
+module the server keeps, `GET /v1/policies/<id>`), before anything is queried:
+one OPA reads otherwise than regorus is deleted and refused.
 """
 
 from __future__ import annotations
@@ -78,6 +86,9 @@ class OpaBackend:
         import requests
         from opa_client.errors import RegoParseError
 
+        from pe_policy.engine.sandbox import refuse_unsafe
+
+        refuse_unsafe(module)  # before anything reaches the server
         try:
             self._client.update_policy_from_string(module.text, policy_id(module))
         except RegoParseError as exc:
@@ -89,6 +100,32 @@ class OpaBackend:
         except ValueError as exc:  # a non-JSON answer: not an OPA server
             raise PolicyError(module.path, f"{self.url} did not answer like an OPA server "
                               f"when uploading the policy: {exc}") from None
+        self._judge_as_compiled(module)
+
+    def _judge_as_compiled(self, module: RegoModule) -> None:
+        """The sandbox's judgement of the module as this server compiled it; a module it
+        refuses (or that cannot be read back) is deleted before anything is queried."""
+        from pe_policy.engine.sandbox import SANDBOXED, opa_ast_refusal
+
+        pid = policy_id(module)
+        try:
+            stored = self._client.get_policy(pid)
+            result = stored.get("result") if isinstance(stored, dict) else None
+            refused = opa_ast_refusal(result.get("ast") if isinstance(result, dict) else None)
+        except Exception as exc:  # unreachable, not found, not OPA's answer: not judged
+            refused = (f"could not be read back from OPA at {self.url} to be judged as it "
+                       f"compiled it ({type(exc).__name__})", None, None)
+        if refused is None:
+            return
+        message, row, col = refused
+        try:
+            self._client.delete_policy(pid)
+        except Exception as exc:  # whatever it was, the run must not go on with it there
+            raise PolicyError(module.path, f"{message}, as OPA at {self.url} compiled it, and "
+                              f"could not be deleted from it ({type(exc).__name__}): stop "
+                              "that server" + SANDBOXED, row, col) from None
+        raise PolicyError(module.path, f"{message}, as OPA at {self.url} compiled it"
+                          + SANDBOXED, row, col)
 
     def set_data(self, data: dict[str, Any]) -> None:
         import requests

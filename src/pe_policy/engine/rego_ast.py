@@ -17,7 +17,9 @@ statement that follows it (`ast/annotations.go`, `attachAnnotationsNodes`).
 Comments inside a rule's body are never read.
 
 The outline also holds what `negation.py` reads from the same tree: the edits
-that make regorus evaluate the module's negated calls as OPA does.
+that make regorus evaluate the module's negated calls as OPA does; and what the
+sandbox (`sandbox.py`) judges a module by: where its package is, its imports,
+and every name it calls, hands to a `with` as a value, or refers to (`NameUse`).
 
 v0 or v1: `v0` keeps the meaning it always had, the parser mode the engines and
 bundles use for the module: True for v0 modules, for modules that `import
@@ -58,7 +60,7 @@ from typing import Any
 from pe_policy.engine.policy_error import PolicyError, RegoSyntaxError, policy_error_from_engine
 
 CACHE_ENV = "PE_POLICY_CACHE_DIR"
-_FORMAT = "rego-outline-2"  # bump when the outline (or how it is read) changes
+_FORMAT = "rego-outline-3"  # bump when the outline (or how it is read) changes
 # Rego's keywords: a package key spelled like one is written `["if"]`, not `.if`
 _KEYWORDS = frozenset({"as", "contains", "default", "else", "every", "false", "if", "import",
                        "in", "not", "null", "package", "some", "true", "with"})
@@ -72,6 +74,23 @@ class RuleHead:
 
     name: str  # the first name of its head: `deny` for `deny contains msg if`, `a` for `a.b := 1`
     kind: str  # "multi-value" (`contains`, v0 `p[x] {`), "single-value", "function", "default"
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class NameUse:
+    """A name a module uses, as the sandbox judges it (`sandbox.py`).
+
+    `role`: "call" for a function called (`f(x)`, `http["send"](x)`); "with" for the value
+    of a `with` (`with f as g`: `g` is called in place of `f`, or is the value that
+    replaces it); "ref" for a reference anywhere else (`x := opa.runtime`) whose first
+    name is neither `input` nor `data` and that has two names or more.  What a `with`
+    replaces (`with http.send as ...`) is not a use: nothing is called.
+    """
+
+    role: str
+    keys: tuple[str | None, ...]  # `http["send"]` -> ("http", "send"); a key computed when run: None
     line: int
     column: int
 
@@ -93,6 +112,12 @@ class Outline:
     # what makes regorus evaluate the module's negations as OPA does (negation.py): byte
     # ranges of the UTF-8 text and their replacements
     negations: tuple[tuple[int, int, str], ...] = ()
+    # what the sandbox reads (sandbox.py): the `package` keyword's line and column; each
+    # import as (the name the module knows it by, its path); each name the module uses, the
+    # first use of each in source order
+    package_at: tuple[int, int] = (1, 1)
+    imports: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    uses: tuple[NameUse, ...] = ()
 
 
 def import_regorus() -> Any:
@@ -291,13 +316,153 @@ def _outline(tree: dict[str, Any], v0: bool, data: bytes) -> Outline:
         heads.append(head)
         statements.append((span["start"], span["end"], span["line"], "rule", head.name))
     statements.sort(key=lambda s: s[0])
+    lines = _Lines(data)
+    imports: list[tuple[str, tuple[str, ...]]] = []
+    for imported in tree.get("imports") or ():
+        path = tuple(_ref_keys(imported["refr"]))
+        alias = imported.get("as")
+        named = data[alias["start"]:alias["end"]].decode("utf-8", "replace") if alias else path[-1]
+        imports.append((named, path))
     return Outline(
         package=_package_name(_ref_keys(package["refr"])),
         v0=v0,
         rules=tuple(heads),
         blocks=tuple(_metadata_blocks(data, statements)),
         negations=tuple(negation_edits(tree, data)),
+        package_at=lines.at(package["span"]["start"]),
+        imports=tuple(imports),
+        uses=_NameUses(lines).read(tree.get("rules") or []),
     )
+
+
+# ---------------------------------------------------------------- names used (the sandbox's)
+
+_CHAIN = frozenset({"Var", "RefDot", "RefBrack"})  # a name, `a.b`, `a[k]`
+_NOT_BUILTINS = frozenset({"input", "data"})  # a reference from these is never a built-in
+
+
+class _Lines:
+    """Line and column (1-based, in characters) of a byte offset of the module's UTF-8 text."""
+
+    def __init__(self, data: bytes) -> None:
+        import bisect
+
+        self._data = data
+        self._starts = [0, *(i + 1 for i, byte in enumerate(data) if byte == 0x0A)]
+        self._bisect = bisect.bisect_right
+
+    def at(self, offset: int) -> tuple[int, int]:
+        line = self._bisect(self._starts, offset)
+        start = self._starts[line - 1]
+        return line, len(self._data[start:offset].decode("utf-8", "replace")) + 1
+
+
+class _NameUses:
+    """Every name the rules of a module call, hand to a `with`, or refer to (`NameUse`).
+
+    Read from the whole tree: rule heads and bodies, `else`, functions, comprehensions,
+    `every`, `with` values, keys in brackets.  Iterative, so no nesting depth a parser
+    accepts can stop it.
+    """
+
+    def __init__(self, lines: _Lines) -> None:
+        self._lines = lines
+        self._found: dict[tuple[str, tuple[str | None, ...]], tuple[int, NameUse]] = {}
+
+    def read(self, rules: list[Any]) -> tuple[NameUse, ...]:
+        stack: list[Any] = [rules]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+                continue
+            if not isinstance(node, dict):
+                continue
+            if len(node) == 1:
+                ((tag, body),) = node.items()
+                if isinstance(body, dict) and self._special(tag, body, stack):
+                    continue
+            for key, value in node.items():
+                if key == "with_mods":
+                    self._with(value, stack)
+                else:
+                    stack.append(value)
+        ordered = sorted(self._found.values(), key=lambda found: found[0])
+        return tuple(use for _, use in ordered)
+
+    def _special(self, tag: str, body: dict[str, Any], stack: list[Any]) -> bool:
+        """Handle a node whose names are read here; False for any other node."""
+        if tag in _CHAIN:
+            keys, inner = _chain({tag: body})
+            if keys is not None and len(keys) > 1 and keys[0] not in _NOT_BUILTINS:
+                self._record("ref", keys, body)
+            stack.extend(inner)
+        elif tag == "Call":
+            fcn = body["fcn"]
+            keys, inner = _chain(fcn)
+            if keys is not None:
+                self._record("call", keys, _node(fcn)[1])
+            stack.extend(inner)
+            stack.append(body.get("params") or [])
+        elif tag == "Default":  # `default p := v`: its name is a definition, not a use
+            stack.extend(_chain(body["refr"])[1])
+            stack.extend(value for key, value in body.items() if key != "refr")
+        elif tag == "Spec":  # a rule: the names in its head are defined, not used
+            _, head = _node(body["head"])
+            stack.extend(_chain(head["refr"])[1])
+            stack.extend(value for key, value in head.items() if key != "refr")
+            stack.append(body.get("bodies") or [])
+        else:
+            return False
+        return True
+
+    def _with(self, modifiers: list[Any], stack: list[Any]) -> None:
+        for modifier in modifiers or ():
+            stack.extend(_chain(modifier["refr"])[1])  # what it replaces is not called
+            value = modifier["as"]
+            tag, body = _node(value)
+            if tag in _CHAIN:
+                keys, inner = _chain(value)
+                if keys is not None:
+                    self._record("with", keys, body)
+                stack.extend(inner)
+            else:
+                stack.append(value)
+
+    def _record(self, role: str, keys: tuple[str | None, ...], body: dict[str, Any]) -> None:
+        start = int(body["span"]["start"])
+        known = self._found.get((role, keys))
+        if known is None or start < known[0]:
+            line, column = self._lines.at(start)
+            self._found[(role, keys)] = (start, NameUse(role, keys, line, column))
+
+
+def _chain(tagged: dict[str, Any]) -> tuple[tuple[str | None, ...] | None, list[Any]]:
+    """(the names of a reference from a name: `a.b["c"][x]` -> ("a", "b", "c", None), or None
+    when it starts elsewhere (`f(x).y`); the expressions inside it to read as expressions:
+    computed keys, and a base that is not a name)."""
+    keys: list[str | None] = []
+    inner: list[Any] = []
+    node = tagged
+    while True:
+        tag, body = _node(node)
+        if tag == "Var":
+            keys.append(str(body["value"]))
+            break
+        if tag == "RefDot":
+            keys.append(str(body["field"][1]))
+        elif tag == "RefBrack":
+            index_tag, index = _node(body["index"])
+            if index_tag in ("String", "RawString"):
+                keys.append(str(index["value"]))
+            else:
+                keys.append(None)
+                inner.append(body["index"])
+        else:  # a call's value, a literal...: read as an expression
+            inner.append(node)
+            return None, inner
+        node = body["refr"]
+    return tuple(reversed(keys)), inner
 
 
 # ---------------------------------------------------------------- METADATA comments
@@ -409,6 +574,10 @@ def _load(file: Path) -> Outline | None:
             blocks=tuple(MetadataBlock(int(ln), str(t), None if r is None else str(r), str(x))
                          for ln, t, r, x in raw["blocks"]),
             negations=tuple((int(s), int(e), str(x)) for s, e, x in raw["negations"]),
+            package_at=(int(raw["package_at"][0]), int(raw["package_at"][1])),
+            imports=tuple((str(n), tuple(str(k) for k in p)) for n, p in raw["imports"]),
+            uses=tuple(NameUse(str(r), tuple(None if k is None else str(k) for k in keys),
+                               int(ln), int(c)) for r, keys, ln, c in raw["uses"]),
         )
     except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: read the module
         return None
@@ -423,6 +592,9 @@ def _store(file: Path, outline: Outline) -> None:
         "rules": [[h.name, h.kind, h.line, h.column] for h in outline.rules],
         "blocks": [[b.line, b.target, b.rule, b.text] for b in outline.blocks],
         "negations": [list(edit) for edit in outline.negations],
+        "package_at": list(outline.package_at),
+        "imports": [[name, list(path)] for name, path in outline.imports],
+        "uses": [[u.role, list(u.keys), u.line, u.column] for u in outline.uses],
     })
     # a concurrent reader sees all of it or nothing; on a read-only or full disk the next run
     # reads the module again

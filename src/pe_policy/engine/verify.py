@@ -5,6 +5,14 @@ they test), with the rule parameters' defaults as `data.pe.params`, and each
 `test_*` rule is evaluated: `true` passes, anything else (undefined, false)
 fails, an evaluation error is an error.  With `--coverage` (regorus only) each
 policy file's evaluated lines are reported.
+
+Sandboxed as `check` is: a module the sandbox refuses (a built-in outside the
+allowed set, the `system` package) stops the run before any engine sees it
+(`sandbox.py`), and the tests run in a worker forked by the runner, with
+`check`'s deadline (per test) and memory limit: a test still running at its
+deadline, or that exhausts the memory, is an error naming it, and the next test
+runs in a fresh worker (`runner.run_each`).  An OPA server is a remote process
+with its own limits: asked from this process, as `check` asks it.
 """
 
 from __future__ import annotations
@@ -14,13 +22,16 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pe_policy.engine.backends import make_backend
 from pe_policy.engine.pack import policy_files
 from pe_policy.engine.policy_error import PolicyError, clean_engine_error
 from pe_policy.engine.rego import RegoModule, read_module
-from pe_policy.engine.sandbox import sandboxed
+
+if TYPE_CHECKING:
+    from pe_policy.runner import Limits
+from pe_policy.engine.sandbox import refusals
 
 
 @dataclass(frozen=True)
@@ -92,10 +103,17 @@ def run_tests(
     engine: str = "regorus",
     engine_options: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> VerifyReport:
+    """Every selected test, in module order.  `limits`: each test's deadline and the worker's
+    memory (default: `check`'s)."""
     from pe_policy.config import DEFAULT_PARAMS
+    from pe_policy.runner import Limits, run_each
 
     modules = load_modules(directories)
+    refused = next(iter(refusals(modules).values()), None)
+    if refused is not None:  # the first module the sandbox refuses: no engine sees any of them
+        raise refused
     report = VerifyReport()
     backend = make_backend(engine, **dict(engine_options or {}))
     native = getattr(backend, "engine", None) if engine == "regorus" else None
@@ -105,17 +123,23 @@ def run_tests(
         report.notes.append(f"coverage is not available with --engine {engine} "
                             "(use --engine regorus)")
     for module in modules:
-        backend.add_module(sandboxed(module))  # no network, no environment, as `check`
+        backend.add_module(module)
     backend.set_data({"pe": {"params": dict(params if params is not None else DEFAULT_PARAMS)}})
     backend.set_input_json("{}")
-    for module in modules:
-        for test in module.test_rules:
-            name = f"data.{module.package}.{test}"
-            if selector is not None and not selector.search(name):
-                continue
-            report.cases.append(_run_one(backend, module, test, name))
+    tests = [(module, test, f"data.{module.package}.{test}")
+             for module in modules for test in module.test_rules]
+    tests = [t for t in tests if selector is None or selector.search(t[2])]
+
+    def stopped(number: int, reason: str) -> TestCase:
+        module, test, name = tests[number]
+        return TestCase(name, module.path, module.rule_lines.get(test, 1), "error", reason)
+
+    report.cases, coverages = run_each(
+        len(tests), lambda number: _run_one(backend, *tests[number]),
+        (limits or Limits()) if engine != "opa" else Limits(None, None), stopped=stopped,
+        finish=native.get_coverage_report_as_json if coverage and native is not None else None)
     if coverage and native is not None:
-        report.coverage = _coverage(native.get_coverage_report_as_json(), modules)
+        report.coverage = _coverage(coverages, modules)
     return report
 
 
@@ -139,18 +163,25 @@ def _outcome(name: str, file: str, line: int, value: Any, seconds: float) -> Tes
     return TestCase(name, file, line, "fail", f"evaluated to {shown}", seconds)
 
 
-def _coverage(raw: str, modules: Sequence[RegoModule]) -> list[FileCoverage]:
+def _coverage(reports: Sequence[str], modules: Sequence[RegoModule]) -> list[FileCoverage]:
+    """Each policy file's lines, covered in any of the workers' reports (regorus's JSON), or in
+    none.  A worker stopped at a test's deadline reports nothing: lines only it evaluated
+    count as not covered."""
     import json
 
     policy_paths = {m.path for m in modules if not m.is_test}
-    report = json.loads(raw)
-    out: list[FileCoverage] = []
-    for entry in report.get("files", []):
-        path = entry.get("path")
-        if path in policy_paths:
-            out.append(FileCoverage(path, tuple(entry.get("covered", [])),
-                                    tuple(entry.get("not_covered", []))))
-    return sorted(out, key=lambda c: c.file)
+    covered: dict[str, set[int]] = {}
+    lines: dict[str, set[int]] = {}
+    for raw in reports:
+        for entry in json.loads(raw).get("files", []):
+            path = entry.get("path")
+            if path in policy_paths:
+                covered.setdefault(path, set()).update(entry.get("covered", []))
+                lines.setdefault(path, set()).update(entry.get("covered", []),
+                                                     entry.get("not_covered", []))
+    return [FileCoverage(path, tuple(sorted(covered[path])),
+                         tuple(sorted(lines[path] - covered[path])))
+            for path in sorted(lines)]
 
 
 def _ranges(lines: Sequence[int]) -> str:
