@@ -242,16 +242,16 @@ def timeouts(doc, ctx):
 def test_extra_policy_directories_and_custom_params(repo: Path) -> None:
     write(repo, "policy/acme/runners.rego", ACME_REGO)
     write(repo, "policy/acme/timeouts.py", ACME_PY)
-    write(repo, ".pe-policy.yaml", "policies: [policy/acme]\nparams:\n  custom:\n"
-          "    approved_runners: [ubuntu-latest]\n")
+    write(repo, ".pe-policy.yaml", "policies: [policy/acme]\npython_rules: true\nparams:\n"
+          "  custom:\n    approved_runners: [ubuntu-latest]\n")
     wf = repo / WORKFLOW
     hits = active(repo)
     assert not [h for h in hits if h[0] == "ACME-001"]  # every job runs on ubuntu-latest
     assert sorted((r, line) for r, p, line, _ in hits if r == "ACME-002" and p == WORKFLOW) == [
         ("ACME-002", line_of(wf, "  lint:")), ("ACME-002", line_of(wf, "  test:"))]
 
-    write(repo, ".pe-policy.yaml", "policies: [policy/acme]\nparams:\n  custom:\n"
-          "    approved_runners: [self-hosted]\nrules:\n  disable: [ACME-002]\n"
+    write(repo, ".pe-policy.yaml", "policies: [policy/acme]\npython_rules: true\nparams:\n"
+          "  custom:\n    approved_runners: [self-hosted]\nrules:\n  disable: [ACME-002]\n"
           "  severity: {ACME: high}\n")
     hits = active(repo)
     assert not [h for h in hits if h[0] == "ACME-002"]

@@ -387,7 +387,7 @@ def never(doc, ctx):
 @pytest.mark.parametrize("isolated", [True, False], ids=["worker", "in-process"])
 def test_python_rule_that_raises_or_exits(repo: Path, isolated: bool) -> None:
     write(repo, "policies/acme_rules.py", PY_RULES)
-    write(repo, ".pe-policy.yaml", "policies: [policies]\n")
+    write(repo, ".pe-policy.yaml", "policies: [policies]\npython_rules: true\n")
     args = ["."] if isolated else [".", "--eval-timeout", "0", "--eval-memory", "0"]
     result = bounded_cli(args, repo)
     errors = {f["properties"]["failed_rule"]: f["message"]
@@ -399,7 +399,7 @@ def test_python_rule_that_raises_or_exits(repo: Path, isolated: bool) -> None:
 
 def test_python_rule_that_never_returns_hits_the_deadline(repo: Path) -> None:
     write(repo, "policies/acme_loop.py", PY_LOOP)
-    write(repo, ".pe-policy.yaml", "policies: [policies]\n")
+    write(repo, ".pe-policy.yaml", "policies: [policies]\npython_rules: true\n")
     result = bounded_cli([".", "--eval-timeout", "1"], repo)
     errors = result.findings("PE-RULE-ERROR", ".github/workflows/good.yml")
     assert len(errors) == 1 and "ACME-023" in errors[0]["message"]

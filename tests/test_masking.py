@@ -104,7 +104,8 @@ def leaky_repo(tmp_repo: Path) -> Path:
     (tmp_repo / "policies").mkdir()
     (tmp_repo / "policies/leaky.rego").write_text(LEAKY_REGO, encoding="utf-8")
     (tmp_repo / "policies/leaky_rules.py").write_text(LEAKY_PY, encoding="utf-8")
-    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policies]\n", encoding="utf-8")
+    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policies]\npython_rules: true\n",
+                                              encoding="utf-8")
     return tmp_repo
 
 

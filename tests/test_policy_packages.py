@@ -115,7 +115,7 @@ def load(request: pytest.FixtureRequest, tmp_path: Path):
     def _load(name: str, text: str) -> list[PythonRule]:
         write(tmp_path, {name: text})
         if request.param == "lazy":
-            return load_ruleset([tmp_path]).python_rules
+            return load_ruleset([tmp_path], python_rules="in-process").python_rules
         return load_python_rules(tmp_path / name, tmp_path)
     return _load
 
@@ -154,11 +154,12 @@ def test_an_annotation_that_is_no_model_class_is_a_policy_error(tmp_path: Path,
               f"def wrong(model: {annotation}, ctx):\n    yield 'x'\n")
     write(tmp_path, {"acme_wrong.py": source})
     if annotation.startswith("'"):  # unknown until run: the rule's error, at its first document
-        (found,) = load_ruleset([tmp_path]).python_rules
+        (found,) = load_ruleset([tmp_path], python_rules="in-process").python_rules
         with pytest.raises(TypeError, match="cannot be resolved"):
             list(run_python_rule(found, documents()[0], RuleContext(params={})))
         return
-    (found,) = load_ruleset([tmp_path]).python_rules  # described from source: runs when needed
+    # described from source: runs when needed
+    (found,) = load_ruleset([tmp_path], python_rules="in-process").python_rules
     with pytest.raises(TypeError, match="first parameter must be annotated"):
         list(run_python_rule(found, documents()[0], RuleContext(params={})))
     with pytest.raises(TypeError, match="first parameter must be annotated"):
@@ -203,7 +204,7 @@ def test_rule_files_import_helpers_from_their_policy_package(tmp_path: Path) -> 
     assert [p.relative_to(policy).as_posix() for p in python_rule_files(policy)] == [
         "workflow/acme_jobs.py"]
     assert not is_rule_file(Path("workflow/lib/names.py")) and is_rule_file(Path("lib.py"))
-    (found,) = load_ruleset([policy]).python_rules
+    (found,) = load_ruleset([policy], python_rules="in-process").python_rules
     doc = documents()[0]
     assert [v.message for v in run_python_rule(found, doc, RuleContext(params={}))] == ["BUILD!"]
     # the helper the rule imported is the module its package holds, loaded once
@@ -244,17 +245,17 @@ def test_a_rule_file_imported_by_another_keeps_its_own_rules(tmp_path: Path) -> 
 GUARDED = '''\
 from __future__ import annotations
 
-import os
-
 from pe_policy.engine.python_rules import RuleContext, rule
 from pe_policy.models.workflow import Workflow
 
 from .lib.reading import read
 
+OUTSIDE_FILE = {outside!r}  # a repository's rules see no environment: the path is written in
+
 
 @rule("ACME-150", severity="high", kinds=["workflow"], title="Outside read")
 def outside(workflow: Workflow, ctx: RuleContext):
-    yield read(os.environ["PE_OUTSIDE_FILE"])
+    yield read(OUTSIDE_FILE)
 
 
 @rule("ACME-151", severity="low", kinds=["workflow"], title="Inside read")
@@ -266,19 +267,19 @@ def inside(workflow: Workflow, ctx: RuleContext):
 
 @pytest.mark.parametrize("isolated", [True, False], ids=["worker", "in-process"])
 def test_typed_rules_and_their_helpers_run_guarded(tmp_repo: Path, tmp_path_factory: pytest.TempPathFactory,
-                                                   monkeypatch: pytest.MonkeyPatch, isolated: bool) -> None:
+                                                   isolated: bool) -> None:
     outside = tmp_path_factory.mktemp("outside") / "secret.txt"
     outside.write_text("canary", encoding="utf-8")
-    monkeypatch.setenv("PE_OUTSIDE_FILE", str(outside))
     write(tmp_repo, {
         ".github/workflows/ci.yml": WORKFLOW,
-        "policies/workflow/acme_guarded.py": GUARDED,
+        "policies/workflow/acme_guarded.py": GUARDED.replace("{outside!r}", repr(str(outside))),
         "policies/workflow/lib/reading.py": "def read(path):\n"
                                             "    with open(path, encoding='utf-8') as fh:\n"
                                             "        return fh.read()\n",
-        ".pe-policy.yaml": "policies: [policies]\n",
+        ".pe-policy.yaml": "policies: [policies]\npython_rules: true\n",
     })
     root = tmp_repo.resolve()
+    # the repository's rules run in a locked-down worker either way; the rest as the limits say
     limits = Limits(timeout=20, memory_mb=1024) if isolated else Limits(None, None)
     result = check([root], root, config=resolve_config(root), limits=limits)
     errors = {f.properties["failed_rule"]: f.message for f in result.findings

@@ -27,7 +27,7 @@ def test_the_custom_rule_examples_work(tmp_repo: Path) -> None:
     (tmp_repo / "policy").mkdir()
     (tmp_repo / "policy" / "runners.rego").write_text(block("rego", "## Writing your own rules"))
     (tmp_repo / "policy" / "timeouts.py").write_text(block("python", "## Writing your own rules"))
-    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policy]\n")
+    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policy]\npython_rules: true\n")
     workflows = tmp_repo / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "deploy.yml").write_text(

@@ -47,7 +47,7 @@ def write(root: Path, rel: str, text: str) -> Path:
 def policy_repo(root: Path, policies: dict[str, str]) -> Path:
     """A repository with one workflow and its own policies in `policy/` (`.pe-policy.yaml`)."""
     write(root, ".github/workflows/ci.yml", WORKFLOW)
-    write(root, ".pe-policy.yaml", "policies: [policy]\n")
+    write(root, ".pe-policy.yaml", "policies: [policy]\npython_rules: true\n")
     for name, text in policies.items():
         write(root, f"policy/{name}", text)
     return root

@@ -73,13 +73,13 @@ def policies(tmp_repo: Path) -> Path:
 
 
 def config_for(policies: Path) -> Config:
-    return Config(policies=(policies,), disable=("ACME-011",),
+    return Config(policies=(policies,), python_rules=True, disable=("ACME-011",),
                   severity={"ACME-010": Severity.CRITICAL, "acme.plain.deny": Severity.INFO,
                             "ACME-012": Severity.HIGH})
 
 
 def test_severities_live_in_every_rule_metadata(policies: Path) -> None:
-    selected = select_rules(default_ruleset([policies]), config_for(policies))
+    selected = select_rules(default_ruleset([policies], python_rules=True), config_for(policies))
     assert selected.severities == {"ACME-010": Severity.CRITICAL,
                                    "acme.plain.deny": Severity.INFO, "ACME-012": Severity.HIGH}
     assert selected.catalog["ACME-010"].severity is Severity.CRITICAL
@@ -107,7 +107,7 @@ def test_a_disabled_rule_beside_an_enabled_one_is_never_evaluated(policies: Path
                                                                   tmp_repo: Path) -> None:
     """Its module still runs for the other rule; the disabled rule is not queried at all
     (so it cannot fail, nor cost anything), not filtered out afterwards."""
-    selected = select_rules(default_ruleset([policies]), config_for(policies))
+    selected = select_rules(default_ruleset([policies], python_rules=True), config_for(policies))
     (pair,) = [m for m in selected.rego_modules if m.package == "acme.pair"]
     assert "deny_again" not in pair.result_rules
     result = check([tmp_repo / ".github"], tmp_repo.resolve(), config=config_for(policies))
@@ -115,8 +115,8 @@ def test_a_disabled_rule_beside_an_enabled_one_is_never_evaluated(policies: Path
 
 
 def test_no_restriction_keeps_the_rule_set(policies: Path) -> None:
-    ruleset = default_ruleset([policies])
-    assert select_rules(ruleset, Config(policies=(policies,))) is ruleset
+    ruleset = default_ruleset([policies], python_rules=True)
+    assert select_rules(ruleset, Config(policies=(policies,), python_rules=True)) is ruleset
 
 
 def test_unknown_rule_ids_are_a_config_error() -> None:

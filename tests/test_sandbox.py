@@ -510,7 +510,7 @@ from pe_policy.engine.python_rules import rule
 
 @rule("HOSTILE-010", severity="high", kinds=["workflow"], title="Network")
 def network(doc, ctx):
-    socket.create_connection(("127.0.0.1", int(os.environ["PE_SANDBOX_PORT"])), timeout=2)
+    socket.create_connection(("127.0.0.1", PORT), timeout=2)
     yield "connected"
 
 
@@ -522,7 +522,7 @@ def process(doc, ctx):
 
 @rule("HOSTILE-012", severity="high", kinds=["workflow"], title="Outside read")
 def outside(doc, ctx):
-    with open(os.environ["PE_SANDBOX_FILE"], encoding="utf-8") as fh:
+    with open(OUTSIDE, encoding="utf-8") as fh:
         yield fh.read()
 
 
@@ -543,18 +543,18 @@ def allowed(doc, ctx):
 
 @pytest.mark.parametrize("isolated", [True, False], ids=["worker", "in-process"])
 def test_python_rules_are_guarded(tmp_repo: Path, tmp_path_factory: pytest.TempPathFactory,
-                                  monkeypatch: pytest.MonkeyPatch,
                                   listener: tuple[int, list[bytes]], isolated: bool) -> None:
     port, received = listener
     outside = tmp_path_factory.mktemp("outside") / "secret.txt"
     outside.write_text(CANARY, encoding="utf-8")
-    monkeypatch.setenv("PE_SANDBOX_PORT", str(port))
-    monkeypatch.setenv("PE_SANDBOX_FILE", str(outside))
     (tmp_repo / ".github/workflows").mkdir(parents=True)
     (tmp_repo / ".github/workflows/ci.yml").write_text(WORKFLOW, encoding="utf-8")
     (tmp_repo / "policies").mkdir()
-    (tmp_repo / "policies/guarded.py").write_text(GUARDED, encoding="utf-8")
-    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policies]\n", encoding="utf-8")
+    # a repository's rules see no environment: the port and the path are written in
+    (tmp_repo / "policies/guarded.py").write_text(
+        f"PORT = {port}\nOUTSIDE = {str(outside)!r}\n" + GUARDED, encoding="utf-8")
+    (tmp_repo / ".pe-policy.yaml").write_text("policies: [policies]\npython_rules: true\n",
+                                              encoding="utf-8")
     root = tmp_repo.resolve()
     limits = Limits(timeout=20, memory_mb=1024) if isolated else Limits(None, None)
     result = check([root], root, config=resolve_config(root), limits=limits)

@@ -100,7 +100,11 @@ def _limit_options(func: Any) -> Any:
 
 
 def _repo_options(func: Any) -> Any:
-    """`--root` and `--config`: which repository, and its configuration (check, rules, explain)."""
+    """`--root`, `--config` and `--allow-python-rules`: which repository, and its configuration
+    (check, rules, explain)."""
+    func = click.option("--allow-python-rules", is_flag=True,
+                        help="Run the repository's Python rules (isolated), as `python_rules: "
+                        "true` in the configuration does; by default they are skipped.")(func)
     func = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
                         default=None, help="Configuration file (default: .pe-policy.yaml at the "
                         "root).")(func)
@@ -109,27 +113,38 @@ def _repo_options(func: Any) -> Any:
 
 
 def _repo_config(root: Path, config_file: Path | None,
-                 max_file_bytes: int | None = None) -> Config:
+                 max_file_bytes: int | None = None, allow_python_rules: bool = False) -> Config:
     """`config.resolve_config`; an invalid configuration ends the run (exit 2), every issue
-    printed."""
+    printed.  Repository Python rules it leaves off are named on stderr, as skipped."""
+    from dataclasses import replace
+
     from pe_policy.config import ConfigError, resolve_config
+    from pe_policy.engine.pack import PYTHON_RULES_OFF, skipped_python_rules
 
     try:
-        return resolve_config(root, config_file, max_file_bytes=max_file_bytes)
+        config = resolve_config(root, config_file, max_file_bytes=max_file_bytes)
     except ConfigError as exc:
         _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
+    if allow_python_rules:
+        config = replace(config, python_rules=True)
+    if not config.python_rules:
+        for path in skipped_python_rules(config.policies):
+            click.echo(f"pe-policy: skipped {path}: {PYTHON_RULES_OFF}", err=True)
+    return config
 
 
-def _repo_ruleset(root: Path | None, config_file: Path | None) -> RuleSet:
+def _repo_ruleset(root: Path | None, config_file: Path | None,
+                  allow_python_rules: bool = False) -> RuleSet:
     """The built-in rules and the repository's own (`policies:` in its configuration), found as
     `check` finds them from the current directory."""
     from pe_policy.discover import repo_root
     from pe_policy.engine.rego import PolicyError
     from pe_policy.pipeline import default_ruleset
 
-    config = _repo_config(repo_root(root, Path.cwd()), config_file)
+    config = _repo_config(repo_root(root, Path.cwd()), config_file,
+                          allow_python_rules=allow_python_rules)
     try:
-        ruleset = default_ruleset(config.policies)
+        ruleset = default_ruleset(config.policies, config.python_rules)
     except PolicyError as exc:
         _fail(f"policy error: {exc}")
     for error in ruleset.unreadable:  # the other rules are still worth listing
@@ -180,7 +195,8 @@ def _format_choices() -> list[str]:
 @_limit_options
 def check(
     paths: tuple[Path, ...], format_: tuple[str, ...], output: tuple[str, ...], fail_on: str,
-    kind: str | None, root: Path | None, config_file: Path | None, baseline_file: Path | None,
+    kind: str | None, root: Path | None, config_file: Path | None, allow_python_rules: bool,
+    baseline_file: Path | None,
     write_baseline: Path | None, strict_suppressions: bool, ignore_unknown: bool | None,
     quiet: bool | None, color: bool | None, engine: str, opa_url: str | None,
     max_file_bytes: int | None, eval_timeout: float | None, eval_memory: int | None,
@@ -218,7 +234,7 @@ def check(
     ignore_unknown = under_pre_commit if ignore_unknown is None else ignore_unknown
     targets = list(paths) or ([] if pr_files or git_ranges else [Path.cwd()])
     root = repo_root(root, targets[0] if targets else Path.cwd())
-    config = _repo_config(root, config_file, max_file_bytes)
+    config = _repo_config(root, config_file, max_file_bytes, allow_python_rules)
     try:
         baseline = Baseline.load(baseline_file) if baseline_file is not None else None
     except BaselineError as exc:
@@ -296,11 +312,12 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
 @main.command()
 @click.option("--format", "-f", "format_", default="text", type=click.Choice(["text", "json"]))
 @_repo_options
-def rules(format_: str, root: Path | None, config_file: Path | None) -> None:
+def rules(format_: str, root: Path | None, config_file: Path | None,
+          allow_python_rules: bool) -> None:
     """List every rule: ID, severity, kinds and title (the repository's own policies too)."""
     import json
 
-    metas = _repo_ruleset(root, config_file).described_rules()
+    metas = _repo_ruleset(root, config_file, allow_python_rules).described_rules()
     if format_ == "json":
         click.echo(json.dumps([
             {"id": m.id, "severity": m.severity.value, "kinds": list(m.kinds), "title": m.title,
@@ -316,9 +333,10 @@ def rules(format_: str, root: Path | None, config_file: Path | None) -> None:
 @main.command()
 @click.argument("rule_id")
 @_repo_options
-def explain(rule_id: str, root: Path | None, config_file: Path | None) -> None:
+def explain(rule_id: str, root: Path | None, config_file: Path | None,
+            allow_python_rules: bool) -> None:
     """Show a rule's description, remediation and source (the repository's own rules too)."""
-    known = {m.id: m for m in _repo_ruleset(root, config_file).described_rules()}
+    known = {m.id: m for m in _repo_ruleset(root, config_file, allow_python_rules).described_rules()}
     meta = known.get(rule_id) or known.get(rule_id.upper())
     if meta is None:
         _fail(f"no rule {rule_id!r}; `pe-policy rules` lists them")

@@ -114,6 +114,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     max_file_bytes: int | None = None  # None: the loaders' default
+    python_rules: bool = False  # run the repository's Python rules (isolated); off: skipped
     display: str = ""  # the config file as messages name it
     spans: dict[JsonPath, Span] = field(default_factory=dict, repr=False)
 
@@ -356,6 +357,7 @@ def _build(data: dict[str, Any], spans: dict[JsonPath, Span], display: str, path
         exclude=tuple(data.get("exclude") or ()),
         waivers=waivers,
         max_file_bytes=data.get("max_file_bytes"),
+        python_rules=bool(data.get("python_rules", False)),
         display=display,
         spans=spans,
     )

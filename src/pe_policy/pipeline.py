@@ -129,8 +129,11 @@ def ruleset_for_kinds(ruleset: RuleSet, kinds: set[str]) -> RuleSet:
     return replace(ruleset, rego_modules=modules)
 
 
-def default_ruleset(extra_dirs: Iterable[Path] = ()) -> RuleSet:
-    return load_ruleset([builtin_policy_dir(), *extra_dirs])
+def default_ruleset(extra_dirs: Iterable[Path] = (), python_rules: bool = False) -> RuleSet:
+    """The built-in pack and `extra_dirs`; their Python rules only if `python_rules` (run in
+    locked-down workers), else skipped (`pack.skipped_python_rules`)."""
+    return load_ruleset([builtin_policy_dir(), *extra_dirs],
+                        python_rules="isolated" if python_rules else "skip")
 
 
 def check(
@@ -152,7 +155,7 @@ def check(
     git_repo: Path | None = None,
 ) -> CheckResult:
     config = config or Config()
-    ruleset = select_rules(ruleset or default_ruleset(config.policies), config)
+    ruleset = select_rules(ruleset or default_ruleset(config.policies, config.python_rules), config)
     candidates, problems = discover(paths, root, forced_kind=forced_kind, excludes=config.exclude)
     known = [c for c in candidates if c.kind is not None]
     if not skip_unknown:

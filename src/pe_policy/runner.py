@@ -22,6 +22,16 @@ Where evaluation happens:
 * in this process, when there are no limits to enforce, `fork` does not exist, or
   the engine is an OPA server (a remote process with its own limits).
 
+A repository's own Python rules (`PythonRule.isolated`: any policy directory but the
+built-in pack, run only when the configuration enables them) are code a pull request
+can change.  They never run in this process, nor in the workers above: after those,
+workers of their own evaluate them, each forked, loading its inputs, then locked down
+for good (isolation.py: no environment, no network, no processes or threads, no
+writes, reads only of the repository, the policies and Python) before it imports a
+rule file.  What such a worker sends back is JSON, checked here (never pickle, whose
+loading runs code): only findings of its own rules.  Its death, a deadline passed or a
+malformed message is a `PE-RULE-ERROR` for the rule it was in, as for any worker.
+
 Either way the findings come back in input order, so the report is the same.
 """
 
@@ -29,6 +39,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
+import json
 import multiprocessing
 import os
 import signal
@@ -36,14 +48,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pe_policy.document import CheckedFile, Document
 from pe_policy.engine.evaluate import (
     BATCH_DOCUMENTS,
     BATCH_KEY,
+    RULE_ERROR_ID,
     Evaluator,
     evaluate_each,
     python_rule_key,
@@ -94,12 +107,13 @@ class RuleWatch:
         self.keys = list(keys)
         self._index = {key: i for i, key in enumerate(self.keys)}
         ctx = multiprocessing.get_context("fork")
-        self.state = ctx.RawArray("q", 2)  # [document number, rule index]
+        # [document number, rule index, the last rule entered on this document]
+        self.state = ctx.RawArray("q", 3)
         self.skip: set[tuple[int, int]] = set()
 
     def begin(self, doc_number: int) -> None:
         self.state[0] = doc_number
-        self.state[1] = self.NOT_IN_RULE
+        self.state[1] = self.state[2] = self.NOT_IN_RULE
 
     def loading(self, doc_number: int) -> None:
         self.state[0] = doc_number
@@ -110,12 +124,18 @@ class RuleWatch:
         index = self._SPECIAL.get(key)
         if index is None:
             index = self._index.get(key, self.NOT_IN_RULE)
+            if index >= 0:
+                self.state[2] = index
         self.state[1] = index
         return index == self.NOT_IN_RULE or (self.state[0], index) not in self.skip
 
     @property
     def position(self) -> tuple[int, int]:
         return int(self.state[0]), int(self.state[1])
+
+    @property
+    def last_rule(self) -> int:
+        return int(self.state[2])
 
 
 @dataclass(frozen=True)
@@ -304,7 +324,8 @@ class _Work:
 
 
 def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
-            watch: RuleWatch, stderr_fd: int, memory_mb: int | None) -> None:
+            watch: RuleWatch, stderr_fd: int, memory_mb: int | None,
+            isolation: _Isolation | None = None) -> None:
     """The forked worker: these documents of the work, in order, one message each."""
     os.dup2(2, 1)  # a rule's print() must never end up inside a JSON or SARIF report on stdout
     os.dup2(stderr_fd, 2)  # the engine's abort messages are read back by the parent
@@ -315,6 +336,8 @@ def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
         limit = _address_space() + memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if isolation is not None:
+        _locked_down_worker(conn, evaluator, work, numbers, watch, isolation)
     evaluator.watch = watch.enter
     code = 0
     try:
@@ -326,6 +349,62 @@ def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
     except BaseException as exc:  # reported by the parent as this rule's error
         with contextlib.suppress(Exception):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        code = 4
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+    os._exit(code)
+
+
+@dataclass(frozen=True)
+class _Isolation:
+    """How the workers of repository Python rules are locked down, and what they may send."""
+
+    readable: tuple[str, ...]  # what they may read (isolation.readable_paths)
+    rule_ids: frozenset[str]  # the rules they run: no finding of any other is accepted
+
+
+ISOLATED_DOCUMENTS_PER_WORKER = 64  # a worker loads its documents before it is locked down
+ISOLATED_STOPS_PER_RULE = 3  # a repository rule that stops its worker this often runs no more
+MAX_ISOLATED_MESSAGE_BYTES = 64 << 20
+
+
+def _locked_down_worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
+                        watch: RuleWatch, isolation: _Isolation) -> NoReturn:
+    """A worker for repository Python rules: load, lock down, then evaluate; JSON messages.
+
+    Its documents are loaded first (a loader may run git, or read a file given outside the
+    repository); the first message says what the platform could not enforce, sent before
+    any rule file is imported.
+    """
+    from pe_policy.isolation import encode_findings, lock_down
+
+    # everything its rules print goes to the file the parent reads back (and quotes): the
+    # standard streams, whatever this process had made of them, are descriptors 1 and 2 again
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(2, mode="w", closefd=False),
+                                               encoding="utf-8", errors="replace",
+                                               line_buffering=True)
+    code = 0
+    try:
+        for number in numbers:
+            watch.loading(number)
+            work.documents.get(number)
+        watch.begin(numbers[0])
+        notes = lock_down(isolation.readable, keep_fds=(conn.fileno(),))
+        conn.send_bytes(json.dumps({"notes": notes}).encode())
+        evaluator.watch = watch.enter
+        for number, found, _checked in work.messages(evaluator, numbers, watch):
+            kept = [f for f in found if isinstance(f, Finding) and f.rule_id != PARSE_RULE_ID]
+            conn.send_bytes(json.dumps({"number": number, "findings": encode_findings(kept)}).encode())
+        sys.stdout.flush()  # before the parent reads it back
+        conn.send_bytes(json.dumps({"done": True}).encode())
+    except MemoryError:
+        code = 3
+    except BaseException as exc:  # reported by the parent as this rule's error
+        with contextlib.suppress(Exception):
+            conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         code = 4
     finally:
         with contextlib.suppress(Exception):
@@ -383,6 +462,8 @@ class _Lane:
         self.receiver: Any = None
         self.stderr_file: Any = None
         self.deadline: float | None = None
+        self.given: list[int] = []  # what the running worker was given
+        self.greeted = False  # a locked-down worker's first message (its notes) has come
 
     @property
     def done(self) -> bool:
@@ -391,6 +472,9 @@ class _Lane:
     def spawn(self) -> None:
         run = self.run
         pending = self.pending()
+        if run.isolation is not None:
+            pending = pending[:ISOLATED_DOCUMENTS_PER_WORKER]
+        self.given, self.greeted = pending, False
         self.watch.begin(pending[0])  # a worker that dies before its first document names it
         receiver, sender = run.ctx.Pipe(duplex=False)
         self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
@@ -399,7 +483,7 @@ class _Lane:
             self.process = run.ctx.Process(
                 target=_worker, daemon=True,
                 args=(sender, run.evaluator, run.work, pending, self.watch,
-                      self.stderr_file.fileno(), run.limits.memory_mb))
+                      self.stderr_file.fileno(), run.limits.memory_mb, run.isolation))
             self.process.start()
         finally:
             gc.unfreeze()
@@ -421,11 +505,18 @@ class _Lane:
         leftover = self.stderr_file.read()
         self.stderr_file.close()
         if leftover.strip() and not died:
-            sys.stderr.write(leftover.decode("utf-8", "replace"))
+            text = leftover.decode("utf-8", "replace")
+            if self.run.isolation is not None:  # a repository rule's: quoted, inert
+                from pe_policy.isolation import quoted_output
+
+                text = quoted_output(text)
+            sys.stderr.write(text)
         self.process = None
 
     def failed(self, number: int, rule_index: int, reason: str) -> None:
         self.run.failure(number, rule_index, reason)
+        if self.run.isolation is not None:
+            self.run.give_up_on(rule_index, reason)
         self.move_on()
 
     def move_on(self) -> None:
@@ -438,27 +529,52 @@ class _Lane:
         results = self.run.results
         return [n for n in self.numbers[self.next:] if n not in results]
 
-    def timed_out(self) -> None:
+    def position(self) -> tuple[int, int]:
+        """Where the worker is (RuleWatch).  A locked-down worker's word is not trusted: an
+        input it was not given or has answered is the first it has not, an index that names
+        no rule it runs is "no rule", so every stop moves the run on.  Between two of its
+        rules, it is in the last one (what it does then is the rules' doing: pe-policy's code
+        in it only passes documents and results)."""
         number, rule_index = self.watch.position
+        if self.run.isolation is None:
+            return number, rule_index
+        if rule_index == RuleWatch.NOT_IN_RULE:
+            rule_index = self.watch.last_rule
+        open_numbers = [n for n in self.given if n not in self.run.results]
+        if number not in open_numbers:  # every input answered: the error goes with the last
+            number = open_numbers[0] if open_numbers else self.given[-1]
+        if not (0 <= rule_index < len(self.run.keys)) and rule_index != RuleWatch.LOADING:
+            rule_index = RuleWatch.NOT_IN_RULE
+        return number, rule_index
+
+    def timed_out(self) -> None:
         self.process.kill()
+        number, rule_index = self.position()
         self.stop(died=True)
         timeout = self.run.limits.timeout or 0
         self.failed(number, rule_index, f"did not finish within the evaluation deadline of "
                                         f"{timeout:g} s (raise it with --eval-timeout)")
 
+    def died(self) -> None:
+        """The worker's end without its last message: a failure where it was."""
+        self.process.join(5)
+        number, rule_index = self.position()
+        self.stderr_file.seek(0)
+        text = self.stderr_file.read().decode("utf-8", "replace")
+        exitcode = self.process.exitcode
+        self.stop(died=True)
+        self.failed(number, rule_index, _death_reason(exitcode, text, self.run.limits.memory_mb))
+
     def receive(self) -> None:
         """Handle one message (or the worker's death)."""
         run = self.run
+        if run.isolation is not None:
+            self.receive_json(run.isolation)
+            return
         try:
             message = self.receiver.recv()
         except (EOFError, OSError):
-            self.process.join(5)
-            number, rule_index = self.watch.position
-            self.stderr_file.seek(0)
-            text = self.stderr_file.read().decode("utf-8", "replace")
-            exitcode = self.process.exitcode
-            self.stop(died=True)
-            self.failed(number, rule_index, _death_reason(exitcode, text, run.limits.memory_mb))
+            self.died()
             return
         if message is None:
             self.stop(died=False)
@@ -477,12 +593,63 @@ class _Lane:
         self.restart_clock()
         run.report_progress()
 
+    def receive_json(self, isolation: _Isolation) -> None:
+        """One message of a locked-down worker, checked before anything is taken from it."""
+        from pe_policy.isolation import NOTE_TEXT, MalformedMessage, decode_findings
+
+        run = self.run
+        try:
+            data = self.receiver.recv_bytes(MAX_ISOLATED_MESSAGE_BYTES)
+        except (EOFError, OSError):
+            self.died()
+            return
+        try:
+            message = json.loads(data)
+            if not isinstance(message, dict):
+                raise MalformedMessage("not an object")
+            if not self.greeted:  # sent before any rule file was imported
+                notes = message.get("notes")
+                if not isinstance(notes, list):
+                    raise MalformedMessage("no notes first")
+                for note in notes:
+                    if (isinstance(note, list) and len(note) == 2 and note[0] in NOTE_TEXT
+                            and isinstance(note[1], str)):
+                        run.notes.add((note[0], note[1][:300]))
+                self.greeted = True
+                return
+            if message.get("done") is True:
+                unanswered = [n for n in self.given if n not in run.results]
+                if unanswered:
+                    raise MalformedMessage("finished without an answer for every input")
+                self.stop(died=False)
+                self.move_on()
+                return
+            if "error" in message:
+                self.stop(died=True)
+                number, rule_index = self.position()
+                self.failed(number, rule_index, str(message["error"])[:2000])
+                return
+            answered = message.get("number")
+            if type(answered) is not int or answered not in self.given or answered in run.results:
+                raise MalformedMessage(f"an answer for an input it was not given: {answered!r}")
+            run.results[answered] = decode_findings(message.get("findings"), isolation.rule_ids,
+                                                    RULE_ERROR_ID)
+        except (ValueError, MalformedMessage) as exc:  # json's errors are ValueErrors
+            self.stop(died=True)  # first: where it stopped is where it was
+            number, rule_index = self.position()
+            self.failed(number, rule_index,
+                        f"sent pe-policy a message it does not accept ({str(exc)[:300]})")
+            return
+        self.move_on()
+        self.restart_clock()
+
 
 class _Run:
     """One isolated evaluation of a list of documents, in one or more lanes of workers."""
 
     def __init__(self, evaluator: Evaluator, work: _Work, limits: Limits,
-                 progress: ProgressFn | None, lanes: int = 1) -> None:
+                 progress: ProgressFn | None, lanes: int = 1, *,
+                 numbers: Sequence[int] | None = None, isolation: _Isolation | None = None) -> None:
         self.evaluator = evaluator
         self.work = work
         self.limits = limits
@@ -494,7 +661,12 @@ class _Run:
         self.errors: dict[int, list[Finding]] = {}
         self.files: dict[int, CheckedFile] = {}  # what loading workers sent of each file
         self.ctx = multiprocessing.get_context("fork")
-        self.lanes = [_Lane(self, share) for share in _shares(len(work), lanes)]
+        self.isolation = isolation  # repository Python rules: locked-down workers
+        self.rule_stops: dict[int, int] = {}  # rule index -> how often it stopped a worker
+        self.notes: set[tuple[str, str]] = set()  # what their platform could not enforce
+        chosen = list(range(len(work))) if numbers is None else list(numbers)
+        self.lanes = [_Lane(self, [chosen[i] for i in share])
+                      for share in _shares(len(chosen), lanes)]
 
     def report_progress(self) -> None:
         if self.progress is not None:
@@ -543,6 +715,28 @@ class _Run:
             findings.extend(self.results.get(number, ()))
             findings.extend(self.errors.get(number, ()))
         return findings
+
+    def findings_of(self, number: int) -> list[Any]:
+        return [*self.results.get(number, ()), *self.errors.get(number, ())]
+
+    def give_up_on(self, rule_index: int, reason: str) -> None:
+        """A repository rule that stopped its worker ISOLATED_STOPS_PER_RULE times (an
+        `os._exit` when its file is imported, a loop past the deadline) is an error on every
+        input it has not run on yet, without running: a pull request's rule cannot make a
+        run cost a worker, or a deadline, per input."""
+        if not 0 <= rule_index < len(self.keys):
+            return
+        self.rule_stops[rule_index] = self.rule_stops.get(rule_index, 0) + 1
+        if self.rule_stops[rule_index] != ISOLATED_STOPS_PER_RULE:
+            return
+        meta = self.evaluator.ruleset.python_rules[rule_index].meta
+        inputs = self.work.documents.inputs
+        for lane in self.lanes:
+            for number in lane.numbers:
+                if (number not in self.results and (number, rule_index) not in self.skip
+                        and meta.applies_to(inputs[number].kind)):
+                    self.failure(number, rule_index, f"not run: it stopped its worker on "
+                                 f"{ISOLATED_STOPS_PER_RULE} inputs already (the last: {reason})")
 
     def _drive(self) -> None:
         """Keep one worker running per unfinished lane; wait on all of them, deadlines included."""
@@ -621,26 +815,79 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
     documents = RunDocuments(inputs, root, max_bytes)
     work = _Work(documents, judge)
     count = lanes_for(evaluator, inputs, limits, sizes) if lanes is None else lanes
-    if count:
-        isolated = _Run(evaluator, work, limits, progress, count)
-        findings = isolated.run()
-        files_by_number = isolated.files
-        results = isolated.results
-    else:
-        findings, files_by_number, results = [], {}, {}
-        for number, found, checked in work.messages(evaluator, range(len(work)), None):
-            results[number] = found
-            if checked is not None:
-                files_by_number[number] = checked
-            if progress is not None:
-                progress("checking", len(results), len(work))
-        for number in range(len(work)):
-            findings.extend(results.get(number, ()))
+    repository_rules = [r for r in evaluator.ruleset.python_rules if r.isolated]
+    ruleset = evaluator.ruleset
+    if repository_rules:  # evaluated apart, below
+        evaluator.ruleset = replace(ruleset, python_rules=[
+            r for r in ruleset.python_rules if not r.isolated])
+    try:
+        if count:
+            isolated = _Run(evaluator, work, limits, progress, count)
+            isolated.run()
+            by_number = {number: isolated.findings_of(number) for number in range(len(work))}
+            files_by_number = isolated.files
+            results = isolated.results
+        else:
+            by_number, files_by_number, results = {}, {}, {}
+            for number, found, checked in work.messages(evaluator, range(len(work)), None):
+                results[number] = found
+                by_number[number] = list(found)
+                if checked is not None:
+                    files_by_number[number] = checked
+                if progress is not None:
+                    progress("checking", len(results), len(work))
+    finally:
+        evaluator.ruleset = ruleset
+    if repository_rules:
+        for number, found in _repository_rule_findings(evaluator, repository_rules, work,
+                                                       limits, root).items():
+            by_number.setdefault(number, []).extend(found)
+    findings = [f for number in range(len(work)) for f in by_number.get(number, ())]
     files = [files_by_number.get(number) or work.target(number)  # a worker died on it: no text
              for number in range(len(work))
              if not any(isinstance(f, Finding) and f.rule_id == PARSE_RULE_ID
                         for f in results.get(number, ()))]
     return files, findings
+
+
+_noted: set[str] = set()  # what was said on stderr already (once per process)
+
+
+def _note(text: str) -> None:
+    if text not in _noted:
+        _noted.add(text)
+        sys.stderr.write(f"pe-policy: note: {text}\n")
+
+
+def _repository_rule_findings(evaluator: Evaluator, rules: Sequence[Any], work: _Work,
+                              limits: Limits, root: Path | None) -> dict[int, list[Any]]:
+    """The findings of the repository's Python rules, input by input, from locked-down
+    workers of their own (nothing of theirs runs in this process)."""
+    numbers = [number for number, item in enumerate(work.documents.inputs)
+               if any(r.meta.applies_to(item.kind) for r in rules)]
+    if not numbers:
+        return {}
+    if not fork_available():  # fail closed: each is an error where it would have run
+        reason = ("not run: a repository's Python rules run only in a worker process of their "
+                  "own, which this platform cannot start (no fork)")
+        return {number: [rule_error(work.target(number), r.meta.id, r.meta.origin, reason)
+                         for r in rules if r.meta.applies_to(work.target(number).kind)]
+                for number in numbers}
+    from pe_policy.engine.pack import RuleSet
+    from pe_policy.isolation import NOTE_TEXT, readable_paths
+
+    policy_dirs = {Path(getattr(r.check, "root", None) or Path(r.meta.origin).parent)
+                   for r in rules}
+    isolation = _Isolation(readable=tuple(readable_paths(root, policy_dirs)),
+                           rule_ids=frozenset(r.meta.id for r in rules))
+    apart = Evaluator(RuleSet(catalog=evaluator.ruleset.catalog, python_rules=list(rules)),
+                      evaluator.params, repo_root=evaluator.repo_root)
+    isolated = _Run(apart, work, limits, None, lane_count(len(numbers)), numbers=numbers,
+                    isolation=isolation)
+    isolated.run()
+    for code, detail in sorted(isolated.notes):
+        _note(f"repository Python rules ran with {NOTE_TEXT[code]}: {detail}")
+    return {number: isolated.findings_of(number) for number in numbers}
 
 
 # ---------------------------------------------------------------- tasks (`pe-policy verify`)

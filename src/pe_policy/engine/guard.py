@@ -1,22 +1,25 @@
 """A guard rail for Python rules: no network, no processes, no writes, no reads outside.
 
-Python rules are trusted code: they run inside pe-policy with its privileges,
-like a pytest plugin or a setup.py.  What the guard adds is cheap protection
-against a rule that does by accident (or a copied snippet that does on
-purpose, naively) what no rule should: while a Python rule runs, a PEP 578
-audit hook refuses
+The built-in pack's Python rules are pe-policy's own code; a repository's run
+only in locked-down workers (isolation.py: the operating system refuses their
+network, processes, writes and outside reads, and their environment is empty).
+What the guard adds is cheap protection, for both, against a rule that does by
+accident (or a copied snippet that does on purpose, naively) what no rule
+should: while a Python rule runs (a repository's rule file is imported under it
+too), a PEP 578 audit hook refuses
 
 * network access (`socket.connect`, `socket.getaddrinfo`, ...),
 * starting processes (`subprocess.Popen`, `os.system`, `os.exec*`, `os.fork`, ...),
-* writing, renaming or deleting files, and loading native code with ctypes,
+* writing, renaming or deleting files, loading or calling native code with
+  ctypes and reading memory through it,
 * opening files outside the repository root, the policy directories and
   Python's own installation (imports keep working).
 
 A refused call raises `PermissionError` inside the rule, which the evaluator
 reports as a `PE-RULE-ERROR` for that rule.  It is not a security boundary:
-Python code can always escape an audit hook (ctypes already loaded elsewhere,
-`os.environ` is a plain dict).  Policies from people you do not trust belong in
-Rego, which every backend sandboxes (no environment, no network, no files).
+Python code can always escape an audit hook (a rule can zero `_state.depth`;
+that lasts until its own run ends), which is why a repository's rules are
+isolated by the operating system as well.
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ _BLOCKED_EVENTS: dict[str, str] = {
     "os.link": "create links",
     "shutil.rmtree": "delete files",
     "ctypes.dlopen": "load native code",
+    "ctypes.call_function": "call native code",
+    "ctypes.string_at": "read memory",
+    "ctypes.wstring_at": "read memory",
+    "ctypes.cdata": "read memory",
     "urllib.Request": "reach the network",
 }
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -127,13 +134,13 @@ def python_rule_guard(repo_root: Path | None, extra: tuple[Path, ...] = ()) -> I
     policy directory) and Python's installation.
     """
     _install()
-    previous = _state.allowed
+    previous, depth = _state.allowed, _state.depth
     _state.allowed = _allowed_roots(tuple(str(p) for p in (repo_root, *extra) if p is not None))
-    _state.depth += 1
+    _state.depth = max(depth, 0) + 1
     try:
         yield
-    finally:
-        _state.depth -= 1
+    finally:  # restored, not counted down: a rule that zeroed the depth switched off only itself
+        _state.depth = depth
         _state.allowed = previous
 
 

@@ -8,6 +8,11 @@ whole pack) and the catalog is complete (`rules`, `explain`, SARIF, config
 validation see every rule) while a file runs only when a document of one of
 its kinds is evaluated.  A file whose decorators are not plain literals runs
 at once, as before.
+
+A repository's rule file (`isolated`: not the built-in pack's) is read only this
+way, with `ast`, which never runs it: one that cannot be described without running
+it is refused (`NeedsRunning`), and its rules' code is imported only inside a
+locked-down worker (`isolation.locked_down`), under the audit hook.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ _FIELDS = ("severity", "kinds", "title", "description", "remediation", "source",
 
 class _Deferred(Exception):
     """The file cannot be described without running it."""
+
+
+class NeedsRunning(ValueError):
+    """A repository rule file that cannot be described from its source (it is never run to
+    find out)."""
 
 
 def _is_rule_decorator(node: ast.expr) -> bool:
@@ -97,18 +107,30 @@ class _LazyCheck:
     """Stands for a rule function until its file is first needed (`run_python_rule` calls
     `resolve()`, then the function as its signature asks)."""
 
-    def __init__(self, path: Path, rule_id: str, root: Path | None = None) -> None:
+    def __init__(self, path: Path, rule_id: str, root: Path | None = None,
+                 isolated: bool = False) -> None:
         self.path = path
         self.rule_id = rule_id
         self.root = root  # the policy directory whose package the file belongs to
+        self.isolated = isolated  # a repository's file: imported only in a locked-down worker
         self._function: Any = None
 
     def resolve(self) -> Any:
         if self._function is None:
-            from pe_policy.engine.guard import guard_suspended
+            from pe_policy.engine.guard import guard_suspended, python_rule_guard
 
-            with guard_suspended():  # importing may write bytecode caches; the rule has not run yet
-                rules = load_python_rules(self.path, self.root)
+            if self.isolated:
+                from pe_policy.isolation import locked_down
+
+                if not locked_down():
+                    raise PermissionError(f"{self.path} is a repository's Python rule file: it runs "
+                                          "only in a locked-down worker (runner.py), never here")
+                # its top-level code is the repository's too: guarded like the rule itself
+                with python_rule_guard(None, (self.root or self.path.parent,)):
+                    rules = load_python_rules(self.path, self.root)
+            else:
+                with guard_suspended():  # importing may write bytecode caches; the rule has not run yet
+                    rules = load_python_rules(self.path, self.root)
             found = next((r for r in rules if r.meta.id == self.rule_id), None)
             if found is None:
                 raise RuntimeError(f"{self.path} no longer defines rule {self.rule_id}")
@@ -120,15 +142,24 @@ class _LazyCheck:
         return result
 
 
-def python_rules_from(path: Path, root: Path | None = None) -> list[PythonRule]:
+def python_rules_from(path: Path, root: Path | None = None, *,
+                      isolated: bool = False) -> list[PythonRule]:
     """The rules of one file: described from source when possible, else by running it.
 
-    `root` is the policy directory the file belongs to (see `load_python_rules`).
+    `root` is the policy directory the file belongs to (see `load_python_rules`).  An
+    `isolated` file (a repository's) is never run here: described from source, or refused
+    (NeedsRunning).
     """
     metas = describe(path)
     if metas is None:
+        if isolated:
+            raise NeedsRunning(
+                "a repository's Python rule file is read without running it, so each rule "
+                "needs a plain `@rule(\"ID\", severity=..., kinds=[...], title=...)` decorator "
+                "with literal arguments, on a top-level function, and `rule(` nowhere else")
         return load_python_rules(path, root)
-    return [PythonRule(meta, _LazyCheck(path, meta.id, root)) for meta in metas]
+    return [PythonRule(meta, _LazyCheck(path, meta.id, root, isolated), isolated)
+            for meta in metas]
 
 
-__all__ = ["describe", "python_rules_from"]
+__all__ = ["NeedsRunning", "describe", "python_rules_from"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pe_policy.catalog import INTERNAL_RULES, Catalog, RuleMeta
-from pe_policy.engine.lazy_rules import python_rules_from
+from pe_policy.engine.lazy_rules import NeedsRunning, python_rules_from
 from pe_policy.engine.python_rules import PythonRule, is_rule_file
 from pe_policy.engine.rego import (
     Annotation,
@@ -136,7 +136,38 @@ class _RuleIds:
 INTERNAL_IDS = {meta.id: meta.title for meta in INTERNAL_RULES}
 
 
-def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) -> RuleSet:
+# What becomes of a repository's Python rule files (those outside the built-in pack):
+# "skip": never read, never run (`skipped_python_rules` lists them); "isolated": described
+# from source, run only in locked-down workers (runner.py); "in-process": loaded and run in
+# this process like the built-in pack's (tests, and callers who wrote the rules themselves).
+PythonRules = Literal["skip", "isolated", "in-process"]
+PYTHON_RULES_OFF = ("Python rules run only when the configuration enables them "
+                    "(`python_rules: true` in .pe-policy.yaml) or with --allow-python-rules")
+
+
+def _built_in(file: Path) -> bool:
+    """Whether a rule file is the built-in pack's (its own code, never a repository's)."""
+    try:
+        file.resolve().relative_to(builtin_policy_dir().resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def skipped_python_rules(directories: Iterable[Path]) -> list[str]:
+    """The repository's Python rule files in `directories`, as findings would name them:
+    what a run that does not enable Python rules skips (and never reads)."""
+    skipped: list[str] = []
+    for directory in directories:
+        if directory.is_dir():
+            parent = directory.resolve().parent
+            skipped.extend(_display(file, parent) for file in python_rule_files(directory)
+                           if not _built_in(file))
+    return skipped
+
+
+def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False,
+                 python_rules: PythonRules = "skip") -> RuleSet:
     """Read every `.rego` and `.py` rule file below the directories.
 
     Rego `_test.rego` files are kept only for `verify`.  Python files whose name
@@ -145,6 +176,9 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
     package (`python_rules.policy_package`).  A Rego module the parser
     cannot read is kept with its `error` (a broken policy must not stop every other
     one); a rule ID defined twice is a PolicyError naming both places (`_RuleIds`).
+
+    The built-in pack's Python rules always load.  A repository's (any other directory's)
+    are what `python_rules` says (PythonRules): by default skipped, their files never read.
     """
     ruleset = RuleSet()
     ids = _RuleIds()
@@ -168,12 +202,18 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False) ->
                     if ids.claim(meta.id, module.path, note.line, module=True):
                         ruleset.catalog.add(meta)
         for file in python_rule_files(directory):
+            built_in = _built_in(file)
+            if not built_in and python_rules == "skip":
+                continue  # never read: skipped_python_rules lists it
             shown = _display(file, parent)
             try:
                 # metadata now, code when a document needs it
-                rules = python_rules_from(file, directory)
+                rules = python_rules_from(file, directory,
+                                          isolated=not built_in and python_rules == "isolated")
             except PolicyError:
                 raise
+            except NeedsRunning as exc:
+                raise PolicyError(shown, str(exc)) from None
             except Exception as exc:
                 raise PolicyError(shown, f"cannot load Python rules: {type(exc).__name__}: {exc}"
                                   ) from None

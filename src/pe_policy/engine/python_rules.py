@@ -110,6 +110,9 @@ _F = TypeVar("_F", bound=RuleFunction)
 class PythonRule:
     meta: RuleMeta
     check: RuleFunction  # the function, or a stand-in with `resolve()` until its file runs
+    # a repository's rule (not the built-in pack's): its file is imported and run only in a
+    # locked-down worker of its own (runner.py, isolation.py), never in the main process
+    isolated: bool = False
 
 
 def rule(
