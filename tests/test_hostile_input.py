@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pe_policy.config import resolve_config
-from pe_policy.discover import discover
+from pe_policy.discover import LINK_OUT_OF_ROOT, discover
 from pe_policy.findings import ParseError
 from pe_policy.pipeline import check
 from pe_policy.runner import Limits
@@ -269,10 +269,12 @@ def test_symlink_loops(repo: Path) -> None:
 def test_fifo_and_device_paths(repo: Path) -> None:
     os.mkfifo(repo / ".github/workflows/fifo.yml")
     os.mkfifo(repo / "pipe.json")  # sniffed by content: must not block either
-    (repo / ".github/workflows/zero.yml").symlink_to("/dev/zero")
+    (repo / ".github/workflows/zero.yml").symlink_to("/dev/zero")  # a link out: never opened
     result = bounded_cli(["."], repo)
-    for rel in (".github/workflows/fifo.yml", ".github/workflows/zero.yml"):
-        assert "not a regular file" in result.findings("PE-PARSE", rel)[0]["message"]
+    assert "not a regular file" in result.findings("PE-PARSE", ".github/workflows/fifo.yml")[0][
+        "message"]
+    assert {"path": ".github/workflows/zero.yml", "message": LINK_OUT_OF_ROOT} in result.report[
+        "errors"]
     assert_good_still_checked(result, repo)
     direct = bounded_cli(["--kind", "workflow", "/dev/zero", ".github/workflows/good.yml"], repo)
     assert "not a regular file" in direct.findings("PE-PARSE", "/dev/zero")[0]["message"]
@@ -459,13 +461,14 @@ def test_every_hostile_file_in_a_big_run_loaded_by_the_lanes(repo: Path) -> None
         ".github/workflows/binary.yml": "NUL",
         ".github/workflows/loop.yml": "symbolic link loop",
         ".github/workflows/fifo.yml": "not a regular file",
-        ".github/workflows/zero.yml": "not a regular file",
         "infra/tfplan.json": "limit",
     }
     if lane_count(91 + len(expected)) < 2:
         pytest.skip("one core: a big run is not split into lanes here")
     result = bounded_cli(["."], repo)
     assert result.exit_code == 2
+    assert result.report["errors"] == [{"path": ".github/workflows/zero.yml",
+                                        "message": LINK_OUT_OF_ROOT}]  # never opened
     for path, words in expected.items():
         errors = result.findings("PE-PARSE", path)
         assert len(errors) == 1 and words in errors[0]["message"], (path, errors)

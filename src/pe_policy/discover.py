@@ -55,19 +55,63 @@ def relative_to_root(abs_path: Path, root: Path) -> str:
 
 
 def find_root(start: Path) -> Path:
-    """The repository root: the nearest ancestor holding `.git`, else `start` itself."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return start
+    """The repository root: the nearest ancestor holding `.git`, else `start` itself; resolved.
+
+    The ancestors are those of `start` as written (made absolute), and one reached through
+    fewer symbolic links wins: `pe-policy check docs`, where `docs` is a link out of the
+    repository (to another checkout, say), finds the repository holding the link, not the
+    one it points into, so the link is refused as leading out of the root.
+    """
+    lexical = Path(os.path.abspath(start))
+    chain = [*reversed(lexical.parents), lexical]  # from `/` down to `start`
+    best: tuple[int, Path] | None = None
+    links = 0
+    for candidate in chain:
+        links += candidate.is_symlink()
+        if (candidate / ".git").exists() and (best is None or links <= best[0]):
+            best = (links, candidate)  # deeper wins unless reached through more links
+    return (best[1] if best is not None else lexical).resolve()
+
+
+LINK_OUT_OF_ROOT = "symbolic link to a file outside the repository: not read"
+DIRECTORY_LINK_OUT_OF_ROOT = "symbolic link to a directory outside the repository: not read"
+
+
+def place(abs_path: Path, root: Path) -> tuple[str, bool]:
+    """(the path findings name, whether it leads out of `root` through a symbolic link).
+
+    A file inside the root is named relative to it, links resolved.  A path that some link
+    (the file itself, or a directory on the way) takes outside the root is never read: it
+    is named as it lies in the root, and its target is not looked at.  A path outside the
+    root with no link on the way (a file named on the command line) is named as given; a
+    symlink loop too (reading it reports the loop, and reads nothing).
+    """
+    try:
+        resolved = abs_path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return relative_to_root(abs_path, root), False
+    base = _resolved(root)
+    if resolved.is_relative_to(base):
+        return resolved.relative_to(base).as_posix(), False
+    lexical = Path(os.path.abspath(abs_path))
+    if resolved == lexical:
+        return abs_path.as_posix(), False
+    if lexical.is_relative_to(base):
+        return lexical.relative_to(base).as_posix(), True
+    return abs_path.as_posix(), True
+
+
+def link_out_of_root(abs_path: Path, root: Path) -> bool:
+    """Whether a symbolic link takes `abs_path` outside `root` (so it must not be read)."""
+    return place(abs_path, root)[1]
 
 
 def inside_root(root: Path, path: str) -> Path | None:
     """`path` (relative, POSIX) as a file inside `root`, links resolved; None if it escapes.
 
-    For files a rule asks for by name: `..`, an absolute path or a symlink that leads out
-    of the repository is never read.
+    For every file read because something names it (a rule's `ctx.document_at`, a code
+    frame, an inline suppression: source_lines.SourceLines): `..`, an absolute path or a
+    symlink that leads out of the repository is never read.
     """
     pure = PurePosixPath(path)
     if not path or pure.is_absolute() or ".." in pure.parts:
@@ -244,6 +288,12 @@ def _excluded(path: str, excludes: Iterable[str]) -> bool:
     return any(path_matches(path, pattern) for pattern in excludes)
 
 
+def _read_when_found(path: str, forced_kind: str | None) -> bool:
+    """Whether a walk would read `path` (to check it, or to sniff its kind)."""
+    return (forced_kind is not None or kind_by_path(path) is not None
+            or PurePosixPath(path).suffix.lower() in _SNIFF_SUFFIXES)
+
+
 def walk(directory: Path) -> Iterator[Path]:
     """Files below `directory`, sorted, skipping VCS/tool directories and symlinked dirs."""
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
@@ -263,26 +313,48 @@ def discover(
 
     Files named explicitly are always returned (kind None when unknown, so the
     caller can say so); files found by walking a directory only when their kind
-    is known.
+    is known.  A symbolic link that leads out of the root is never read, not even to
+    sniff its kind: it is a problem (LINK_OUT_OF_ROOT) when it would have been read.
     """
     excludes = tuple(excludes)
     found: dict[str, Candidate] = {}
     problems: list[tuple[str, str]] = []
+    links_out: set[str] = set()
+
+    def link_out(rel: str, message: str = LINK_OUT_OF_ROOT) -> None:
+        if rel not in links_out:
+            links_out.add(rel)
+            problems.append((rel, message))
+
     for given in paths:
         if os.path.isdir(given):
-            before = len(found)
+            shown, outside = place(given, root)
+            if outside:
+                link_out(shown, DIRECTORY_LINK_OUT_OF_ROOT)
+                continue
+            before = (len(found), len(links_out))
             for file in walk(given):
-                rel = relative_to_root(file, root)
+                rel, outside = place(file, root)
                 if _excluded(rel, excludes) or rel in found:
+                    continue
+                if outside:
+                    if _read_when_found(rel, forced_kind):
+                        link_out(rel)
                     continue
                 kind = forced_kind or detect_kind(file, rel)
                 if kind is not None:
                     found[rel] = Candidate(file, rel, kind)
-            if len(found) == before:
+            if (len(found), len(links_out)) == before:
                 problems.append((str(given), "no files pe-policy knows how to check in this directory"))
         elif os.path.lexists(given):
-            rel = relative_to_root(given, root)
-            if rel not in found and not _excluded(rel, excludes):
+            rel, outside = place(given, root)
+            if rel in found or _excluded(rel, excludes):
+                continue
+            if outside and _read_when_found(rel, forced_kind):
+                link_out(rel)
+            elif outside:  # never read: "not a kind pe-policy knows", or skipped as one
+                found[rel] = Candidate(given, rel, None)
+            else:
                 found[rel] = Candidate(given, rel, forced_kind or detect_kind(given, rel))
         else:
             problems.append((str(given), "no such file or directory"))

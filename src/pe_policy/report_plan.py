@@ -16,7 +16,8 @@ STDOUT = "-"
 
 
 class ReportPlanError(ValueError):
-    """--format/--output given in an order that cannot be paired: a usage error."""
+    """--format/--output given in an order that cannot be paired, or an --output that is not
+    a file pe-policy may write: a usage error."""
 
 
 def option_order(command: click.Command, args: Sequence[str],
@@ -60,10 +61,13 @@ def plan_reports(order: Sequence[tuple[str, str]], format_name: str = "format_",
 
     One format and at most one output pair up in either order (`-o x.sarif -f
     sarif` has always worked); with several formats each output belongs to the
-    format before it.
+    format before it.  Every output must be a regular file or a new path
+    (`output.output_problem`), checked here, before the run: a FIFO, a device,
+    `/dev/stdout` or a directory is refused (`-` is standard output).
     """
     formats = [value for name, value in order if name == format_name]
     outputs = [value for name, value in order if name == output_name]
+    _check_outputs(outputs)
     if len(formats) <= 1 and len(outputs) <= 1:
         return [(formats[0] if formats else DEFAULT_FORMAT, outputs[0] if outputs else None)]
     pairs: list[list[str | None]] = []
@@ -88,3 +92,12 @@ def plan_reports(order: Sequence[tuple[str, str]], format_name: str = "format_",
     if duplicates:
         raise ReportPlanError(f"two reports would overwrite {duplicates[0]}")
     return plan
+
+
+def _check_outputs(outputs: Sequence[str]) -> None:
+    from pe_policy.output import output_problem
+
+    for output in outputs:
+        problem = None if output == STDOUT else output_problem(output)
+        if problem is not None:
+            raise ReportPlanError(f"--output {output}: {problem}")

@@ -23,6 +23,9 @@ from pe_policy.models.markdown import heading_key, placeholder_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
 LINE_BREAK = re.compile(r"\r\n?|\n")
@@ -31,18 +34,123 @@ _FENCE_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
 _TASK_BOX = re.compile(r"^\[([ xX])\](?:\s+|$)")
 _COMMENT_ONLY = re.compile(r"^\s*(?:<!--.*?-->\s*)+$", re.DOTALL)
 
+# What one document may expand to.  markdown-it makes an object of every block, table cell
+# and inline span (a few hundred bytes each): a 10 MB report of one-character table cells, or
+# of `*a*`, was 3-4 GB of them.  A real report or runbook has a few thousand; past these
+# limits the file is refused (PE-PARSE) before the objects are made.
+# Lines cost too (markdown-it keeps five numbers per line): 10 MB of blank lines was 1 GB.
+MAX_LINES = 250_000
+MAX_ELEMENTS = 300_000  # blocks, table cells and inline spans of one document
+MAX_TABLE_CELLS = 50_000  # cells of all its tables, header rows and padded cells included
+
+_PATH = "pe_policy.path"  # keys of the parse's `env`
+_MADE = "pe_policy.made"  # elements made before the inline being parsed
+_LINE = "pe_policy.line"  # where the inline being parsed starts
+_CELLS = "pe_policy.cells"
+
+
+def _too_many(env: Any, line: int, what: str) -> ParseError:
+    return ParseError(env.get(_PATH, "<markdown>"), f"{what}: too large to check", line)
+
+
+def _elements_over(env: Any, line: int) -> ParseError:
+    return _too_many(env, line, f"markdown with more than {MAX_ELEMENTS:,} elements (blocks, "
+                                "table cells and inline spans)")
+
+
+def _block_budget(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """First of the block rules, so it runs before each block is made: never matches."""
+    if len(state.tokens) > MAX_ELEMENTS:
+        raise _elements_over(state.env, start_line + 1)
+    return False
+
+
+def _delimiter_cells(state: StateBlock, line: int) -> int:
+    """Cells of a table's delimiter row (`|---|:-:|`): its column count, padding included."""
+    text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+    parts = text.strip().split("|")
+    if parts and not parts[0].strip():
+        parts.pop(0)
+    if parts and not parts[-1].strip():
+        parts.pop()
+    return len(parts)
+
+
+def _budgeted_table(table: Callable[..., bool]) -> Callable[..., bool]:
+    """markdown-it's table rule, refused before it makes more cells than the budget allows.
+
+    Every row gets as many cells as the header has columns: counted from the delimiter row
+    and the lines the table can span (up to a blank line) before any is made."""
+
+    def rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        if silent or not table(state, start_line, end_line, True):
+            return table(state, start_line, end_line, silent)
+        env = state.env
+        last = start_line + 2
+        while last < end_line and not state.isEmpty(last) and state.sCount[last] >= state.blkIndent:
+            last += 1
+        columns = _delimiter_cells(state, start_line + 1)
+        cells = columns * (last - start_line - 1)
+        if env.get(_CELLS, 0) + cells > MAX_TABLE_CELLS:
+            raise _too_many(env, start_line + 1, f"tables with more than {MAX_TABLE_CELLS:,} "
+                                                  "cells in all")
+        if len(state.tokens) + 3 * cells > MAX_ELEMENTS:
+            raise _elements_over(env, start_line + 1)
+        before = len(state.tokens)
+        found = table(state, start_line, end_line, silent)
+        env[_CELLS] = env.get(_CELLS, 0) + sum(
+            1 for token in state.tokens[before:] if token.type in ("td_open", "th_open"))
+        return found
+
+    return rule
+
+
+def _inline_budget(state: StateInline, silent: bool) -> bool:
+    """First of the inline rules, so it runs before each inline span is made: never matches."""
+    if not silent and state.env.get(_MADE, 0) + len(state.tokens) > MAX_ELEMENTS:
+        line = state.env.get(_LINE, 1)
+        raise _elements_over(state.env, line)
+    return False
+
+
+def _inline_all(state: StateCore) -> None:
+    """markdown-it's `inline` core rule, keeping count of the elements made so far."""
+    env = state.env
+    env[_MADE] = len(state.tokens)
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            env[_LINE] = token.map[0] + 1 if token.map else 1
+            state.md.inline.parse(token.content, state.md, env, token.children)
+            env[_MADE] += len(token.children)
+
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_block import table
 
     # commonmark + GFM tables; HTML kept so comments (`<!-- pe-policy: ignore -->`) stay blocks
-    return MarkdownIt("commonmark", {"html": True}).enable("table")
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.block.ruler.at("table", _budgeted_table(table), {"alt": ["paragraph", "reference"]})
+    md.block.ruler.before("table", "pe_policy_budget", _block_budget)
+    md.inline.ruler.before("text", "pe_policy_budget", _inline_budget)
+    md.core.ruler.at("inline", _inline_all)
+    return md
 
 
 def split_lines(text: str) -> list[str]:
     """Lines as markdown-it counts them (`\\n`, `\\r\\n` or `\\r`)."""
     return LINE_BREAK.split(text)
+
+
+def _check_line_count(text: str, path: str) -> None:
+    """Refuse a document of more than MAX_LINES lines before they are split."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    if breaks >= MAX_LINES:
+        raise ParseError(path, f"markdown with more than {MAX_LINES:,} lines: too large to check",
+                         MAX_LINES + 1)
 
 
 @dataclass
@@ -407,9 +515,10 @@ def _sections(blocks: list[Block], last_line: int) -> list[Section]:
 
 def parse_markdown(text: str, path: str, *, front_matter: str = "optional") -> MarkdownDocument:
     """Parse `text`; `front_matter` is "optional" (unclosed fence = markdown) or "strict"."""
+    _check_line_count(text, path)
     lines = split_lines(text)
     matter, body_lines = split_front_matter(lines, path, required_closed=front_matter == "strict")
-    tokens = _parser().parse("\n".join(body_lines))
+    tokens = _parser().parse("\n".join(body_lines), {_PATH: path})
     walker = _Walker(tokens, lines)
     walker.run()
     blocks = sorted(walker.blocks, key=lambda b: (b.line, b.kind != "heading"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 # attributes holding an IAM policy document (JSON string or jsonencode) in AWS resources
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")
 MAX_MODULE_FILES = 200  # a directory with more .tf files than this is not read as one module
+# python-hcl2's parse tree costs about 1 KB and 40 µs a token: 400 KB of `[1,1,1,...]` was
+# 400 MB and 16 s.  Counted (generously: every word and symbol) before parsing.
+MAX_HCL_TOKENS = 200_000
+_TOKEN = re.compile(r"[\w.-]+|[^\w\s]")
 _CACHE_SIZE = 512
 
 
@@ -270,8 +275,20 @@ def _block_record(labels: list[str], values: dict[str, Any], file: str, span: Sp
 
 
 def parse_hcl(text: str, path: str) -> ParsedFile:
-    """Parse one `.tf` file's text; ParseError (with line and column) when it is not valid HCL."""
+    """Parse one `.tf` file's text; ParseError (with line and column) when it is not valid HCL,
+    or too large to parse (MAX_HCL_TOKENS)."""
+    _check_tokens(text, path)
     return _parse_cached(text, path)
+
+
+def _check_tokens(text: str, path: str) -> None:
+    if len(text) <= MAX_HCL_TOKENS:  # every token is a character at least
+        return
+    for count, match in enumerate(_TOKEN.finditer(text), start=1):
+        if count > MAX_HCL_TOKENS:
+            raise ParseError(path, f"Terraform with more than {MAX_HCL_TOKENS:,} tokens (words "
+                             "and symbols): too large to check",
+                             text.count("\n", 0, match.start()) + 1)
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -435,10 +452,16 @@ def policy_documents(parsed: ParsedFile) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------- modules
 
 
-def module_files(directory: Path) -> list[Path]:
-    """The `.tf` files of the module in `directory` (one level, sorted); [] if unreadable."""
+def module_files(directory: Path, root: Path | None = None) -> list[Path]:
+    """The `.tf` files of the module in `directory` (one level, sorted); [] if unreadable.
+
+    With the repository `root`, a symbolic link leading out of it is left out (never read).
+    """
+    from pe_policy.discover import link_out_of_root
+
     try:
-        files = sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file())
+        files = sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file()
+                       and (root is None or not link_out_of_root(p, root)))
     except OSError:
         return []
     return files[:MAX_MODULE_FILES]
@@ -458,10 +481,10 @@ def parse_path(abs_path: Path, display: str) -> ParsedFile | None:
         return None
 
 
-def parse_module(directory: Path, display_dir: str) -> list[ParsedFile]:
-    """Every parseable `.tf` file of the module in `directory`."""
+def parse_module(directory: Path, display_dir: str, root: Path | None = None) -> list[ParsedFile]:
+    """Every parseable `.tf` file of the module in `directory` (see `module_files`)."""
     parsed: list[ParsedFile] = []
-    for file in module_files(directory):
+    for file in module_files(directory, root):
         display = str(PurePosixPath(display_dir) / file.name) if display_dir else file.name
         result = parse_path(file, display)
         if result is not None:
@@ -478,7 +501,7 @@ def _module_context(source: Source) -> tuple[dict[str, Any], dict[JsonPath, Span
     files: list[str] = []
     blocks: list[dict[str, Any]] = []
     spans: dict[JsonPath, Span] = {}
-    for file in module_files(directory):
+    for file in module_files(directory, source.root):
         display = f"{display_dir}/{file.name}" if display_dir else file.name
         files.append(display)
         if file.name == source.abs_path.name:

@@ -199,7 +199,7 @@ class ConfigIndex:
             return [], {}
         from pe_policy.loaders.terraform import parse_module
 
-        files = parse_module(directory, display)
+        files = parse_module(directory, display, self._source.root)
         index: dict[tuple[str, str], tuple[int, int]] = {}
         for file_index, parsed in enumerate(files):
             for key, block_index in parsed.block_index().items():

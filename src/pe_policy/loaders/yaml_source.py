@@ -20,6 +20,10 @@ from pe_policy.findings import JsonPath, ParseError
 
 MAX_DEPTH = 256
 MAX_NODES = 2_000_000  # after alias expansion: a "billion laughs" file stops here
+# An alias repeats text as well as nodes: one to a 500 KB string, repeated 100,000 times, is
+# 50 GB for the engine.  Each alias therefore counts a node per this many characters of the
+# strings (and keys) it repeats, on top of the nodes themselves.
+ALIAS_CHARS_PER_NODE = 16
 
 try:
     _Parser: Any = yaml.CSafeLoader
@@ -79,7 +83,8 @@ def resolve_scalar(value: str, tag: str | None, plain: bool) -> Any:
 
 
 class _Frame:
-    __slots__ = ("anchor", "key", "key_mark", "merges", "path", "size", "start", "value")
+    __slots__ = ("anchor", "chars", "key", "key_mark", "merges", "path", "size", "start",
+                 "value")
 
     def __init__(self, value: Any, path: JsonPath, start: Any, anchor: str | None) -> None:
         self.value = value
@@ -89,6 +94,7 @@ class _Frame:
         self.key: Any = _NO_KEY
         self.key_mark: Any = None
         self.size = 1
+        self.chars = 0  # of the strings and keys below: what an alias to this node repeats
         self.merges: list[dict[str, Any]] = []
 
 
@@ -122,7 +128,7 @@ def load_yaml(
     """
     spans: dict[JsonPath, Span] = {}
     documents: list[Any] = []
-    anchors: dict[str, tuple[Any, int]] = {}
+    anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, nodes, characters)
     total = 0
     stack: list[_Frame] = []
     parser = _Parser(text)
@@ -140,14 +146,18 @@ def load_yaml(
             return (*top.path, len(top.value))
         return (*top.path, top.key)
 
-    def attach(value: Any, size: int, start: Any, end: Any, path: JsonPath | None = None) -> None:
-        """Add a finished node to its parent; `path` is worked out here unless given (a key has none)."""
+    def attach(value: Any, size: int, start: Any, end: Any, path: JsonPath | None = None,
+               chars: int = 0) -> None:
+        """Add a finished node to its parent; `path` is worked out here unless given (a key has none).
+
+        `size` is what the node counts towards MAX_NODES, `chars` the text it holds."""
         nonlocal total
         total += size
         if total > MAX_NODES:
             raise fail(
                 f"document expands to more than {MAX_NODES:,} nodes "
-                "(an alias bomb, or a file too large to check)",
+                "(an alias bomb, or a file too large to check; an alias counts the nodes it "
+                f"repeats and one more per {ALIAS_CHARS_PER_NODE} characters of their text)",
                 start,
             )
         if not stack:
@@ -155,6 +165,7 @@ def load_yaml(
             return
         top = stack[-1]
         top.size += size
+        top.chars += chars
         if isinstance(top.value, list):
             spans[(*top.path, len(top.value)) if path is None else path] = _span(start, end)
             top.value.append(value)
@@ -184,8 +195,8 @@ def load_yaml(
                 plain = bool(event.implicit[0]) and not event.style
                 value = resolve_scalar(event.value, event.tag, plain)
                 if event.anchor:
-                    anchors[event.anchor] = (value, 1)
-                attach(value, 1, event.start_mark, event.end_mark)
+                    anchors[event.anchor] = (value, 1, len(event.value))
+                attach(value, 1, event.start_mark, event.end_mark, chars=len(event.value))
             elif event is None or kind is yaml.StreamEndEvent:
                 break
             elif kind is yaml.DocumentStartEvent or kind is yaml.DocumentEndEvent:
@@ -208,13 +219,15 @@ def load_yaml(
                     merged.update(value)
                     value = merged
                 if frame.anchor:
-                    anchors[frame.anchor] = (value, frame.size)
-                attach(value, frame.size, frame.start, event.end_mark, frame.path)
+                    anchors[frame.anchor] = (value, frame.size, frame.chars)
+                attach(value, frame.size, frame.start, event.end_mark, frame.path,
+                       chars=frame.chars)
             elif isinstance(event, yaml.AliasEvent):
                 if event.anchor not in anchors:
                     raise fail(f"unknown alias *{event.anchor}", event.start_mark)
-                value, size = anchors[event.anchor]
-                attach(value, size, event.start_mark, event.end_mark)
+                value, size, chars = anchors[event.anchor]
+                attach(value, size + chars // ALIAS_CHARS_PER_NODE, event.start_mark,
+                       event.end_mark, chars=chars)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
