@@ -380,12 +380,12 @@ def test_git_range_reads_commits_signatures_and_parents(repos: dict[str, PrRepo]
                                "reviews", "checks"}
 
 
-def test_git_reports_an_uncheckable_ssh_signature_as_unknown_not_unsigned(
+def test_git_reports_an_uncheckable_ssh_signature_as_unverified_not_unsigned(
         repos: dict[str, PrRepo]) -> None:
     repo = repos["unchecked"]
     pr = model(load_git_range(repo.path, f"main..{BRANCH}"))
     statuses = {c.sha: c.signature for c in pr.commits or []}
-    assert statuses[repo.signed].status is SignatureStatus.UNKNOWN
+    assert statuses[repo.signed].status is SignatureStatus.UNVERIFIED
     assert "allowedSignersFile" in (statuses[repo.signed].reason or "")
     assert statuses[repo.unsigned].status is SignatureStatus.UNSIGNED
 

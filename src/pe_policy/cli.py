@@ -86,12 +86,27 @@ def _engine_options(func: Any) -> Any:
                         help="Rego engine: embedded regorus, or a real OPA server.")(func)
 
 
+MAX_EVAL_TIMEOUT = 1_000_000.0  # seconds (11 days): more than any wait on a worker may be
+
+
+class _Seconds(click.FloatRange):
+    """A number of seconds: `nan` (which no range check refuses) and `inf` are usage errors."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
 def _limit_options(func: Any) -> Any:
     """Bounds on hostile input and runaway policies (docs: runner.py, loaders)."""
     func = click.option("--eval-memory", type=click.IntRange(min=0), default=None, metavar="MB",
                         help="Memory the evaluation may use on top of the loaded files "
                         "(default: 4096; 0: no limit).")(func)
-    func = click.option("--eval-timeout", type=click.FloatRange(min=0), default=None,
+    func = click.option("--eval-timeout", type=_Seconds(min=0, max=MAX_EVAL_TIMEOUT), default=None,
                         metavar="SECONDS", help="Deadline for evaluating one file; a rule that "
                         "runs past it is stopped and reported (default: 60; 0: none).")(func)
     return click.option("--max-file-bytes", type=click.IntRange(min=1), default=None,
@@ -278,12 +293,13 @@ def check(
 @click.option("--kind", default=None, help="Parse as this kind instead of detecting it.")
 @click.option("--positions", is_flag=True, help="Also print the source map (JSON path -> line).")
 def parse(file: Path, kind: str | None, positions: bool) -> None:
-    """Print FILE's typed model as JSON: the exact input Rego policies see."""
+    """Print FILE's typed model as JSON: the exact input Rego policies see (secrets masked)."""
     import json
 
     from pe_policy.discover import detect_kind, relative_to_root, repo_root
     from pe_policy.findings import ParseError
     from pe_policy.loaders import KINDS, load_file
+    from pe_policy.redact import redact, redact_path, redact_value
 
     if kind is not None and kind not in KINDS:
         _fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
@@ -298,11 +314,12 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
     try:
         doc = load_file(file, display, detected, root)
     except ParseError as exc:
-        _fail(str(exc))
-    payload: dict[str, Any] = {"kind": doc.kind, "path": doc.path, "input": doc.input}
+        _fail(redact(str(exc)))
+    payload: dict[str, Any] = {"kind": doc.kind, "path": doc.path,
+                               "input": redact_value(doc.input)}
     if positions:
         payload["positions"] = [
-            {"path": list(p), "line": s.line, "column": s.column,
+            {"path": list(redact_path(p)), "line": s.line, "column": s.column,
              **({"file": s.path} if s.path else {})}
             for p, s in doc.source_map.spans.items()
         ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from pe_policy.document import Span
 
 CONFIG_FILE_NAMES = (".pe-policy.yaml", ".pe-policy.yml")
+CONFIG_MAX_BYTES = 16 * 1024 * 1024  # a configuration file is read whole, up to this
 
 DEFAULT_PARAMS: dict[str, Any] = {
     # pull requests (seed 002)
@@ -299,19 +302,42 @@ def _schema_issues(data: Any, spans: dict[JsonPath, Span], display: str) -> list
     return sorted(issues, key=lambda i: (i.line, i.column or 0, i.message))
 
 
+def _non_finite(data: Any, spans: dict[JsonPath, Span], display: str) -> list[ConfigIssue]:
+    """YAML's `.nan` and `.inf`: numbers no setting can mean (and `nan` passes every range
+    check), reported where they are written."""
+    issues: list[ConfigIssue] = []
+
+    def walk(value: Any, key: JsonPath) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            span = _locate(spans, key)
+            issues.append(ConfigIssue(display, f"{dotted(key) or '(top level)'}: "
+                                      f"{_describe(value)} is not a finite number",
+                                      span.line, span.column))
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, (*key, name))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*key, index))
+
+    walk(data, ())
+    return issues
+
+
 def load_config(path: Path, root: Path) -> Config:
     """Read, validate (schema, then policy directories) and build a Config; raises ConfigError."""
     from pe_policy.discover import relative_to_root
     from pe_policy.findings import ParseError
+    from pe_policy.loaders import read_text
     from pe_policy.loaders.yaml_source import load_yaml
 
     display = relative_to_root(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([ConfigIssue(display, "configuration file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(display, f"cannot read: {exc}")]) from None
+    try:  # never blocks on a FIFO, nor reads a device (`--config /dev/zero`) or 10 GB
+        text = read_text(path, display, CONFIG_MAX_BYTES)
+    except ParseError as exc:
+        message = ("configuration file not found" if not os.path.lexists(path)
+                   else exc.message.removesuffix("; skipped"))
+        raise ConfigError([ConfigIssue(display, message, exc.line, exc.column)]) from None
     try:
         data, spans = load_yaml(text, display)
     except ParseError as exc:
@@ -321,7 +347,7 @@ def load_config(path: Path, root: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError([ConfigIssue(display, "the configuration must be a mapping of keys "
                                        f"(rules, params, ...), found {_describe(data)}")])
-    issues = _schema_issues(data, spans, display)
+    issues = _non_finite(data, spans, display) or _schema_issues(data, spans, display)
     if issues:
         raise ConfigError(issues)
     config = _build(data, spans, display, path, root)

@@ -16,13 +16,17 @@ XML text afterwards would have to understand each format's escaping.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # A cheap pre-check (plain substring tests, ~5 us a message): text with none of these cannot
 # hold a secret `find_secrets` knows, and most findings' messages hold none.
-_KEYWORDS = ("secret", "key", "token", "passw", "pwd", "db_pass", "bearer", "ghp_", "gho_",
-             "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "aiza", "_live_", "eyj")
+_KEYWORDS = ("secret", "key", "token", "pass", "pwd", "credential", "bearer", "basic", "auth",
+             "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-",
+             "glptt-", "glcbt-", "glft-", "glimt-", "gloas-", "glsoat-", "glagent-", "xox", "xapp-",
+             "hooks.slack.com", "discord", "aiza", "gocspx-", "ya29.", "_live_", "_test_", "whsec_",
+             "sk-", "npm_", "pypi-", "sg.", "dckr_", "hvs.", "hvb.", "hvr.", "atlasv1", "_v1_",
+             "shpat_", "shpca_", "shppa_", "shpss_", "hf_", "q~", "sig=", "curl", "mysql", "eyj")
 _AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")
 _BLOB_HINT = re.compile(r"[A-Za-z0-9+/]{40}")
 
@@ -84,15 +88,39 @@ def redact_line(line: str) -> str:
     return redact(line)
 
 
-def redact_value(value: Any) -> Any:
-    """Strings anywhere inside a JSON-like value, masked (a Finding's properties)."""
+def redact_value(value: Any, name: str | None = None) -> Any:
+    """Strings anywhere inside a JSON-like value, masked (a parsed document, a finding's
+    properties).
+
+    A value is also masked for its key (`name`): `{"DEPLOY_PASSWORD": "hunter2x"}`, or
+    Kubernetes' `{"name": "API_TOKEN", "value": "..."}`, holds a secret that alone does not look
+    like one.  Keys are masked too, and a key names the items of a list under it.
+    """
     if isinstance(value, str):
+        if name is not None:
+            from pe_policy.secrets import assigned_secret
+
+            secret = assigned_secret(name, value)
+            if secret is not None:
+                return secret.masked
         return redact(value)
     if isinstance(value, Mapping):
-        return {k: redact_value(v) for k, v in value.items()}
+        named = value.get("name")
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            key_name = key if isinstance(key, str) else None
+            if key == "value" and isinstance(named, str):
+                key_name = named
+            out[redact(key) if isinstance(key, str) else key] = redact_value(item, key_name)
+        return out
     if isinstance(value, (list, tuple)):
-        return type(value)(redact_value(v) for v in value)
+        return type(value)(redact_value(v, name) for v in value)
     return value
 
 
-__all__ = ["MASK", "redact", "redact_line", "redact_value"]
+def redact_path(path: Sequence[str | int]) -> tuple[str | int, ...]:
+    """A JSON path (a finding's `json_path`) with every key masked: a key may be a token."""
+    return tuple(redact(p) if isinstance(p, str) else p for p in path)
+
+
+__all__ = ["MASK", "redact", "redact_line", "redact_path", "redact_value"]

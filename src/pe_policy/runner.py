@@ -54,6 +54,7 @@ from typing import Any, NoReturn
 
 from pe_policy.document import CheckedFile, Document
 from pe_policy.engine.evaluate import (
+    ALL_RULES,
     BATCH_DOCUMENTS,
     BATCH_KEY,
     RULE_ERROR_ID,
@@ -63,7 +64,7 @@ from pe_policy.engine.evaluate import (
     rego_rule_key,
     rule_error,
 )
-from pe_policy.findings import PARSE_RULE_ID, Finding, ParseError
+from pe_policy.findings import PARSE_RULE_ID, Finding, ParseError, Severity
 
 DEFAULT_EVAL_TIMEOUT = 60.0  # seconds for one document's rules: 100x what a 10,000-resource plan needs
 DEFAULT_EVAL_MEMORY_MB = 4096  # address space a worker may add to what this process already maps
@@ -144,17 +145,19 @@ class _Rule:
     rule_id: str
     origin: str  # the defining file, as the error names it
     rego: tuple[str, str] | None = None  # (module path, rule name) for Rego rules
+    severity: Severity | None = None  # the rule's own: what its PE-RULE-ERROR counts at
 
 
 def rule_keys(evaluator: Evaluator) -> list[_Rule]:
     """Every rule the evaluator may run, in a fixed order (its index is what the worker shares)."""
-    out = [_Rule(python_rule_key(r), r.meta.id, r.meta.origin)
+    out = [_Rule(python_rule_key(r), r.meta.id, r.meta.origin, severity=r.meta.severity)
            for r in evaluator.ruleset.python_rules]
     for module in evaluator.ruleset.policy_modules:
         for rule_name in module.result_rules:
             meta = evaluator.rule_meta(module, rule_name)
             out.append(_Rule(rego_rule_key(module, rule_name), meta.id,
-                             f"{module.path} rule {rule_name}", (module.path, rule_name)))
+                             f"{module.path} rule {rule_name}", (module.path, rule_name),
+                             meta.severity))
     return out
 
 
@@ -690,12 +693,14 @@ class _Run:
         elif rule_index == RuleWatch.LOADING:  # the next worker reports the file, unread
             self.work.unloadable_because(number, reason)
         elif rule_index == RuleWatch.NOT_IN_RULE:
-            self.errors.setdefault(number, []).append(rule_error(doc, "(all rules)", "pe-policy", reason))
+            self.errors.setdefault(number, []).append(rule_error(
+                doc, ALL_RULES, "pe-policy", reason, self.evaluator.highest_severity(doc.kind)))
             self.results[number] = []
             self.report_progress()
         else:
             rule = self.keys[rule_index]
-            self.errors.setdefault(number, []).append(rule_error(doc, rule.rule_id, rule.origin, reason))
+            self.errors.setdefault(number, []).append(rule_error(doc, rule.rule_id, rule.origin,
+                                                                 reason, rule.severity))
             self.skip.add((number, rule_index))
             if rule.rego is not None:  # later workers evaluate it alone: its next stop costs one deadline
                 self.evaluator.run_alone(*rule.rego)

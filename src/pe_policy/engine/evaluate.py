@@ -31,8 +31,10 @@ from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, ru
 from pe_policy.engine.rego import RegoModule
 from pe_policy.engine.sandbox import pack_refusals, refusals
 from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
+from pe_policy.redact import redact_path, redact_value
 
 RULE_ERROR_ID = "PE-RULE-ERROR"
+ALL_RULES = "(all rules)"  # what a PE-RULE-ERROR names when no rule of a document gave a verdict
 BATCH_KEY = "rego:*"  # `Evaluator.watch` key of the one engine call for a batch (`prefetch`)
 BATCH_DOCUMENTS = 16  # documents of one kind whose Rego rules are evaluated in one engine call
 BATCH_MAX_BYTES = 1 << 20  # ... as long as their input stays small (a plan is evaluated alone)
@@ -72,7 +74,9 @@ def _identity(rule_id: str, file: str, path: JsonPath, violation: Violation) -> 
 def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
     target = violation.document or doc
     location = target.location(violation.path, violation.snippet)
-    path = tuple(violation.path)
+    # no report shows a secret: not a key in the path (the path locates; this one is shown),
+    # nor a value in the properties that only its key says is one (`{"DB_PASSWORD": "x"}`)
+    path = redact_path(violation.path)
     return Finding(
         rule_id=meta.id,
         severity=violation.severity or meta.severity,
@@ -82,16 +86,33 @@ def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
         json_path=path,
         fingerprint=_identity(meta.id, location.path, path, violation),
         # a plan finding shown at its `.tf` block still belongs to the plan (waivers name either)
-        properties={**(violation.properties or {}),
-                    **({"document": target.path} if location.path != target.path else {})},
+        properties=redact_value({
+            **(violation.properties or {}),
+            **({"document": target.path} if location.path != target.path else {})}),
     )
 
 
-def rule_error(doc: Document | CheckedFile, rule_id: str, origin: str, error: str) -> Finding:
+def rule_error(doc: Document | CheckedFile, rule_id: str, origin: str, error: str,
+               severity: Severity | None = None) -> Finding:
+    """A rule that could not give its verdict on `doc`: it errored, or was stopped.
+
+    Fail closed: the error never counts for less than the rule would have (`severity`, the
+    failed rule's own, as configured), so `--fail-on critical` still fails when a critical
+    rule errors.  It counts as `high` at least, pe-policy's own severity for the error.
+    """
+    message = f"rule {rule_id} ({origin}) failed on this document: {error}"
+    if severity is None or severity.rank <= Severity.HIGH.rank:
+        severity = Severity.HIGH
+    elif rule_id == ALL_RULES:
+        message += (f" (no rule could be evaluated, so this counts at the highest severity "
+                    f"among them, {severity.value})")
+    else:
+        message += (f" (the rule could not be evaluated, so this counts at its severity, "
+                    f"{severity.value})")
     return Finding(
         rule_id=RULE_ERROR_ID,
-        severity=Severity.HIGH,
-        message=f"rule {rule_id} ({origin}) failed on this document: {error}",
+        severity=severity,
+        message=message,
         location=doc.location(),
         kind=doc.kind,
         properties={"failed_rule": rule_id},
@@ -244,6 +265,14 @@ class Evaluator:
     def rule_meta(self, module: RegoModule, rule_name: str) -> RuleMeta:
         return self._metas[(module.path, rule_name)]
 
+    def highest_severity(self, kind: str) -> Severity:
+        """The severity of the most severe rule that looks at `kind` (at least high): what it
+        counts for when none of a document's rules could give a verdict (runner.py)."""
+        severities = [r.meta.severity for r in self.ruleset.python_rules if r.meta.applies_to(kind)]
+        severities += [self.rule_meta(m, r).severity for m in self._modules
+                       if not m.kinds or kind in m.kinds for r in m.result_rules]
+        return max((*severities, Severity.HIGH), key=lambda s: s.rank)
+
     def evaluate(self, doc: Document, documents: Iterable[Document] = ()) -> list[Finding]:
         findings: list[Finding] = []
         ctx = RuleContext(params=self.params, documents=documents or (doc,),
@@ -259,7 +288,8 @@ class Evaluator:
                         findings.append(finding_for(python_rule.meta, doc, violation))
             except (Exception, SystemExit) as exc:
                 findings.append(rule_error(doc, python_rule.meta.id, python_rule.meta.origin,
-                                           f"{type(exc).__name__}: {exc}"))
+                                           f"{type(exc).__name__}: {exc}",
+                                           python_rule.meta.severity))
         if self.watch is not None:
             self.watch("")
         modules = self._modules_for(doc.kind)
@@ -372,7 +402,7 @@ class Evaluator:
             value = self.backend.eval_rule(f"data.{module.package}.{rule_name}")
         except Exception as exc:
             error = policy_error_from_engine(module.path, exc)
-            return [rule_error(doc, meta.id, module.path, str(error))]
+            return [rule_error(doc, meta.id, module.path, str(error), meta.severity)]
         return self.value_findings(doc, module, rule_name, value)
 
     def value_findings(self, doc: Document, module: RegoModule, rule_name: str,

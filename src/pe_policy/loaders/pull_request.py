@@ -567,8 +567,11 @@ def _exists(data: Any, path: JsonPath) -> bool:
 GIT_TIMEOUT = 60.0
 # subject last: it is the only field that may contain a separator
 _LOG_FORMAT = "%H%x1f%P%x1f%an%x1f%G?%x1f%GS%x1f%GK%x1f%s"
+_SIGNATURE_FORMAT = "%G?%x1f%GS%x1f%GK"
+_PLAIN_LOG_FORMAT = _LOG_FORMAT.replace(_SIGNATURE_FORMAT, "%x1f%x1f")  # no signature checks
 
-# git log --format=%G? (git-log(1), "Placeholders that expand to information extracted from the commit")
+# git log --format=%G? (git-log(1), "Placeholders that expand to information extracted from the commit").
+# Fail closed: a signature that is there but cannot be verified is unverified, never "unknown".
 _GIT_SIGNATURE: dict[str, tuple[SignatureStatus, str]] = {
     "G": (SignatureStatus.VERIFIED, "good signature"),
     "U": (SignatureStatus.VERIFIED, "good signature with unknown validity (key not certified)"),
@@ -576,11 +579,27 @@ _GIT_SIGNATURE: dict[str, tuple[SignatureStatus, str]] = {
     "Y": (SignatureStatus.UNVERIFIED, "good signature made by an expired key"),
     "R": (SignatureStatus.UNVERIFIED, "good signature made by a revoked key"),
     "B": (SignatureStatus.UNVERIFIED, "bad signature"),
-    "E": (SignatureStatus.UNKNOWN, "the signature cannot be checked (e.g. missing key)"),
+    "E": (SignatureStatus.UNVERIFIED, "the signature cannot be checked (e.g. missing key)"),
     "N": (SignatureStatus.UNSIGNED, "no signature"),
 }
-_UNCHECKED = ("signed, but git could not check the signature (for SSH signatures set "
+# git says U for an SSH signature whose key no allowed signer names: any key at all
+_UNKNOWN_SIGNER = ("good signature, but made by a key that no entry of "
+                   "gpg.ssh.allowedSignersFile names")
+_UNCHECKED = ("signed, but git could not verify the signature (for SSH signatures set "
               "gpg.ssh.allowedSignersFile; for GPG import the key)")
+
+
+def _signature_state(letter: str, signer: str, key: str) -> dict[str, Any]:
+    """A commit's signature from git's `%G?`, `%GS` and `%GK`."""
+    if not letter:  # `_signature_of`: git cannot even read the signature header
+        return {"status": SignatureStatus.UNVERIFIED,
+                "reason": "signed, but git cannot read the signature"}
+    status, reason = _GIT_SIGNATURE.get(
+        letter, (SignatureStatus.UNVERIFIED, "a verdict pe-policy does not know"))
+    if letter == "U" and not signer:  # a GPG key in the keyring has a user ID; an unknown SSH key none
+        status, reason = SignatureStatus.UNVERIFIED, _UNKNOWN_SIGNER
+    return {"status": status, "reason": f"git %G?={letter}: {reason}",
+            "signer": signer or None, "key": key or None}
 
 
 def _git(repo: Path, args: Sequence[str], display: str, timeout: float,
@@ -665,6 +684,49 @@ def _signed_but_unchecked(repo: Path, shas: list[str], display: str, timeout: fl
     return signed
 
 
+def _log(repo: Path, rev_range: str, display: str, timeout: float) -> list[list[str]]:
+    """The range's commits, oldest first: [sha, parents, author, %G?, %GS, %GK, subject].
+
+    git stops the whole log at a signature header it cannot parse at all (`bad/incompatible
+    signature`); then the commits are listed without their signatures, and each signature is
+    checked on its own: one that git cannot read is unverified (`_signature_of`).
+    """
+    args = ["log", "--no-color", "-z", "--reverse", f"--format={_LOG_FORMAT}", "--end-of-options",
+            rev_range, "--"]
+    done = _git(repo, args, display, timeout, check=False)
+    checked = done.returncode == 0  # else each commit's signature is checked on its own
+    if not checked:
+        args[4] = f"--format={_PLAIN_LOG_FORMAT}"
+        done = _git(repo, args, display, timeout)  # a bad range fails here too, as itself
+    records: list[list[str]] = []
+    for record in done.stdout.decode("utf-8", "replace").split("\0"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        parts = record.split("\x1f", 6)
+        if len(parts) != 7:
+            raise ParseError(display, f"unexpected `git log` output: {record[:80]!r}")
+        if not checked:
+            parts[3:6] = _signature_of(repo, parts[0], display, timeout)
+        records.append(parts)
+    return records
+
+
+def _signature_of(repo: Path, sha: str, display: str, timeout: float) -> list[str]:
+    """[%G?, %GS, %GK] of one commit; a signature git cannot read gives "" (unverified).
+
+    git may die of SIGPIPE checking a junk SSH signature (ssh-keygen rejects it before
+    reading the commit git writes to it): that is tried again, a few times.
+    """
+    for _ in range(3):
+        done = _git(repo, ["log", "-1", "--no-walk", f"--format={_SIGNATURE_FORMAT}", sha, "--"],
+                    display, timeout, check=False)
+        if done.returncode >= 0:
+            break
+    parts = done.stdout.decode("utf-8", "replace").strip("\n").split("\x1f")
+    return parts if done.returncode == 0 and len(parts) == 3 else ["", "", ""]
+
+
 def load_git_range(repo: Path, rev_range: str, *, timeout: float = GIT_TIMEOUT) -> Document:
     """The commits of `rev_range` (e.g. `origin/main..HEAD`) in `repo`, read with git itself.
 
@@ -673,28 +735,17 @@ def load_git_range(repo: Path, rev_range: str, *, timeout: float = GIT_TIMEOUT) 
     """
     display = f"git:{rev_range}"
     base, head = _split_range(rev_range, display)
-    log = _git(repo, ["log", "--no-color", "-z", "--reverse", f"--format={_LOG_FORMAT}",
-                      "--end-of-options", rev_range, "--"], display, timeout).stdout
     commits: list[dict[str, Any]] = []
-    for record in log.decode("utf-8", "replace").split("\0"):
-        record = record.strip("\n")
-        if not record:
-            continue
-        parts = record.split("\x1f", 6)
-        if len(parts) != 7:
-            raise ParseError(display, f"unexpected `git log` output: {record[:80]!r}")
-        sha, parents, author, letter, signer, key, subject = parts
-        status, reason = _GIT_SIGNATURE.get(letter, (SignatureStatus.UNKNOWN, f"git %G? = {letter!r}"))
-        commits.append({
-            "sha": sha, "subject": subject, "author": author or None, "parents": parents.split(),
-            "signature": {"status": status, "reason": f"git %G?={letter}: {reason}",
-                          "signer": signer or None, "key": key or None},
-        })
+    for sha, parents, author, letter, signer, key, subject in _log(repo, rev_range, display,
+                                                                   timeout):
+        commits.append({"sha": sha, "subject": subject, "author": author or None,
+                        "parents": parents.split(),
+                        "signature": _signature_state(letter, signer, key)})
     unsigned = [c["sha"] for c in commits if c["signature"]["status"] is SignatureStatus.UNSIGNED]
     unchecked = _signed_but_unchecked(repo, unsigned, display, timeout)
     for commit in commits:
-        if commit["sha"] in unchecked:
-            commit["signature"] = {"status": SignatureStatus.UNKNOWN,
+        if commit["sha"] in unchecked:  # git says N, but the commit carries a signature
+            commit["signature"] = {"status": SignatureStatus.UNVERIFIED,
                                    "reason": f"git %G?=N: {_UNCHECKED}"}
     head_sha = _git(repo, ["rev-parse", "--verify", f"{head}^{{commit}}"], display,
                     timeout).stdout.decode().strip()

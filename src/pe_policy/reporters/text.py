@@ -1,7 +1,16 @@
-"""Terminal output in the style of ruff: `path:line:col: ID message`, then a code frame."""
+"""Terminal output in the style of ruff: `path:line:col: ID message`, then a code frame.
+
+What comes from the inputs (paths, messages, rule IDs, source lines) is shown, never acted
+on: control characters are escaped (ESC would start colour and cursor sequences, CR would
+overwrite a line), and no line starts a GitHub Actions workflow command (`::add-mask::`,
+`::set-output`...) or holds a legacy one (`##[`), since this report is often printed in a
+CI log.  `--format github` is the one output that issues workflow commands, with its own
+escaping (github.py).
+"""
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 from typing import TYPE_CHECKING
 
@@ -23,6 +32,30 @@ _DIM = "\033[2m"
 _RESET = "\033[0m"
 
 
+# C0 and C1 controls but tab and newline, DEL, and the bidirectional overrides and isolates
+# that make a line read differently from what it is (Trojan Source)
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _visible(text: str) -> str:
+    """Text from an input, safe to print: control characters as `\\x1b`, `\\u202e`."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _inert(line: str) -> str:
+    """An output line that a CI runner reads as text: the runner takes a line whose first
+    non-blank characters are `::` for a workflow command, and `##[` anywhere in it."""
+    stripped = line.lstrip()
+    if stripped.startswith("::"):
+        line = line[: len(line) - len(stripped)] + "\\x3a" + stripped[1:]
+    return line.replace("##[", "\\x23#[")
+
+
 def _paint(text: str, style: str, color: bool) -> str:
     return f"{style}{text}{_RESET}" if color else text
 
@@ -34,7 +67,8 @@ def _frame(result: CheckResult, finding: Finding, color: bool) -> list[str]:
                                     loc.end_column if loc.end_line in (None, loc.line) else None)
     if excerpt is None:
         return []
-    source, column, end_column = excerpt
+    raw, column, end_column = excerpt
+    source = _visible(raw)
     gutter = str(loc.line)
     pad = " " * len(gutter)
     lines = [
@@ -42,10 +76,10 @@ def _frame(result: CheckResult, finding: Finding, color: bool) -> list[str]:
         _paint(f"{gutter} | ", _DIM, color) + source.expandtabs(4),
     ]
     if column:
-        start = column - 1
+        start = len(_visible(raw[: column - 1]))  # the columns of the escaped line
         width = 1
         if loc.end_line == loc.line and end_column and end_column > column:
-            width = end_column - column
+            width = len(_visible(raw[column - 1 : end_column - 1]))
         else:
             width = max(1, len(source.rstrip()) - start)
         caret = " " * start + "^" * width
@@ -57,14 +91,15 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     color = options.color
     out: list[str] = []
     for path, problem in result.problems:
-        out.append(f"{_paint('error', _COLORS[Severity.HIGH], color)}: {path}: {problem}")
+        out.append(f"{_paint('error', _COLORS[Severity.HIGH], color)}: {_visible(path)}: "
+                   f"{_visible(problem)}")
     active = result.active
     for _path, group in groupby(active, key=lambda f: f.location.path):
         for finding in group:
             loc = finding.location
-            head = _paint(str(loc), _BOLD, color)
-            rule = _paint(finding.rule_id, _COLORS[finding.severity], color)
-            out.append(f"{head}: {rule} [{finding.severity.value}] {finding.message}")
+            head = _paint(_visible(str(loc)), _BOLD, color)
+            rule = _paint(_visible(finding.rule_id), _COLORS[finding.severity], color)
+            out.append(f"{head}: {rule} [{finding.severity.value}] {_visible(finding.message)}")
             if not options.quiet:
                 out.extend(_frame(result, finding, color))
                 out.append("")
@@ -83,4 +118,4 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     suppressed = len(result.findings) - len(active)
     if suppressed:
         out.append(f"{suppressed} suppressed or waived finding{'s' if suppressed != 1 else ''} not shown.")
-    return "\n".join(out) + "\n"
+    return "\n".join(_inert(line) for line in "\n".join(out).split("\n")) + "\n"
