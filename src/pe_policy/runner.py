@@ -342,16 +342,25 @@ def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
     if isolation is not None:
         _locked_down_worker(conn, evaluator, work, numbers, watch, isolation)
     evaluator.watch = watch.enter
-    code = 0
-    try:
+    def send_all() -> None:
         for message in work.messages(evaluator, numbers, watch):
             conn.send(message)
         conn.send(None)
+
+    _exit_after(send_all, lambda error: conn.send(("error", error)))
+
+
+def _exit_after(work: Callable[[], None], send_error: Callable[[str], None]) -> NoReturn:
+    """A worker's last act: do `work`, then exit 0; 3 out of memory; 4 on any other error,
+    which is sent first (the parent reports it as the error of the rule the worker was in)."""
+    code = 0
+    try:
+        work()
     except MemoryError:
         code = 3
-    except BaseException as exc:  # reported by the parent as this rule's error
+    except BaseException as exc:
         with contextlib.suppress(Exception):
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            send_error(f"{type(exc).__name__}: {exc}")
         code = 4
     finally:
         with contextlib.suppress(Exception):
@@ -389,8 +398,7 @@ def _locked_down_worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: l
     sys.stdout = sys.stderr = io.TextIOWrapper(io.FileIO(2, mode="w", closefd=False),
                                                encoding="utf-8", errors="replace",
                                                line_buffering=True)
-    code = 0
-    try:
+    def load_lock_evaluate() -> None:
         for number in numbers:
             watch.loading(number)
             work.documents.get(number)
@@ -403,17 +411,9 @@ def _locked_down_worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: l
             conn.send_bytes(json.dumps({"number": number, "findings": encode_findings(kept)}).encode())
         sys.stdout.flush()  # before the parent reads it back
         conn.send_bytes(json.dumps({"done": True}).encode())
-    except MemoryError:
-        code = 3
-    except BaseException as exc:  # reported by the parent as this rule's error
-        with contextlib.suppress(Exception):
-            conn.send_bytes(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
-        code = 4
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-    os._exit(code)
+
+    _exit_after(load_lock_evaluate,
+                lambda error: conn.send_bytes(json.dumps({"error": error}).encode()))
 
 
 def _death_reason(exitcode: int | None, stderr_text: str, memory_mb: int | None) -> str:
