@@ -20,6 +20,7 @@ from pe_policy.document import Document
 from pe_policy.findings import Finding
 from pe_policy.loaders import DEFAULT_MAX_BYTES
 from pe_policy.pipeline import CheckResult, check, default_ruleset
+from tests.listener import listener  # noqa: F401 (a fixture for every test module)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

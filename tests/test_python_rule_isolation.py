@@ -15,12 +15,9 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -229,37 +226,6 @@ def bypass(doc, ctx):
 ATTEMPTS = ["write", "connect", "unix_socket", "process", "native", "thread", "read_passwd",
             "read_environ", "read_own_environ_block", "read_parent_environ", "kill_parent",
             "kill_group", "git_config"]
-
-
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A TCP port on 127.0.0.1 that records every connection made to it."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    received: list[bytes] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    received.append(conn.recv(4096) or b"<connected>")
-                except OSError:
-                    received.append(b"<connected>")
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], received
-    stop.set()
-    thread.join(timeout=2)
-    server.close()
 
 
 def make_repo(tmp_path: Path, port: int, rule_files: dict[str, str], config: str = "") -> Path:

@@ -8,8 +8,6 @@ repository) and checks that no output and no connection ever shows it was reache
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,36 +46,6 @@ def engine(request: pytest.FixtureRequest,
     monkeypatch.setenv("PE_SANDBOX_CANARY", CANARY)
     with opa_server() as url:
         yield name, {"opa_url": url}
-
-
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A TCP port on 127.0.0.1 that records every connection made to it."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.settimeout(0.2)
-    received: list[bytes] = []
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(1)
-                try:
-                    received.append(conn.recv(4096) or b"<connected>")
-                except OSError:
-                    received.append(b"<connected>")
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], received
-    stop.set()
-    thread.join(timeout=2)
-    server.close()
 
 
 def policy(rule_id: str, body: str) -> str:
