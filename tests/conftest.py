@@ -30,6 +30,11 @@ FIXTURES = REPO / "fixtures"
 _OUTLINE_CACHE = tempfile.TemporaryDirectory(prefix="pe-policy-test-cache-")
 os.environ.setdefault("PE_POLICY_CACHE_DIR", _OUTLINE_CACHE.name)
 
+# A CI job checking a pull request of pe-policy itself has these set: the tests, and the CLI
+# processes they start, are not that pull request's check (trust.py reads them).
+for _name in ("GITHUB_EVENT_NAME", "GITHUB_BASE_REF"):
+    os.environ.pop(_name, None)
+
 # Hypothesis profiles: `dev` (hypothesis' 100 examples) locally, `ci` (1,000) when CI is set,
 # `fuzz` (10,000: `make fuzz`); HYPOTHESIS_PROFILE picks one explicitly.  Tests that pin their
 # own max_examples keep it; tests reading `settings.default.max_examples` scale with the profile.

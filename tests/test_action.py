@@ -17,6 +17,7 @@ import yaml
 
 from pe_policy.reporters import FORMATS
 from tests.conftest import FIXTURES, REPO, check_paths, line_of
+from tests.git_pr_repo import git
 from tests.userland import WORKFLOW, copy_repo, write
 
 ACTION = REPO / "action.yml"
@@ -102,6 +103,15 @@ def run_check_step(workspace: Path, runner_temp: Path, inputs: dict[str, str]) -
     return process, summary, output
 
 
+def committed_on_main(workspace: Path) -> None:
+    """`workspace` as a git clone of its own files, on the branch `main`."""
+    shutil.rmtree(workspace / ".git")
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "-c", "user.name=CI", "-c", "user.email=ci@example.com", "-c",
+        "commit.gpgsign=false", "commit", "-q", "-m", "base")
+
+
 @pytest.fixture
 def runner_temp(tmp_path: Path) -> Path:
     """`$RUNNER_TEMP` with the venv the Install step would have created (this environment's)."""
@@ -115,6 +125,7 @@ def runner_temp(tmp_path: Path) -> Path:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps run in bash")
 def test_check_step_reports_everywhere(tmp_path: Path, runner_temp: Path) -> None:
     workspace = copy_repo(tmp_path / "workspace")
+    committed_on_main(workspace)  # the event's base: a pull request's gate comes from it
     event = FIXTURES / "pull_request" / "bad" / "pull_request.opened.json"
     log_format = "github" if "github" in FORMATS else "text"
     process, summary, output = run_check_step(workspace, runner_temp, {

@@ -76,6 +76,35 @@ INTERNAL_RULES: tuple[RuleMeta, ...] = (
 )
 
 
+CONFIG_CHANGE_RULE_ID = "PE-CFG-001"
+
+# pe-policy's own rules that only a pull-request run has (trust.py): the catalog of a run that
+# reports one holds it; every other run lists (in SARIF) exactly the rules it always did.
+PULL_REQUEST_RULES: tuple[RuleMeta, ...] = (
+    RuleMeta(
+        id=CONFIG_CHANGE_RULE_ID,
+        title="A pull request that weakens or changes the gate is approved by its owners",
+        severity=Severity.HIGH,
+        description="On a pull-request run pe-policy reads `.pe-policy.yaml` and the policy "
+        "directories it lists from the base of the pull request, never from the pull request "
+        "itself: a pull request cannot switch the gate off for its own changes. What it changes "
+        "there (a disabled rule, a waiver, a lowered severity, a narrower `rules.enable`, an "
+        "exclusion, a policy file) takes effect only after merge, and is reported here: each "
+        "weakening at the line that adds it, and the change as a whole with its diff summarised. "
+        "Inline suppression comments the pull request adds apply to the run (they sit in the "
+        "files under test) and are reported here too. The message names who must approve: the "
+        "owners of the configuration file in the base's CODEOWNERS.",
+        remediation="Have the owners named in the message review the change (GitHub requests "
+        "their review when CODEOWNERS names them for `.pe-policy.yaml`), or drop the change and "
+        "fix the finding instead. An exception this pull request itself needs belongs in the "
+        "base branch's configuration first (a waiver, with its owner and expiry).",
+        source="seed 002 (CODEOWNERS; branch protection: passing checks), seed 000 (RACI: "
+        "accountable: repo CODEOWNERS)",
+        engine="internal",
+    ),
+)
+
+
 class DuplicateRuleError(ValueError):
     """One rule ID defined in two places."""
 

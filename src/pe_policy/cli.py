@@ -18,6 +18,7 @@ from pe_policy import __version__
 if TYPE_CHECKING:
     from pe_policy.config import Config
     from pe_policy.engine.pack import RuleSet
+    from pe_policy.trust import PolicyBase
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 EXIT_USAGE = 2
@@ -128,24 +129,46 @@ def _repo_options(func: Any) -> Any:
 
 
 def _repo_config(root: Path, config_file: Path | None,
-                 max_file_bytes: int | None = None, allow_python_rules: bool = False) -> Config:
-    """`config.resolve_config`; an invalid configuration ends the run (exit 2), every issue
+                 max_file_bytes: int | None = None, allow_python_rules: bool = False,
+                 base: PolicyBase | None = None) -> Config:
+    """`config.resolve_config`, or on a pull request the configuration of its `base`
+    (trust.py); an invalid configuration ends the run (exit 2), every issue
     printed.  Repository Python rules it leaves off are named on stderr, as skipped."""
     from dataclasses import replace
 
     from pe_policy.config import ConfigError, resolve_config
     from pe_policy.engine.pack import PYTHON_RULES_OFF, skipped_python_rules
+    from pe_policy.trust import TrustError
 
     try:
-        config = resolve_config(root, config_file, max_file_bytes=max_file_bytes)
+        config = (resolve_config(root, config_file, max_file_bytes=max_file_bytes) if base is None
+                  else base.config(config_file, max_file_bytes=max_file_bytes))
     except ConfigError as exc:
         _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
+    except TrustError as exc:
+        _fail(str(exc))
     if allow_python_rules:
         config = replace(config, python_rules=True)
     if not config.python_rules:
         for path in skipped_python_rules(config.policies):
             click.echo(f"pe-policy: skipped {path}: {PYTHON_RULES_OFF}", err=True)
     return config
+
+
+def _pull_request_base(root: Path, policy_ref: str | None,
+                       pull_requests: tuple[Path, ...]) -> PolicyBase | None:
+    """On a pull request, its base, which the configuration is read from (trust.py); None on
+    any other run.  A base that cannot be read ends the run (exit 2), never falling back to
+    the pull request's own configuration."""
+    from pe_policy.trust import TrustError, open_base
+
+    try:
+        base = open_base(root, policy_ref=policy_ref, pull_requests=pull_requests)
+    except TrustError as exc:
+        _fail(str(exc))
+    if base is not None:
+        click.get_current_context().call_on_close(base.close)  # its temporary directory
+    return base
 
 
 def _repo_ruleset(root: Path | None, config_file: Path | None,
@@ -206,6 +229,10 @@ def _format_choices() -> list[str]:
               help="Check the commits of a local git range as a pull request (repeatable).")
 @click.option("--repo", "git_repo", type=click.Path(path_type=Path, file_okay=False, exists=True),
               default=None, help="Repository for --git-range (default: the root).")
+@click.option("--policy-ref", default=None, metavar="REF",
+              help="Read the configuration, its policy directories and the baseline from this "
+              "git ref (a pull request's base) instead of the work tree. Implied on a pull "
+              "request: origin/$GITHUB_BASE_REF on pull_request events, the base of --pr.")
 @_engine_options
 @_limit_options
 def check(
@@ -216,6 +243,7 @@ def check(
     quiet: bool | None, color: bool | None, engine: str, opa_url: str | None,
     max_file_bytes: int | None, eval_timeout: float | None, eval_memory: int | None,
     pr_files: tuple[Path, ...], git_ranges: tuple[str, ...], git_repo: Path | None,
+    policy_ref: str | None,
 ) -> None:
     """Check PATHS (files or directories; default: the current directory)."""
     import os
@@ -249,10 +277,14 @@ def check(
     ignore_unknown = under_pre_commit if ignore_unknown is None else ignore_unknown
     targets = list(paths) or ([] if pr_files or git_ranges else [Path.cwd()])
     root = repo_root(root, targets[0] if targets else Path.cwd())
-    config = _repo_config(root, config_file, max_file_bytes, allow_python_rules)
+    from pe_policy.trust import TrustError
+
+    base = _pull_request_base(root, policy_ref, pr_files)  # None unless a pull request
+    config = _repo_config(root, config_file, max_file_bytes, allow_python_rules, base=base)
     try:
-        baseline = Baseline.load(baseline_file) if baseline_file is not None else None
-    except BaselineError as exc:
+        baseline = None if baseline_file is None else (
+            Baseline.load(baseline_file) if base is None else base.baseline(baseline_file))
+    except (BaselineError, TrustError) as exc:
         _fail(str(exc))
     progress = progress_for()
     try:
@@ -260,11 +292,14 @@ def check(
                            strict_suppressions=strict_suppressions, skip_unknown=ignore_unknown,
                            progress=progress, engine=engine, engine_options={"opa_url": opa_url},
                            limits=limits_from(eval_timeout, eval_memory),
-                           pull_requests=pr_files, git_ranges=git_ranges, git_repo=git_repo)
+                           pull_requests=pr_files, git_ranges=git_ranges, git_repo=git_repo,
+                           pull_request_base=base)
     except ConfigError as exc:
         _fail_all([f"invalid configuration: {issue}" for issue in exc.issues])
     except PolicyError as exc:
         _fail(f"policy error: {exc}")
+    except TrustError as exc:
+        _fail(str(exc))
     finally:
         if progress is not None:
             progress.finish()
@@ -353,7 +388,11 @@ def rules(format_: str, root: Path | None, config_file: Path | None,
 def explain(rule_id: str, root: Path | None, config_file: Path | None,
             allow_python_rules: bool) -> None:
     """Show a rule's description, remediation and source (the repository's own rules too)."""
+    from pe_policy.catalog import INTERNAL_RULES, PULL_REQUEST_RULES
+
     known = {m.id: m for m in _repo_ruleset(root, config_file, allow_python_rules).described_rules()}
+    for own in (*INTERNAL_RULES, *PULL_REQUEST_RULES):  # pe-policy's own: PE-PARSE, PE-CFG-001
+        known.setdefault(own.id, own)
     meta = known.get(rule_id) or known.get(rule_id.upper())
     if meta is None:
         _fail(f"no rule {rule_id!r}; `pe-policy rules` lists them")

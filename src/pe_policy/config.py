@@ -12,7 +12,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -324,8 +324,13 @@ def _non_finite(data: Any, spans: dict[JsonPath, Span], display: str) -> list[Co
     return issues
 
 
-def load_config(path: Path, root: Path) -> Config:
-    """Read, validate (schema, then policy directories) and build a Config; raises ConfigError."""
+def load_config(path: Path, root: Path, *, text: str | None = None,
+                policy_dir: Callable[[str], Path] | None = None) -> Config:
+    """Read, validate (schema, then policy directories) and build a Config; raises ConfigError.
+
+    `text` is the file's contents when they were read elsewhere, and `policy_dir` where a
+    `policies:` entry is (default: below the root): a pull request's base, from git (trust.py).
+    """
     from pe_policy.discover import relative_to_root
     from pe_policy.findings import ParseError
     from pe_policy.loaders import read_text
@@ -333,7 +338,7 @@ def load_config(path: Path, root: Path) -> Config:
 
     display = relative_to_root(path, root)
     try:  # never blocks on a FIFO, nor reads a device (`--config /dev/zero`) or 10 GB
-        text = read_text(path, display, CONFIG_MAX_BYTES)
+        text = read_text(path, display, CONFIG_MAX_BYTES) if text is None else text
     except ParseError as exc:
         message = ("configuration file not found" if not os.path.lexists(path)
                    else exc.message.removesuffix("; skipped"))
@@ -350,7 +355,7 @@ def load_config(path: Path, root: Path) -> Config:
     issues = _non_finite(data, spans, display) or _schema_issues(data, spans, display)
     if issues:
         raise ConfigError(issues)
-    config = _build(data, spans, display, path, root)
+    config = _build(data, spans, display, path, root, policy_dir)
     missing = [
         config.issue(("policies", i), f"policies[{i}]: no policy directory {entry!r} "
                      f"(looked for {directory})")
@@ -363,7 +368,7 @@ def load_config(path: Path, root: Path) -> Config:
 
 
 def _build(data: dict[str, Any], spans: dict[JsonPath, Span], display: str, path: Path,
-           root: Path) -> Config:
+           root: Path, policy_dir: Callable[[str], Path] | None = None) -> Config:
     rules = data.get("rules") or {}
     params = copy.deepcopy(DEFAULT_PARAMS)
     params.update(copy.deepcopy(data.get("params") or {}))
@@ -379,7 +384,8 @@ def _build(data: dict[str, Any], spans: dict[JsonPath, Span], display: str, path
         enable=tuple(rules["enable"]) if "enable" in rules else None,
         disable=tuple(rules.get("disable") or ()),
         severity={k: Severity.parse(v) for k, v in (rules.get("severity") or {}).items()},
-        policies=tuple((root / p).resolve() for p in data.get("policies") or ()),
+        policies=tuple(policy_dir(p) if policy_dir else (root / p).resolve()
+                       for p in data.get("policies") or ()),
         exclude=tuple(data.get("exclude") or ()),
         waivers=waivers,
         max_file_bytes=data.get("max_file_bytes"),

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from pe_policy.catalog import CONFIG_CHANGE_RULE_ID
 from pe_policy.config import Config, Waiver, selects
 from pe_policy.discover import path_matches
 from pe_policy.engine.pack import RuleSet
@@ -196,8 +197,8 @@ def _suppress_finding(severity: Severity, kind: str, path: str, line: int, colum
 def _covered(finding: Finding, covering: Mapping[tuple[str, int], list[InlineSuppression]]
              ) -> Finding:
     """`finding`, suppressed when an inline ignore on its line names its rule."""
-    if finding.suppressed or finding.rule_id == SUPPRESS_RULE_ID:
-        return finding
+    if finding.suppressed or finding.rule_id in (SUPPRESS_RULE_ID, CONFIG_CHANGE_RULE_ID):
+        return finding  # a suppression never hides what is said about suppressions
     rule_id = finding.rule_id.upper()
     for s in covering.get((finding.location.path, finding.location.line), ()):
         if rule_id in s.rule_ids:

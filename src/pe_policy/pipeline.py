@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pe_policy.catalog import Catalog
 from pe_policy.config import Config
@@ -27,6 +27,9 @@ from pe_policy.loaders import DEFAULT_MAX_BYTES, load_file
 from pe_policy.redact import redact, redact_line
 from pe_policy.runner import Limits, RunInput, run
 from pe_policy.source_lines import SourceLines
+
+if TYPE_CHECKING:
+    from pe_policy.trust import PolicyBase
 
 MAX_FRAME_CHARS = 240  # a longer source line is shown as a window around the finding
 FRAME_CONTEXT_CHARS = 60  # ... starting this many characters before its column
@@ -153,6 +156,7 @@ def check(
     pull_requests: Sequence[Path] = (),
     git_ranges: Sequence[str] = (),
     git_repo: Path | None = None,
+    pull_request_base: PolicyBase | None = None,  # a pull request's, `config` read from it
 ) -> CheckResult:
     config = config or Config()
     ruleset = select_rules(ruleset or default_ruleset(config.policies, config.python_rules), config)
@@ -182,6 +186,11 @@ def check(
     files, findings = run(evaluator, inputs, root=root, max_bytes=max_bytes, limits=limits,
                           progress=progress, sizes=sizes)
     findings = drop_repeats(findings)
+    if pull_request_base is not None:  # what the pull request changes in the gate: PE-CFG-001
+        changes = pull_request_base.change_findings(files, findings, ruleset, config)
+        if changes:
+            ruleset = pull_request_base.with_own_rules(ruleset, config)
+            findings = [*findings, *changes]
     problems.extend((error.path, error.text("this policy was not evaluated; every other one was"))
                     for error in evaluator.policy_errors)
     findings = apply_filters(findings, files, root, config, rules=ruleset, baseline=baseline,

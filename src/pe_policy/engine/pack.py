@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pe_policy.catalog import INTERNAL_RULES, Catalog, RuleMeta
+from pe_policy.catalog import INTERNAL_RULES, PULL_REQUEST_RULES, Catalog, RuleMeta
 from pe_policy.engine.lazy_rules import NeedsRunning, python_rules_from
 from pe_policy.engine.python_rules import PythonRule, is_rule_file
 from pe_policy.engine.rego import (
@@ -133,7 +133,7 @@ class _RuleIds:
                           "names one rule: give one of them another ID)", line)
 
 
-INTERNAL_IDS = {meta.id: meta.title for meta in INTERNAL_RULES}
+INTERNAL_IDS = {meta.id: meta.title for meta in (*INTERNAL_RULES, *PULL_REQUEST_RULES)}
 
 
 # What becomes of a repository's Python rule files (those outside the built-in pack):
@@ -285,6 +285,8 @@ def select_rules(ruleset: RuleSet, config: Config) -> RuleSet:
     """
     known = [m.id for m in ruleset.catalog]
     known.extend(i for m in ruleset.policy_modules for i in rego_rule_ids(m))
+    # a configuration may name the rules of pull-request runs in any run (PE-CFG-001)
+    known.extend(m.id for m in PULL_REQUEST_RULES if m.id not in ruleset.catalog)
     config.check_rule_ids(known)
     if not config.restricts_rules:
         return ruleset
