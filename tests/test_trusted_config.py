@@ -478,3 +478,55 @@ def test_a_policy_directory_the_base_lacks_is_a_configuration_error(
     assert code == 2
     assert ("invalid configuration: origin/main:.pe-policy.yaml:1:12: policies[0]: no policy "
             "directory 'policy' (looked for origin/main:policy)") in stderr
+
+
+# ------------------------------------------------------------------ as CI checks it
+
+WRITER_RULE = '''from pathlib import Path
+
+Path({marker!r}).write_text("top-level code of the pull request's rule ran")
+
+from pe_policy.engine.python_rules import rule
+
+
+@rule("EVIL-001", severity="low", kinds=["workflow"], title="writes a file")
+def writes(doc, ctx):
+    Path({marker!r}).write_text("the pull request's rule ran")
+    return []
+'''
+
+
+def test_a_pull_request_that_disables_the_gate_and_brings_a_python_rule_changes_nothing(
+        tmp_path: Path) -> None:
+    """The attack end to end, as the Action runs it (the installed `pe-policy`, a fresh process,
+    the pull-request environment): the PR turns every rule off, enables Python rules and adds
+    one that writes a file, next to a workflow with a critical pwn-request.  No file is
+    written, the gate is the base's, and the PR's critical finding fails the run."""
+    import os
+    import subprocess
+
+    marker = tmp_path / "pwned.txt"
+    repo = pr_repo(tmp_path)
+    pwn = (Path(__file__).resolve().parent.parent / "fixtures/workflow/bad/.github/workflows/"
+           "pwn-request.yml").read_text(encoding="utf-8")
+    commit(repo, {
+        ".pe-policy.yaml": "python_rules: true\npolicies: [policy]\nrules:\n  disable: [PE]\n",
+        "policy/writer.py": WRITER_RULE.format(marker=str(marker)),
+        ".github/workflows/pr.yml": pwn,
+    }, "the pull request", 1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PE_POLICY"))}
+    env.update(PR_ENV)
+    sarif = tmp_path / "out.sarif"
+    proc = subprocess.run([str(Path(sys.executable).parent / "pe-policy"), "check", ".",
+                           "-f", "json", "-f", "sarif", "-o", str(sarif)],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert not marker.exists(), marker.read_text(encoding="utf-8")
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    critical = [f for f in active(findings, "PE-WF-007")
+                if f["location"]["path"] == ".github/workflows/pr.yml"]
+    assert critical and critical[0]["severity"] == "critical"
+    assert active(findings, "PE-CFG-001")
+    assert not [f for f in findings if f["rule_id"] == "EVIL-001"]
+    assert json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
