@@ -110,3 +110,18 @@ def test_coverage_marks_unevaluated_lines(tmp_path: Path) -> None:
     unreached = line_of(tmp_path / "policy" / "limits.rego", "keep-checking")
     assert re.search(rf"not covered: .*\b{unreached}\b", cov), cov
     assert not cov.startswith("  policy/limits.rego: 100.0%")
+
+
+def test_verify_takes_checks_deadline_options(tmp_path: Path) -> None:
+    """`verify --eval-timeout` bounds each test as `check`'s bounds each file."""
+    policy = tmp_path / "policy"
+    policy.mkdir()
+    (policy / "slow_test.rego").write_text(
+        "package slow_test\n\nimport rego.v1\n\n"
+        "test_runaway if {\n"
+        "\tcount([1 | some i in numbers.range(1, 100000); some j in numbers.range(1, 100000)]) > 0\n"
+        "}\n\ntest_quick if {\n\t1 == 1\n}\n", encoding="utf-8")
+    result = run_cli(["verify", str(policy), "--eval-timeout", "1"], cwd=tmp_path)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "test_runaway" in result.stdout and "deadline of 1 s" in result.stdout, result.stdout
+    assert "test_quick" in result.stdout

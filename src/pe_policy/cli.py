@@ -511,13 +511,16 @@ def test_command(
 @click.option("--coverage", is_flag=True, help="Report coverage per policy file (regorus).")
 @click.option("--failures-only", is_flag=True, help="List only failing and erroring tests.")
 @_engine_options
+@_limit_options
 def verify(directories: tuple[Path, ...], pattern: str | None, coverage: bool,
-           failures_only: bool, engine: str, opa_url: str | None) -> None:
+           failures_only: bool, engine: str, opa_url: str | None, eval_timeout: float | None,
+           eval_memory: int | None, max_file_bytes: int | None) -> None:
     """Run the `test_*` rules of the policies in DIRECTORIES (default: policy/), like `opa test`."""
     import re
 
     from pe_policy.engine.rego import PolicyError
     from pe_policy.engine.verify import render_report, run_tests
+    from pe_policy.runner import limits_from
 
     try:
         selector = re.compile(pattern) if pattern else None
@@ -526,7 +529,8 @@ def verify(directories: tuple[Path, ...], pattern: str | None, coverage: bool,
     dirs = list(directories) or [Path("policy")]
     try:
         report = run_tests(dirs, selector=selector, coverage=coverage, engine=engine,
-                           engine_options={"opa_url": opa_url})
+                           engine_options={"opa_url": opa_url},
+                           limits=limits_from(eval_timeout, eval_memory))
     except PolicyError as exc:
         _fail(f"policy error: {exc}")
     click.echo(render_report(report, verbose=not failures_only), nl=False)
