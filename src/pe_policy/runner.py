@@ -993,24 +993,16 @@ def _task_worker(conn: Any, task: Callable[[int], Any], numbers: list[int],
         limit = _address_space() + memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    code = 0
-    try:
+
+    def run_tasks() -> None:
         for number in numbers:
             conn.send(("task", number, task(number)))
         if finish is not None:
             conn.send(("finish", -1, finish()))
         conn.send(None)
-    except MemoryError:
-        code = 3
-    except BaseException as exc:  # reported by the parent as the task's error
-        with contextlib.suppress(Exception):
-            conn.send(("error", -1, f"{type(exc).__name__}: {exc}"))
-        code = 4
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-    os._exit(code)
+
+    # an error is reported by the parent as the task's error
+    _exit_after(run_tasks, lambda error: conn.send(("error", -1, error)))
 
 
 __all__ = [
