@@ -42,6 +42,7 @@ from pe_policy.output import output_problem, remove_stale_temporaries, write_ato
 from pe_policy.report_plan import ReportPlanError, plan_reports
 from pe_policy.source_lines import SourceLines
 from tests.conftest import line_of
+from tests.userland import write
 
 GOOD_WORKFLOW = """\
 name: CI
@@ -127,16 +128,6 @@ def pe_policy(args: list[str], cwd: Path, *, address_space: int | None = None,
 
 def check_json(args: list[str], repo: Path, **kwargs: Any) -> Run:
     return pe_policy(["check", "--format", "json", "--root", str(repo), *args], repo, **kwargs)
-
-
-def write(root: Path, rel: str, content: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from pe_policy.findings import ParseError
 from pe_policy.pipeline import check
 from pe_policy.runner import Limits
 from tests.conftest import line_of, load_candidates
+from tests.userland import write
 
 BUDGET_CPU_SECONDS = 5.0  # the work itself (user + system time of the run and its workers)
 BUDGET_WALL_SECONDS = 60.0  # a hang detector; the machine is shared, so wall time varies
@@ -104,16 +105,6 @@ def bounded_cli(args: list[str], cwd: Path, *, prefix: list[str] | None = None) 
     assert result.cpu < BUDGET_CPU_SECONDS, f"took {result.cpu:.1f} s of CPU"
     assert result.peak_mb < BUDGET_PEAK_MB, f"peaked at {result.peak_mb:.0f} MB"
     return result
-
-
-def write(root: Path, rel: str, content: str | bytes) -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 @pytest.fixture

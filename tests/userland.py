@@ -28,10 +28,14 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def write(root: Path, rel: str, text: str) -> Path:
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    """`content` at `root/rel` (parents made): text as UTF-8, bytes as they are."""
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
     return path
 
 

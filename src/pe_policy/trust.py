@@ -171,14 +171,7 @@ def _git(toplevel: Path, *args: str, stdin: bytes | None = None, check: bool = T
 
 def _work_tree(root: Path) -> tuple[Path, str]:
     """The git work tree around `root`, and `root` relative to it (`""` or `"sub/dir/"`)."""
-    try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                              capture_output=True, timeout=GIT_TIMEOUT, check=False)
-    except FileNotFoundError:
-        raise TrustError("a pull-request run reads its configuration from the base with git, "
-                         "and git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise TrustError(f"git rev-parse took more than {GIT_TIMEOUT} s in {root}") from None
+    done = _git(root, "rev-parse", "--show-toplevel", check=False)
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise TrustError(
