@@ -221,6 +221,9 @@ def _format_choices() -> list[str]:
               help="Only findings: no code frames, no summary when clean (default under "
               "pre-commit).")
 @click.option("--color/--no-color", default=None, help="Colour (default: only on a terminal).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also list (on standard error) the files skipped because their content "
+              "suggested a kind they turned out not to be.")
 @click.option("--pr", "pr_files", multiple=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A pull request to check: a GitHub event payload or `gh pr view --json` "
@@ -240,7 +243,7 @@ def check(
     kind: str | None, root: Path | None, config_file: Path | None, allow_python_rules: bool,
     baseline_file: Path | None,
     write_baseline: Path | None, strict_suppressions: bool, ignore_unknown: bool | None,
-    quiet: bool | None, color: bool | None, engine: str, opa_url: str | None,
+    quiet: bool | None, color: bool | None, verbose: bool, engine: str, opa_url: str | None,
     max_file_bytes: int | None, eval_timeout: float | None, eval_memory: int | None,
     pr_files: tuple[Path, ...], git_ranges: tuple[str, ...], git_repo: Path | None,
     policy_ref: str | None,
@@ -303,6 +306,9 @@ def check(
     finally:
         if progress is not None:
             progress.finish()
+    if verbose:
+        for path, why in result.skipped:
+            click.echo(f"pe-policy: skipped {path}: {why}", err=True)
     if write_baseline is not None:
         try:
             written = record_baseline(write_baseline, result.findings, __version__)

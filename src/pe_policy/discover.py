@@ -31,6 +31,7 @@ class Candidate:
     abs_path: Path
     path: str  # relative to the root, POSIX
     kind: str | None  # None: not a kind pe-policy knows
+    sniffed: bool = False  # the kind is a guess from the content: loading it decides
 
 
 @functools.lru_cache(maxsize=8)
@@ -224,8 +225,8 @@ def kind_by_content(path: str, head: str) -> str | None:
     if suffix == ".md":
         return _markdown_kind(path, head)
     if suffix == ".json":
-        if '"resource_changes"' in head or ('"format_version"' in head and '"terraform_version"' in head):
-            return "terraform_plan"
+        if '"format_version"' in head and '"terraform_version"' in head:
+            return "terraform_plan"  # `terraform show -json` writes these two first
         if '"SchemaVersion"' in head and ('"Results"' in head or '"ArtifactName"' in head):
             return "scan_report"
         if '"auditReportVersion"' in head or ('"dependencies"' in head and '"vulns"' in head):
@@ -270,13 +271,29 @@ def _sniff(abs_path: Path) -> str:
 _SNIFF_SUFFIXES = frozenset({".md", ".json", ".xml", ".py"})
 
 
-def detect_kind(abs_path: Path, path: str) -> str | None:
+def detect(abs_path: Path, path: str) -> tuple[str | None, bool]:
+    """(kind, whether it was guessed from the content).
+
+    The path decides when it can; else the first SNIFF_BYTES of the content suggest a
+    kind, and the loader, which reads the whole file, confirms it (loaders.NotOfKind).
+    """
     kind = kind_by_path(path)
     if kind is not None:
-        return kind
+        return kind, False
     if PurePosixPath(path).suffix.lower() in _SNIFF_SUFFIXES:
-        return kind_by_content(path, _sniff(abs_path))
-    return None
+        return kind_by_content(path, _sniff(abs_path)), True
+    return None, False
+
+
+def detect_kind(abs_path: Path, path: str) -> str | None:
+    return detect(abs_path, path)[0]
+
+
+def _candidate(abs_path: Path, path: str, forced_kind: str | None) -> Candidate:
+    if forced_kind is not None:
+        return Candidate(abs_path, path, forced_kind)
+    kind, sniffed = detect(abs_path, path)
+    return Candidate(abs_path, path, kind, sniffed and kind is not None)
 
 
 def path_matches(path: str, pattern: str) -> bool:
@@ -341,9 +358,9 @@ def discover(
                     if _read_when_found(rel, forced_kind):
                         link_out(rel)
                     continue
-                kind = forced_kind or detect_kind(file, rel)
-                if kind is not None:
-                    found[rel] = Candidate(file, rel, kind)
+                candidate = _candidate(file, rel, forced_kind)
+                if candidate.kind is not None:
+                    found[rel] = candidate
             if (len(found), len(links_out)) == before:
                 problems.append((str(given), "no files pe-policy knows how to check in this directory"))
         elif os.path.lexists(given):
@@ -355,7 +372,7 @@ def discover(
             elif outside:  # never read: "not a kind pe-policy knows", or skipped as one
                 found[rel] = Candidate(given, rel, None)
             else:
-                found[rel] = Candidate(given, rel, forced_kind or detect_kind(given, rel))
+                found[rel] = _candidate(given, rel, forced_kind)
         else:
             problems.append((str(given), "no such file or directory"))
     return sorted(found.values(), key=lambda c: c.path), problems

@@ -22,8 +22,8 @@ from pe_policy.document import CheckedFile
 from pe_policy.engine.evaluate import Evaluator
 from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset, select_rules
 from pe_policy.filters import Baseline, apply_filters
-from pe_policy.findings import Finding, Location, Severity
-from pe_policy.loaders import DEFAULT_MAX_BYTES, load_file
+from pe_policy.findings import PARSE_RULE_ID, Finding, Location, Severity
+from pe_policy.loaders import DEFAULT_MAX_BYTES, SKIPPED, load_file
 from pe_policy.redact import redact, redact_line
 from pe_policy.runner import Limits, RunInput, run
 from pe_policy.source_lines import SourceLines
@@ -45,6 +45,8 @@ class CheckResult:
     files: list[CheckedFile] = field(default_factory=list)  # the documents checked
     checked_paths: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message): not findings
+    # (path, why): files whose content suggested a kind they turned out not to be
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     sources: dict[str, list[str]] = field(default_factory=dict)  # path -> lines, for code frames
     _redactions: dict[tuple[str, int], list[tuple[int, int]]] | None = field(
         default=None, init=False, repr=False, compare=False)
@@ -169,7 +171,7 @@ def check(
     limits = limits or Limits()
 
     inputs = [RunInput(c.path, c.kind, partial(load_file, c.abs_path, c.path, c.kind, root,
-                                                max_bytes))
+                                                max_bytes, c.sniffed))
               for c in known if c.kind is not None]
     sizes = [_size(c.abs_path) for c in known]
     if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
@@ -185,7 +187,7 @@ def check(
                           backend_options=engine_options)
     files, findings = run(evaluator, inputs, root=root, max_bytes=max_bytes, limits=limits,
                           progress=progress, sizes=sizes)
-    findings = drop_repeats(findings)
+    findings, skipped = _take_skipped(drop_repeats(findings))
     if pull_request_base is not None:  # what the pull request changes in the gate: PE-CFG-001
         changes = pull_request_base.change_findings(files, findings, ruleset, config)
         if changes:
@@ -195,17 +197,33 @@ def check(
                     for error in evaluator.policy_errors)
     findings = apply_filters(findings, files, root, config, rules=ruleset, baseline=baseline,
                              strict_suppressions=strict_suppressions)
+    skipped_paths = {path for path, _ in skipped}
     checked = {c.path for c in known}
     return CheckResult(
         findings=findings,
         catalog=ruleset.catalog,
         root=root,
         files=files,
-        checked_paths=[c.path for c in known]
+        checked_paths=[c.path for c in known if c.path not in skipped_paths]
         + [f.path for f in files if f.kind == "pull_request" and f.path not in checked],
         problems=problems,
         sources={f.path: f.lines for f in files if f.text is not None},
+        skipped=skipped,
     )
+
+
+def _take_skipped(findings: list[Finding]) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """(the findings, (path, why) of each file skipped as not of the kind its content
+    suggested: its loader's NotOfKind, which is no finding)."""
+    kept: list[Finding] = []
+    skipped: list[tuple[str, str]] = []
+    for finding in findings:
+        if finding.rule_id == PARSE_RULE_ID and finding.properties.get(SKIPPED):
+            skipped.append((finding.location.path,
+                            f"its content suggested {finding.kind}, but {finding.message}"))
+        else:
+            kept.append(finding)
+    return kept, skipped
 
 
 def _size(path: Path) -> int:

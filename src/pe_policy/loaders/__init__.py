@@ -1,8 +1,10 @@
 """Loaders: one module per kind, each exposing `load(source: Source) -> Document`.
 
 A loader parses; it never judges.  Malformed input raises `ParseError` with the
-line and column of the problem.  Modules are imported only when a file of
-their kind turns up, so a pre-commit run on one workflow never imports HCL or
+line and column of the problem; a file that lacks the structure its kind
+requires raises `NotOfKind`, which skips a file whose kind was only guessed from
+its content (see `load_text`).  Modules are imported only when a file of their
+kind turns up, so a pre-commit run on one workflow never imports HCL or
 markdown parsers.
 """
 
@@ -13,12 +15,12 @@ import importlib
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
 from pe_policy.document import Document
-from pe_policy.findings import ParseError
+from pe_policy.findings import Finding, ParseError
 
 # kind -> module under pe_policy.loaders
 LOADER_MODULES: dict[str, str] = {
@@ -50,6 +52,31 @@ class Source:
     kind: str
     abs_path: Path | None = None  # for loaders that look beside the file (plan -> .tf)
     root: Path | None = None  # the repository root
+    # the kind was guessed from the content (discover.detect): the loader asks for decisive
+    # evidence of it, and a file without it is skipped rather than reported
+    sniffed: bool = False
+
+
+# Finding.properties key of the PE-PARSE that stands for a skipped file (pipeline.check
+# takes those out of the findings and lists them under --verbose)
+SKIPPED = "skipped_not_of_kind"
+
+
+class NotOfKind(ParseError):
+    """The file lacks the structure its kind requires: it is not one at all.
+
+    Named with `--kind` (or by a path that decides the kind, `tfplan.json`) that is an
+    error like any other; guessed from the content, the file is skipped, never an error:
+    a GraphQL fixture that mentions `headRefName` is not a pull request.
+    """
+
+    sniffed = False  # set by load_text: the kind was only a guess
+
+    def to_finding(self, kind: str = "") -> Finding:
+        finding = super().to_finding(kind)
+        if not self.sniffed:
+            return finding
+        return replace(finding, properties={SKIPPED: True})
 
 
 def loader_for(kind: str) -> Callable[[Source], Document]:
@@ -119,19 +146,26 @@ def read_text(abs_path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) 
 
 def load_file(
     abs_path: Path, display: str, kind: str, root: Path | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int = DEFAULT_MAX_BYTES, sniffed: bool = False,
 ) -> Document:
     """Read and parse one file; raises ParseError, never anything else."""
     text = read_text(abs_path, display, max_bytes)
-    return load_text(text, display, kind, abs_path=abs_path, root=root)
+    return load_text(text, display, kind, abs_path=abs_path, root=root, sniffed=sniffed)
 
 
 def load_text(
-    text: str, display: str, kind: str, abs_path: Path | None = None, root: Path | None = None
+    text: str, display: str, kind: str, abs_path: Path | None = None, root: Path | None = None,
+    sniffed: bool = False,
 ) -> Document:
-    source = Source(path=display, text=text, kind=kind, abs_path=abs_path, root=root)
+    """Parse `text` as `kind`.  `sniffed`: the kind was guessed from the content, so a
+    `NotOfKind` from the loader marks the file skipped (`SKIPPED`), not unreadable."""
+    source = Source(path=display, text=text, kind=kind, abs_path=abs_path, root=root,
+                    sniffed=sniffed)
     try:
         return loader_for(kind)(source)
+    except NotOfKind as exc:
+        exc.sniffed = sniffed
+        raise
     except ParseError:
         raise
     except RecursionError:

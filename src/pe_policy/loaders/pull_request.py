@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from pe_policy.document import Document, SourceMap, Span
 from pe_policy.findings import JsonPath, ParseError
-from pe_policy.loaders import Source, load_file
+from pe_policy.loaders import NotOfKind, Source, load_file
 from pe_policy.loaders.generic import parse_json
 from pe_policy.loaders.yaml_source import load_yaml
 from pe_policy.models.pull_request import (
@@ -41,6 +41,19 @@ KIND = "pull_request"
 # keys only `gh pr view --json` output has (camelCase GraphQL names)
 GH_KEYS = frozenset({"headRefName", "baseRefName", "headRefOid", "statusCheckRollup",
                      "reviewDecision", "mergeStateStatus", "isDraft", "latestReviews"})
+# every field `gh pr view --json` can print (gh's api.PullRequestFields): its output has
+# these keys and no other
+GH_FIELDS = GH_KEYS | frozenset({
+    "additions", "assignees", "author", "autoMergeRequest", "baseRefOid", "body", "changedFiles",
+    "closed", "closedAt", "closingIssuesReferences", "comments", "commits", "createdAt",
+    "deletions", "files", "fullDatabaseId", "headRepository", "headRepositoryOwner", "id",
+    "isCrossRepository", "labels", "maintainerCanModify", "mergeCommit", "mergeable", "mergedAt",
+    "mergedBy", "milestone", "number", "potentialMergeCommit", "projectCards", "projectItems",
+    "reactionGroups", "reviewRequests", "reviews", "state", "title", "updatedAt", "url"})
+# what the fields that identify a pull request must be, in either shape
+_GH_TYPES: dict[str, type] = {"number": int, "title": str, "url": str, "headRefName": str,
+                              "baseRefName": str, "headRefOid": str}
+_REF_TYPES: dict[str, type] = {"ref": str, "sha": str}
 
 Origins = dict[JsonPath, JsonPath]  # model path -> path in the input file
 
@@ -530,20 +543,59 @@ def _model(display: str, data: dict[str, Any]) -> PullRequest:
         raise ParseError(display, f"pull request: {where}: {error['msg']}") from None
 
 
+def _wrong_types(node: dict[str, Any], types: dict[str, type], where: str) -> str | None:
+    for key, expected in types.items():
+        value = node.get(key)
+        if key in node and (not isinstance(value, expected) or isinstance(value, bool)):
+            return f"`{where}{key}` is {_type_name(value)}"
+    return None
+
+
+def not_a_pull_request(data: dict[str, Any]) -> str | None:
+    """Why `data` is not decisively a pull request; None when it is one.
+
+    A file whose kind was only guessed from a few keys in its first kilobytes (a GraphQL
+    response fixture mentions `headRefName`) must show the whole structure: an event
+    payload's `pull_request` object with its `number` and `head`/`base` refs, or gh's
+    output, whose top-level keys are all `gh pr view --json` fields.
+    """
+    pr = data.get("pull_request")
+    if isinstance(pr, dict):
+        if not isinstance(pr.get("number"), int) or isinstance(pr.get("number"), bool):
+            return "its `pull_request` object has no `number` (an event payload's has)"
+        for side in ("head", "base"):
+            ref = pr.get(side)
+            if not isinstance(ref, dict) or not isinstance(ref.get("ref"), str):
+                return f"its `pull_request` object has no `{side}.ref` (an event payload's has)"
+            wrong = _wrong_types(ref, _REF_TYPES, f"pull_request.{side}.")
+            if wrong:
+                return wrong
+        return _wrong_types(pr, {"title": str}, "pull_request.")
+    others = sorted(data.keys() - GH_FIELDS)
+    if others or not data.keys() & (GH_KEYS | {"number"}):
+        shown = ", ".join(f"`{key}`" for key in (others or sorted(data))[:5]) or "none"
+        return ("no `pull_request` object (an event payload), and its top-level keys "
+                f"({shown}) are not those of `gh pr view --json` output")
+    return _wrong_types(data, _GH_TYPES, "")
+
+
 def load(source: Source) -> Document:
     data = parse_json(source)
     inp = _Input(source, data)
     if not isinstance(data, dict):
-        raise ParseError(source.path, "a pull request must be a JSON object (an event payload or "
-                         f"`gh pr view --json` output), found {_type_name(data)}")
+        raise NotOfKind(source.path, "a pull request must be a JSON object (an event payload or "
+                        f"`gh pr view --json` output), found {_type_name(data)}")
+    why = not_a_pull_request(data) if source.sniffed else None  # named: read what is there
+    if why is not None:
+        raise NotOfKind(source.path, f"not a pull request: {why}")
     if "pull_request" in data:
         fields, origins = _from_event(inp, data)
     elif GH_KEYS & data.keys() or {"number", "title"} <= data.keys():
         fields, origins = _from_gh(inp, data)
     else:
-        raise ParseError(source.path, "not a pull request: expected a GitHub event payload (with "
-                         "a `pull_request` object) or `gh pr view --json` output (with "
-                         "`headRefName`, `title`, ...)")
+        raise NotOfKind(source.path, "not a pull request: expected a GitHub event payload (with "
+                        "a `pull_request` object) or `gh pr view --json` output (with "
+                        "`headRefName`, `title`, ...)")
     pr = _model(source.path, fields)
     doc = Document(kind=source.kind, path=source.path, model=pr, text=source.text)
     # only paths that exist in what Rego sees (absent values are not dumped)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from pe_policy.document import Document
 from pe_policy.findings import JsonPath, ParseError
-from pe_policy.loaders import Source
+from pe_policy.loaders import NotOfKind, Source
 from pe_policy.loaders.json_reader import JsonReader
 from pe_policy.models.scan_report import (
     ReportFormat,
@@ -397,8 +397,8 @@ def load(source: Source) -> Document:
     reader = JsonReader(source, "scan report")
     report_format = detect_format(reader.data)
     if report_format is None:
-        raise ParseError(source.path, "not a scan report pe-policy reads: expected Trivy, "
-                         "pip-audit or npm audit JSON, or SARIF 2.1.0")
+        raise NotOfKind(source.path, "not a scan report pe-policy reads: expected Trivy, "
+                        "pip-audit or npm audit JSON, or SARIF 2.1.0")
     header, entries = _READERS[report_format](reader)
     try:
         vulnerabilities = [Vulnerability.model_validate(fields) for _, fields in entries]

@@ -27,7 +27,7 @@ from typing import Any
 
 from pe_policy.document import Document, SourceMap, Span
 from pe_policy.findings import JsonPath, ParseError
-from pe_policy.loaders import Source
+from pe_policy.loaders import NotOfKind, Source
 from pe_policy.models.terraform_plan import TerraformPlan
 
 GC_PAUSE_BYTES = 1_000_000  # below this, decoding is fast enough with the collector on
@@ -78,18 +78,42 @@ def _shape_error(source: Source, index: int, rc: Any, problem: str) -> ParseErro
                       line, column)
 
 
+def not_a_plan(data: dict[str, Any]) -> str | None:
+    """Why `data` is not decisively `terraform show -json` output of a plan; None if it is.
+
+    Terraform writes `format_version` and `terraform_version` (strings) and the plan's
+    `planned_values` (an object) and `resource_changes` (an array; absent when nothing
+    changes): a JSON schema of a plan names the same keys with other values.
+    """
+    for key in ("format_version", "terraform_version"):
+        if not isinstance(data.get(key), str):
+            return f"\"{key}\" is not a version string"
+    planned, changes = data.get("planned_values"), data.get("resource_changes")
+    if planned is not None and not isinstance(planned, dict):
+        return "\"planned_values\" is not an object"
+    if changes is not None and not isinstance(changes, list):
+        return "\"resource_changes\" is not an array"
+    if planned is None and changes is None:
+        return "neither \"planned_values\" nor \"resource_changes\""
+    return None
+
+
 def check_shape(source: Source, data: Any) -> dict[str, Any]:
     """What the rules and the source map rely on; the rest is validated on use."""
     if not isinstance(data, dict):
-        raise ParseError(source.path, "a Terraform plan must be a JSON object "
-                         f"(`terraform show -json tfplan`), found a {type(data).__name__}")
+        raise NotOfKind(source.path, "a Terraform plan must be a JSON object "
+                        f"(`terraform show -json tfplan`), found a {type(data).__name__}")
     if not isinstance(data.get("format_version"), str):
-        raise ParseError(source.path, "not a Terraform plan: no \"format_version\" "
-                         "(write the plan with `terraform show -json tfplan`)",
-                         *_key_position(source.text, "format_version"))
+        raise NotOfKind(source.path, "not a Terraform plan: no \"format_version\" "
+                        "(write the plan with `terraform show -json tfplan`)",
+                        *_key_position(source.text, "format_version"))
     if "resource_changes" not in data and "planned_values" not in data:
         hint = " (this looks like state: use the plan file)" if "values" in data else ""
-        raise ParseError(source.path, f"not a Terraform plan: no \"resource_changes\"{hint}")
+        raise NotOfKind(source.path, f"not a Terraform plan: no \"resource_changes\"{hint}")
+    if source.sniffed:  # guessed from its first kilobytes: the whole shape must be a plan's
+        why = not_a_plan(data)
+        if why is not None:
+            raise NotOfKind(source.path, f"not a Terraform plan: {why}")
     changes = data.get("resource_changes", [])
     if not isinstance(changes, list):
         raise ParseError(source.path, "not a valid Terraform plan: resource_changes must be a list",
