@@ -7,6 +7,7 @@ content, so a repository walk stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import os
@@ -15,6 +16,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".terraform",
@@ -55,23 +57,35 @@ def relative_to_root(abs_path: Path, root: Path) -> str:
         return abs_path.as_posix()
 
 
-def find_root(start: Path) -> Path:
-    """The repository root: the nearest ancestor holding `.git`, else `start` itself; resolved.
+# what marks a repository's root, in order: a git work tree; outside one, a directory
+# holding the workflows or pe-policy's configuration (a checkout without `.git`, an export)
+ROOT_MARKERS: tuple[tuple[str, ...], ...] = ((".git",), (".github", ".pe-policy.yaml"))
 
-    The ancestors are those of `start` as written (made absolute), and one reached through
-    fewer symbolic links wins: `pe-policy check docs`, where `docs` is a link out of the
-    repository (to another checkout, say), finds the repository holding the link, not the
-    one it points into, so the link is refused as leading out of the root.
+
+def find_root(start: Path) -> Path:
+    """The repository root: the nearest ancestor holding `.git`; in no git work tree, the
+    nearest holding `.github` or `.pe-policy.yaml`; else `start` itself; resolved.
+
+    So `pe-policy check repo/.github/workflows` finds `repo`, and with it the workflows'
+    kind, whether or not `repo` is a git clone.  The ancestors are those of `start` as
+    written (made absolute), and one reached through fewer symbolic links wins:
+    `pe-policy check docs`, where `docs` is a link out of the repository (to another
+    checkout, say), finds the repository holding the link, not the one it points into, so
+    the link is refused as leading out of the root.
     """
     lexical = Path(os.path.abspath(start))
     chain = [*reversed(lexical.parents), lexical]  # from `/` down to `start`
-    best: tuple[int, Path] | None = None
-    links = 0
-    for candidate in chain:
-        links += candidate.is_symlink()
-        if (candidate / ".git").exists() and (best is None or links <= best[0]):
-            best = (links, candidate)  # deeper wins unless reached through more links
-    return (best[1] if best is not None else lexical).resolve()
+    for markers in ROOT_MARKERS:
+        best: tuple[int, Path] | None = None
+        links = 0
+        for candidate in chain:
+            links += candidate.is_symlink()
+            if (any((candidate / marker).exists() for marker in markers)
+                    and (best is None or links <= best[0])):
+                best = (links, candidate)  # deeper wins unless reached through more links
+        if best is not None:
+            return best[1].resolve()
+    return lexical.resolve()
 
 
 LINK_OUT_OF_ROOT = "symbolic link to a file outside the repository: not read"
@@ -311,12 +325,68 @@ def _read_when_found(path: str, forced_kind: str | None) -> bool:
             or PurePosixPath(path).suffix.lower() in _SNIFF_SUFFIXES)
 
 
-def walk(directory: Path) -> Iterator[Path]:
-    """Files below `directory`, sorted, skipping VCS/tool directories and symlinked dirs."""
+class GitIgnore:
+    """What the `.gitignore` files below `base` (and `.git/info/exclude`) leave out.
+
+    Git's own rules, by pathspec's GitIgnoreSpec: a file's deepest `.gitignore` with a
+    pattern that matches decides (a `!pattern` re-includes), and a directory left out is
+    not entered at all.  The same whether or not `base` is a git work tree, so a checkout
+    without `.git` is walked as its clone would be.
+    """
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self._specs: dict[str, Any] = {}  # directory (relative, POSIX; "" is base) -> spec
+
+    def _spec(self, directory: str) -> Any:
+        if directory not in self._specs:
+            from pathspec import GitIgnoreSpec
+
+            sources = [self.base / directory / ".gitignore"]
+            if not directory:
+                sources.insert(0, self.base / ".git" / "info" / "exclude")  # the lowest rank
+            lines: list[str] = []
+            for source in sources:
+                with contextlib.suppress(OSError, UnicodeDecodeError):
+                    if source.is_file():
+                        lines += source.read_text(encoding="utf-8").splitlines()
+            self._specs[directory] = GitIgnoreSpec.from_lines(lines) if lines else None
+        return self._specs[directory]
+
+    def ignored(self, path: str, is_dir: bool = False) -> bool:
+        """Whether `path` (relative to `base`, POSIX) is left out; its parents are not."""
+        parts = path.split("/")
+        for depth in range(len(parts) - 1, -1, -1):  # the deepest .gitignore first
+            spec = self._spec("/".join(parts[:depth]))
+            if spec is not None:
+                verdict = spec.check_file("/".join(parts[depth:]) + ("/" if is_dir else "")).include
+                if verdict is not None:
+                    return bool(verdict)
+        return False
+
+
+def walk(directory: Path, ignore: GitIgnore | None = None, prefix: str = "") -> Iterator[Path]:
+    """Files below `directory`, sorted, skipping VCS/tool directories and symlinked dirs,
+    and what `ignore` leaves out (`prefix`: `directory` relative to its base, "" for it)."""
     for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        here = Path(dirpath).relative_to(directory).as_posix()
+        at = "/".join(part for part in (prefix, "" if here == "." else here) if part)
+        inside = f"{at}/" if at else ""
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not (
+            ignore is not None and ignore.ignored(inside + d, is_dir=True)))
         for name in sorted(filenames):
-            yield Path(dirpath, name)
+            if ignore is None or not ignore.ignored(inside + name):
+                yield Path(dirpath, name)
+
+
+def _walk_honouring_gitignore(directory: Path, root: Path) -> Iterator[Path]:
+    """`walk` with the `.gitignore` files of `root` (those above `directory` too, as git
+    applies them), or of `directory` itself when it lies outside `root`."""
+    base, resolved = _resolved(root), directory.resolve()
+    if not resolved.is_relative_to(base):
+        base = resolved
+    prefix = resolved.relative_to(base).as_posix()
+    return walk(directory, GitIgnore(base), "" if prefix == "." else prefix)
 
 
 def discover(
@@ -350,7 +420,7 @@ def discover(
                 link_out(shown, DIRECTORY_LINK_OUT_OF_ROOT)
                 continue
             before = (len(found), len(links_out))
-            for file in walk(given):
+            for file in _walk_honouring_gitignore(given, root):
                 rel, outside = place(file, root)
                 if _excluded(rel, excludes) or rel in found:
                     continue
