@@ -212,3 +212,28 @@ def test_verbose_lists_the_skipped_files(tools_repo: Path) -> None:
     assert len(lines) == 5, loud.stderr
     assert ("pe-policy: skipped schemas/terraform_plan.schema.json: its content suggested "
             "terraform_plan, but not a Terraform plan") in loud.stderr
+
+
+# --- an empty file where a kind belongs is reported --------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("runbooks/PE-61-runbook.md", "empty file: a runbook starts with `# <STORY-ID>: <Title>`"),
+    ("docs/runbooks/PE-62.md", "empty file: a runbook starts with"),
+    ("QA/QA-Report-PE-61.md", "empty file: a QA report starts with a `---` front matter block"),
+    ("01-Projects/Gateway/Deployments/Deploy-PE-61.md", "empty file: a deployment report starts"),
+    (".github/workflows/release.yml", "workflow must be a mapping at the top level, found an "
+                                      "empty file"),
+])
+@pytest.mark.parametrize("content", ["", "\n  \n"], ids=["empty", "blank"])
+def test_an_empty_file_in_a_kinds_place_is_reported(tmp_repo: Path, path: str, message: str,
+                                                    content: str) -> None:
+    write(tmp_repo, path, content)
+    write(tmp_repo, "docs/notes.md", content)  # no kind's place: nothing to say about it
+    write(tmp_repo, "runbooks/README.md", content)
+    for walked in (True, False):  # a directory walk, and pre-commit naming the file
+        result = _result(tmp_repo) if walked else _result(tmp_repo, path)
+        assert [(f.location.path, f.location.line, f.rule_id) for f in result.findings] == [
+            (path, 1, "PE-PARSE")]
+        assert message in result.findings[0].message
+        assert exit_code(result, Severity.LOW) == 2

@@ -184,6 +184,22 @@ _RUNBOOK_SECTION = re.compile(
 _FRONT_TAGS = re.compile(r"^tags\s*:(.*?)(?=^\S|\Z)", re.MULTILINE | re.DOTALL)
 
 
+def _empty_markdown_kind(path: str) -> str | None:
+    """The kind an empty markdown file would be where it lies: a runbook in a runbook's place
+    (`runbooks/`, `*-runbook.md`), a report named like one (`QA-Report-*`, `Deploy-*` under
+    `deployments/`).  Empty, it says nothing else, and must be reported, not skipped."""
+    p = PurePosixPath(path.lower())
+    if p.name in ("readme.md", "index.md"):
+        return None
+    if "runbook" in path.lower():
+        return "runbook"
+    if p.name.startswith("qa") and "report" in p.name:
+        return "qa_report"
+    if p.name.startswith("deploy") and ("report" in p.name or "deployments" in p.parts[:-1]):
+        return "deployment_report"
+    return None
+
+
 def _markdown_kind(path: str, head: str) -> str | None:
     """Seed 003 reports (front matter; the title, else `unit_id` plus tags or file name, say
     which) and seed 004 runbooks.
@@ -191,6 +207,8 @@ def _markdown_kind(path: str, head: str) -> str | None:
     A runbook is `# <STORY-ID>: <Title>` plus one of its own sections (or `runbook` in its
     path), so an ADR (`# ADR-001: ...`, `Status: Accepted`) is not mistaken for one.
     """
+    if not head.strip():
+        return _empty_markdown_kind(path)
     name = PurePosixPath(path).name.lower()
     match = _FRONT_MATTER.match(head)
     if match:
@@ -266,18 +284,19 @@ def kind_by_content(path: str, head: str) -> str | None:
     return None
 
 
-def _sniff(abs_path: Path) -> str:
+def _sniff(abs_path: Path) -> str | None:
+    """The first SNIFF_BYTES of a regular file ("" if it is empty); None if it cannot be read."""
     try:
         # O_NONBLOCK: a FIFO named `x.json` must not hang the walk; only regular files are read
         fd = os.open(abs_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        return ""
+        return None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return ""
+            return None
         return os.read(fd, SNIFF_BYTES).decode("utf-8", errors="replace")
     except OSError:
-        return ""
+        return None
     finally:
         os.close(fd)
 
@@ -294,8 +313,9 @@ def detect(abs_path: Path, path: str) -> tuple[str | None, bool]:
     kind = kind_by_path(path)
     if kind is not None:
         return kind, False
-    if PurePosixPath(path).suffix.lower() in _SNIFF_SUFFIXES:
-        return kind_by_content(path, _sniff(abs_path)), True
+    head = _sniff(abs_path) if PurePosixPath(path).suffix.lower() in _SNIFF_SUFFIXES else None
+    if head is not None:
+        return kind_by_content(path, head), True
     return None, False
 
 

@@ -79,6 +79,13 @@ class NotOfKind(ParseError):
         return replace(finding, properties={SKIPPED: True})
 
 
+def refuse_empty(source: Source, what: str, start: str) -> None:
+    """An empty (or blank) file where a `what` belongs is reported, never read as one that
+    merely lacks every section: it says what the file should start with."""
+    if not source.text.strip():
+        raise ParseError(source.path, f"empty file: a {what} starts with {start}")
+
+
 def loader_for(kind: str) -> Callable[[Source], Document]:
     try:
         module_name = LOADER_MODULES[kind]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pe_policy.document import Document, SourceMap, Span
 from pe_policy.findings import JsonPath
-from pe_policy.loaders import Source
+from pe_policy.loaders import Source, refuse_empty
 from pe_policy.loaders.markdown_source import (
     Cell,
     MarkdownDocument,
@@ -194,7 +194,12 @@ def _links(source: Source, front: dict[str, Any] | None,
     return out
 
 
+_WHAT = {"qa_report": "QA report", "deployment_report": "deployment report"}
+
+
 def load(source: Source) -> Document:
+    refuse_empty(source, _WHAT[source.kind], "a `---` front matter block (unit_id, status, "
+                 "...) and its `# ` title")
     doc = parse_markdown(source.text, source.path, front_matter="strict")
     spans: dict[JsonPath, Span] = section_spans(doc)
     front: dict[str, Any] | None = None

@@ -6,7 +6,7 @@ import re
 
 from pe_policy.document import Document, SourceMap, Span
 from pe_policy.findings import JsonPath
-from pe_policy.loaders import Source
+from pe_policy.loaders import Source, refuse_empty
 from pe_policy.loaders.markdown_source import (
     Block,
     MarkdownDocument,
@@ -148,6 +148,7 @@ def _box_span(doc: MarkdownDocument, line: int) -> Span:
 
 
 def load(source: Source) -> Document:
+    refuse_empty(source, "runbook", "`# <STORY-ID>: <Title>` and a `Status:` line")
     doc = parse_markdown(source.text, source.path)
     spans: dict[JsonPath, Span] = section_spans(doc)
 
