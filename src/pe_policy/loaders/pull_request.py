@@ -592,6 +592,7 @@ def load(source: Source) -> Document:
         fields, origins = _from_event(inp, data)
     elif GH_KEYS & data.keys() or {"number", "title"} <= data.keys():
         fields, origins = _from_gh(inp, data)
+        _parents_from_repository(source, fields, origins)
     else:
         raise NotOfKind(source.path, "not a pull request: expected a GitHub event payload (with "
                         "a `pull_request` object) or `gh pr view --json` output (with "
@@ -707,17 +708,15 @@ def _branch(repo: Path, rev: str, display: str, timeout: float) -> str | None:
     return None
 
 
-def _signed_but_unchecked(repo: Path, shas: list[str], display: str, timeout: float) -> set[str]:
-    """Commits git calls unsigned (`N`) that do carry a signature header.
-
-    git prints N, not E, for an SSH signature when no allowed-signers file is
-    configured; reading the raw commit tells "unsigned" from "unchecked".
-    """
+def _commit_headers(repo: Path, shas: list[str], display: str, timeout: float
+                    ) -> dict[str, list[bytes]]:
+    """The header lines (`tree`, `parent`, `author`, `gpgsig`...) of each commit of `shas`
+    that `repo` holds, read raw with `git cat-file --batch`; a missing one is left out."""
     if not shas:
-        return set()
+        return {}
     out = _git(repo, ["cat-file", "--batch"], display, timeout,
                stdin="".join(f"{sha}\n" for sha in shas).encode()).stdout
-    signed: set[str] = set()
+    headers: dict[str, list[bytes]] = {}
     pos = 0
     while pos < len(out):
         newline = out.find(b"\n", pos)
@@ -730,10 +729,49 @@ def _signed_but_unchecked(repo: Path, shas: list[str], display: str, timeout: fl
         size = int(header[2])
         content = out[newline + 1 : newline + 1 + size]
         pos = newline + 1 + size + 1
-        headers = content.split(b"\n\n", 1)[0].split(b"\n")
-        if any(line.startswith((b"gpgsig ", b"gpgsig-sha256 ")) for line in headers):
-            signed.add(header[0].decode())
-    return signed
+        if header[1] == b"commit":
+            headers[header[0].decode()] = content.split(b"\n\n", 1)[0].split(b"\n")
+    return headers
+
+
+def _signed_but_unchecked(repo: Path, shas: list[str], display: str, timeout: float) -> set[str]:
+    """Commits git calls unsigned (`N`) that do carry a signature header.
+
+    git prints N, not E, for an SSH signature when no allowed-signers file is
+    configured; reading the raw commit tells "unsigned" from "unchecked".
+    """
+    return {sha for sha, lines in _commit_headers(repo, shas, display, timeout).items()
+            if any(line.startswith((b"gpgsig ", b"gpgsig-sha256 ")) for line in lines)}
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _parents_from_repository(source: Source, fields: dict[str, Any], origins: Origins,
+                             timeout: float = GIT_TIMEOUT) -> None:
+    """Fill in the parents gh does not print from the repository being checked.
+
+    `gh pr view --json commits` gives each commit's `oid`, never its parents, so a merge
+    commit cannot be told from any other: when the commits are in the local repository
+    (the branch is checked out or fetched), git's own record of them decides.  A commit
+    it does not hold keeps unknown parents (PE-PR-007 says it could not judge it); a
+    repository that is not one, or no git, leaves them all unknown.
+    """
+    commits = fields.get("commits") or []
+    wanted = [c["sha"] for c in commits if c.get("parents") is None
+              and isinstance(c.get("sha"), str) and _OBJECT_ID.fullmatch(c["sha"])]
+    if not wanted or source.root is None or not source.root.is_dir():
+        return
+    try:
+        headers = _commit_headers(source.root, wanted, source.path, timeout)
+    except ParseError:  # not a git repository, or no git: the parents stay unknown
+        return
+    for index, commit in enumerate(commits):
+        lines = headers.get(commit["sha"]) if commit.get("parents") is None else None
+        if lines is not None:
+            commit["parents"] = [line.split()[1].decode() for line in lines
+                                 if line.startswith(b"parent ")]
+            origins[("commits", index, "parents")] = origins[("commits", index)]
 
 
 def _log(repo: Path, rev_range: str, display: str, timeout: float) -> list[list[str]]:

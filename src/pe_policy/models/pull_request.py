@@ -209,8 +209,9 @@ _COMMIT_HINTS = {
     (PullRequestSource.GH, "commit_signatures"): "gh does not report commit signatures: add each "
     "commit's REST `verification` object (GET /repos/{owner}/{repo}/pulls/{number}/commits), "
     "or check the branch with `--git-range`",
-    (PullRequestSource.GH, "commit_parents"): "gh does not report commit parents: add each "
-    "commit's REST `parents`, pass the enriched event payload, or check the branch with "
+    (PullRequestSource.GH, "commit_parents"): "gh does not report commit parents, and the "
+    "repository checked does not hold these commits: fetch the branch (`gh pr checkout "
+    "<number>`) and check again, add each commit's REST `parents`, or check the branch with "
     "`--git-range`",
     (PullRequestSource.EVENT, "commit_signatures"): "the `commits` list carries no "
     "`commit.verification`: pass the REST list GET /repos/{owner}/{repo}/pulls/{number}/commits "
