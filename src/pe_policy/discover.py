@@ -357,6 +357,7 @@ class GitIgnore:
     def __init__(self, base: Path) -> None:
         self.base = base
         self._specs: dict[str, Any] = {}  # directory (relative, POSIX; "" is base) -> spec
+        self._applies: dict[str, list[tuple[int, Any]]] = {}
 
     def _spec(self, directory: str) -> Any:
         if directory not in self._specs:
@@ -373,15 +374,24 @@ class GitIgnore:
             self._specs[directory] = GitIgnoreSpec.from_lines(lines) if lines else None
         return self._specs[directory]
 
+    def _applying(self, directory: str) -> list[tuple[int, Any]]:
+        """(length of the directory's prefix to cut, spec) of each .gitignore that applies
+        in `directory`, the deepest first; worked out once per directory."""
+        if directory not in self._applies:
+            parts = directory.split("/") if directory else []
+            self._applies[directory] = [
+                (len(prefix) + 1 if prefix else 0, spec)
+                for prefix in ("/".join(parts[:depth]) for depth in range(len(parts), -1, -1))
+                if (spec := self._spec(prefix)) is not None]
+        return self._applies[directory]
+
     def ignored(self, path: str, is_dir: bool = False) -> bool:
         """Whether `path` (relative to `base`, POSIX) is left out; its parents are not."""
-        parts = path.split("/")
-        for depth in range(len(parts) - 1, -1, -1):  # the deepest .gitignore first
-            spec = self._spec("/".join(parts[:depth]))
-            if spec is not None:
-                verdict = spec.check_file("/".join(parts[depth:]) + ("/" if is_dir else "")).include
-                if verdict is not None:
-                    return bool(verdict)
+        directory = path.rpartition("/")[0]
+        for cut, spec in self._applying(directory):
+            verdict = spec.check_file(path[cut:] + ("/" if is_dir else "")).include
+            if verdict is not None:
+                return bool(verdict)
         return False
 
 
