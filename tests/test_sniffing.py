@@ -40,7 +40,7 @@ def _graphql(pull_request: dict[str, Any]) -> dict[str, Any]:
 
 
 # GraphQL responses as the GitHub CLI's fixtures record them (pkg/cmd/pr/*/fixtures)
-GRAPHQL_FIXTURES: dict[str, dict[str, Any]] = {
+GRAPHQL_FIXTURES: dict[str, Any] = {
     "prViewPreview.json": _graphql({
         "number": 12, "title": "Blueberries are from a fork", "state": "OPEN",
         "body": "**blueberries taste good**", "url": "https://github.com/OWNER/REPO/pull/12",
@@ -80,6 +80,21 @@ GRAPHQL_FIXTURES: dict[str, dict[str, Any]] = {
          "headRefName": "bug-fix", "baseRefName": "main", "state": "OPEN", "isDraft": True},
     ], "pageInfo": {"hasNextPage": False, "endCursor": ""}}}}},
 }
+
+# a pull request node on its own (what a GraphQL client's test saves): gh's field names, but
+# connections (`{"nodes": [...]}`) where gh prints arrays
+GRAPHQL_FIXTURES["pullRequestNode.json"] = {
+    "number": 12, "title": "Blueberries are from a fork", "headRefName": "blueberries",
+    "baseRefName": "main", "isDraft": False,
+    "labels": {"nodes": [{"name": "enhancement"}], "totalCount": 1},
+    "statusCheckRollup": {"nodes": [{"commit": {"statusCheckRollup": {"contexts": {
+        "nodes": [_check_context("lint", "SUCCESS")]}}}}]},
+}
+# `gh pr list --json number,title,headRefName`: a list of pull requests, not one
+GRAPHQL_FIXTURES["prListExport.json"] = [
+    {"headRefName": "feature", "number": 32, "title": "New feature"},
+    {"headRefName": "bug-fix", "number": 29, "title": "Fixed bad bug"},
+]
 
 # `gh pr view 7 --json number,title,...`: what gh prints (its keys sorted)
 GH_PR_VIEW = {
@@ -148,6 +163,8 @@ def test_graphql_fixtures_and_schemas_are_skipped_not_parse_errors(tools_repo: P
                             "api/fixtures/issue_of_a_pull_request.json",
                             "schemas/terraform_plan.schema.json"}
     assert "top-level keys (`data`)" in skipped["pkg/cmd/pr/fixtures/prViewPreview.json"]
+    assert "`labels` is an object" in skipped["pkg/cmd/pr/fixtures/pullRequestNode.json"]
+    assert "must be a JSON object" in skipped["pkg/cmd/pr/fixtures/prListExport.json"]
     assert "no `number`" in skipped["api/fixtures/issue_of_a_pull_request.json"]
     assert "not a Terraform plan" in skipped["schemas/terraform_plan.schema.json"]
     assert result.checked_paths == []
@@ -174,7 +191,7 @@ def test_the_real_ones_beside_them_are_checked(tools_repo: Path) -> None:
     assert ("ci/pr-7.json", "PE-PR-006") in found  # the failing `build` check
     assert ("ci/event.json", "PE-PR-002") in found  # the bad fixture's branch name
     assert ("infra/prod-plan-output.json", "PE-TF-002") in found  # SSH open to the world
-    assert len(result.skipped) == 6
+    assert len(result.skipped) == len(GRAPHQL_FIXTURES) + 2
 
 
 def test_a_plan_with_the_wrong_shape_is_skipped_when_sniffed_and_an_error_when_named(
@@ -209,7 +226,7 @@ def test_verbose_lists_the_skipped_files(tools_repo: Path) -> None:
     loud = run_cli(["check", "--no-color", "--verbose", str(tools_repo / "pkg"),
                     str(tools_repo / "schemas" / "terraform_plan.schema.json")], cwd=tools_repo)
     lines = [ln for ln in loud.stderr.splitlines() if ln.startswith("pe-policy: skipped ")]
-    assert len(lines) == 5, loud.stderr
+    assert len(lines) == len(GRAPHQL_FIXTURES) + 1, loud.stderr
     assert ("pe-policy: skipped schemas/terraform_plan.schema.json: its content suggested "
             "terraform_plan, but not a Terraform plan") in loud.stderr
 

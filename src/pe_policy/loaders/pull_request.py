@@ -54,6 +54,11 @@ GH_FIELDS = GH_KEYS | frozenset({
 _GH_TYPES: dict[str, type] = {"number": int, "title": str, "url": str, "headRefName": str,
                               "baseRefName": str, "headRefOid": str}
 _REF_TYPES: dict[str, type] = {"ref": str, "sha": str}
+# what gh prints as arrays; a GraphQL node of a pull request has connections
+# (`{"nodes": [...]}`) there, and is not gh's output
+_GH_ARRAYS: dict[str, type] = dict.fromkeys(
+    ("assignees", "comments", "commits", "files", "labels", "latestReviews", "projectCards",
+     "reviewRequests", "reviews", "statusCheckRollup"), list)
 
 Origins = dict[JsonPath, JsonPath]  # model path -> path in the input file
 
@@ -544,10 +549,11 @@ def _model(display: str, data: dict[str, Any]) -> PullRequest:
 
 
 def _wrong_types(node: dict[str, Any], types: dict[str, type], where: str) -> str | None:
+    """The first of `types`' keys present in `node` (and not null) with another type."""
     for key, expected in types.items():
         value = node.get(key)
-        if key in node and (not isinstance(value, expected) or isinstance(value, bool)):
-            return f"`{where}{key}` is {_type_name(value)}"
+        if value is not None and (not isinstance(value, expected) or isinstance(value, bool)):
+            return f"`{where}{key}` is {_type_name(value)}, not what gh or GitHub write there"
     return None
 
 
@@ -576,7 +582,7 @@ def not_a_pull_request(data: dict[str, Any]) -> str | None:
         shown = ", ".join(f"`{key}`" for key in (others or sorted(data))[:5]) or "none"
         return ("no `pull_request` object (an event payload), and its top-level keys "
                 f"({shown}) are not those of `gh pr view --json` output")
-    return _wrong_types(data, _GH_TYPES, "")
+    return _wrong_types(data, {**_GH_TYPES, **_GH_ARRAYS}, "")
 
 
 def load(source: Source) -> Document:
