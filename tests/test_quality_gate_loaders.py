@@ -403,6 +403,18 @@ def test_fuzz_mutated_text(data: st.DataObject) -> None:
     _load(module, text, path.name, kind)
 
 
+def test_a_class_outside_classes_is_not_counted() -> None:
+    """Found by the mutation fuzzer: <lines> under a <class> that is not in <classes> crashed."""
+    text = ('<?xml version="1.0"?>\n<coverage line-rate="0.5">\n<packages><package name="p">\n'
+            '<class name="stray"><lines><line number="1" hits="1"/></lines></class>\n'
+            '<classes><class name="a" filename="a.py" line-rate="0.5"><lines>\n'
+            '<line number="1" hits="1"/><line number="2" hits="0"/></lines></class></classes>\n'
+            '</package></packages></coverage>\n')
+    doc = coverage_loader.load(Source(path="coverage.xml", text=text, kind="coverage"))
+    files = doc.input["files"]
+    assert [(f["path"], f["lines_covered"], f["lines_valid"]) for f in files] == [("a.py", 1, 2)]
+
+
 @FUZZ
 @given(st.text(max_size=300), st.sampled_from(["<coverage ", "{", "[", ""]))
 def test_fuzz_arbitrary_text(text: str, prefix: str) -> None:

@@ -121,8 +121,9 @@ class _CoberturaHandler(ContentHandler):
                                "rate": self.rate(attrs, "line-rate")})
             self._lines = [0, 0]
             self.spans[("files", index)] = Span(line, column)
-        elif name == "line" and parent == "lines" and len(self.stack) >= 2 \
-                and self.stack[-2] == "class":
+        elif name == "line" and parent == "lines" and self.stack[-3:-1] == ["classes", "class"]:
+            # only the lines of a class that is a file of the report (a <class> outside
+            # <classes> was never recorded, so it has no counts to add to)
             hits = self.count(attrs, "hits") or 0
             self._lines[0] += hits > 0
             self._lines[1] += 1
