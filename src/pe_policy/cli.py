@@ -47,6 +47,18 @@ def _write_output(text: str, output: str | None) -> None:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
+def _warn_sarif_cut(result: Any, destination: str | None) -> None:
+    """GitHub takes 25,000 results per SARIF run: say so where a CI log shows it."""
+    from pe_policy.reporters.sarif import MAX_RESULTS_PER_RUN, results_left_out
+
+    left_out = results_left_out(result)
+    if left_out:
+        click.echo(f"pe-policy: warning: the SARIF report{' ' + destination if destination else ''}"
+                   f" leaves out the {left_out:,} least severe of {len(result.findings):,} "
+                   f"results: GitHub code scanning takes at most {MAX_RESULTS_PER_RUN:,} per run",
+                   err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pe-policy")
 def main() -> None:
@@ -206,6 +218,9 @@ def _format_choices() -> list[str]:
               help="Write the preceding --format's report to this file (`-`: standard output).")
 @click.option("--fail-on", default="low", show_default=True, type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding is at or above this severity.")
+@click.option("--markdown-limit", type=click.IntRange(min=4096), default=None, metavar="BYTES",
+              help="Cut the Markdown report to this many bytes (default: 1 MiB when it is "
+              "written to $GITHUB_STEP_SUMMARY, else 65,536, GitHub's comment limit).")
 @click.option("--kind", default=None, help="Treat every given file as this kind.")
 @_repo_options
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -237,7 +252,7 @@ def _format_choices() -> list[str]:
 @_limit_options
 def check(
     paths: tuple[Path, ...], format_: tuple[str, ...], output: tuple[str, ...], fail_on: str,
-    kind: str | None, root: Path | None, config_file: Path | None, allow_python_rules: bool,
+    markdown_limit: int | None, kind: str | None, root: Path | None, config_file: Path | None, allow_python_rules: bool,
     baseline_file: Path | None,
     write_baseline: Path | None, strict_suppressions: bool, ignore_unknown: bool | None,
     quiet: bool | None, color: bool | None, engine: str, opa_url: str | None,
@@ -318,8 +333,11 @@ def check(
         to_stdout = destination is None or destination == "-"
         text = render(format_name, result, ReportOptions(
             color=use_color and to_stdout and format_name == "text", tool_version=__version__,
-            quiet=quiet))
+            quiet=quiet, destination=destination, markdown_limit=markdown_limit,
+            reports=tuple(reports)))
         _write_output(text, destination)
+        if format_name == "sarif":
+            _warn_sarif_cut(result, destination)
     sys.exit(exit_code(result, Severity.parse(fail_on)))
 
 
