@@ -25,11 +25,14 @@ $(STAMP): $(LOCK) pyproject.toml
 install: $(STAMP)
 
 # `make lock` is the one way to move a dependency: it re-resolves pyproject.toml (every
-# supported Python, every platform) and writes the hashes.
+# supported Python, every platform) and writes the hashes; then the Action's runtime lock (the
+# runtime dependencies and the build backend only) at the same versions.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.10 \
 		--generate-hashes --upgrade -o $(LOCK)
+	$(BIN)/uv pip compile --quiet pyproject.toml requirements/build.in --universal \
+		--python-version 3.10 --generate-hashes -c $(LOCK) -o requirements/runtime.lock
 
 # A tool on PATH at the pinned version is linked; otherwise it is built (first time: a few minutes).
 $(TOOLS)/opa: tools/versions.mk

@@ -24,7 +24,7 @@ from pe_policy.reporters.markdown import COMMENT_LIMIT, JOB_SUMMARY_LIMIT, size
 from tests.conftest import run_cli
 from tests.test_markdown_report import ROW, SECTION, sections, table_rows
 from tests.test_sarif import assert_github_ready
-from tests.test_sarif import validator as validator  # the fixture  # noqa: PLC0414
+from tests.test_sarif import validator as validator  # the fixture
 from tests.userland import write
 
 WORKFLOWS = 300

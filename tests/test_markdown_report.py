@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pe_policy.reporters import ReportOptions
 from pe_policy.findings import Severity
+from pe_policy.reporters import ReportOptions
 from pe_policy.reporters.markdown import COMMENT_LIMIT, JOB_SUMMARY_LIMIT, limit_for, render, size
 from tests.conftest import FIXTURES, REPO, check_paths, line_of, run_cli
 from tests.userland import RUNBOOK, WORKFLOW, append_to_line, copy_repo, write
