@@ -23,7 +23,7 @@ from pe_policy.reporters.github import SHOWN_PER_LEVEL
 from pe_policy.reporters.markdown import COMMENT_LIMIT, JOB_SUMMARY_LIMIT, size
 from tests.conftest import run_cli
 from tests.test_markdown_report import ROW, SECTION, sections, table_rows
-from tests.test_sarif import assert_github_ready
+from tests.test_sarif import assert_github_ready, assert_multitool_clean
 from tests.test_sarif import validator as validator  # the fixture
 from tests.userland import write
 
@@ -166,7 +166,7 @@ def test_few_annotations_are_all_shown_without_a_note(big_result: CheckResult) -
     assert len(lines) == len(few.active) and "more finding" not in lines[-1]
 
 
-def test_sarif_fingerprints_unique_and_valid(big_result: CheckResult,
+def test_sarif_fingerprints_unique_and_valid(big_result: CheckResult, tmp_path: Path,
                                               validator: Draft4Validator) -> None:
     sarif = json.loads(render("sarif", big_result, ReportOptions(tool_version="0.1.0")))
     assert not sorted(validator.iter_errors(sarif), key=str)
@@ -174,6 +174,7 @@ def test_sarif_fingerprints_unique_and_valid(big_result: CheckResult,
     results = sarif["runs"][0]["results"]
     assert len(results) == len(big_result.findings)
     assert len({r["partialFingerprints"]["peFingerprint/v2"] for r in results}) == len(results)
+    assert_multitool_clean(sarif, tmp_path)
 
 
 def test_sarif_cut_is_said_on_stderr_and_in_markdown(tmp_path: Path,

@@ -15,6 +15,7 @@ from pe_policy.findings import Finding, Location, Severity, Suppression
 from pe_policy.pipeline import CheckResult
 from pe_policy.reporters.sarif import MAX_RESULTS_PER_RUN, build_sarif
 from tests.conftest import FIXTURES, run_cli
+from tests.reference_tools import run_tool
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,39 @@ def assert_github_ready(sarif: dict[str, Any]) -> None:
             assert result["partialFingerprints"]
         prints = [tuple(sorted(r["partialFingerprints"].items())) for r in run["results"]]
         assert len(prints) == len(set(prints)), "two results would be merged into one alert"
+
+
+def assert_multitool_clean(sarif: dict[str, Any], workdir: Path) -> None:
+    """Microsoft's SARIF Multitool finds nothing: GitHub's ingestion rules (`Gh`: what code
+    scanning requires and limits) and the SARIF spec's own (`Sarif`)."""
+    log, out = workdir / "checked.sarif", workdir / "multitool.sarif"
+    log.write_text(json.dumps(sarif), encoding="utf-8")
+    process = run_tool("sarif-multitool", "validate", "--rule-kind", "Gh;Sarif",
+                       "--log", "ForceOverwrite", "--output", str(out), str(log), cwd=workdir)
+    assert process.returncode == 0, process.stdout + process.stderr
+    findings = [(r["ruleId"], r.get("level", "warning"), r["message"])
+                for run in json.loads(out.read_text(encoding="utf-8"))["runs"]
+                for r in run.get("results", [])]
+    assert findings == [], findings[:5]
+
+
+def test_multitool_catches_what_github_refuses(tmp_path: Path) -> None:
+    """The check above can fail: a result without locations is a GitHub error (GH1015...)."""
+    demo = FIXTURES / "demo"
+    sarif = json.loads(run_cli(["check", str(demo), "-f", "sarif", "--root", str(demo)]).stdout)
+    del sarif["runs"][0]["results"][0]["locations"]
+    with pytest.raises(AssertionError, match="GH"):
+        assert_multitool_clean(sarif, tmp_path)
+
+
+def test_multitool_github_rules_clean(tmp_path: Path) -> None:
+    event = FIXTURES / "pull_request" / "bad" / "pull_request.opened.json"
+    for number, args in enumerate((["fixtures/demo", "--root", "fixtures/demo"],
+                                   ["fixtures", "infra/fixtures"], ["--pr", str(event)])):
+        workdir = tmp_path / str(number)
+        workdir.mkdir()
+        sarif = json.loads(run_cli(["check", *args, "-f", "sarif"], cwd=FIXTURES.parent).stdout)
+        assert_multitool_clean(sarif, workdir)
 
 
 def test_demo_sarif_is_valid_and_points_at_real_lines(validator: Draft4Validator) -> None:
