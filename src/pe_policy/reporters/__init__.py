@@ -45,6 +45,11 @@ def is_job_summary(destination: str | None, environ: Mapping[str, str] | None = 
     return os.path.realpath(destination) == os.path.realpath(summary)
 
 
+def listed(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def full_report_places(options: ReportOptions) -> list[str]:
     """Where this run writes every finding, as a reader would look for it."""
     places = []

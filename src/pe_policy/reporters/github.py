@@ -16,7 +16,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from pe_policy.findings import Finding, Severity
-from pe_policy.reporters import full_report_places
+from pe_policy.reporters import full_report_places, listed
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
@@ -69,7 +69,7 @@ def _left_out_notice(left_out: Counter[str], options: ReportOptions) -> str:
     detail = ", ".join(f"{left_out[name]} {name}" for name in
                        ["could not be checked", *(s.value for s in Severity)] if left_out[name])
     places = full_report_places(options)
-    where = ("the full report is in " + " and ".join(places) if places
+    where = ("the full report is in " + listed(places) if places
              else "`pe-policy check --format text` lists them all")
     noun = "finding" if total == 1 else "findings"
     return command("notice", f"{total} more {noun} not shown as annotations ({detail}): GitHub "

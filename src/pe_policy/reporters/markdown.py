@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from pe_policy.filters import suppression_counts
 from pe_policy.findings import Finding, Severity
-from pe_policy.reporters import full_report_places, is_job_summary
+from pe_policy.reporters import full_report_places, is_job_summary, listed
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
@@ -57,9 +57,16 @@ def size(text: str) -> int:
 def limit_for(options: ReportOptions, environ: Mapping[str, str] | None = None) -> int:
     """The byte limit of this report: `--markdown-limit`, else the job summary's when it is
     written to `$GITHUB_STEP_SUMMARY`, else a comment's."""
+    return _limit_and_reason(options, environ)[0]
+
+
+def _limit_and_reason(options: ReportOptions,
+                      environ: Mapping[str, str] | None = None) -> tuple[int, str]:
     if options.markdown_limit is not None:
-        return max(MIN_LIMIT, options.markdown_limit)
-    return JOB_SUMMARY_LIMIT if is_job_summary(options.destination, environ) else COMMENT_LIMIT
+        return max(MIN_LIMIT, options.markdown_limit), "--markdown-limit"
+    if is_job_summary(options.destination, environ):
+        return JOB_SUMMARY_LIMIT, "GitHub's limit for a job summary"
+    return COMMENT_LIMIT, "GitHub's limit for a comment"
 
 
 def _plain(text: str) -> str:
@@ -193,14 +200,14 @@ _FIX_HEAD = "<details>\n<summary>How to fix</summary>\n\n"
 _FIX_TAIL = "\n</details>\n"
 
 
-def _cut_note(not_shown: Counter[Severity], limit: int, places: list[str]) -> str:
+def _cut_note(not_shown: Counter[Severity], limit: tuple[int, str], places: list[str]) -> str:
     if not sum(not_shown.values()):
         return ""
     detail = ", ".join(f"{not_shown[s]} {s.value}" for s in Severity if not_shown[s])
-    where = (" All of them are in " + " and ".join(places) + "."
+    where = (" All of them are in " + listed(places) + "."
              if places else " `pe-policy check --format text` lists them all.")
     return (f"> ✂️ **{_plural(sum(not_shown.values()), 'more finding')} not shown** ({detail}): "
-            f"this report is cut at {limit:,} bytes, the most GitHub shows here.{where}\n\n")
+            f"this report is cut at {limit[0]:,} bytes ({limit[1]}).{where}\n\n")
 
 
 def _sarif_note(result: CheckResult, options: ReportOptions) -> str:
@@ -219,18 +226,20 @@ def _sarif_note(result: CheckResult, options: ReportOptions) -> str:
 def _problems(result: CheckResult, budget: int) -> str:
     """The inputs that could not be checked, as many as `budget` bytes hold, the rest counted."""
     problems = result.problems
-    text = f"**{_plural(len(problems), 'input')} could not be checked:**\n\n"
+    items = [f"**{_plural(len(problems), 'input')} could not be checked:**\n\n"]
+    used = size(items[0])
     for index, (path, message) in enumerate(problems):
         item = f"- ⚠️ <code>{html.escape(path)}</code>: {inline(message)}\n"
-        if size(text) + size(item) > budget:
-            text += f"- ... and {len(problems) - index} more (the job log lists them all)\n"
+        used += size(item)
+        if used > budget:
+            items.append(f"- ... and {len(problems) - index} more (the job log lists them all)\n")
             break
-        text += item
-    return text + "\n"
+        items.append(item)
+    return "".join(items) + "\n"
 
 
 def _findings(result: CheckResult, active: list[Finding], budget: int, places: list[str],
-              limit: int) -> str:
+              limit: tuple[int, str]) -> str:
     """The findings worst first, cut from the bottom to fit `budget` bytes, each rule shown
     explained in "How to fix", and the count of what is not shown."""
     links = _Links(result)
@@ -283,10 +292,10 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     else:
         out.append(f"No findings, but some inputs could not be checked. {_checked_line(result)}")
         out.append("")
-    limit = limit_for(options)
+    limit = _limit_and_reason(options)
     text = "\n".join(out) + "\n"
     if result.problems:
-        text += _problems(result, limit // _PROBLEMS_SHARE)
+        text += _problems(result, limit[0] // _PROBLEMS_SHARE)
     text += _sarif_note(result, options)
     places = [p for p in full_report_places(options) if p != "the job summary"]
-    return text + _findings(result, active, limit - size(text), places, limit)
+    return text + _findings(result, active, limit[0] - size(text), places, limit)
