@@ -196,3 +196,17 @@ def test_sarif_cut_is_said_on_stderr_and_in_markdown(tmp_path: Path,
             f"{total} results") in result.stderr
     assert f"**The SARIF report leaves out {total - 3} results**" in summary.read_text(encoding="utf-8")
     assert len(json.loads((tmp_path / "o.sarif").read_text())["runs"][0]["results"]) == 3
+
+
+def test_text_summary_counts_files_checked_and_files_with_findings(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    write(root, ".github/workflows/bad.yml", workflow(0))
+    clean = ("name: Docs\non: push\npermissions:\n  contents: read\njobs:\n  docs:\n"
+             "    runs-on: ubuntu-latest\n    steps:\n      - run: make docs\n")
+    write(root, ".github/workflows/docs.yml", clean)
+    write(root, ".github/workflows/more-docs.yml", clean)
+    result = run_cli(["check", str(root)])
+    found = len(json.loads(run_cli(["check", str(root), "-f", "json"]).stdout)["findings"])
+    assert re.search(rf"^Found {found} findings \([^)]*\) in 1 file; 3 files checked\.$",
+                     result.stdout, re.MULTILINE), result.stdout[-300:]
