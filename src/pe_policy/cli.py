@@ -18,6 +18,7 @@ from pe_policy import __version__
 if TYPE_CHECKING:
     from pe_policy.config import Config
     from pe_policy.engine.pack import RuleSet
+    from pe_policy.pipeline import CheckResult
     from pe_policy.trust import PolicyBase
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -47,7 +48,7 @@ def _write_output(text: str, output: str | None) -> None:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
-def _warn_sarif_cut(result: Any, destination: str | None) -> None:
+def _warn_sarif_cut(result: CheckResult, destination: str | None) -> None:
     """GitHub takes 25,000 results per SARIF run: say so where a CI log shows it."""
     from pe_policy.reporters.sarif import MAX_RESULTS_PER_RUN, results_left_out
 
@@ -252,7 +253,8 @@ def _format_choices() -> list[str]:
 @_limit_options
 def check(
     paths: tuple[Path, ...], format_: tuple[str, ...], output: tuple[str, ...], fail_on: str,
-    markdown_limit: int | None, kind: str | None, root: Path | None, config_file: Path | None, allow_python_rules: bool,
+    markdown_limit: int | None, kind: str | None, root: Path | None, config_file: Path | None,
+    allow_python_rules: bool,
     baseline_file: Path | None,
     write_baseline: Path | None, strict_suppressions: bool, ignore_unknown: bool | None,
     quiet: bool | None, color: bool | None, engine: str, opa_url: str | None,
