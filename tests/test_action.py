@@ -228,3 +228,22 @@ def test_install_step_installs_from_the_lock(tmp_path: Path) -> None:
                              capture_output=True, text=True, timeout=300)
     assert checked.returncode == 1, checked.stderr  # the demo's findings, built-in rules and all
     assert json.loads(checked.stdout)["summary"]["by_severity"]["critical"] > 0
+
+
+def test_readme_cli_example_installs_like_the_action() -> None:
+    """Locked, hash-checked dependencies, then pe-policy built offline: never `pip install
+    pe-policy` resolved on the day."""
+    def pip_commands(script: str, checkout: str) -> list[set[str]]:
+        lines = script.replace("\\\n", " ").splitlines()
+        return [{word.strip('"').replace(checkout, "") for word in line.split()
+                 if word.startswith("--") and word not in ("--quiet", "--disable-pip-version-check")
+                 or word.strip('"').endswith(".lock")}
+                for line in lines if "pip install" in line]
+
+    install = next(s for s in action()["runs"]["steps"] if s["name"] == "Install pe-policy")
+    cli = yaml.safe_load(documented_workflows()[1])
+    step = next(s for job in cli["jobs"].values() for s in job["steps"]
+                if s.get("name") == "Install pe-policy")
+    expected = pip_commands(install["run"], "$GITHUB_ACTION_PATH/")
+    assert expected[0] == {"--require-hashes", "--no-deps", "requirements/runtime.lock"}
+    assert pip_commands(step["run"], ".pe-policy-src/") == expected
