@@ -236,7 +236,7 @@ def test_readme_cli_example_installs_like_the_action() -> None:
     def pip_commands(script: str, checkout: str) -> list[set[str]]:
         lines = script.replace("\\\n", " ").splitlines()
         return [{word.strip('"').replace(checkout, "") for word in line.split()
-                 if word.startswith("--") and word not in ("--quiet", "--disable-pip-version-check")
+                 if (word.startswith("--") and word not in ("--quiet", "--disable-pip-version-check"))
                  or word.strip('"').endswith(".lock")}
                 for line in lines if "pip install" in line]
 
