@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 
 include tools/versions.mk
 TOOLS := .tools/bin
-TOOL_BINARIES := $(TOOLS)/opa $(TOOLS)/conftest $(TOOLS)/regal
+TOOL_BINARIES := $(TOOLS)/opa $(TOOLS)/conftest $(TOOLS)/regal $(TOOLS)/sarif-multitool
 # go's build and module caches stay where the machine keeps them; only the binaries are ours
 GO ?= go
 
@@ -25,11 +25,14 @@ $(STAMP): $(LOCK) pyproject.toml
 install: $(STAMP)
 
 # `make lock` is the one way to move a dependency: it re-resolves pyproject.toml (every
-# supported Python, every platform) and writes the hashes.
+# supported Python, every platform) and writes the hashes; then the Action's runtime lock (the
+# runtime dependencies and the build backend only) at the same versions.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --python-version 3.10 \
 		--generate-hashes --upgrade -o $(LOCK)
+	$(BIN)/uv pip compile --quiet pyproject.toml requirements/build.in --universal \
+		--python-version 3.10 --generate-hashes -c $(LOCK) -o requirements/runtime.lock
 
 # A tool on PATH at the pinned version is linked; otherwise it is built (first time: a few minutes).
 $(TOOLS)/opa: tools/versions.mk
@@ -43,6 +46,12 @@ $(TOOLS)/conftest: tools/versions.mk
 $(TOOLS)/regal: tools/versions.mk tools/regal/go.mod tools/regal/go.sum
 	@mkdir -p $(TOOLS)
 	@bash tools/use-or-build.sh regal $(REGAL_VERSION) "$(GO) build -C tools/regal -ldflags=-X=github.com/open-policy-agent/regal/pkg/version.Version=$(REGAL_VERSION) -o $(abspath $(TOOLS))/regal github.com/open-policy-agent/regal"
+
+# Microsoft's SARIF Multitool, from npm at the pinned version (a self-contained binary per
+# platform, in the package's optional dependency); the tests validate SARIF with GitHub's rules.
+$(TOOLS)/sarif-multitool: tools/versions.mk
+	@mkdir -p $(TOOLS)
+	@bash tools/install-multitool.sh $(MULTITOOL_VERSION)
 
 tools: $(TOOL_BINARIES)
 

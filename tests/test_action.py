@@ -133,7 +133,8 @@ def test_check_step_reports_everywhere(tmp_path: Path, runner_temp: Path) -> Non
         "sarif-file": "pe-policy.sarif", "pr-event": str(event), "fail-on": "high",
     })
     assert process.returncode == 1, process.stderr
-    assert output.read_text(encoding="utf-8").splitlines() == ["exit-code=1"]
+    assert output.read_text(encoding="utf-8").splitlines() == [
+        "exit-code=1", "sarif-file=pe-policy.sarif"]
     line = line_of(workspace / WORKFLOW, "actions/checkout@v4")
     if log_format == "github":
         assert re.search(rf"^::error .*file={re.escape(WORKFLOW)},line={line}\b", process.stdout,
@@ -156,5 +157,93 @@ def test_check_step_passes_on_a_clean_repository(tmp_path: Path, runner_temp: Pa
     write(workspace, ".github/workflows/docs.yml", documented_workflows()[1])
     process, summary, output = run_check_step(workspace, runner_temp, {"summary": "true"})
     assert process.returncode == 0, process.stdout + process.stderr
-    assert output.read_text(encoding="utf-8").strip() == "exit-code=0"
+    assert output.read_text(encoding="utf-8").splitlines() == ["exit-code=0", "sarif-file="]
     assert "All clear" in summary.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps run in bash")
+def test_sarif_file_output_is_empty_when_no_sarif_was_written(tmp_path: Path,
+                                                               runner_temp: Path) -> None:
+    """A usage error (exit 2) writes no SARIF; a SARIF left by an earlier run is not reported
+    as this run's, so the documented upload step (`if: ...sarif-file != ''`) is skipped."""
+    workspace = tmp_path / "workspace"
+    (workspace / ".git").mkdir(parents=True)
+    write(workspace, ".github/workflows/docs.yml", documented_workflows()[1])
+    write(workspace, "pe-policy.sarif", "{}")  # stale
+    write(workspace, ".pe-policy.yaml", "rules:\n  disable: [PE-NOPE-001\n")  # invalid
+    process, _, output = run_check_step(workspace, runner_temp, {"sarif-file": "pe-policy.sarif"})
+    assert process.returncode == 2, process.stdout + process.stderr
+    assert output.read_text(encoding="utf-8").splitlines() == ["exit-code=2", "sarif-file="]
+    assert not (workspace / "pe-policy.sarif").exists()
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    """name -> `==version ; marker` of every requirement in a pip lock file."""
+    pins = {}
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)( ; .*?)? \\$", line)
+        if match:
+            pins[f"{match.group(1).lower()}{match.group(3) or ''}"] = match.group(2)
+    return pins
+
+
+def test_runtime_lock_pins_what_the_dev_lock_pins() -> None:
+    """The action installs requirements/runtime.lock: the same versions the tests ran with."""
+    runtime, dev = _pins(REPO / "requirements" / "runtime.lock"), _pins(REPO / "requirements" / "dev.lock")
+    assert runtime and all(dev.get(name) == version for name, version in runtime.items()), {
+        name: (version, dev.get(name)) for name, version in runtime.items() if dev.get(name) != version}
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    needed = {Requirement(r).name.lower() for r in requires("pe-policy") or []
+              if "extra ==" not in r}
+    locked = {name.split(" ")[0] for name in runtime}
+    assert needed <= locked and "hatchling" in locked  # every runtime dependency, the backend
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps run in bash")
+def test_install_step_installs_from_the_lock(tmp_path: Path) -> None:
+    """The Install step, as the runner runs it: a new venv, the locked dependencies with their
+    hashes checked, pe-policy built from the action's checkout without an index."""
+    step = next(s for s in action()["runs"]["steps"] if s["name"] == "Install pe-policy")
+    assert "--require-hashes" in step["run"] and "requirements/runtime.lock" in step["run"]
+    script = tmp_path / "install-step.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV"))}
+    env.update({"RUNNER_TEMP": str(tmp_path), "GITHUB_ACTION_PATH": str(REPO),
+                "PE_PYTHON": sys.executable})
+    process = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stdout + process.stderr
+    venv = tmp_path / "pe-policy-venv" / "bin"
+    frozen = subprocess.run([str(venv / "python"), "-m", "pip", "freeze", "--all"],
+                            capture_output=True, text=True, check=True).stdout
+    installed = {Path(line.split("==")[0]).name.lower().replace("_", "-"): line.split("==")[1]
+                 for line in frozen.splitlines() if "==" in line}
+    for name, version in _pins(REPO / "requirements" / "runtime.lock").items():
+        if name.split(" ")[0] in installed and " ; " not in name:
+            assert installed[name] == version, name
+    checked = subprocess.run([str(venv / "pe-policy"), "check", str(FIXTURES / "demo"), "-f", "json"],
+                             capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 1, checked.stderr  # the demo's findings, built-in rules and all
+    assert json.loads(checked.stdout)["summary"]["by_severity"]["critical"] > 0
+
+
+def test_readme_cli_example_installs_like_the_action() -> None:
+    """Locked, hash-checked dependencies, then pe-policy built offline: never `pip install
+    pe-policy` resolved on the day."""
+    def pip_commands(script: str, checkout: str) -> list[set[str]]:
+        lines = script.replace("\\\n", " ").splitlines()
+        return [{word.strip('"').replace(checkout, "") for word in line.split()
+                 if (word.startswith("--") and word not in ("--quiet", "--disable-pip-version-check"))
+                 or word.strip('"').endswith(".lock")}
+                for line in lines if "pip install" in line]
+
+    install = next(s for s in action()["runs"]["steps"] if s["name"] == "Install pe-policy")
+    cli = yaml.safe_load(documented_workflows()[1])
+    step = next(s for job in cli["jobs"].values() for s in job["steps"]
+                if s.get("name") == "Install pe-policy")
+    expected = pip_commands(install["run"], "$GITHUB_ACTION_PATH/")
+    assert expected[0] == {"--require-hashes", "--no-deps", "requirements/runtime.lock"}
+    assert pip_commands(step["run"], ".pe-policy-src/") == expected

@@ -284,7 +284,7 @@ def test_starter_config_is_valid_and_shows_the_defaults(tmp_repo: Path) -> None:
     write(tmp_repo, ".pe-policy.yaml", text[:start] + "\n".join(
         line[2:] if line.startswith("# ") else line for line in text[start:].splitlines()) + "\n")
     assert load_config(written, tmp_repo).params == DEFAULT_PARAMS
-    assert "pe-policy check" in result.stdout and "repos:" in result.stdout
+    assert "repos:" in result.stdout and "- id: pe-policy" in result.stdout
 
 
 def test_init_does_not_overwrite_unless_forced(tmp_repo: Path) -> None:
@@ -301,8 +301,9 @@ def test_init_writes_a_pre_commit_config_pre_commit_accepts(tmp_repo: Path) -> N
 
     assert run_cli(["init", "--root", str(tmp_repo), "--pre-commit"]).exit_code == 0
     loaded = load_pre_commit_config(str(tmp_repo / ".pre-commit-config.yaml"))
-    (hook,) = loaded["repos"][0]["hooks"]
-    assert hook["id"] == "pe-policy" and hook["entry"] == "pe-policy check"
+    (repo,) = loaded["repos"]
+    (hook,) = repo["hooks"]
+    assert hook["id"] == "pe-policy" and repo["rev"]  # installed from the repository at a rev
     existing = tmp_repo / ".pre-commit-config.yaml"
     existing.write_text("repos: []\n", encoding="utf-8")
     again = run_cli(["init", "--root", str(tmp_repo), "--pre-commit", "--force"])

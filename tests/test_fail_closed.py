@@ -166,7 +166,8 @@ def test_sarif_of_a_critical_rule_error_is_valid(tmp_path: Path) -> None:
     assert_github_ready(sarif)
     [error] = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "PE-RULE-ERROR"]
     assert error["level"] == "error"
-    assert error["properties"] == {"severity": "critical", "security-severity": "9.5"}
+    # counts at the rule's severity (--fail-on), but is no security alert: no score of its own
+    assert error["properties"] == {"severity": "critical"}
 
 
 def test_a_document_no_rule_could_judge_counts_at_its_most_severe_rule(

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pe_policy.findings import Severity
 from pe_policy.reporters import ReportOptions
-from pe_policy.reporters.markdown import MAX_CHARS, render, size
-from tests.conftest import check_paths, line_of, run_cli
+from pe_policy.reporters.markdown import COMMENT_LIMIT, JOB_SUMMARY_LIMIT, limit_for, render, size
+from tests.conftest import FIXTURES, REPO, check_paths, line_of, run_cli
 from tests.userland import RUNBOOK, WORKFLOW, append_to_line, copy_repo, write
 
 GITHUB_ENV = {"GITHUB_SERVER_URL": "https://github.example.com",
@@ -86,7 +87,22 @@ def test_summary_table_counts_by_kind_and_severity(repo: Path) -> None:
     assert total[-1] == f"**{len(result.active)}**"
 
 
-def test_findings_grouped_by_file_with_links(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+ROW = re.compile(r"^\| (?:\[)?<code>(?P<path>[^<]+):(?P<line>\d+)</code>(?:\]\((?P<url>[^)]+)\))? "
+                 r"\| `(?P<rule>[^`]+)` \|", re.MULTILINE)
+SECTION = re.compile(r"<summary>\S+ <b>(\d+) (\w+) findings?(?: shown of (\d+))?</b></summary>")
+
+
+def sections(text: str) -> list[tuple[str, list[re.Match[str]]]]:
+    """(severity, its rows) in the order the report lists them."""
+    out = []
+    for match in SECTION.finditer(text):
+        body = text[match.end():text.index("</details>", match.end())]
+        out.append((match.group(2), list(ROW.finditer(body))))
+    return out
+
+
+def test_findings_worst_first_then_by_file_and_line_with_links(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in GITHUB_ENV.items():
         monkeypatch.setenv(name, value)
     result = check_paths([repo], repo)
@@ -94,18 +110,35 @@ def test_findings_grouped_by_file_with_links(repo: Path, monkeypatch: pytest.Mon
     for finding in result.active:
         path, line = finding.location.path, finding.location.line
         url = f"{GITHUB_ENV['GITHUB_SERVER_URL']}/acme/gateway/blob/{GITHUB_ENV['GITHUB_SHA']}/{path}#L{line}"
-        assert f"| [{line}]({url}) |" in text
-    sections = re.findall(r"<summary>\S+ <code>([^<]+)</code>: (\d+) findings?</summary>", text)
-    assert sections == sorted(sections)
-    assert dict((p, int(n)) for p, n in sections) == Counter(f.location.path for f in result.active)
+        assert f"[<code>{path}:{line}</code>]({url})" in text
+    listed = sections(text)
+    severities = [name for name, _ in listed]
+    assert severities == [s.value for s in Severity if any(f.severity is s for f in result.active)]
+    for name, rows in listed:
+        keys = [(m.group("path"), int(m.group("line"))) for m in rows]
+        assert keys == sorted(keys), name
+        assert Counter(m.group("rule") for m in rows) == Counter(
+            f.rule_id for f in result.active if f.severity.value == name)
     assert "<summary>How to fix</summary>" in text
 
 
-def test_no_links_outside_github(repo: Path) -> None:
+def test_critical_and_high_open_low_and_info_folded(repo: Path) -> None:
     text = markdown(repo)
-    line = line_of(repo / WORKFLOW, "actions/checkout@v4")
-    assert f"| {line} | 🔴 high | `PE-WF-002` |" in text
-    assert "/blob/" not in text
+    for severity, opened in (("critical", True), ("high", True), ("low", False), ("info", False)):
+        match = re.search(rf"<details( open)?>\n<summary>\S+ <b>\d+ {severity} finding", text)
+        if match:
+            assert bool(match.group(1)) is opened, severity
+
+
+def test_pull_request_findings_link_to_the_pull_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in GITHUB_ENV.items():
+        monkeypatch.setenv(name, value)
+    event = FIXTURES / "pull_request" / "bad" / "pull_request.opened.json"
+    pr_url = json.loads(event.read_text(encoding="utf-8"))["pull_request"]["html_url"]
+    result = run_cli(["check", "--pr", str(event), "--format", "markdown"], cwd=REPO)
+    rows = list(ROW.finditer(result.stdout))
+    assert rows and {m.group("url") for m in rows} == {pr_url}
+    assert "/blob/" not in result.stdout  # never the payload's path on the runner
 
 
 def test_user_text_cannot_inject_markup(repo: Path) -> None:
@@ -115,11 +148,11 @@ def test_user_text_cannot_inject_markup(repo: Path) -> None:
     text = wf.read_text(encoding="utf-8").replace("actions/checkout@v4", json.dumps(evil), 1)
     wf.write_text(text, encoding="utf-8")
     report = markdown(repo, wf)
-    row = next(r for r in report.splitlines() if r.startswith(f"| {line} |"))
+    row = next(r for r in report.splitlines() if r.startswith(f"| <code>{WORKFLOW}:{line}</code> |"))
     assert "<img" not in row and "&lt;img" in row
     assert "@acme/admins" not in row and "@\u200bacme/admins" in row
     assert "\\[click\\]" in row and not re.search(r"(?<!\\)\[click", row)  # no live link
-    assert len(row.split(" | ")) == 4  # the pipe in the message did not add a column
+    assert len(row.split(" | ")) == 3  # the pipe in the message did not add a column
 
 
 def test_counts_of_suppressed_waived_and_baselined(repo: Path, tmp_path: Path) -> None:
@@ -135,7 +168,7 @@ def test_counts_of_suppressed_waived_and_baselined(repo: Path, tmp_path: Path) -
 
 
 def test_stays_under_the_comment_limit_and_counts_what_it_left_out(tmp_repo: Path) -> None:
-    steps = "".join(f"      - name: Step {i} with a long descriptive name for the summary\n"
+    steps = "".join(f"      - name: Step {i} with a long descriptive name for the summary 🚀\n"
                     f"        uses: acme-corporation/some-very-long-action-name-{i}@v1\n"
                     for i in range(1200))
     write(tmp_repo, ".github/workflows/big.yml",
@@ -144,12 +177,23 @@ def test_stays_under_the_comment_limit_and_counts_what_it_left_out(tmp_repo: Pat
     result = check_paths([tmp_repo], tmp_repo)
     assert len(result.active) >= 1200
     text = render(result, ReportOptions())
-    assert size(text) <= MAX_CHARS
-    shown = len(re.findall(r"^\| \d+ \|", text, re.MULTILINE))
-    match = re.search(r"\*\*(\d+) more findings?\*\* in (\d+) files? not shown", text)
+    assert COMMENT_LIMIT - 1_000 < size(text) <= COMMENT_LIMIT  # bytes, emoji counted as four
+    shown = len(ROW.findall(text))
+    match = re.search(r"\*\*(\d+) more findings? not shown\*\* \(([^)]*)\)", text)
     assert match, text[-500:]
     assert int(match.group(1)) == len(result.active) - shown > 0
-    assert int(match.group(2)) == 1
+    not_shown = {sev: int(n) for n, sev in (part.split() for part in match.group(2).split(", "))}
+    assert sum(not_shown.values()) == int(match.group(1))
+    assert "<summary>How to fix</summary>" in text and "`PE-WF-002`" in text.split("How to fix")[1]
+
+
+def test_the_limit_follows_the_destination(tmp_path: Path) -> None:
+    summary = tmp_path / "step_summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    assert limit_for(ReportOptions(destination=str(summary)), env) == JOB_SUMMARY_LIMIT
+    assert limit_for(ReportOptions(destination=str(tmp_path / "comment.md")), env) == COMMENT_LIMIT
+    assert limit_for(ReportOptions(), env) == COMMENT_LIMIT
+    assert limit_for(ReportOptions(destination=str(summary), markdown_limit=10_000), env) == 10_000
 
 
 # --- several formats in one run -------------------------------------------------------------

@@ -110,7 +110,10 @@ def leaky_repo(tmp_repo: Path) -> Path:
 
 
 @pytest.mark.parametrize("format_", FORMATS)
-def test_no_format_prints_a_secret(leaky_repo: Path, format_: str) -> None:
+def test_no_format_prints_a_secret(leaky_repo: Path, format_: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # every annotation, not only the 30 most severe GitHub would show of a step
+    monkeypatch.setattr("pe_policy.reporters.github.SHOWN_PER_LEVEL", 10_000)
     result = run_cli(["check", "--root", str(leaky_repo), "--format", format_, "--color",
                       str(leaky_repo)], cwd=leaky_repo)
     output = result.stdout + result.stderr

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,51 @@ def test_a_report_committed_alone_gets_the_whole_repository_verdict(precommit_re
                   encoding="utf-8")
     run = pre_commit(precommit_repo, "pe-policy", "--files", report)
     assert run.returncode == 1 and "PE-DR-002" in run.stdout, run.stdout + run.stderr
+
+
+# --- the snippet `pe-policy init` prints --------------------------------------------------------
+
+
+def test_init_snippet_installs_from_this_repository_at_this_release() -> None:
+    """`repo:` is the project's URL (pyproject, README), `rev:` this release's tag, and the
+    hook is one the manifest defines: pre-commit can install it with no package index."""
+    from pre_commit.clientlib import load_config
+
+    from pe_policy import REPOSITORY_URL, __version__
+    from pe_policy.starter import precommit_snippet
+
+    declared = re.search(r'^Repository = "([^"]+)"$', (REPO / "pyproject.toml").read_text(
+        encoding="utf-8"), re.MULTILINE)
+    assert declared and declared.group(1) == REPOSITORY_URL
+    assert f"- repo: {REPOSITORY_URL}" in (REPO / "README.md").read_text(encoding="utf-8")
+    snippet = precommit_snippet()
+    assert "additional_dependencies" not in snippet and "repo: local" not in snippet
+    with tempfile.TemporaryDirectory() as tmp:
+        config_file = Path(tmp) / ".pre-commit-config.yaml"
+        config_file.write_text(snippet, encoding="utf-8")
+        config = load_config(str(config_file))  # pre-commit's own validation
+    (repo,) = config["repos"]
+    assert repo["repo"] == REPOSITORY_URL and repo["rev"] == f"v{__version__}"
+    assert [h["id"] for h in repo["hooks"]] == ["pe-policy"] and hook("pe-policy")
+
+
+def test_init_snippet_really_installs(tmp_path: Path) -> None:
+    """pre-commit clones the snippet's repository at its rev and installs pe-policy from it:
+    here a clone of this repository's HEAD stands in for the URL and the tag."""
+    if not PRE_COMMIT.exists():
+        pytest.skip("pre-commit is not installed in this environment")
+    from pe_policy import REPOSITORY_URL, __version__
+    from pe_policy.starter import precommit_snippet
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    repo = tmp_path / "repo"
+    shutil.copytree(FILTER_REPO, repo)
+    git(repo, "init", "-q")
+    snippet = precommit_snippet().replace(REPOSITORY_URL, str(REPO)).replace(
+        f"rev: v{__version__}", f"rev: {head}")
+    write(repo, ".pre-commit-config.yaml", snippet)
+    git(repo, "add", ".pre-commit-config.yaml")
+    run = pre_commit(repo, "pe-policy", "--files", WORKFLOW)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "PE-WF-002" in run.stdout, run.stdout + run.stderr

@@ -352,7 +352,7 @@ def test_cli_pr_file_reports_each_rule_at_its_line() -> None:
     title = line_of(BAD_PLAIN, '"title": "Fix')
     assert f"{path}:{branch}:7: PE-PR-002 [medium] head branch \"fix-login-redirect\"" in out.stdout
     assert f"{path}:{title}:5: PE-PR-003 [medium]" in out.stdout
-    assert "Found 10 findings (4 medium, 2 low, 4 info) in 1 file." in out.stdout
+    assert "Found 10 findings (4 medium, 2 low, 4 info) in 1 file; 1 file checked." in out.stdout
 
 
 def test_cli_pr_good_file_passes() -> None:

@@ -303,7 +303,10 @@ def test_pe_dr_006_reports_every_credential_line_and_no_look_alike(leaky_repo: P
 
 
 @pytest.mark.parametrize("format_", FORMATS)
-def test_no_output_format_shows_a_credential(leaky_repo: Path, format_: str) -> None:
+def test_no_output_format_shows_a_credential(leaky_repo: Path, format_: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # every annotation, not only the 30 most severe GitHub would show of a step
+    monkeypatch.setattr("pe_policy.reporters.github.SHOWN_PER_LEVEL", 10_000)
     result = run_cli(["check", "--root", str(leaky_repo), "--format", format_, str(leaky_repo)],
                      cwd=leaky_repo)
     output = result.stdout + result.stderr

@@ -448,7 +448,7 @@ def test_the_action_fetches_the_base_and_passes_it(tmp_path: Path,
         monkeypatch.setenv(name, value)
     process, _, output = run_check_step(repo, runner_temp, {"format": "text", "summary": "false"})
     assert process.returncode == 1, process.stdout + process.stderr
-    assert output.read_text(encoding="utf-8").strip() == "exit-code=1"
+    assert output.read_text(encoding="utf-8").splitlines() == ["exit-code=1", "sarif-file="]
     assert "PE-WF-002" in process.stdout and "PE-CFG-001" in process.stdout
     assert "the configuration comes from origin/main" in process.stdout
     assert git(repo, "rev-parse", "--verify", "-q", "refs/remotes/origin/main")

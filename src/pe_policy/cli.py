@@ -18,6 +18,7 @@ from pe_policy import __version__
 if TYPE_CHECKING:
     from pe_policy.config import Config
     from pe_policy.engine.pack import RuleSet
+    from pe_policy.pipeline import CheckResult
     from pe_policy.trust import PolicyBase
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -45,6 +46,18 @@ def _write_output(text: str, output: str | None) -> None:
         write_atomic(Path(output), text)
     except OSError as exc:
         _fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _warn_sarif_cut(result: CheckResult, destination: str | None) -> None:
+    """GitHub takes 25,000 results per SARIF run: say so where a CI log shows it."""
+    from pe_policy.reporters.sarif import MAX_RESULTS_PER_RUN, results_left_out
+
+    left_out = results_left_out(result)
+    if left_out:
+        click.echo(f"pe-policy: warning: the SARIF report{' ' + destination if destination else ''}"
+                   f" leaves out the {left_out:,} least severe of {len(result.findings):,} "
+                   f"results: GitHub code scanning takes at most {MAX_RESULTS_PER_RUN:,} per run",
+                   err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -206,6 +219,9 @@ def _format_choices() -> list[str]:
               help="Write the preceding --format's report to this file (`-`: standard output).")
 @click.option("--fail-on", default="low", show_default=True, type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding is at or above this severity.")
+@click.option("--markdown-limit", type=click.IntRange(min=4096), default=None, metavar="BYTES",
+              help="Cut the Markdown report to this many bytes (default: 1 MiB when it is "
+              "written to $GITHUB_STEP_SUMMARY, else 65,536, GitHub's comment limit).")
 @click.option("--kind", default=None, help="Treat every given file as this kind.")
 @_repo_options
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -240,7 +256,8 @@ def _format_choices() -> list[str]:
 @_limit_options
 def check(
     paths: tuple[Path, ...], format_: tuple[str, ...], output: tuple[str, ...], fail_on: str,
-    kind: str | None, root: Path | None, config_file: Path | None, allow_python_rules: bool,
+    markdown_limit: int | None, kind: str | None, root: Path | None, config_file: Path | None,
+    allow_python_rules: bool,
     baseline_file: Path | None,
     write_baseline: Path | None, strict_suppressions: bool, ignore_unknown: bool | None,
     quiet: bool | None, color: bool | None, verbose: bool, engine: str, opa_url: str | None,
@@ -324,8 +341,11 @@ def check(
         to_stdout = destination is None or destination == "-"
         text = render(format_name, result, ReportOptions(
             color=use_color and to_stdout and format_name == "text", tool_version=__version__,
-            quiet=quiet))
+            quiet=quiet, destination=destination, markdown_limit=markdown_limit,
+            reports=tuple(reports)))
         _write_output(text, destination)
+        if format_name == "sarif":
+            _warn_sarif_cut(result, destination)
     sys.exit(exit_code(result, Severity.parse(fail_on)))
 
 

@@ -201,6 +201,15 @@ class Finding:
         loc = self.location
         return (loc.path, loc.line, loc.column or 0, self.rule_id, self.message)
 
+    def worst_first_key(self) -> tuple[int, str, int, int, str, str]:
+        """Most severe first, then file and line: the order reports are read (and cut) in."""
+        return (-self.severity.rank, *self.sort_key())
+
+    @property
+    def not_evaluated(self) -> bool:
+        """A rule that says it could not judge (its data is unknown), not that it failed."""
+        return self.message.startswith(NOT_EVALUATED_PREFIX)
+
     def to_dict(self) -> dict[str, Any]:
         loc = self.location
         out: dict[str, Any] = {
@@ -235,6 +244,9 @@ def fingerprint(rule_id: str, path: str, json_path: JsonPath, extra: str = "") -
 
 
 PARSE_RULE_ID = "PE-PARSE"
+RULE_ERROR_RULE_ID = "PE-RULE-ERROR"  # engine.evaluate.RULE_ERROR_ID, without its imports
+# how a rule whose input is unknown says so (models/pull_request.py, policies/pull_request)
+NOT_EVALUATED_PREFIX = "could not be evaluated"
 
 
 class ParseError(Exception):

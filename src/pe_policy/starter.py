@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from pe_policy import __version__
+from pe_policy import REPOSITORY_URL, __version__
 from pe_policy.config import DEFAULT_PARAMS, config_schema
 
-# The files the `pe-policy` pre-commit hook receives (also in `.pre-commit-hooks.yaml`; a test
-# keeps the two equal). Files of no known kind among them are skipped under pre-commit.
+# The files the `pe-policy` pre-commit hook receives, as `.pre-commit-hooks.yaml` declares them
+# (a test keeps the two equal). Files of no known kind among them are skipped under pre-commit.
 HOOK_FILES = (
     r"(^|/)\.github/workflows/[^/]+\.ya?ml$|(^|/)action\.ya?ml$|\.tf$|\.json$|\.sarif$"
     r"|\.md$|\.(up|down)\.sql$|(^|/)(versions|migrations)/[^/]+\.py$"
@@ -73,16 +73,15 @@ def starter_config() -> str:
 
 
 def precommit_snippet() -> str:
-    """A `.pre-commit-config.yaml` using the released package (no git URL needed)."""
+    """A `.pre-commit-config.yaml` that installs pe-policy: this repository at this release.
+
+    pre-commit clones `repo` at `rev` and installs it with its `.pre-commit-hooks.yaml`; no
+    package index is involved, so it works before (and without) a release on one.
+    """
     return f"""\
 repos:
-  - repo: local
+  - repo: {REPOSITORY_URL}
+    rev: v{__version__}
     hooks:
       - id: pe-policy
-        name: pe-policy
-        entry: pe-policy check
-        language: python
-        additional_dependencies: ["pe-policy=={__version__}"]
-        files: '{HOOK_FILES}'
-        require_serial: false
 """

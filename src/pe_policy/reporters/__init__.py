@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from json import dumps as _compact  # `json` here would be the sibling reporter module
 from typing import TYPE_CHECKING, Any, cast
@@ -28,6 +29,38 @@ class ReportOptions:
     color: bool = False
     tool_version: str = ""
     quiet: bool = False  # findings only: no code frames, nothing when clean (pre-commit)
+    # where this report goes (None: standard output); the Markdown report's size limit
+    # follows it (a job summary holds more than a comment) unless `markdown_limit` is given
+    destination: str | None = None
+    markdown_limit: int | None = None  # bytes (UTF-8)
+    # every (format, destination) of the run, so a cut report can say where the full one is
+    reports: tuple[tuple[str, str | None], ...] = ()
+
+
+def is_job_summary(destination: str | None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether `destination` is this step's job summary file (`$GITHUB_STEP_SUMMARY`)."""
+    summary = (os.environ if environ is None else environ).get("GITHUB_STEP_SUMMARY", "")
+    if not destination or not summary:
+        return False
+    return os.path.realpath(destination) == os.path.realpath(summary)
+
+
+def listed(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def full_report_places(options: ReportOptions) -> list[str]:
+    """Where this run writes every finding, as a reader would look for it."""
+    places = []
+    for name, destination in options.reports:
+        if name == "sarif" and destination:
+            places.append(f"the SARIF file {destination} (code scanning, once uploaded)")
+        elif name == "markdown" and is_job_summary(destination):
+            places.append("the job summary")
+        elif name in ("json", "junit", "text") and destination:
+            places.append(f"{destination} ({name})")
+    return places
 
 
 Renderer = Callable[["CheckResult", ReportOptions], str]

@@ -1,10 +1,16 @@
 """Markdown for pull-request comments and `$GITHUB_STEP_SUMMARY`.
 
-A summary table (findings by kind and severity), then the findings grouped by
-file, each line linked to the exact commit when the GitHub environment names
-it. Messages quote user-controlled text (PR titles, branch names), so they are
-escaped: no HTML, no links, no @-mentions get through. The whole report stays
-under GitHub's 65,536-character comment limit; what does not fit is counted.
+A summary table (findings by kind and severity), then the findings worst first: one
+section per severity (critical, high and medium open, low and info folded), each finding
+by file and line, linked to the exact commit when the GitHub environment names it (a
+pull request's own findings link to the pull request).  Messages quote user-controlled
+text (PR titles, branch names), so they are escaped: no HTML, no links, no @-mentions get
+through.
+
+GitHub refuses a comment over 65,536 bytes and a job summary over 1 MiB (UTF-8: an emoji
+is four).  A report that would be longer is cut from the bottom of that order: the
+summary table, the counts of what is not shown and "How to fix" for every rule shown are
+always kept, so on a big run the criticals are what a reader sees.
 """
 
 from __future__ import annotations
@@ -13,20 +19,24 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from itertools import groupby
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from pe_policy.filters import suppression_counts
 from pe_policy.findings import Finding, Severity
+from pe_policy.reporters import full_report_places, is_job_summary, listed
 
 if TYPE_CHECKING:
     from pe_policy.pipeline import CheckResult
     from pe_policy.reporters import ReportOptions
 
-MAX_CHARS = 65_536  # GitHub's limit for a comment body (counted in UTF-16 code units)
-_RESERVE = 600  # kept for the truncation note
+COMMENT_LIMIT = 65_536  # bytes: GitHub's limit for an issue or pull-request comment body
+JOB_SUMMARY_LIMIT = 1_048_576  # bytes: GitHub's limit for one step's job summary (1 MiB)
+MIN_LIMIT = 4_096  # below this not even the summary table and a few findings fit
+_PROBLEMS_SHARE = 4  # inputs that could not be checked take at most a quarter of the report
 
 _ICON = {
     Severity.CRITICAL: "🛑",
@@ -40,8 +50,23 @@ _MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")  # @user, @org/team: would 
 
 
 def size(text: str) -> int:
-    """Length as GitHub counts it (UTF-16 code units: an emoji counts twice)."""
-    return len(text.encode("utf-16-le")) // 2
+    """Length as GitHub limits it: bytes of UTF-8 (an emoji counts four)."""
+    return len(text.encode("utf-8"))
+
+
+def limit_for(options: ReportOptions, environ: Mapping[str, str] | None = None) -> int:
+    """The byte limit of this report: `--markdown-limit`, else the job summary's when it is
+    written to `$GITHUB_STEP_SUMMARY`, else a comment's."""
+    return _limit_and_reason(options, environ)[0]
+
+
+def _limit_and_reason(options: ReportOptions,
+                      environ: Mapping[str, str] | None = None) -> tuple[int, str]:
+    if options.markdown_limit is not None:
+        return max(MIN_LIMIT, options.markdown_limit), "--markdown-limit"
+    if is_job_summary(options.destination, environ):
+        return JOB_SUMMARY_LIMIT, "GitHub's limit for a job summary"
+    return COMMENT_LIMIT, "GitHub's limit for a comment"
 
 
 def _plain(text: str) -> str:
@@ -114,37 +139,141 @@ def _checked_line(result: CheckResult) -> str:
     return f"{line}; {set_aside}." if set_aside else f"{line}."
 
 
-def _row(finding: Finding) -> str:
+def _pull_request_url(result: CheckResult, path: str) -> str | None:
+    """The web page of the pull request a payload (event or `gh pr view`) describes."""
+    from pe_policy.findings import ParseError
+    from pe_policy.loaders import load_file
+
+    file = Path(path) if Path(path).is_absolute() else result.root / path
+    try:
+        url = getattr(load_file(file, path, "pull_request", result.root).model, "url", None)
+    except (ParseError, OSError):
+        return None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+@dataclass
+class _Links:
+    """Where a finding's location links to: its line at the commit, or its pull request."""
+
+    result: CheckResult
+    pull_requests: dict[str, str | None] = field(default_factory=dict)
+
+    def url(self, finding: Finding) -> str | None:
+        loc = finding.location
+        if finding.kind == "pull_request":
+            if loc.path not in self.pull_requests:
+                self.pull_requests[loc.path] = _pull_request_url(self.result, loc.path)
+            return self.pull_requests[loc.path]
+        return blob_url(loc.path, loc.line)
+
+
+def _row(finding: Finding, links: _Links) -> str:
     loc = finding.location
-    url = blob_url(loc.path, loc.line)
-    line = f"[{loc.line}]({url})" if url else str(loc.line)
-    return (f"| {line} | {_ICON[finding.severity]} {finding.severity.value} | "
-            f"`{finding.rule_id}` | {inline(finding.message)} |")
+    where = f"<code>{html.escape(loc.path, quote=False).replace('|', '&#124;')}:{loc.line}</code>"
+    url = links.url(finding)
+    cell = f"[{where}]({url})" if url else where
+    return f"| {cell} | `{finding.rule_id}` | {inline(finding.message)} |\n"
 
 
-def _file_head(path: str, findings: list[Finding]) -> str:
-    worst = max(findings, key=lambda f: f.severity.rank).severity
-    opened = " open" if worst.rank >= Severity.HIGH.rank else ""
-    return (f"<details{opened}>\n<summary>{_ICON[worst]} <code>{html.escape(path)}</code>: "
-            f"{_plural(len(findings), 'finding')}</summary>\n\n"
-            "| Line | Severity | Rule | Message |\n|---:|---|---|---|\n")
+def _section_head(severity: Severity, shown: int, total: int) -> str:
+    opened = " open" if severity.rank >= Severity.MEDIUM.rank else ""  # low and info folded
+    count = _plural(shown, f"{severity.value} finding")
+    if shown < total:
+        count += f" shown of {total}"
+    return (f"<details{opened}>\n<summary>{_ICON[severity]} <b>{count}</b></summary>\n\n"
+            "| Location | Rule | Message |\n|---|---|---|\n")
 
 
-_FILE_TAIL = "\n</details>\n\n"
+_SECTION_TAIL = "\n</details>\n\n"
 
 
-def _how_to_fix(result: CheckResult, rule_ids: Iterable[str]) -> str:
-    items = []
-    for rule_id in sorted(set(rule_ids)):
-        meta = result.catalog.get(rule_id)
-        if meta is None:
-            continue
-        advice = meta.remediation or meta.full_description
-        items.append(f"- **`{rule_id}`** {_plain(meta.title)}: {inline(advice)}")
-    if not items:
+def _fix_item(result: CheckResult, rule_id: str) -> str:
+    meta = result.catalog.get(rule_id)
+    if meta is None:
         return ""
-    return ("<details>\n<summary>How to fix</summary>\n\n" + "\n".join(items)
-            + "\n\n</details>\n")
+    advice = meta.remediation or meta.full_description
+    return f"- **`{rule_id}`** {_plain(meta.title)}: {inline(advice)}\n"
+
+
+_FIX_HEAD = "<details>\n<summary>How to fix</summary>\n\n"
+_FIX_TAIL = "\n</details>\n"
+
+
+def _cut_note(not_shown: Counter[Severity], limit: tuple[int, str], places: list[str]) -> str:
+    if not sum(not_shown.values()):
+        return ""
+    detail = ", ".join(f"{not_shown[s]} {s.value}" for s in Severity if not_shown[s])
+    where = (" All of them are in " + listed(places) + "."
+             if places else " `pe-policy check --format text` lists them all.")
+    return (f"> ✂️ **{_plural(sum(not_shown.values()), 'more finding')} not shown** ({detail}): "
+            f"this report is cut at {limit[0]:,} bytes ({limit[1]}).{where}\n\n")
+
+
+def _sarif_note(result: CheckResult, options: ReportOptions) -> str:
+    from pe_policy.reporters.sarif import MAX_RESULTS_PER_RUN, results_left_out
+
+    if not any(name == "sarif" for name, _ in options.reports):
+        return ""
+    left_out = results_left_out(result)
+    if not left_out:
+        return ""
+    return (f"> ⚠️ **The SARIF report leaves out {_plural(left_out, 'result')}**: GitHub code "
+            f"scanning takes at most {MAX_RESULTS_PER_RUN:,} per run, so it holds the "
+            f"{MAX_RESULTS_PER_RUN:,} most severe of {len(result.findings):,}.\n\n")
+
+
+def _problems(result: CheckResult, budget: int) -> str:
+    """The inputs that could not be checked, as many as `budget` bytes hold, the rest counted."""
+    problems = result.problems
+    items = [f"**{_plural(len(problems), 'input')} could not be checked:**\n\n"]
+    used = size(items[0])
+    for index, (path, message) in enumerate(problems):
+        item = f"- ⚠️ <code>{html.escape(path)}</code>: {inline(message)}\n"
+        used += size(item)
+        if used > budget:
+            items.append(f"- ... and {len(problems) - index} more (the job log lists them all)\n")
+            break
+        items.append(item)
+    return "".join(items) + "\n"
+
+
+def _findings(result: CheckResult, active: list[Finding], budget: int, places: list[str],
+              limit: tuple[int, str]) -> str:
+    """The findings worst first, cut from the bottom to fit `budget` bytes, each rule shown
+    explained in "How to fix", and the count of what is not shown."""
+    links = _Links(result)
+    ordered = sorted(active, key=Finding.worst_first_key)
+    totals = Counter(f.severity for f in ordered)
+    note_bound = size(_cut_note(totals, limit, places))  # counts only shrink from these
+    used = note_bound + size(_FIX_HEAD) + size(_FIX_TAIL)
+    rows: dict[Severity, list[str]] = {}
+    fixes: dict[str, str] = {}
+    for finding in ordered:
+        row = _row(finding, links)
+        cost = size(row)
+        if finding.severity not in rows:  # its longest head: "N ... findings shown of N"
+            total = totals[finding.severity]
+            cost += size(_section_head(finding.severity, total, total)) \
+                + size(f" shown of {total}") + size(_SECTION_TAIL)
+        fix = None
+        if finding.rule_id not in fixes:
+            fix = _fix_item(result, finding.rule_id)
+            cost += size(fix)
+        if used + cost > budget:
+            break
+        used += cost
+        rows.setdefault(finding.severity, []).append(row)
+        if fix is not None:
+            fixes[finding.rule_id] = fix
+    out = [_section_head(severity, len(shown), totals[severity]) + "".join(shown) + _SECTION_TAIL
+           for severity, shown in rows.items()]
+    out.append(_cut_note(Counter({s: totals[s] - len(rows.get(s, ())) for s in totals}),
+                         limit, places))
+    fix_items = [fixes[rule_id] for rule_id in sorted(fixes) if fixes[rule_id]]
+    if fix_items:
+        out.append(_FIX_HEAD + "".join(fix_items) + _FIX_TAIL)
+    return "".join(out)
 
 
 def render(result: CheckResult, options: ReportOptions) -> str:
@@ -163,44 +292,10 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     else:
         out.append(f"No findings, but some inputs could not be checked. {_checked_line(result)}")
         out.append("")
-    if result.problems:
-        out.append(f"**{_plural(len(result.problems), 'input')} could not be checked:**")
-        out.append("")
-        out.extend(f"- ⚠️ <code>{html.escape(p)}</code>: {inline(m)}" for p, m in result.problems)
-        out.append("")
+    limit = _limit_and_reason(options)
     text = "\n".join(out) + "\n"
-    budget = MAX_CHARS - _RESERVE
-    used = size(text)
-    sections: list[str] = []
-    shown: list[Finding] = []
-    ordered = sorted(active, key=lambda f: (f.location.path, f.location.line, f.rule_id))
-    for path, group in groupby(ordered, key=lambda f: f.location.path):
-        findings = list(group)
-        head = _file_head(path, findings)
-        rows: list[str] = []
-        cost = size(head) + size(_FILE_TAIL)
-        for finding in findings:
-            row = _row(finding) + "\n"
-            if used + cost + size(row) > budget:
-                break
-            rows.append(row)
-            cost += size(row)
-            shown.append(finding)
-        if rows:
-            sections.append(head + "".join(rows) + _FILE_TAIL)
-            used += cost
-        if len(rows) < len(findings):
-            break
-    text += "".join(sections)
-    left_out = len(active) - len(shown)
-    if left_out:
-        shown_ids = {id(f) for f in shown}
-        files_left = len({f.location.path for f in active if id(f) not in shown_ids})
-        text += (f"> ✂️ **{_plural(left_out, 'more finding')}** in "
-                 f"{_plural(files_left, 'file')} not shown: a GitHub comment holds at most "
-                 f"{MAX_CHARS:,} characters. The SARIF or JSON report, or the job log, has "
-                 "them all.\n\n")
-    fix = _how_to_fix(result, (f.rule_id for f in shown))
-    if fix and size(text) + size(fix) <= MAX_CHARS:
-        text += fix
-    return text
+    if result.problems:
+        text += _problems(result, limit[0] // _PROBLEMS_SHARE)
+    text += _sarif_note(result, options)
+    places = [p for p in full_report_places(options) if p != "the job summary"]
+    return text + _findings(result, active, limit[0] - size(text), places, limit)

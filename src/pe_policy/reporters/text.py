@@ -87,6 +87,10 @@ def _frame(result: CheckResult, finding: Finding, color: bool) -> list[str]:
     return lines
 
 
+def _files(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'}"
+
+
 def render(result: CheckResult, options: ReportOptions) -> str:
     color = options.color
     out: list[str] = []
@@ -112,9 +116,11 @@ def render(result: CheckResult, options: ReportOptions) -> str:
     if active:
         detail = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
         noun = "finding" if len(active) == 1 else "findings"
-        out.append(f"Found {len(active)} {noun} ({detail}) in {files} file{'s' if files != 1 else ''}.")
+        with_findings = len({f.location.path for f in active})
+        out.append(f"Found {len(active)} {noun} ({detail}) in {_files(with_findings)}; "
+                   f"{_files(files)} checked.")
     else:
-        out.append(f"All clear: {files} file{'s' if files != 1 else ''} checked, no findings.")
+        out.append(f"All clear: {_files(files)} checked, no findings.")
     suppressed = len(result.findings) - len(active)
     if suppressed:
         out.append(f"{suppressed} suppressed or waived finding{'s' if suppressed != 1 else ''} not shown.")
