@@ -1,10 +1,9 @@
 """Terraform `.tf` files: every block with its values and the line of every attribute.
 
-python-hcl2 parses (a lark LALR parser with positions); this module walks the
-resulting rule tree itself instead of using `hcl2.loads`, so each attribute,
-nested block, object key and list element gets its span while its value is
-built.  The same parse serves the plan loader, which maps a plan's resources
-onto the `.tf` blocks beside it (`parse_module`).
+hcl.py parses (tree-sitter's HCL grammar) and builds each block's values, so each
+attribute, nested block, object key and list element gets its span.  The same parse
+serves the plan loader, which maps a plan's resources onto the `.tf` blocks beside it
+(`parse_module`).
 
 Parsed files are cached by (path, text): a directory of `.tf` files is one
 Terraform module, and every file of it reads its siblings for the module
@@ -19,15 +18,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pe_policy.document import Document, SourceMap, Span
 from pe_policy.findings import JsonPath, ParseError
 from pe_policy.loaders import Source, read_text
 from pe_policy.models.terraform import TerraformConfig
-
-if TYPE_CHECKING:
-    from hcl2.utils import SerializationOptions
 
 # attributes holding an IAM policy document (JSON string or jsonencode) in AWS resources
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")
@@ -60,187 +56,6 @@ class ParsedFile:
 
 
 # ---------------------------------------------------------------------------------- parsing
-
-
-@functools.lru_cache(maxsize=1)
-def _options() -> SerializationOptions:
-    from hcl2.utils import SerializationOptions
-
-    return SerializationOptions(with_comments=False, with_meta=False, explicit_blocks=False,
-                                preserve_heredocs=False, strip_string_quotes=True,
-                                wrap_objects=False, wrap_tuples=False)
-
-
-def _span(meta: Any) -> Span | None:
-    line = getattr(meta, "line", None)
-    if not isinstance(line, int):
-        return None
-    return Span(line, getattr(meta, "column", None), getattr(meta, "end_line", None),
-                getattr(meta, "end_column", None))
-
-
-def _syntax_error(path: str, exc: Exception) -> ParseError:
-    """lark's UnexpectedInput, said in a sentence."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
-
-    line = getattr(exc, "line", 1)
-    column = getattr(exc, "column", None)
-    line = line if isinstance(line, int) and line > 0 else 1
-    column = column if isinstance(column, int) and column > 0 else None
-    if (isinstance(exc, UnexpectedToken) and exc.token.type == "$END") or isinstance(exc, UnexpectedEOF):
-        return ParseError(path, "HCL syntax error: unexpected end of file (an unclosed block, "
-                          "bracket or string?)", line, column)
-    if isinstance(exc, UnexpectedToken):
-        text = str(exc.token.value).strip().splitlines()[0][:40] if str(exc.token.value).strip() else ""
-        what = f"{text!r}" if text else "a line break"
-        return ParseError(path, f"HCL syntax error: unexpected {what}", line, column)
-    if isinstance(exc, UnexpectedCharacters):
-        char = getattr(exc, "char", "")
-        return ParseError(path, f"HCL syntax error: unexpected character {char!r}", line, column)
-    return ParseError(path, f"HCL syntax error: {exc}", line, column)
-
-
-class _Walker:
-    """Builds plain values from hcl2's rule tree, recording a span for every node."""
-
-    def __init__(self, path: str) -> None:
-        from hcl2.rules import base, containers, expressions, functions, strings
-
-        self.path = path
-        self.spans: dict[JsonPath, Span] = {}
-        self.options = _options()
-        self._attribute = base.AttributeRule
-        self._block = base.BlockRule
-        self._expr_term = expressions.ExprTermRule
-        self._object = containers.ObjectRule
-        self._tuple = containers.TupleRule
-        self._call = functions.FunctionCallRule
-        self._heredoc = (strings.HeredocTemplateRule, strings.HeredocTrimTemplateRule)
-
-    def body(self, body: Any, path: JsonPath) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        block_keys: set[str] = set()
-        for child in body.children:
-            if isinstance(child, self._attribute):
-                name = str(child.identifier.serialize(self.options))
-                span = _span(child._meta)
-                line = span.line if span else 1
-                if name in first_line:
-                    what = "a block" if name in block_keys else f"an attribute at line {first_line[name]}"
-                    raise ParseError(self.path, f"attribute {name!r} is already defined as {what}",
-                                     line, span.column if span else None)
-                first_line[name] = line
-                attribute_path: JsonPath = (*path, name)
-                if span:
-                    self.spans[attribute_path] = span
-                values[name] = self.expression(child.expression, attribute_path)
-            elif isinstance(child, self._block):
-                labels = [str(label.serialize(self.options)) for label in child.labels]
-                name = labels[0]
-                span = _span(child._meta)
-                existing = values.setdefault(name, [])
-                if name not in block_keys and name in first_line:
-                    raise ParseError(self.path, f"{name!r} is already defined as an attribute at "
-                                     f"line {first_line[name]}", span.line if span else 1)
-                block_keys.add(name)
-                first_line.setdefault(name, span.line if span else 1)
-                item_path: JsonPath = (*path, name, len(existing))
-                inner_path = (*item_path, *labels[1:])
-                value: Any = self.body(child.body, inner_path)
-                for label in reversed(labels[1:]):
-                    value = {label: value}
-                existing.append(value)
-                if span:
-                    self.spans.setdefault((*path, name), span)
-                    self.spans[item_path] = span
-                    if labels[1:]:
-                        self.spans[inner_path] = span
-        return values
-
-    def _unwrap(self, node: Any) -> Any:
-        while isinstance(node, self._expr_term) and not node.parentheses:
-            node = node.expression
-        return node
-
-    def expression(self, expr: Any, path: JsonPath) -> Any:
-        node = self._unwrap(expr)
-        if isinstance(node, self._object):
-            out: dict[str, Any] = {}
-            for element in node.elements:
-                raw_key = element.key.serialize(self.options)
-                key = raw_key if isinstance(raw_key, str) else str(raw_key)
-                key_path: JsonPath = (*path, key)
-                span = _span(element._meta)
-                if span:
-                    self.spans[key_path] = span
-                out[key] = self.expression(element.expression, key_path)
-            return out
-        if isinstance(node, self._tuple):
-            items: list[Any] = []
-            for index, item in enumerate(node.elements):
-                item_path: JsonPath = (*path, index)
-                span = _span(getattr(item, "_meta", None))
-                if span:
-                    self.spans[item_path] = span
-                items.append(self.expression(item, item_path))
-            return items
-        if isinstance(node, self._call):
-            literal = self._jsonencode_argument(node)
-            if literal is not None:
-                return self.expression(literal, path)
-        if isinstance(node, self._heredoc):
-            value = heredoc_value(str(node.heredoc.value))
-            self._heredoc_json_spans(value, node, path)
-            return value
-        return expr.serialize(self.options)
-
-    def _jsonencode_argument(self, call: Any) -> Any:
-        """The object/tuple literal inside `jsonencode(...)`, else None."""
-        names = [str(i.serialize(self.options)) for i in call.identifiers]
-        arguments = call.arguments
-        if names != ["jsonencode"] or arguments is None or len(arguments.arguments) != 1:
-            return None
-        inner = self._unwrap(arguments.arguments[0])
-        return inner if isinstance(inner, (self._object, self._tuple)) else None
-
-    def _heredoc_json_spans(self, value: str, node: Any, path: JsonPath) -> None:
-        """Lines inside a heredoc holding JSON (an IAM policy), for findings on a statement."""
-        if not value.lstrip().startswith(("{", "[")):
-            return
-        span = _span(getattr(node, "_meta", None))
-        if span is None:
-            return
-        try:
-            json.loads(value)
-            from pe_policy.loaders.yaml_source import load_yaml
-
-            _, inner = load_yaml(value, self.path, line_offset=span.line)
-        except (ValueError, ParseError, RecursionError):
-            return
-        for sub, sub_span in inner.items():
-            if sub:
-                inner_path: JsonPath = (*path, *sub)
-                self.spans[inner_path] = sub_span
-
-
-def heredoc_value(token: str) -> str:
-    """The string a heredoc token (`<<EOT` / `<<-EOT` ... `EOT`) stands for, as Terraform reads it.
-
-    hcl2's own serialisation escapes quotes in `<<-` heredocs, which breaks
-    the JSON policies people write in them; the rule is simple enough to apply here.
-    """
-    lines = token.replace("\r\n", "\n").split("\n")
-    trim = lines[0].startswith("<<-")
-    body = lines[1:]
-    while body and not body[-1].strip():
-        body.pop()
-    body = body[:-1]  # the closing marker
-    if trim:
-        indents = [len(line) - len(line.lstrip(" ")) for line in body if line.strip()]
-        cut = min(indents, default=0)
-        body = [line[cut:] for line in body]
-    return "".join(f"{line}\n" for line in body)
 
 
 _ADDRESS_PREFIX = {"data": "data.", "module": "module.", "variable": "var.", "output": "output.",
@@ -293,31 +108,16 @@ def _check_tokens(text: str, path: str) -> None:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _parse_cached(text: str, path: str) -> ParsedFile:
-    import hcl2
-    from lark.exceptions import LarkError, UnexpectedInput
+    from pe_policy.loaders.hcl import parse_blocks
 
-    try:
-        tree = hcl2.parses(text, discard_comments=True)
-    except UnexpectedInput as exc:
-        raise _syntax_error(path, exc) from None
-    except (LarkError, RuntimeError, ValueError) as exc:
-        raise ParseError(path, f"HCL syntax error: {exc}") from None
-    walker = _Walker(path)
+    nodes, walker, _ = parse_blocks(text, path)
     blocks: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for child in tree.body.children:
-        if isinstance(child, walker._attribute):
-            span = _span(child._meta) or Span(1)
-            name = child.identifier.serialize(walker.options)
-            raise ParseError(path, f"unexpected attribute {name!r} at the top level: Terraform "
-                             "files hold blocks (resource, variable, ...)", span.line, span.column)
-        if not isinstance(child, walker._block):
-            continue
-        span = _span(child._meta) or Span(1)
-        labels = [str(label.serialize(walker.options)) for label in child.labels]
+    for node, block_type, labels in nodes:
+        span = walker.span(node)
         index = len(blocks)
-        values = walker.body(child.body, ("blocks", index, "values"))
-        record = _block_record(labels, values, path, span, path)
+        values = walker.block_body(node, ("blocks", index, "values"))
+        record = _block_record([block_type, *labels], values, path, span, path)
         if record["block_type"] in ("resource", "data", "module", "variable", "output"):
             first = seen.setdefault(record["address"], span.line)
             if first != span.line:
