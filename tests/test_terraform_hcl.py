@@ -6,6 +6,7 @@ reference: what it accepts, pe-policy loads; what it rejects, pe-policy rejects.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pygohcl
@@ -139,3 +140,52 @@ def test_accepts_what_hashicorp_accepts_and_rejects_what_it_rejects(text: str) -
                    ("top level", "declared twice", "labels", "already defined")), caught.value.message
     else:
         assert accepted == reference, text
+
+
+# --------------------------------------------------------------------------- the corpus
+
+VALID = sorted(p for p in [*(CORPUS / "valid").rglob("*.tf"), *FIXTURES.rglob("*.tf")]
+               if "syntax" not in p.parts)  # fixtures/terraform/bad/syntax: invalid on purpose
+INVALID = sorted((CORPUS / "invalid").glob("*.tf"))
+# valid HCL that Terraform rejects when it reads the configuration (HashiCorp's parser
+# alone accepts them): where pe-policy says so
+TERRAFORM_LEVEL = {"resource_without_name.tf": (1, "two labels"),
+                   "top_level_argument.tf": (1, "top level")}
+
+
+def test_the_corpus_is_large_and_written_from_the_documentation() -> None:
+    assert len([p for p in VALID if CORPUS in p.parents]) >= 300
+    assert len(INVALID) >= 10
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_every_valid_file_loads(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert hashicorp_accepts(text)
+    doc = load_text(text, path.relative_to(REPO).as_posix(), "terraform")
+    blocks, _, _ = parse_blocks(text, "x.tf")
+    assert len(doc.input["blocks"]) == len(blocks) > 0
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
+def test_every_invalid_file_is_rejected_where_hashicorp_rejects_it(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    with pytest.raises(ParseError) as caught:
+        load_text(text, path.name, "terraform")
+    assert caught.value.column is not None
+    if path.name in TERRAFORM_LEVEL:
+        line, word = TERRAFORM_LEVEL[path.name]
+        assert hashicorp_accepts(text)
+        assert caught.value.line == line and word in caught.value.message
+        return
+    try:
+        pygohcl.loads(text)
+    except pygohcl.HCLParseError as exc:
+        said = str(exc)
+    else:
+        raise AssertionError(f"HashiCorp's parser accepts {path.name}")
+    reference = re.search(r":(\d+),(\d+)", said)
+    assert reference is not None, said
+    # the same line as HashiCorp's parser (an unclosed `{` is reported where the block it
+    # swallowed begins, the line HashiCorp names too)
+    assert caught.value.line == int(reference.group(1)), (caught.value, said)

@@ -133,7 +133,7 @@ class _Walker:
         for child in block.children:
             kind = child.type
             if child.start_point[0] != row and kind != "comment":
-                raise self.error(child, "a block's type, its labels and its `{` go on one line")
+                raise self.error(block, "a block's type, its labels and its `{` go on one line")
             if kind == "identifier":
                 if not block_type:
                     block_type = self.text(child)
@@ -180,9 +180,8 @@ class _Walker:
                 parts = child.children  # identifier, "=", expression (and any comment)
                 name = self.text(parts[0])
                 if parts[1].start_point[0] != span.line - 1 or parts[2].start_point[0] != span.line - 1:
-                    raise self.error(parts[1] if parts[1].start_point[0] != span.line - 1 else parts[2],
-                                     f"unexpected line break in the definition of {name!r}: its "
-                                     "name, `=` and value start on one line")
+                    raise self.error(parts[0], f"unexpected line break in the definition of "
+                                     f"{name!r}: its name, `=` and value start on one line")
                 if name in first_line:
                     what = "a block" if name in block_keys else f"an attribute at line {first_line[name]}"
                     raise self.error(child, f"attribute {name!r} is already defined as {what}")
