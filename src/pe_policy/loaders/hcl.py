@@ -96,6 +96,8 @@ class _Walker:
         self.path = path
         self.spans: dict[JsonPath, Span] = {}
         self._lines: list[bytes] | None = None
+        self.ascii = source.isascii()
+        self.heredocs_walked = 0
 
     # ------------------------------------------------------------------ positions
 
@@ -112,9 +114,11 @@ class _Walker:
         return len(prefix.decode("utf-8", "replace")) + 1
 
     def span(self, node: Any) -> Span:
-        start, end = node.start_point, node.end_point
-        return Span(start[0] + 1, self._column(start[0], start[1]), end[0] + 1,
-                    self._column(end[0], end[1]))
+        (start_row, start_column), (end_row, end_column) = node.start_point, node.end_point
+        if self.ascii:  # columns in bytes are columns in characters
+            return Span(start_row + 1, start_column + 1, end_row + 1, end_column + 1)
+        return Span(start_row + 1, self._column(start_row, start_column), end_row + 1,
+                    self._column(end_row, end_column))
 
     def error(self, node: Any, message: str) -> ParseError:
         start = node.start_point
@@ -285,6 +289,11 @@ class _Walker:
         if len(children) < 2:
             return ""
         source = self.source
+        if len(children) <= 3 and children[-1].start_point[0] == children[0].start_point[0] and (
+                len(children) == 2 or children[1].type == "template_literal"):  # a plain string
+            literal = source[children[0].end_byte:children[-1].start_byte].decode("utf-8", "replace")
+            self._check_literal(node, literal)
+            return _unescape(literal)
         parts: list[str] = []
         at = children[0].end_byte
         for child in children[1:-1]:
@@ -321,6 +330,8 @@ class _Walker:
 
     def template(self, node: Any, path: JsonPath) -> str:
         if node.type == "heredoc_template":
+            _check_heredoc(self, node)
+            self.heredocs_walked += 1
             value = heredoc_value(self.text(node))
             self._heredoc_json_spans(value, node, path)
             return value
@@ -447,22 +458,35 @@ def _check_accounted(walker: _Walker, root: Any, starts: set[int]) -> None:  # b
     """Every line that opens a top-level block (`resource "a" "b" {` at column 1) is a block
     the walk produced, or lies inside a string or heredoc; and no heredoc runs past a line
     that would have closed it.  Independent of the walk, so a misread is an error."""
-    heredocs = _captures(root, "heredoc") if b"<<" in walker.source else []
-    for heredoc in heredocs:
-        _check_heredoc(walker, heredoc)
-    strings = _captures(root, "string")
-    for string in strings:  # one not walked (inside an expression) is checked here
-        if string.start_point[0] != string.end_point[0]:
-            walker.quoted(string)
-    strays = [m.start() for m in _BLOCK_OPENING.finditer(walker.source) if m.start() not in starts]
+    source = walker.source
+    heredocs: list[Any] = []
+    if source.count(b"<<") > walker.heredocs_walked:  # some heredoc inside an expression?
+        heredocs = _captures(root, "heredoc")
+        for heredoc in heredocs:
+            _check_heredoc(walker, heredoc)
+    strings: list[Any] = []
+    if _odd_quotes(source):  # a quoted string may run over a line break: find it
+        strings = _captures(root, "string")
+        for string in strings:  # one not walked (inside an expression) is checked here
+            if string.start_point[0] != string.end_point[0]:
+                walker.quoted(string)
+    strays = [m.start() for m in _BLOCK_OPENING.finditer(source) if m.start() not in starts]
     if not strays:
         return
+    heredocs = heredocs or _captures(root, "heredoc")
+    strings = strings or _captures(root, "string")
     inside = [(n.start_byte, n.end_byte) for n in [*heredocs, *strings]]
     for at in strays:
         if not any(lo < at < hi for lo, hi in inside):
             raise ParseError(walker.path, "the block opened here was not read by the HCL parser "
                              "(pe-policy never checks part of a file)",
                              walker.source.count(b"\n", 0, at) + 1, 1)
+
+
+def _odd_quotes(source: bytes) -> bool:
+    """Whether some line has an odd number of `"` (escapes aside): the one way a quoted
+    string can run over a line break.  Most files have none, and skip the search."""
+    return any((line.count(b'"') - line.count(b'\\"')) % 2 for line in source.split(b"\n"))
 
 
 _QUERIES = {"heredoc": "(heredoc_template) @node",
@@ -508,7 +532,6 @@ def parse_blocks(text: str, path: str) -> tuple[list[tuple[Any, str, list[str]]]
         raise syntax_error(walker, root)
     body = next((c for c in root.children if c.type == "body"), None)
     blocks: list[tuple[Any, str, list[str]]] = []
-    starts: set[int] = set()
     previous_end = -1
     for child in [] if body is None else body.children:
         if child.type == "attribute":
@@ -523,6 +546,9 @@ def parse_blocks(text: str, path: str) -> tuple[list[tuple[Any, str, list[str]]]
         previous_end = child.end_point[0]
         block_type, labels = walker.labels(child)
         blocks.append((child, block_type, labels))
-        starts.add(child.start_byte)
-    _check_accounted(walker, root, starts)
     return blocks, walker, root
+
+
+def check_accounted(walker: _Walker, root: Any, blocks: list[tuple[Any, str, list[str]]]) -> None:
+    """After the walk of `blocks` (what `parse_blocks` returned): see `_check_accounted`."""
+    _check_accounted(walker, root, {node.start_byte for node, _, _ in blocks})

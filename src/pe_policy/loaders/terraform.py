@@ -109,9 +109,9 @@ def _check_tokens(text: str, path: str) -> None:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _parse_cached(text: str, path: str) -> ParsedFile:
-    from pe_policy.loaders.hcl import parse_blocks
+    from pe_policy.loaders.hcl import check_accounted, parse_blocks
 
-    nodes, walker, _ = parse_blocks(text, path)
+    nodes, walker, root = parse_blocks(text, path)
     blocks: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for node, block_type, labels in nodes:
@@ -126,6 +126,7 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
                                  span.line, span.column)
         walker.spans[("blocks", index)] = span
         blocks.append(record)
+    check_accounted(walker, root, nodes)
     return ParsedFile(path, blocks, walker.spans)
 
 
