@@ -216,6 +216,8 @@ class Checker:
         if self._prints is not None:
             self._prints.set_gather_prints(True)
         self._rules: dict[str, tuple[list[str], int]] = {}
+        self._with_exceptions = {m.package for m in modules
+                                 if any(rule.name == "exception" for rule in m.rules)}
 
     def rules(self, namespace: str) -> tuple[list[str], int]:
         if namespace not in self._rules:
@@ -244,7 +246,7 @@ class Checker:
         names, definitions = self.rules(namespace)
         for rule in names:
             name = exception_name(rule)
-            excepted = self._exceptions(namespace, name)
+            excepted = self._exceptions(namespace, name, result.prints)
             value = self._eval(f"data.{namespace}.{rule}")
             result.prints += self._take_prints()
             query = f'data.{namespace}.exception[_][_] == "{name}"'
@@ -261,9 +263,11 @@ class Checker:
             result.successes += definitions - result.tests
         return result
 
-    def _exceptions(self, namespace: str, name: str) -> int:
+    def _exceptions(self, namespace: str, name: str, prints: list[str]) -> int:
+        if namespace not in self._with_exceptions:
+            return 0
         value = self._eval(f"data.{namespace}.exception")
-        self._take_prints()
+        prints += self._take_prints()
         if not isinstance(value, list):
             return 0
         return sum(1 for entry in value if isinstance(entry, (list, dict))
