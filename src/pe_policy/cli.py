@@ -324,11 +324,20 @@ def check(
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--kind", default=None, help="Parse as this kind instead of detecting it.")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--kind", default=None, help="Parse as this pe-policy kind instead of detecting it.")
 @click.option("--positions", is_flag=True, help="Also print the source map (JSON path -> line).")
-def parse(file: Path, kind: str | None, positions: bool) -> None:
-    """Print FILE's typed model as JSON: the exact input Rego policies see (secrets masked)."""
+@click.option("--parser", default=None, help="conftest's parser for every file (yaml, json, hcl2).")
+@click.option("--combine", is_flag=True, help="Print the files combined, as `test --combine` "
+              "sees them.")
+def parse(files: tuple[str, ...], kind: str | None, positions: bool, parser: str | None,
+          combine: bool) -> None:
+    """Print what policies see of FILES (secrets masked).
+
+    One file of a kind pe-policy knows: its typed model, the exact input of `check`'s
+    policies.  Several files, `--parser`, `--combine`, or a file of no pe-policy kind: the
+    input `test` (conftest) gives, printed as `conftest parse` prints it.
+    """
     import json
 
     from pe_policy.discover import detect_kind, relative_to_root, repo_root
@@ -338,11 +347,18 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
 
     if kind is not None and kind not in KINDS:
         _fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-    if not file.exists():
-        _fail(f"{file}: no such file")
-    root = repo_root(None, file)
-    display = relative_to_root(file, root)
-    detected = kind or detect_kind(file, display)
+    file = Path(files[0])
+    conftest_form = len(files) > 1 or parser is not None or combine
+    detected: str | None = kind
+    if not conftest_form and files[0] != "-":
+        if not file.exists():
+            _fail(f"{file}: no such file")
+        root = repo_root(None, file)
+        display = relative_to_root(file, root)
+        detected = kind or detect_kind(file, display)
+    if conftest_form or (detected is None and kind is None and not positions):
+        _conftest_parse(files, parser, combine)
+        return
     if detected is None:
         _fail(f"{display}: cannot tell what kind of file this is; pass --kind "
               f"({', '.join(KINDS)})")
@@ -359,6 +375,36 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
             for p, s in doc.source_map.spans.items()
         ]
     click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _conftest_parse(files: tuple[str, ...], parser: str | None, combine: bool) -> NoReturn:
+    """`conftest parse`: one file's value, several as `{path: value}`, or combined."""
+    import json
+
+    from pe_policy.conftest.inputs import InputError, check_parser, combined, read_input
+    from pe_policy.conftest.outputs import go_json
+    from pe_policy.findings import ParseError
+    from pe_policy.loaders import DEFAULT_MAX_BYTES
+    from pe_policy.redact import redact, redact_value
+
+    try:
+        if parser:
+            check_parser(parser)
+        configs = [read_input(name, parser, DEFAULT_MAX_BYTES) for name in files]
+    except InputError as exc:
+        _conftest_error(f"parse configurations: {exc}")
+    except ParseError as exc:
+        _conftest_error(f"parse configurations: {redact(str(exc))}")
+    if combine:
+        entries = [{"path": e["path"], "contents": json.loads(json.dumps(e["contents"], sort_keys=True))}
+                   for e in redact_value(combined(configs).value)]
+        text = go_json(entries, "\t", sort_keys=False) + "\n"
+    elif len(configs) == 1:
+        text = go_json(redact_value(configs[0].value), "  ")
+    else:
+        text = go_json({c.path: redact_value(c.value) for c in configs}, "  ")
+    click.echo(text)
+    sys.exit(0)
 
 
 @main.command()
@@ -546,36 +592,88 @@ def test_command(ctx: click.Context, **_params: Any) -> None:
 
 
 @main.command()
-@click.argument("directories", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directories", nargs=-1, type=click.Path(path_type=Path))
+@_conftest_options
 @click.option("--run", "-r", "pattern", default=None,
               help="Only tests whose name (data.<package>.<test>) matches this regex.")
 @click.option("--coverage", is_flag=True, help="Report coverage per policy file (regorus).")
 @click.option("--failures-only", is_flag=True, help="List only failing and erroring tests.")
+@click.option("--output", "-o", default="stdout", show_default=True,
+              type=click.Choice(["stdout", "json", "tap", "table", "junit", "github",
+                                 "azuredevops", "sarif"]),
+              help="conftest's output format (with --policy).")
+@click.option("--report", default=None, type=click.Choice(["full", "notes", "fails"]),
+              help="conftest's test report (with --policy; stdout only).")
 @_engine_options
 @_limit_options
-def verify(directories: tuple[Path, ...], pattern: str | None, coverage: bool,
-           failures_only: bool, engine: str, opa_url: str | None, eval_timeout: float | None,
-           eval_memory: int | None, max_file_bytes: int | None) -> None:
-    """Run the `test_*` rules of the policies in DIRECTORIES (default: policy/), like `opa test`."""
+@click.pass_context
+def verify(ctx: click.Context, **_params: Any) -> None:
+    """Run the `test_*` rules of the policies.
+
+    `pe-policy verify DIRS` reports like `opa test` (file and line of each test, `--run`,
+    `--coverage`); `pe-policy verify --policy DIR` (or no DIRS) as `conftest verify` does,
+    with conftest's built-ins (`parse_config` & co.), `--data`, `--namespace` and outputs.
+    """
     import re
 
     from pe_policy.engine.rego import PolicyError
     from pe_policy.engine.verify import render_report, run_tests
     from pe_policy.runner import limits_from
 
+    p = _conftest_settings(ctx)
     try:
-        selector = re.compile(pattern) if pattern else None
+        selector = re.compile(p["pattern"]) if p["pattern"] else None
     except re.error as exc:
         _fail(f"--run: invalid regular expression: {exc}")
-    dirs = list(directories) or [Path("policy")]
+    limits = limits_from(p["eval_timeout"], p["eval_memory"])
+    if p["directories"] and not p["policy"]:
+        try:
+            report = run_tests(list(p["directories"]), selector=selector, coverage=p["coverage"],
+                               engine=p["engine"], engine_options={"opa_url": p["opa_url"]},
+                               limits=limits)
+        except PolicyError as exc:
+            _fail(f"policy error: {exc}")
+        click.echo(render_report(report, verbose=not p["failures_only"]), nl=False)
+        sys.exit(report.exit_code)
+    _conftest_verify(p, selector, limits)
+
+
+def _conftest_verify(p: dict[str, Any], selector: Any, limits: Any) -> NoReturn:
+    """`verify` as conftest runs it: policies from `--policy` (default `policy`), conftest's
+    layout, exit 1 on a failing test."""
+    from pe_policy.conftest.engine import load_policies
+    from pe_policy.conftest.outputs import OutputOptions, render
+    from pe_policy.conftest.run import load_data
+    from pe_policy.conftest.settings import as_list
+    from pe_policy.engine.rego import PolicyError
+    from pe_policy.engine.verify import conftest_results, render_conftest_report, run_tests
+    from pe_policy.findings import ParseError
+
+    paths = [Path(x) for x in [*as_list(p["policy"]), *map(str, p["directories"])] or ["policy"]]
+    if p["report"] and p["output"] != "stdout":
+        _conftest_error("report flag is supported with stdout only")
     try:
-        report = run_tests(dirs, selector=selector, coverage=coverage, engine=engine,
-                           engine_options={"opa_url": opa_url},
-                           limits=limits_from(eval_timeout, eval_memory))
-    except PolicyError as exc:
-        _fail(f"policy error: {exc}")
-    click.echo(render_report(report, verbose=not failures_only), nl=False)
-    sys.exit(report.exit_code)
+        modules = load_policies(paths, str(p["rego_version"]), bool(p["strict"]))
+        report = run_tests(paths, selector=selector, engine=p["engine"],
+                           engine_options={"opa_url": p["opa_url"]}, limits=limits,
+                           data=load_data([Path(x) for x in as_list(p["data"])]), modules=modules,
+                           builtins=True, namespaces=as_list(p["namespace"]) or None)
+    except (PolicyError, ParseError) as exc:
+        _conftest_error(f"running verification: load: {exc}")
+    errors = [c for c in report.cases if c.status == "error"]
+    for case in errors:
+        click.echo(f"Error: running verification: run test: {case.file}:{case.line}: "
+                   f"{case.name}: {case.message}", err=True)
+    results = conftest_results(report)
+    code = 1 if any(r.failures for r in results) else 0
+    if not p["quiet"] or code:
+        if p["report"]:
+            click.echo(render_conftest_report(report), nl=False)
+        else:
+            click.echo(render(str(p["output"]), results, OutputOptions(
+                show_skipped=True, color=p["output"] == "stdout" and not p["no_color"]
+                and sys.stdout.isatty())), nl=False)
+    sys.exit(code)
 
 
 @main.command()

@@ -4,7 +4,7 @@ arguments in `fixtures/` (`conftest` replaced by `pe-policy`, nothing else chang
 `compare` says what must agree besides the exit code: `messages` (the summary line and
 the multiset of result lines: stdout, tap, table, github, azuredevops), `json` / `sarif`
 (the parsed documents, order-free: conftest's results come out in Go map order), `junit`
-(the test cases), `parse` (the printed JSON), `error` (both fail and say why on stderr),
+(the test cases), `parse` (the printed JSON, line for line), `error` (both fail and say why on stderr),
 `quiet` (both print nothing).
 """
 
@@ -57,8 +57,12 @@ CASES: list[Case] = [
          "terraform/prod.tfvars", covers="hcl2"),
     case("terraform-directory-json", "test", "-p", "policies/terraform", "--all-namespaces",
          "terraform", "-o", "json", compare="json", covers="hcl2"),
-    case("parse-hcl2", "parse", "terraform/main.tf", compare="parse", covers="hcl2"),
-    case("parse-hcl", "parse", "terraform/settings.hcl", compare="parse", covers="hcl2"),
+    case("parse-hcl2", "parse", "terraform/main.tf", "terraform/good.tf", compare="parse",
+         covers="hcl2"),
+    case("parse-hcl-parser", "parse", "--parser", "hcl2", "terraform/settings.hcl", compare="parse",
+         covers="hcl2"),
+    case("parse-tfvars", "parse", "terraform/prod.tfvars", "terraform/settings.hcl",
+         compare="parse", covers="hcl2"),
     # --- namespaces ----------------------------------------------------------------------------
     case("namespace-default-main", "test", "-p", "policies/ns", K8S, covers="namespaces"),
     case("namespace-one", "test", "-p", "policies/ns", "-n", "k8s.deployment", K8S, covers="namespaces"),

@@ -22,6 +22,7 @@ class OutputOptions:
     github_hide_passed: bool = False
     locations: bool = False
     color: bool = False
+    show_skipped: bool = False  # `verify`: the totals end with `, N skipped`
 
 
 def _plural(word: str, n: int) -> str:
@@ -66,7 +67,7 @@ def render_stdout(results: Sequence[CheckResult], options: OutputOptions) -> str
             for item in items:
                 where = indicator if result.filename == "-" else f"- {_where(result, item, options)}"
                 lines.append(f"{_paint(label, color, options)} {where} {namespace} {item.message}")
-    total = summary(results)
+    total = summary(results) + (", 0 skipped" if options.show_skipped else "")
     failures = any(r.failures for r in results)
     color = "red" if failures else "yellow" if any(r.warnings for r in results) else (
         "cyan" if any(r.exceptions for r in results) else "green")
@@ -74,9 +75,10 @@ def render_stdout(results: Sequence[CheckResult], options: OutputOptions) -> str
     return "\n".join(lines) + "\n"
 
 
-def _go_json(value: Any, indent: str) -> str:
-    """JSON as Go's encoder writes it (`<`, `>`, `&` escaped)."""
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
+def go_json(value: Any, indent: str, sort_keys: bool = True) -> str:
+    """JSON as Go's encoder writes it: map keys sorted (`sort_keys`; a struct's fields keep
+    their order), `<`, `>`, `&` escaped."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=sort_keys)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -103,7 +105,7 @@ def render_json(results: Sequence[CheckResult], options: OutputOptions) -> str:
             if items:
                 entry[key] = [_result_json(i, result, options, key != "exceptions") for i in items]
         payload.append(entry)
-    return _go_json(payload if payload else None, "\t") + "\n"
+    return go_json(payload if payload else None, "\t") + "\n"
 
 
 def render_tap(results: Sequence[CheckResult], options: OutputOptions) -> str:
