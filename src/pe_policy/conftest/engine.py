@@ -121,7 +121,7 @@ def load_policies(paths: Sequence[Path], rego_version: str = "v1",
     problems: list[str] = []
     if rego_version.lower() == "v1":
         problems += [f"{m.path}:{_first_rule_line(m)}: rego_parse_error: `if` keyword is "
-                     "required before rule body" for m in modules if m.v0]
+                     "required before rule body" for m in modules if m.v0 and not _V1_IMPORT.search(m.text)]
     if strict:
         for module in modules:
             problems += strict_problems(module)
@@ -130,6 +130,9 @@ def load_policies(paths: Sequence[Path], rego_version: str = "v1",
         raise PolicyError(modules[0].path, f"{count} error{'s' if count != 1 else ''} occurred:\n"
                           + "\n".join(problems))
     return modules
+
+
+_V1_IMPORT = re.compile(r"^\s*import\s+rego\.v1\b", re.MULTILINE)
 
 
 def _first_rule_line(module: RegoModule) -> int:

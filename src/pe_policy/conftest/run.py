@@ -109,6 +109,7 @@ class _Carrier:
         self.stdin_name = stdin_name
         self.configs: list[Configuration] = []
         self.errors: list[RunError] = []
+        self.document: Document | None = None  # what it gave the runner: how the judge finds it
 
     def _one(self, path: str) -> Configuration:
         from pe_policy.conftest.inputs import parse_text, parser_for
@@ -132,8 +133,9 @@ class _Carrier:
                     raise
                 self.errors.append(RunError(exc.path, exc.message, exc.line))
         shown = self.paths[0] if len(self.paths) == 1 else COMBINED
-        return Document(kind="generic", path=shown, model=GenericDocument(None),
-                        source_map=SourceMap({}), raw={})
+        self.document = Document(kind="generic", path=shown, model=GenericDocument(None),
+                                 source_map=SourceMap({}), raw={})
+        return self.document
 
 
 def _judge(evaluator: Evaluator, documents: Sequence[Document], _everything: object,
@@ -144,13 +146,15 @@ def _judge(evaluator: Evaluator, documents: Sequence[Document], _everything: obj
     if not checker_box:
         checker_box.append(Checker(evaluator.backend, evaluator.ruleset.rego_modules))
     checker = checker_box[0]
-    for index, _doc in enumerate(documents):
+    file_data = any("conftest" in m.text for m in checker.modules)  # data.conftest.file
+    for index, doc in enumerate(documents):
         begin(index)
-        carrier = carriers[index]
+        carrier = next(c for c in carriers if c.document is doc)
         out: list[Any] = list(carrier.errors)
         configs = [combined(carrier.configs)] if combine else carrier.configs
         for config in configs:
-            _file_data(checker, data, config.path)
+            if file_data:
+                _file_data(checker, data, config.path)
             for namespace in namespaces:
                 result = CheckResult(config.path, namespace)
                 try:
