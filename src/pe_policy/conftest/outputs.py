@@ -207,14 +207,14 @@ def render_github(results: Sequence[CheckResult], options: OutputOptions) -> str
 def render_azuredevops(results: Sequence[CheckResult], options: OutputOptions) -> str:
     lines: list[str] = []
     for result in results:
-        lines.append(f"##[group]Testing '{result.filename}' against {result.tests} policies in "
-                     f"namespace '{result.namespace}'")
-        for kind, items in (("error", result.failures), ("warning", result.warnings)):
-            for item in items:
-                lines.append(f"##vso[task.logissue type={kind}]{result.filename} - {item.message}")
-        for item in result.exceptions:
-            lines.append(f"##[section]{result.filename} - {item.message}")
-        lines.append(f"##[section]Number of successful checks: {result.successes}")
+        name = result.filename
+        lines += [f"##[section]Testing '{name}' against {result.tests} policies in namespace "
+                  f"'{result.namespace}'", "##[group]See conftest results"]
+        for kind, items in (("error", result.failures), ("warning", result.warnings),
+                            ("warning", result.exceptions)):
+            lines += [f"##vso[task.logissue type={kind}] file={name} --> {i.message}" for i in items]
+        if result.successes > 0:
+            lines.append(f"success file={name} {result.successes}")
         lines.append("##[endgroup]")
     lines.append(summary(results))
     return "\n".join(lines) + "\n"
