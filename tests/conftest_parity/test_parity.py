@@ -128,3 +128,18 @@ def test_every_bullet_of_the_issue_has_cases() -> None:
 
 def test_the_fixtures_are_the_repository_s_own() -> None:
     assert FIXTURES.is_relative_to(REPO)
+
+
+OPA_CASES = [c for c in CASES if c.name in {
+    "opa-behaviour", "opa-behaviour-json", "k8s-multi-document-yaml", "terraform-hcl2",
+    "exceptions-json", "namespace-glob", "combine-per-document", "data-dir", "loc-metadata-json"}]
+
+
+@pytest.mark.parametrize("case", OPA_CASES, ids=[c.name for c in OPA_CASES])
+def test_on_a_real_opa_server_too(case: Case, opa_url: str) -> None:
+    """`--engine opa`: the same results evaluated by a real OPA (where regorus and OPA could
+    differ, the OPA path gives conftest's answer too)."""
+    real = run([tool("conftest"), *case.args], case)
+    ours = run([*pe_policy(), *case.args, "--engine", "opa", "--opa-url", opa_url], case)
+    assert (ours.returncode, normalised(case, ours)) == (real.returncode, normalised(case, real)), \
+        ours.stderr
