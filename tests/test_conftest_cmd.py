@@ -151,3 +151,38 @@ def test_unknown_parser_and_unsupported_parser(tmp_repo: Path) -> None:
     toml = run_cli(["test", "in.toml"], cwd=tmp_repo)
     assert toml.exit_code == 1
     assert "in.toml" in toml.stderr and "no toml parser" in toml.stderr
+
+
+NET_POLICY = """
+    package main
+
+    deny contains msg if {
+      response := http.send({"method": "GET", "url": "http://127.0.0.1:%d/health",
+                             "raise_error": false, "timeout": "2s"})
+      msg := sprintf("fetched: %%v", [response.status_code])
+    }
+    """
+
+
+def test_allow_net_needs_the_opa_engine(tmp_repo: Path) -> None:
+    _write(tmp_repo / "policy" / "net.rego", NET_POLICY % 9)
+    _write(tmp_repo / "in.json", "{}\n")
+    result = run_cli(["test", "in.json", "--allow-net"], cwd=tmp_repo)
+    assert result.exit_code == 2
+    assert "--allow-net needs --engine opa" in result.stderr
+
+
+def test_allow_net_grants_http_send_on_a_real_opa(tmp_repo: Path, opa_url: str,
+                                                  listener: tuple[int, list[bytes]]) -> None:
+    """Granted, the policy reaches the network (the listener sees its request); not granted,
+    the same policy is refused and nothing connects."""
+    port, received = listener
+    _write(tmp_repo / "policy" / "net.rego", NET_POLICY % port)
+    _write(tmp_repo / "in.json", "{}\n")
+    refused = run_cli(["test", "in.json", "--engine", "opa", "--opa-url", opa_url], cwd=tmp_repo)
+    assert refused.exit_code == 1 and "http.send" in refused.stderr
+    assert received == []
+    allowed = run_cli(["test", "in.json", "--engine", "opa", "--opa-url", opa_url, "--allow-net"],
+                      cwd=tmp_repo)
+    assert received and received[0].startswith(b"GET /health"), (allowed.stdout, allowed.stderr)
+    assert allowed.exit_code == 1 and "fetched: " in allowed.stdout

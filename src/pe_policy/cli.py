@@ -543,6 +543,8 @@ def _conftest_error(message: str) -> NoReturn:
 @click.option("--github-hide-passed", is_flag=True, help="GitHub output without files that passed.")
 @click.option("--locations", is_flag=True, help="pe-policy: add the line each result was found "
               "at (a result's `path` in the input) to the output.")
+@click.option("--allow-net", is_flag=True, help="pe-policy: let policies call http.send and "
+              "net.lookup_ip_addr (sandboxed otherwise); needs --engine opa.")
 @_engine_options
 @_limit_options
 @click.pass_context
@@ -560,15 +562,25 @@ def test_command(ctx: click.Context, **_params: Any) -> None:
     p = _conftest_settings(ctx)
     if not p["files"]:
         _conftest_error("missing required arguments")
+    if p["allow_net"] and p["engine"] != "opa":
+        _fail("--allow-net needs --engine opa (an OPA server: the embedded engine has no network)")
+    from contextlib import nullcontext
+
+    from pe_policy.engine.sandbox import GRANTABLE_BUILTINS, granted
+
     try:
-        run = run_test(
-            list(p["files"]), [Path(x) for x in as_list(p["policy"]) or ["policy"]],
-            namespaces=as_list(p["namespace"]) or ["main"], all_namespaces=bool(p["all_namespaces"]),
-            data_paths=[Path(x) for x in as_list(p["data"])], combine=bool(p["combine"]),
-            parser=p["parser"] or None, stdin_filename=p["stdin_filename"] or None,
-            ignore=p["ignore"] or None, rego_version=str(p["rego_version"]), strict=bool(p["strict"]),
-            engine=p["engine"], engine_options={"opa_url": p["opa_url"]},
-            limits=limits_from(p["eval_timeout"], p["eval_memory"]), max_bytes=p["max_file_bytes"])
+        with granted(GRANTABLE_BUILTINS) if p["allow_net"] else nullcontext():
+            run = run_test(
+                list(p["files"]), [Path(x) for x in as_list(p["policy"]) or ["policy"]],
+                namespaces=as_list(p["namespace"]) or ["main"],
+                all_namespaces=bool(p["all_namespaces"]),
+                data_paths=[Path(x) for x in as_list(p["data"])], combine=bool(p["combine"]),
+                parser=p["parser"] or None, stdin_filename=p["stdin_filename"] or None,
+                ignore=p["ignore"] or None, rego_version=str(p["rego_version"]),
+                strict=bool(p["strict"]), engine=p["engine"],
+                engine_options={"opa_url": p["opa_url"]},
+                limits=limits_from(p["eval_timeout"], p["eval_memory"]),
+                max_bytes=p["max_file_bytes"])
     except (InputError, ResultError) as exc:
         _conftest_error(f"running test: {exc}")
     except PolicyError as exc:
