@@ -581,12 +581,8 @@ def test_command(ctx: click.Context, **_params: Any) -> None:
                 engine_options={"opa_url": p["opa_url"]},
                 limits=limits_from(p["eval_timeout"], p["eval_memory"]),
                 max_bytes=p["max_file_bytes"])
-    except (InputError, ResultError) as exc:
-        _conftest_error(f"running test: {exc}")
-    except PolicyError as exc:
-        _conftest_error(f"running test: load: {exc}")
-    except ParseError as exc:
-        _conftest_error(f"running test: {exc}")
+    except (InputError, ResultError, ParseError, PolicyError) as exc:
+        _conftest_error(f"running test: {'load: ' if isinstance(exc, PolicyError) else ''}{exc}")
     for error in run.errors:
         click.echo(f"Error: {error}", err=True)
     code = run.exit_code(fail_on_warn=bool(p["fail_on_warn"]))

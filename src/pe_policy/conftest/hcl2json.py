@@ -21,131 +21,100 @@ from pe_policy.findings import JsonPath, ParseError
 
 
 def _span(node: Any) -> Span | None:
-    meta = getattr(node, "_meta", None)
-    line = getattr(meta, "line", None)
-    if not isinstance(line, int):
-        return None
-    return Span(line, getattr(meta, "column", None), getattr(meta, "end_line", None),
-                getattr(meta, "end_column", None))
+    from pe_policy.loaders.terraform import _span as meta_span
+
+    return meta_span(getattr(node, "_meta", None))
 
 
-class _Converter:
-    """hcl2json's `ConvertBody` over python-hcl2's rule tree, recording spans."""
+def _converter(text: str, path: str) -> Any:
+    """hcl2json's `ConvertBody` over python-hcl2's rule tree: the terraform loader's walker
+    (objects, tuples, heredocs, spans) with hcl2json's blocks and leaves."""
+    from hcl2.rules import expressions, strings
 
-    def __init__(self, text: str, path: str) -> None:
-        from hcl2.rules import base, containers, expressions, strings
+    from pe_policy.loaders.terraform import _Walker
 
-        from pe_policy.loaders.terraform import _options
+    class Converter(_Walker):
+        def __init__(self) -> None:
+            super().__init__(path)
+            self.text = text
+            self._unary = expressions.UnaryOpRule
+            self._string = strings.StringRule
 
-        self.text = text
-        self.path = path
-        self.options = _options()
-        self.spans: dict[JsonPath, Span] = {}
-        self._attribute = base.AttributeRule
-        self._block = base.BlockRule
-        self._expr_term = expressions.ExprTermRule
-        self._unary = expressions.UnaryOpRule
-        self._object = containers.ObjectRule
-        self._tuple = containers.TupleRule
-        self._heredoc = (strings.HeredocTemplateRule, strings.HeredocTrimTemplateRule)
-        self._string = strings.StringRule
-
-    def body(self, body: Any, path: JsonPath) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for child in body.children:
-            if isinstance(child, self._block):
-                self.block(child, out, path)
-        for child in body.children:
-            if isinstance(child, self._attribute):
-                name = str(child.identifier.serialize(self.options))
-                attribute_path: JsonPath = (*path, name)
-                span = _span(child)
-                if span:
-                    self.spans[attribute_path] = span
-                out[name] = self.expression(child.expression, attribute_path)
-        return out
-
-    def block(self, block: Any, out: dict[str, Any], path: JsonPath) -> None:
-        labels = [str(label.serialize(self.options)) for label in block.labels]
-        target = out
-        key = labels[0]
-        where: JsonPath = path
-        for label in labels[1:]:
-            existing = target.setdefault(key, {})
-            if not isinstance(existing, dict):
-                raise self._error(block, f"Unable to convert Block to JSON: {'.'.join(labels)}")
-            target = existing
-            where = (*where, key)
-            key = label
-        bodies = target.setdefault(key, [])
-        if not isinstance(bodies, list):
-            raise self._error(block, f'invalid HCL detected for "{key}" block, cannot have '
-                              "blocks with and without labels")
-        item_path: JsonPath = (*where, key, len(bodies))
-        span = _span(block)
-        if span:
-            self.spans.setdefault((*where, key), span)
-            self.spans[item_path] = span
-        bodies.append(self.body(block.body, item_path))
-
-    def _error(self, node: Any, message: str) -> ParseError:
-        span = _span(node)
-        return ParseError(self.path, message, span.line if span else 1,
-                          span.column if span else None)
-
-    def _unwrap(self, node: Any) -> Any:
-        while isinstance(node, self._expr_term) and not node.parentheses:
-            node = node.expression
-        return node
-
-    def expression(self, expr: Any, path: JsonPath) -> Any:
-        from pe_policy.loaders.terraform import heredoc_value
-
-        node = self._unwrap(expr)
-        if isinstance(node, self._object):
+        def body(self, body: Any, at: JsonPath) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for element in node.elements:
-                raw_key = element.key.serialize(self.options)
-                key = raw_key if isinstance(raw_key, str) else str(raw_key)
-                key_path: JsonPath = (*path, key)
-                span = _span(element)
-                if span:
-                    self.spans[key_path] = span
-                out[key] = self.expression(element.expression, key_path)
+            for child in body.children:
+                if isinstance(child, self._block):
+                    self.block(child, out, at)
+            for child in body.children:
+                if isinstance(child, self._attribute):
+                    name = str(child.identifier.serialize(self.options))
+                    attribute_path: JsonPath = (*at, name)
+                    span = _span(child)
+                    if span:
+                        self.spans[attribute_path] = span
+                    out[name] = self.expression(child.expression, attribute_path)
             return out
-        if isinstance(node, self._tuple):
-            items: list[Any] = []
-            for index, item in enumerate(node.elements):
-                item_path: JsonPath = (*path, index)
-                span = _span(item)
-                if span:
-                    self.spans[item_path] = span
-                items.append(self.expression(item, item_path))
-            return items
-        if isinstance(node, self._heredoc):
-            return heredoc_value(str(node.heredoc.value))
-        if isinstance(node, self._unary):
-            value = self._unary_literal(node)
-            if value is not None:
-                return value
-        value = expr.serialize(self.options)
-        if isinstance(value, str) and not isinstance(node, self._string):
-            return "${" + self._source(node) + "}"  # a reference, call or operator: its source
-        return value
 
-    def _unary_literal(self, node: Any) -> int | float | None:
-        """`-1` is the number -1 (hcl2json evaluates a sign on a literal); else None."""
-        source = self._source(node).strip()
-        try:
-            number = float(source)
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() and "." not in source and "e" not in source.lower() else number
+        def block(self, block: Any, out: dict[str, Any], at: JsonPath) -> None:
+            """A block under its type and each label; bodies of one address in one list."""
+            labels = [str(label.serialize(self.options)) for label in block.labels]
+            target = out
+            key = labels[0]
+            where: JsonPath = at
+            for label in labels[1:]:
+                existing = target.setdefault(key, {})
+                if not isinstance(existing, dict):
+                    raise _error(block, f"Unable to convert Block to JSON: {'.'.join(labels)}")
+                target = existing
+                where = (*where, key)
+                key = label
+            bodies = target.setdefault(key, [])
+            if not isinstance(bodies, list):
+                raise _error(block, f'invalid HCL detected for "{key}" block, cannot have '
+                             "blocks with and without labels")
+            item_path: JsonPath = (*where, key, len(bodies))
+            span = _span(block)
+            if span:
+                self.spans.setdefault((*where, key), span)
+                self.spans[item_path] = span
+            bodies.append(self.body(block.body, item_path))
 
-    def _source(self, node: Any) -> str:
-        meta = getattr(node, "_meta", None)
-        start, end = getattr(meta, "start_pos", None), getattr(meta, "end_pos", None)
-        return self.text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+        def expression(self, expr: Any, at: JsonPath) -> Any:
+            """A literal as its value; a template as its text; anything else `${source}`
+            (a call too: hcl2json does not evaluate `jsonencode`)."""
+            node = self._unwrap(expr)
+            if isinstance(node, (self._object, self._tuple, *self._heredoc)):
+                return super().expression(expr, at)
+            if isinstance(node, self._unary):
+                value = _unary_literal(self._source(node))
+                if value is not None:
+                    return value
+            value = expr.serialize(self.options)
+            if isinstance(value, str) and not isinstance(node, self._string):
+                return "${" + self._source(node) + "}"
+            return value
+
+        def _source(self, node: Any) -> str:
+            meta = getattr(node, "_meta", None)
+            start, end = getattr(meta, "start_pos", None), getattr(meta, "end_pos", None)
+            return self.text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+
+    def _error(node: Any, message: str) -> ParseError:
+        span = _span(node)
+        return ParseError(path, message, span.line if span else 1, span.column if span else None)
+
+    return Converter()
+
+
+def _unary_literal(source: str) -> int | float | None:
+    """`-1` is the number -1 (hcl2json evaluates a sign on a literal); else None."""
+    source = source.strip()
+    try:
+        number = float(source)
+    except ValueError:
+        return None
+    whole = number.is_integer() and "." not in source and "e" not in source.lower()
+    return int(number) if whole else number
 
 
 def convert(text: str, path: str) -> tuple[dict[str, Any], dict[JsonPath, Span]]:
@@ -162,5 +131,5 @@ def convert(text: str, path: str) -> tuple[dict[str, Any], dict[JsonPath, Span]]
         raise _syntax_error(path, exc) from None
     except (LarkError, RuntimeError, ValueError) as exc:
         raise ParseError(path, f"HCL syntax error: {exc}") from None
-    converter = _Converter(text, path)
+    converter = _converter(text, path)
     return converter.body(tree.body, ()), converter.spans
