@@ -634,7 +634,7 @@ def verify(ctx: click.Context, **_params: Any) -> None:
     except re.error as exc:
         _fail(f"--run: invalid regular expression: {exc}")
     limits = limits_from(p["eval_timeout"], p["eval_memory"])
-    if p["directories"] and not p["policy"]:
+    if p["directories"] and not ctx.params["policy"]:  # (conftest.toml's `policy` is not a flag)
         try:
             report = run_tests(list(p["directories"]), selector=selector, coverage=p["coverage"],
                                engine=p["engine"], engine_options={"opa_url": p["opa_url"]},
