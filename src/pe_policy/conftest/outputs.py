@@ -227,8 +227,6 @@ def _xml(text: str) -> str:
 
 
 def render_junit(results: Sequence[CheckResult], options: OutputOptions) -> str:
-    import platform
-
     def name(filename: str, message: str) -> str:
         if options.junit_hide_message or not message:
             return filename
@@ -241,15 +239,11 @@ def render_junit(results: Sequence[CheckResult], options: OutputOptions) -> str:
         tests += [(name(result.filename, i.message), i.message) for i in result.failures]
         tests += [(name(result.filename, ""), None)] * result.successes
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
-    runtime = f"python{platform.python_version()}"  # conftest writes its Go version here
     for namespace, tests in suites.items():
         failures = sum(1 for _n, message in tests if message is not None)
         suite = _xml(f"conftest.{namespace}")
         lines.append(f'\t<testsuite tests="{len(tests)}" failures="{failures}" time="0.000" '
                      f'name="{suite}">')
-        lines += ["\t\t<properties>",
-                  f'\t\t\t<property name="python.version" value="{_xml(runtime)}"></property>',
-                  "\t\t</properties>"]
         for test_name, message in tests:
             head = f'\t\t<testcase classname="{suite}" name="{_xml(test_name)}" time="0.000">'
             if message is None:
