@@ -543,6 +543,8 @@ def _conftest_error(message: str) -> NoReturn:
 @click.option("--github-hide-passed", is_flag=True, help="GitHub output without files that passed.")
 @click.option("--locations", is_flag=True, help="pe-policy: add the line each result was found "
               "at (a result's `path` in the input) to the output.")
+@click.option("--show-builtin-errors", is_flag=True, help="Accepted for conftest: a built-in's "
+              "error is always an error in pe-policy.")
 @click.option("--allow-net", is_flag=True, help="pe-policy: let policies call http.send and "
               "net.lookup_ip_addr (sandboxed otherwise); needs --engine opa.")
 @_engine_options
@@ -657,7 +659,7 @@ def _conftest_verify(p: dict[str, Any], selector: Any, limits: Any) -> NoReturn:
     from pe_policy.engine.verify import conftest_results, render_conftest_report, run_tests
     from pe_policy.findings import ParseError
 
-    paths = [Path(x) for x in [*as_list(p["policy"]), *map(str, p["directories"])] or ["policy"]]
+    paths = [Path(x) for x in as_list(p["policy"]) or ["policy"]]  # (conftest ignores arguments)
     if p["report"] and p["output"] != "stdout":
         _conftest_error("report flag is supported with stdout only")
     try:

@@ -15,11 +15,12 @@ that leads out of it, directly or through a link, is an error, never read.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pe_policy.engine.rego import RegoModule
+from pe_policy.engine.rego import PolicyError, RegoModule
 
 NAMES = frozenset({"parse_config", "parse_config_file", "parse_combined_config_files"})
 _FILE_CALL = re.compile(r"(?<![\w.])(parse_config_file|parse_combined_config_files)\(")
@@ -77,6 +78,44 @@ def parse_combined_config_files(directory: str, paths: list[str]) -> Any:
             raise ValueError(f"{path}: conftest has no parser for this file")
         configs.append(parse_text(file.read_text(encoding="utf-8"), file.as_posix(), parser))
     return combined(configs).value
+
+
+def refusal(modules: Sequence[RegoModule]) -> PolicyError | None:
+    """The first module the sandbox refuses, a call to one of these built-ins counting as the
+    module's own (everything else judged as `sandbox.refusals` judges it)."""
+    from pe_policy.engine import sandbox
+
+    own: dict[str, set[str]] = {}
+    for module in modules:
+        own.setdefault(module.package, set()).update(h.name for h in module.rules)
+    for module in modules:
+        error = sandbox.refusal(module, own.get(module.package, set()) | NAMES)
+        if error is not None:
+            return error
+    return None
+
+
+def engine_for(name: str, options: dict[str, Any], modules: list[RegoModule],
+               data: dict[str, Any]) -> Any:
+    """A backend holding `modules` (judged by `refusal` first) and `data`; on regorus, with
+    these built-ins.  PolicyError for the first module refused or rejected."""
+    from pe_policy.engine.backends import make_backend
+
+    refused = refusal(modules)
+    if refused is not None:
+        raise refused
+    backend = make_backend(name, **options)
+    native = getattr(backend, "engine", None) if name == "regorus" else None
+    if native is not None:
+        register(native)
+        modules = [with_directory(m) for m in modules]
+    for module in modules:
+        backend.add_module(module)
+    backend.set_data(data)
+    compile_now = getattr(backend, "refused_modules", None)
+    for error in compile_now() if compile_now is not None else ():
+        raise error
+    return backend
 
 
 def register(native: Any) -> None:

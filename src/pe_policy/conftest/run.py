@@ -208,11 +208,13 @@ def run_test(
     modules = load_policies(policy_paths, rego_version, strict)
     chosen = choose_namespaces(modules, namespaces, all_namespaces)
     data = load_data(data_paths)
-    evaluator = Evaluator(RuleSet(rego_modules=modules), DEFAULT_PARAMS, backend_name=engine,
-                          repo_root=Path.cwd(), data=data, backend_options=engine_options)
-    _ = evaluator.backend  # compile now: conftest stops on a policy that does not load
-    if evaluator.policy_errors:
-        raise evaluator.policy_errors[0]
+    from pe_policy.conftest.builtins import engine_for
+
+    all_data = {"pe": {"params": dict(DEFAULT_PARAMS)}, **data}
+    backend = engine_for(engine, dict(engine_options or {}), modules, all_data)  # compiled now:
+    # conftest stops on a policy that does not load
+    evaluator = Evaluator(RuleSet(rego_modules=modules), DEFAULT_PARAMS, backend=backend,
+                          backend_name=engine, repo_root=Path.cwd(), data=data)
     stdin_text = sys.stdin.read() if STDIN in paths else None
     size = max_bytes or DEFAULT_MAX_BYTES
     groups = [list(paths)] if combine else [[p] for p in paths]
@@ -220,7 +222,7 @@ def run_test(
     run_inputs = [RunInput(COMBINED if combine else group[0], "generic", carrier)
                   for group, carrier in zip(groups, carriers, strict=True)]
     judge = partial(_judge, carriers=carriers, namespaces=chosen, combine=combine,
-                    data={"pe": {"params": dict(DEFAULT_PARAMS)}, **data}, checker_box=[])
+                    data=all_data, checker_box=[])
     _files, outcomes = run(evaluator, run_inputs, root=Path.cwd(), max_bytes=size,
                            limits=limits or Limits(), judge=judge)
     test_run = TestRun()

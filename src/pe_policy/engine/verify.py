@@ -100,21 +100,13 @@ def load_modules(directories: Sequence[Path]) -> list[RegoModule]:
 
 
 def _judged(modules: Sequence[RegoModule], builtins: bool) -> PolicyError | None:
-    """The first module the sandbox refuses; with conftest's built-ins (`builtins`), a call
-    to one of them is the module's own."""
-    if not builtins:
-        return next(iter(refusals(modules).values()), None)
-    from pe_policy.conftest.builtins import NAMES
-    from pe_policy.engine.sandbox import refusal
+    """The first module the sandbox refuses (with conftest's built-ins, a call to one of them
+    is allowed: `conftest.builtins.refusal`)."""
+    if builtins:
+        from pe_policy.conftest.builtins import refusal
 
-    own: dict[str, set[str]] = {}
-    for module in modules:
-        own.setdefault(module.package, set()).update(h.name for h in module.rules)
-    for module in modules:
-        error = refusal(module, own.get(module.package, set()) | NAMES)
-        if error is not None:
-            return error
-    return None
+        return refusal(modules)
+    return next(iter(refusals(modules).values()), None)
 
 
 def run_tests(
