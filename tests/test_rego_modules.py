@@ -538,7 +538,7 @@ def test_conftest_style_test_stops_on_it_with_the_hint(tmp_repo: Path) -> None:
     root = policy_repo(tmp_repo, {"shadow.rego": SHADOWED})
     result = run_cli(["test", ".github/workflows/ci.yml", "--policy", "policy",
                       "--namespace", "acme.shadow"], cwd=root)
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # conftest's code for an error
     assert "used before definition" in result.stderr and "--engine opa" in result.stderr
 
 

@@ -79,7 +79,7 @@ def _suite(tmp: Path) -> Path:
 
 def test_pass_fail_error_with_file_and_line(tmp_path: Path) -> None:
     tests = _suite(tmp_path)
-    result = run_cli(["verify"], cwd=tmp_path)
+    result = run_cli(["verify", "policy"], cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert result.exit_code == 1
     assert lines[-1] == "1 passed, 1 failed, 1 errors"

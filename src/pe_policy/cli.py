@@ -350,11 +350,20 @@ def check(
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--kind", default=None, help="Parse as this kind instead of detecting it.")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--kind", default=None, help="Parse as this pe-policy kind instead of detecting it.")
 @click.option("--positions", is_flag=True, help="Also print the source map (JSON path -> line).")
-def parse(file: Path, kind: str | None, positions: bool) -> None:
-    """Print FILE's typed model as JSON: the exact input Rego policies see (secrets masked)."""
+@click.option("--parser", default=None, help="conftest's parser for every file (yaml, json, hcl2).")
+@click.option("--combine", is_flag=True, help="Print the files combined, as `test --combine` "
+              "sees them.")
+def parse(files: tuple[str, ...], kind: str | None, positions: bool, parser: str | None,
+          combine: bool) -> None:
+    """Print what policies see of FILES (secrets masked).
+
+    One file of a kind pe-policy knows: its typed model, the exact input of `check`'s
+    policies.  Several files, `--parser`, `--combine`, or a file of no pe-policy kind: the
+    input `test` (conftest) gives, printed as `conftest parse` prints it.
+    """
     import json
 
     from pe_policy.discover import detect_kind, relative_to_root, repo_root
@@ -364,11 +373,18 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
 
     if kind is not None and kind not in KINDS:
         _fail(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-    if not file.exists():
-        _fail(f"{file}: no such file")
-    root = repo_root(None, file)
-    display = relative_to_root(file, root)
-    detected = kind or detect_kind(file, display)
+    file = Path(files[0])
+    conftest_form = len(files) > 1 or parser is not None or combine
+    detected: str | None = kind
+    if not conftest_form and files[0] != "-":
+        if not file.exists():
+            _fail(f"{file}: no such file")
+        root = repo_root(None, file)
+        display = relative_to_root(file, root)
+        detected = kind or detect_kind(file, display)
+    if conftest_form or (detected is None and kind is None and not positions):
+        _conftest_parse(files, parser, combine)
+        return
     if detected is None:
         _fail(f"{display}: cannot tell what kind of file this is; pass --kind "
               f"({', '.join(KINDS)})")
@@ -385,6 +401,36 @@ def parse(file: Path, kind: str | None, positions: bool) -> None:
             for p, s in doc.source_map.spans.items()
         ]
     click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _conftest_parse(files: tuple[str, ...], parser: str | None, combine: bool) -> NoReturn:
+    """`conftest parse`: one file's value, several as `{path: value}`, or combined."""
+    import json
+
+    from pe_policy.conftest.inputs import InputError, check_parser, combined, read_input
+    from pe_policy.conftest.outputs import go_json
+    from pe_policy.findings import ParseError
+    from pe_policy.loaders import DEFAULT_MAX_BYTES
+    from pe_policy.redact import redact, redact_value
+
+    try:
+        if parser:
+            check_parser(parser)
+        configs = [read_input(name, parser, DEFAULT_MAX_BYTES) for name in files]
+    except InputError as exc:
+        _conftest_error(f"parse configurations: {exc}")
+    except ParseError as exc:
+        _conftest_error(f"parse configurations: {redact(str(exc))}")
+    if combine:
+        entries = [{"path": e["path"], "contents": json.loads(json.dumps(e["contents"], sort_keys=True))}
+                   for e in redact_value(combined(configs).value)]
+        text = go_json(entries, "\t", sort_keys=False) + "\n"
+    elif len(configs) == 1:
+        text = go_json(redact_value(configs[0].value), "  ")
+    else:
+        text = go_json({c.path: redact_value(c.value) for c in configs}, "  ")
+    click.echo(text)
+    sys.exit(0)
 
 
 @main.command()
@@ -459,108 +505,211 @@ def schema(kind: str | None, write_dir: Path | None) -> None:
     click.echo(schema_text(kind), nl=False)
 
 
-@main.command("test")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--policy", "-p", "policies", multiple=True, type=click.Path(path_type=Path),
-              help="Policy directory (repeatable; default: policy/).")
-@click.option("--namespace", "-n", "namespaces", multiple=True,
-              help="Package to evaluate (repeatable; default: main).")
-@click.option("--all-namespaces", is_flag=True, help="Evaluate every package of the policies.")
-@click.option("--data", "-d", "data_dirs", multiple=True, type=click.Path(path_type=Path),
-              help="JSON/YAML data files or directories, merged into `data` (repeatable).")
+def _conftest_options(func: Any) -> Any:
+    """The options `test` and `verify` share with conftest (`-p`, `-d`, `-n`, `-c` ...)."""
+    for option in reversed([
+        click.option("--policy", "-p", multiple=True, help="Policy file or directory "
+                     "(repeatable, or comma-separated; default: policy)."),
+        click.option("--data", "-d", multiple=True, help="JSON/YAML data files or directories, "
+                     "merged into `data` (repeatable)."),
+        click.option("--namespace", "-n", multiple=True, help="Package(s) to test; globs "
+                     "(`*`, `?`, `[...]`) match the policies' packages (default: main)."),
+        click.option("--rego-version", default="v1", show_default=True,
+                     type=click.Choice(["v0", "v1", "V0", "V1"]), help="Rego syntax of the policies."),
+        click.option("--strict", is_flag=True, help="Unused imports and variables are errors."),
+        click.option("--no-color", is_flag=True, help="No colour (the default off a terminal)."),
+        click.option("--quiet", is_flag=True, help="No output when every test passes."),
+        click.option("--config-file", "-c", default=None, help="conftest settings file "
+                     "(default: conftest.toml in the current directory)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _conftest_settings(ctx: click.Context) -> dict[str, Any]:
+    """The command's parameters, with conftest.toml's (or -c's) where no flag was given."""
+    from click.core import ParameterSource
+
+    from pe_policy.conftest.settings import SettingsError, merged, read_settings
+
+    try:
+        settings = read_settings(ctx.params.get("config_file"))
+    except SettingsError as exc:
+        _conftest_error(str(exc))
+    explicit = {name for name in ctx.params
+                if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+    return merged(dict(ctx.params), explicit, settings)
+
+
+def _conftest_error(message: str) -> NoReturn:
+    """conftest's way out on an error: the message on stderr, exit 1."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@main.command("test", context_settings={"ignore_unknown_options": False})
+@click.argument("files", nargs=-1)
+@_conftest_options
+@click.option("--all-namespaces", is_flag=True, help="Test the policies of every package.")
 @click.option("--combine", is_flag=True,
               help="Evaluate all inputs at once, as an array of {path, contents}.")
-@click.option("--parser", default=None,
-              help="Parse every input as this kind (a pe-policy kind, or json/yaml/hcl2).")
-@click.option("--output", "-o", "output_format", default="text", show_default=True,
-              type=click.Choice(["text", "json", "sarif", "markdown", "junit", "github"]),
-              help="Output format (text and json are conftest's).")
+@click.option("--parser", default=None, help="Parse every input with this conftest parser "
+              "(yaml, json, hcl2).")
+@click.option("--stdin-filename", default=None, help="Name for `-` (standard input) in the output.")
+@click.option("--ignore", default=None, help="Skip paths matching this regular expression.")
+@click.option("--output", "-o", default="stdout", show_default=True,
+              type=click.Choice(["stdout", "json", "tap", "table", "junit", "github",
+                                 "azuredevops", "sarif", "text"]),
+              help="Output format, in conftest's layout (`text` is `stdout`).")
 @click.option("--fail-on-warn", is_flag=True,
               help="Warnings fail too (exit 1; failures then exit 2, as in conftest).")
-@click.option("--no-fail", is_flag=True, help="Always exit 0.")
+@click.option("--no-fail", is_flag=True, help="Exit 0 even when a policy fails.")
+@click.option("--suppress-exceptions", is_flag=True, help="Leave exceptions out of the output.")
+@click.option("--junit-hide-message", is_flag=True, help="JUnit test names without the message.")
+@click.option("--github-hide-passed", is_flag=True, help="GitHub output without files that passed.")
+@click.option("--locations", is_flag=True, help="pe-policy: add the line each result was found "
+              "at (a result's `path` in the input) to the output.")
+@click.option("--show-builtin-errors", is_flag=True, help="Accepted for conftest: a built-in's "
+              "error is always an error in pe-policy.")
+@click.option("--allow-net", is_flag=True, help="pe-policy: let policies call http.send and "
+              "net.lookup_ip_addr (sandboxed otherwise); needs --engine opa.")
 @_engine_options
 @_limit_options
-def test_command(
-    files: tuple[Path, ...], policies: tuple[Path, ...], namespaces: tuple[str, ...],
-    all_namespaces: bool, data_dirs: tuple[Path, ...], combine: bool, parser: str | None,
-    output_format: str, fail_on_warn: bool, no_fail: bool, engine: str, opa_url: str | None,
-    eval_timeout: float | None, eval_memory: int | None, max_file_bytes: int | None,
-) -> None:
-    """Test FILES against conftest-style policies (deny/violation/warn rules)."""
-    from pe_policy.conftest_compat import (
-        DEFAULT_NAMESPACE,
-        DEFAULT_POLICY_DIR,
-        render_json,
-        render_text,
-        run_test,
-    )
-    from pe_policy.discover import repo_root
+@click.pass_context
+def test_command(ctx: click.Context, **_params: Any) -> None:
+    """Test FILES (`-`: standard input) against conftest policies (deny/violation/warn rules)."""
+    from pe_policy.conftest.engine import ResultError
+    from pe_policy.conftest.inputs import InputError
+    from pe_policy.conftest.outputs import OutputOptions, render
+    from pe_policy.conftest.run import run_test
+    from pe_policy.conftest.settings import as_list
     from pe_policy.engine.rego import PolicyError
     from pe_policy.findings import ParseError
     from pe_policy.runner import limits_from
 
-    if not files:
-        _fail("give the files to test, e.g. `pe-policy test plan.json --policy policy/`")
-    if all_namespaces and namespaces:
-        _fail("--namespace and --all-namespaces do not combine")
-    chosen = None if all_namespaces else (list(namespaces) or [DEFAULT_NAMESPACE])
-    root = repo_root(None, Path.cwd())
-    try:
-        run, problems = run_test(
-            list(files), root, list(policies) or [Path(DEFAULT_POLICY_DIR)], namespaces=chosen,
-            data_dirs=list(data_dirs), combine=combine, parser=parser, engine=engine,
-            engine_options={"opa_url": opa_url}, limits=limits_from(eval_timeout, eval_memory))
-    except ValueError as exc:
-        _fail(str(exc))
-    except (PolicyError, ParseError) as exc:
-        _fail(f"policy error: {exc}" if isinstance(exc, PolicyError) else str(exc))
-    if output_format == "text":
-        click.echo(render_text(run, problems), nl=False)
-    elif output_format == "json":
-        click.echo(render_json(run), nl=False)
-    else:
-        from pe_policy.conftest_compat import check_result
-        from pe_policy.reporters import ReportOptions, render
+    p = _conftest_settings(ctx)
+    if not p["files"]:
+        _conftest_error("missing required arguments")
+    if p["allow_net"] and p["engine"] != "opa":
+        _fail("--allow-net needs --engine opa (an OPA server: the embedded engine has no network)")
+    from contextlib import nullcontext
 
-        result = check_result(run, root, problems)
-        click.echo(render(output_format, result, ReportOptions(tool_version=__version__)),
-                   nl=False)
-    if problems and not no_fail:
-        sys.exit(EXIT_USAGE)
-    sys.exit(run.exit_code(fail_on_warn=fail_on_warn, no_fail=no_fail))
+    from pe_policy.engine.sandbox import GRANTABLE_BUILTINS, granted
+
+    try:
+        with granted(GRANTABLE_BUILTINS) if p["allow_net"] else nullcontext():
+            run = run_test(
+                list(p["files"]), [Path(x) for x in as_list(p["policy"]) or ["policy"]],
+                namespaces=as_list(p["namespace"]) or ["main"],
+                all_namespaces=bool(p["all_namespaces"]),
+                data_paths=[Path(x) for x in as_list(p["data"])], combine=bool(p["combine"]),
+                parser=p["parser"] or None, stdin_filename=p["stdin_filename"] or None,
+                ignore=p["ignore"] or None, rego_version=str(p["rego_version"]),
+                strict=bool(p["strict"]), engine=p["engine"],
+                engine_options={"opa_url": p["opa_url"]},
+                limits=limits_from(p["eval_timeout"], p["eval_memory"]),
+                max_bytes=p["max_file_bytes"])
+    except (InputError, ResultError, ParseError, PolicyError) as exc:
+        _conftest_error(f"running test: {'load: ' if isinstance(exc, PolicyError) else ''}{exc}")
+    for error in run.errors:
+        click.echo(f"Error: {error}", err=True)
+    code = run.exit_code(fail_on_warn=bool(p["fail_on_warn"]))
+    if not p["quiet"] or code != 0:
+        fmt = "stdout" if p["output"] == "text" else str(p["output"])
+        options = OutputOptions(
+            suppress_exceptions=bool(p["suppress_exceptions"]),
+            junit_hide_message=bool(p["junit_hide_message"]),
+            github_hide_passed=bool(p["github_hide_passed"]), locations=bool(p["locations"]),
+            color=fmt == "stdout" and not p["no_color"] and sys.stdout.isatty())
+        click.echo(render(fmt, run.results, options), nl=False)
+        if p["no_fail"]:
+            sys.exit(0)
+    sys.exit(code)
 
 
 @main.command()
-@click.argument("directories", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directories", nargs=-1, type=click.Path(path_type=Path))
+@_conftest_options
 @click.option("--run", "-r", "pattern", default=None,
               help="Only tests whose name (data.<package>.<test>) matches this regex.")
 @click.option("--coverage", is_flag=True, help="Report coverage per policy file (regorus).")
 @click.option("--failures-only", is_flag=True, help="List only failing and erroring tests.")
+@click.option("--output", "-o", default="stdout", show_default=True,
+              type=click.Choice(["stdout", "json", "tap", "table", "junit", "github",
+                                 "azuredevops", "sarif"]),
+              help="conftest's output format (with --policy).")
+@click.option("--report", default=None, type=click.Choice(["full", "notes", "fails"]),
+              help="conftest's test report (with --policy; stdout only).")
 @_engine_options
 @_limit_options
-def verify(directories: tuple[Path, ...], pattern: str | None, coverage: bool,
-           failures_only: bool, engine: str, opa_url: str | None, eval_timeout: float | None,
-           eval_memory: int | None, max_file_bytes: int | None) -> None:
-    """Run the `test_*` rules of the policies in DIRECTORIES (default: policy/), like `opa test`."""
+@click.pass_context
+def verify(ctx: click.Context, **_params: Any) -> None:
+    """Run the `test_*` rules of the policies.
+
+    `pe-policy verify DIRS` reports like `opa test` (file and line of each test, `--run`,
+    `--coverage`); `pe-policy verify --policy DIR` (or no DIRS) as `conftest verify` does,
+    with conftest's built-ins (`parse_config` & co.), `--data`, `--namespace` and outputs.
+    """
     import re
 
     from pe_policy.engine.rego import PolicyError
     from pe_policy.engine.verify import render_report, run_tests
     from pe_policy.runner import limits_from
 
+    p = _conftest_settings(ctx)
     try:
-        selector = re.compile(pattern) if pattern else None
+        selector = re.compile(p["pattern"]) if p["pattern"] else None
     except re.error as exc:
         _fail(f"--run: invalid regular expression: {exc}")
-    dirs = list(directories) or [Path("policy")]
+    limits = limits_from(p["eval_timeout"], p["eval_memory"])
+    if p["directories"] and not ctx.params["policy"]:  # (conftest.toml's `policy` is not a flag)
+        try:
+            report = run_tests(list(p["directories"]), selector=selector, coverage=p["coverage"],
+                               engine=p["engine"], engine_options={"opa_url": p["opa_url"]},
+                               limits=limits)
+        except PolicyError as exc:
+            _fail(f"policy error: {exc}")
+        click.echo(render_report(report, verbose=not p["failures_only"]), nl=False)
+        sys.exit(report.exit_code)
+    _conftest_verify(p, selector, limits)
+
+
+def _conftest_verify(p: dict[str, Any], selector: Any, limits: Any) -> NoReturn:
+    """`verify` as conftest runs it: policies from `--policy` (default `policy`), conftest's
+    layout, exit 1 on a failing test."""
+    from pe_policy.conftest.engine import load_policies
+    from pe_policy.conftest.outputs import OutputOptions, render
+    from pe_policy.conftest.run import load_data
+    from pe_policy.conftest.settings import as_list
+    from pe_policy.engine.rego import PolicyError
+    from pe_policy.engine.verify import conftest_results, render_conftest_report, run_tests
+    from pe_policy.findings import ParseError
+
+    paths = [Path(x) for x in as_list(p["policy"]) or ["policy"]]  # (conftest ignores arguments)
+    if p["report"] and p["output"] != "stdout":
+        _conftest_error("report flag is supported with stdout only")
     try:
-        report = run_tests(dirs, selector=selector, coverage=coverage, engine=engine,
-                           engine_options={"opa_url": opa_url},
-                           limits=limits_from(eval_timeout, eval_memory))
-    except PolicyError as exc:
-        _fail(f"policy error: {exc}")
-    click.echo(render_report(report, verbose=not failures_only), nl=False)
-    sys.exit(report.exit_code)
+        modules = load_policies(paths, str(p["rego_version"]), bool(p["strict"]))
+        report = run_tests(paths, selector=selector, engine=p["engine"],
+                           engine_options={"opa_url": p["opa_url"]}, limits=limits,
+                           data=load_data([Path(x) for x in as_list(p["data"])]), modules=modules,
+                           builtins=True, namespaces=as_list(p["namespace"]) or None)
+    except (PolicyError, ParseError) as exc:
+        _conftest_error(f"running verification: load: {exc}")
+    errors = [c for c in report.cases if c.status == "error"]
+    for case in errors:
+        click.echo(f"Error: running verification: run test: {case.file}:{case.line}: "
+                   f"{case.name}: {case.message}", err=True)
+    results = conftest_results(report)
+    code = 1 if any(r.failures for r in results) else 0
+    if not p["quiet"] or code:
+        if p["report"]:
+            click.echo(render_conftest_report(report), nl=False)
+        else:
+            click.echo(render(str(p["output"]), results, OutputOptions(
+                show_skipped=True, color=p["output"] == "stdout" and not p["no_color"]
+                and sys.stdout.isatty())), nl=False)
+    sys.exit(code)
 
 
 @main.command()

@@ -42,11 +42,12 @@ OPA capabilities file (`opa check --capabilities`, `opa build --capabilities`,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,25 @@ def _shown(keys: Sequence[str | None]) -> str:
     return "".join(parts)
 
 
+# The network built-ins a user may grant for one run (`pe-policy test --allow-net`, which needs
+# `--engine opa`: regorus has no network); nothing else is ever granted.
+GRANTABLE_BUILTINS = frozenset({"http.send", "net.lookup_ip_addr"})
+_granted: frozenset[str] = frozenset()
+
+
+@contextlib.contextmanager
+def granted(names: Iterable[str]) -> Iterator[None]:
+    """Within the block (and the workers it forks), the GRANTABLE_BUILTINS in `names` are
+    allowed built-ins; any other name stays denied."""
+    global _granted
+    before = _granted
+    _granted = frozenset(names) & GRANTABLE_BUILTINS
+    try:
+        yield
+    finally:
+        _granted = before
+
+
 def _denied(keys: Sequence[str | None]) -> str | None:
     """The denied built-in that `keys` (or its start: `http.send.x`) names, if any."""
     name = ""
@@ -177,7 +197,7 @@ def _denied(keys: Sequence[str | None]) -> str | None:
             return None
         name = f"{name}.{key}" if name else key
         if name in DENIED_BUILTINS:
-            return name
+            return None if name in _granted else name
     return None
 
 
@@ -201,7 +221,7 @@ def _judge(use: NameUse, own: frozenset[str] | None) -> str | None:
         return None  # the module's own, or a path in `data`: never a built-in
     static = None not in use.keys
     name = ".".join(k for k in use.keys if k is not None)
-    if static and name in ALLOWED_BUILTINS:
+    if static and (name in ALLOWED_BUILTINS or name in _granted):
         return None
     if use.role == "call":
         return (f"calls {_shown(use.keys)}, which is neither a built-in function policies may "

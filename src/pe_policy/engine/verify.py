@@ -87,12 +87,26 @@ def _display(file: Path) -> str:
 
 
 def load_modules(directories: Sequence[Path]) -> list[RegoModule]:
+    """Every `.rego` module below the directories (a `.rego` file given stands for itself)."""
     modules: list[RegoModule] = []
     for directory in directories:
+        if directory.is_file() and directory.suffix == ".rego":
+            modules.append(read_module(directory, _display(directory)))
+            continue
         if not directory.is_dir():
             raise PolicyError(directory.as_posix(), "policy directory not found")
         modules.extend(read_module(f, _display(f)) for f in policy_files(directory, ".rego"))
     return modules
+
+
+def _judged(modules: Sequence[RegoModule], builtins: bool) -> PolicyError | None:
+    """The first module the sandbox refuses (with conftest's built-ins, a call to one of them
+    is allowed: `conftest.builtins.refusal`)."""
+    if builtins:
+        from pe_policy.conftest.builtins import refusal
+
+        return refusal(modules)
+    return next(iter(refusals(modules).values()), None)
 
 
 def run_tests(
@@ -104,14 +118,22 @@ def run_tests(
     engine_options: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
+    data: Mapping[str, Any] | None = None,
+    modules: Sequence[RegoModule] | None = None,
+    builtins: bool = False,
+    namespaces: Sequence[str] | None = None,
 ) -> VerifyReport:
     """Every selected test, in module order.  `limits`: each test's deadline and the worker's
-    memory (default: `check`'s)."""
+    memory (default: `check`'s).  `data` is merged into `data` (conftest's `--data`);
+    `modules` replaces reading the directories; `builtins` adds conftest's `parse_config`
+    & co. (regorus); `namespaces` keeps the tests of the packages they match (globs)."""
+    from fnmatch import fnmatchcase
+
     from pe_policy.config import DEFAULT_PARAMS
     from pe_policy.runner import Limits, run_each
 
-    modules = load_modules(directories)
-    refused = next(iter(refusals(modules).values()), None)
+    modules = list(modules) if modules is not None else load_modules(directories)
+    refused = _judged(modules, builtins)
     if refused is not None:  # the first module the sandbox refuses: no engine sees any of them
         raise refused
     report = VerifyReport()
@@ -122,13 +144,21 @@ def run_tests(
     elif coverage:
         report.notes.append(f"coverage is not available with --engine {engine} "
                             "(use --engine regorus)")
+    if builtins and native is not None:
+        from pe_policy.conftest.builtins import register, with_directory
+
+        register(native)
+        modules = [with_directory(m) for m in modules]
     for module in modules:
         backend.add_module(module)
-    backend.set_data({"pe": {"params": dict(params if params is not None else DEFAULT_PARAMS)}})
+    backend.set_data({**(data or {}),
+                      "pe": {"params": dict(params if params is not None else DEFAULT_PARAMS)}})
     backend.set_input_json("{}")
     tests = [(module, test, f"data.{module.package}.{test}")
              for module in modules for test in module.test_rules]
     tests = [t for t in tests if selector is None or selector.search(t[2])]
+    if namespaces is not None:
+        tests = [t for t in tests if any(fnmatchcase(t[0].package, p) for p in namespaces)]
 
     def stopped(number: int, reason: str) -> TestCase:
         module, test, name = tests[number]
@@ -200,6 +230,45 @@ def _ranges(lines: Sequence[int]) -> str:
 
 
 _LABEL = {"pass": "PASS ", "fail": "FAIL ", "error": "ERROR"}
+
+
+def conftest_results(report: VerifyReport) -> list[Any]:
+    """The report as conftest's `verify` has it: one result per test, named by its file, with
+    no namespace; a failing test's message is its name (an erroring test fails too)."""
+    from pe_policy.conftest.engine import CheckResult, Result
+
+    out = []
+    for case in report.cases:
+        result = CheckResult(case.file, "")
+        if case.status == "pass":
+            result.successes = 1
+        else:
+            result.failures.append(Result(case.name))
+        out.append(result)
+    return out
+
+
+def render_conftest_report(report: VerifyReport) -> str:
+    """`--report`: conftest's (OPA's verbose) test report, without OPA's trace (regorus has
+    none): each test with its file and line, then the failures, then the counts."""
+    rule = "-" * 80
+    lines: list[str] = []
+    for case in report.cases:
+        status = "PASS" if case.status == "pass" else "FAIL" if case.status == "fail" else "ERROR"
+        lines += [f"{case.file}:{case.line}:", f"{case.name}: {status} ({case.seconds * 1e6:.3f}µs)"]
+    bad = [c for c in report.cases if c.status != "pass"]
+    if bad:
+        lines += [rule, "FAILURES", rule]
+        for case in bad:
+            lines += [f"{case.name}: FAIL ({case.seconds * 1e6:.3f}µs)", "",
+                      f"  {case.file}:{case.line}: {case.message}", ""]
+    lines.append(rule)
+    total = len(report.cases)
+    if report.count("pass"):
+        lines.append(f"PASS: {report.count('pass')}/{total}")
+    if bad:
+        lines.append(f"FAIL: {len(bad)}/{total}")
+    return "\n".join(lines) + "\n"
 
 
 def render_report(report: VerifyReport, verbose: bool = True) -> str:
