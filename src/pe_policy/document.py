@@ -85,6 +85,9 @@ class Document:
     # the Rego engine as is, so a 40 MB plan is never re-serialised (nor, in the isolated
     # evaluation worker, its millions of objects touched and copied).
     input_json: str | None = None
+    # what repository-level rules need of this document, by their package (their
+    # `document_facts`, evaluated with its other rules: engine/repository.py)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def input(self) -> Any:
@@ -102,7 +105,7 @@ class Document:
         return (self.text or "").splitlines()
 
     def checked(self) -> CheckedFile:
-        return CheckedFile(self.path, self.kind, self.text)
+        return CheckedFile(self.path, self.kind, self.text, self.facts)
 
     def location(self, path: Iterable[str | int] = (), snippet: str | None = None) -> Location:
         """Where `path` is; with `snippet`, the exact line inside the node that holds it.
@@ -155,6 +158,7 @@ class CheckedFile:
     path: str
     kind: str
     text: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # Document.facts
 
     @cached_property
     def lines(self) -> list[str]:

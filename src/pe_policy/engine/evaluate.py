@@ -38,6 +38,10 @@ ALL_RULES = "(all rules)"  # what a PE-RULE-ERROR names when no rule of a docume
 BATCH_KEY = "rego:*"  # `Evaluator.watch` key of the one engine call for a batch (`prefetch`)
 BATCH_DOCUMENTS = 16  # documents of one kind whose Rego rules are evaluated in one engine call
 BATCH_MAX_BYTES = 1 << 20  # ... as long as their input stays small (a plan is evaluated alone)
+# A module defining this rule judges a repository, not a document: this rule is what it needs
+# of each document, evaluated with the document's other rules; its result rules judge the
+# repository's documents at once (engine/repository.py)
+FACTS_RULE = "document_facts"
 
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|\[\"([^\"]*)\"\]|\['([^']*)'\]|([^.\[\]]+)")
 
@@ -315,8 +319,11 @@ class Evaluator:
 
     def _together(self, modules: list[RegoModule]) -> tuple[list[tuple[RegoModule, str]],
                                                             list[tuple[RegoModule, str]]]:
-        """(every Rego rule for these modules, those evaluated in one call: all but the `_alone`)."""
-        pending = [(m, r) for m in modules for r in m.result_rules]
+        """(every Rego rule for these modules, those evaluated in one call: all but the `_alone`).
+
+        A repository-level module gives its `document_facts` here, not its findings."""
+        pending = [(m, r) for m in modules
+                   for r in ((FACTS_RULE,) if judges_repository(m) else m.result_rules)]
         return pending, [(m, r) for m, r in pending if (m.path, r) not in self._alone]
 
     def prefetch(self, docs: Sequence[Document]) -> None:
@@ -375,17 +382,64 @@ class Evaluator:
         findings: list[Finding] = []
         if values is not None:
             for (module, rule_name), value in zip(together, values, strict=True):
-                findings.extend(self.value_findings(doc, module, rule_name, value))
+                if rule_name == FACTS_RULE:
+                    doc.facts[module.package] = value
+                else:
+                    findings.extend(self.value_findings(doc, module, rule_name, value))
             done = {(m.path, r) for m, r in together}
             pending = [(m, r) for m, r in pending if (m.path, r) not in done]
         for module, rule_name in pending:
             if self.watch is not None and not self.watch(rego_rule_key(module, rule_name)):
                 continue
-            rule_findings = self.rule_findings(doc, module, rule_name)
+            rule_findings = (self._facts(doc, module) if rule_name == FACTS_RULE
+                             else self.rule_findings(doc, module, rule_name))
             if any(f.rule_id == RULE_ERROR_ID for f in rule_findings):
                 self.run_alone(module.path, rule_name)
             findings.extend(rule_findings)
         return findings
+
+    def _facts(self, doc: Document, module: RegoModule) -> list[Finding]:
+        """A repository-level module's facts of `doc` (the current input), kept on the document;
+        a rule error for each of its rules if they cannot be had."""
+        try:
+            value = self.backend.eval_rule(f"data.{module.package}.{FACTS_RULE}")
+        except Exception as exc:
+            reason = str(policy_error_from_engine(module.path, exc))
+        else:
+            if value is not None:
+                doc.facts[module.package] = value
+                return []
+            reason = f"its `{FACTS_RULE}` is undefined on this document"
+        return [rule_error(doc, meta.id, module.path, reason, meta.severity)
+                for meta in (self.rule_meta(module, r) for r in module.result_rules)]
+
+    def document_facts(self, doc: Document, modules: Sequence[RegoModule]) -> list[Finding]:
+        """The facts of these repository-level modules on a document no rule has seen (a file
+        of the repository outside the run's inputs); rule errors where they fail."""
+        try:
+            self.backend.set_input_json(_input_text(doc))
+        except Exception as exc:
+            return [input_error(doc, exc)]
+        return [error for module in modules for error in self._facts(doc, module)]
+
+    def repository_modules(self, kind: str) -> list[RegoModule]:
+        """The modules for `kind` that judge a repository's documents at once."""
+        return [m for m in self._modules_for(kind) if judges_repository(m)]
+
+    def judge_repository(self, module: RegoModule, items: list[dict[str, Any]],
+                         ) -> list[tuple[RuleMeta, Violation]]:
+        """A repository-level module's findings on a repository: `items` are its documents as
+        `{"path": ..., "facts": ...}`; each violation names its document in `file`."""
+        self.backend.set_input_json(json.dumps(items))
+        out: list[tuple[RuleMeta, Violation]] = []
+        for rule_name in module.result_rules:
+            meta = self.rule_meta(module, rule_name)
+            value = self.backend.eval_rule(f"data.{module.package}.{rule_name}")
+            for violation in rego_violations(module, rule_name, value):
+                rule_id = violation.properties.get("rule_id") if violation.properties else None
+                out.append((self.ruleset.catalog.get(str(rule_id)) or meta if rule_id else meta,
+                            violation))
+        return out
 
     def run_alone(self, module_path: str, rule_name: str) -> None:
         """Keep a rule out of the one-call evaluation (it failed, or was stopped, once)."""
@@ -415,6 +469,11 @@ class Evaluator:
             target_meta = self.ruleset.catalog.get(str(rule_id)) if rule_id else None
             findings.append(finding_for(target_meta or meta, doc, violation))
         return findings
+
+
+def judges_repository(module: RegoModule) -> bool:
+    """The module defines `document_facts`: a repository-level module (see FACTS_RULE)."""
+    return any(head.name == FACTS_RULE for head in module.rules)
 
 
 def _input_text(doc: Document) -> str:
