@@ -90,6 +90,8 @@ workflows := [[item.path, item_facts(item)] | some item in input] if {
 item_facts(item) := item.facts if {
 	is_object(item.facts)
 } else := facts if {
+	# conftest --combine: the facts of each workflow, computed here
+	# regal ignore:with-outside-test-context
 	facts := document_facts with input as item.contents
 }
 
@@ -101,44 +103,48 @@ deny contains {"msg": msg, "path": location, "file": anchor} if {
 	missing := [stage | some stage in required_stages; not stage in present]
 	late := [[path, wait] | some path in sort(in_pipeline); some wait in facts_of[path].waits]
 	count(missing) + count(late) > 0
-	anchor := reported_in(late, in_pipeline)
+	anchor := reported_in(late, repository.anchor(workflows, in_pipeline))
 	location := first_wait_in(anchor, late)
-	problems := array.concat(missing_message(missing, in_pipeline), [wait_message(path, wait, anchor) | some [path, wait] in late])
+	names := sort([name | some path in in_pipeline; name := repository.file_name(path); name != ""])
+	problems := array.concat(
+		missing_message([stage_name[stage] | some stage in missing], [stage_hint[stage] | some stage in missing], names, missing),
+		[wait_message(path, wait, anchor, gate_name[wait.gate]) | some [path, wait] in late],
+	)
 	msg := concat("; ", problems)
 }
 
-missing_message(missing, _) := [] if count(missing) == 0
+gate_name := {"test": "tests", "security": "security scan"}
 
-missing_message(missing, in_pipeline) := [sprintf(
+missing_message(_, _, _, missing) := [] if count(missing) == 0
+
+missing_message(stages, hints, names, missing) := [sprintf(
 	"the pipeline%s has no %s job: %s; jobs are recognised by their id or name (e.g. `%s`) or by the tools their steps run",
-	[
-		across(in_pipeline), either(missing),
-		concat("; ", [sprintf("add a job that %s", [stage_hint[stage]]) | some stage in missing]),
-		missing[0],
-	],
-)] if count(missing) > 0
+	[across(names), either(stages), concat("; ", [sprintf("add a job that %s", [hint]) | some hint in hints]), missing[0]],
+)] if {
+	count(missing) > 0
+}
 
 # "lint", "lint or build", "lint, security scan or build"
-either(missing) := stage_name[missing[0]] if {
-	count(missing) == 1
-} else := sprintf("%s or %s", [
-	concat(", ", [stage_name[stage] | some stage in array.slice(missing, 0, count(missing) - 1)]),
-	stage_name[missing[count(missing) - 1]],
-])
+either(stages) := stages[0] if {
+	count(stages) == 1
+} else := sprintf("%s or %s", [concat(", ", array.slice(stages, 0, count(stages) - 1)), stages[count(stages) - 1]])
 
-across(in_pipeline) := sprintf(" (%s)", [concat(", ", names)]) if {
-	names := sort([name | some path in in_pipeline; name := repository.file_name(path); name != ""])
+# the pipeline's workflows by name, the first few of a big repository
+across(names) := sprintf(" (%s)", [concat(", ", names)]) if {
 	count(names) > 0
+	count(names) <= 6
+} else := sprintf(" (%s and %d more)", [concat(", ", array.slice(names, 0, 5)), count(names) - 5]) if {
+	count(names) > 6
 } else := ""
 
-wait_message(path, wait, anchor) := sprintf(
+wait_message(path, wait, anchor, gate) := sprintf(
 	"deploy job '%s'%s does not wait for the %s: add %s to its `needs` (directly or through a job it needs)",
-	[wait.job, elsewhere(path, anchor), stage_name[wait.gate], quoted(wait.before)],
+	[wait.job, elsewhere(path, anchor), gate, quoted(wait.before)],
 ) if {
 	count(wait.before) > 0
 } else := sprintf(
-	"deploy job '%s'%s does not wait for a %s job: every %s job runs after it; add one that runs before it and list it in its `needs`",
-	[wait.job, elsewhere(path, anchor), stage_name[wait.gate], stage_name[wait.gate]],
+	"deploy job '%s'%s does not wait for the %s: every such job runs after it; add one that runs before it and list it in its `needs`",
+	[wait.job, elsewhere(path, anchor), gate],
 )
 
 elsewhere(path, anchor) := "" if {
@@ -149,9 +155,9 @@ quoted(ids) := concat(" or ", [sprintf("'%s'", [id]) | some id in ids])
 
 # a deploy job that does not wait is the precise place; else the workflow that deploys or
 # the main CI file
-reported_in(late, in_pipeline) := late[0][0] if {
+reported_in(late, fallback) := late[0][0] if {
 	count(late) > 0
-} else := repository.anchor(workflows, in_pipeline)
+} else := fallback
 
 # the finding sits on the anchor's first deploy job that does not wait, else on its jobs
 first_wait_in(anchor, late) := waits_there[0] if {

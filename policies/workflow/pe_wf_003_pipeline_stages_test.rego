@@ -97,7 +97,18 @@ test_reusable_workflows_called_by_the_pipeline_are_part_of_it if {
 	count(results) == 1 # scan.yml is called by nobody
 	some r in results
 	contains(r.msg, "no security scan job")
-	count(pipeline_stages.deny) == 0 with input as repo({"ci.yml": object.union(ci, {"jobs": object.union(ci.jobs, {"scan": {"uses": "./.github/workflows/scan.yml"}})}), "tests.yml": tests, "scan.yml": scans})
+}
+
+test_a_called_scan_completes_the_pipeline if {
+	tests := {"on": {"workflow_call": null}, "jobs": {"pytest": {"steps": [{"run": "pytest"}]}}}
+	scans := {"on": {"workflow_call": null}, "jobs": {"scan": {"steps": [{"run": "pip-audit"}]}}}
+	ci := {"on": ["pull_request"], "jobs": {
+		"lint": {"steps": [{"run": "ruff check ."}]},
+		"a": {"uses": "./.github/workflows/tests.yml"},
+		"b": {"uses": "./.github/workflows/scan.yml"},
+		"build": {"steps": [{"run": "python -m build"}]},
+	}}
+	count(pipeline_stages.deny) == 0 with input as repo({"ci.yml": ci, "tests.yml": tests, "scan.yml": scans})
 }
 
 test_workflows_that_do_not_run_on_changes_are_not_the_pipeline if {

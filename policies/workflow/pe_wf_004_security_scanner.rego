@@ -15,7 +15,7 @@
 #   - ref: https://docs.github.com/en/code-security/supply-chain-security/understanding-your-software-supply-chain/about-dependency-review
 # custom:
 #   id: PE-WF-004
-#   severity: high
+#   severity: medium
 #   kinds: [workflow]
 #   source: "seed 002 (quality gates: security scans mandatory before merge)"
 #   remediation: >-

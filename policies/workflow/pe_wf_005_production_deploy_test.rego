@@ -78,6 +78,6 @@ test_message_names_a_branch_filter_as_a_filter if {
 	not contains(r.msg, "without")
 	results_any := production_deploy.deny with input as {"on": ["push"], "jobs": {"ship": prod}}
 		with data.pe.params as {"production_environments": ["production"], "release_refs": ["refs/heads/main", "refs/tags/"]}
-	some any in results_any
-	contains(any.msg, "`push` on any branch")
+	some unfiltered in results_any
+	contains(unfiltered.msg, "`push` on any branch")
 }

@@ -96,10 +96,10 @@ runner_gates := [
 	["vitest", `vitest`, "add `--coverage --coverage.thresholds.lines={min}` to the vitest command"],
 	["jest", `jest`, "add `--coverage --coverageThreshold='{\"global\":{\"lines\":{min}}}'` to the jest command"],
 	["mocha", `mocha|nyc|c8`, "run it under nyc or c8 and add `check-coverage --lines {min}` (e.g. `npx c8 --check-coverage --lines {min} mocha`)"],
-	["go test", `go test`, "run it with `-coverprofile=cover.out` and fail below {min}% (vladopajic/go-test-coverage with `threshold-total: {min}`, or `go tool cover -func=cover.out` and a comparison)"],
 	["cargo tarpaulin", `tarpaulin`, "add `--fail-under {min}` to the tarpaulin command"],
 	["cargo llvm-cov", `llvm-cov`, "add `--fail-under-lines {min}` to the llvm-cov command"],
 	["cargo test", `cargo`, "run the tests with `cargo llvm-cov --fail-under-lines {min}` (or `cargo tarpaulin --fail-under {min}`)"],
+	["go test", `(^|[^a-z])go test`, "run it with `-coverprofile=cover.out` and fail below {min}% (vladopajic/go-test-coverage with `threshold-total: {min}`, or `go tool cover -func=cover.out` and a comparison)"],
 	["dotnet test", `dotnet`, "collect coverage with coverlet and fail below it: `dotnet test /p:CollectCoverage=true /p:Threshold={min}`"],
 	["Maven", `mvn`, "run JaCoCo's check with a minimum covered ratio of {ratio} (`mvn verify jacoco:check`, the rule in pom.xml)"],
 	["Gradle", `gradle`, "run `jacocoTestCoverageVerification` (a `minimum = {ratio}` rule) with the tests"],
@@ -167,6 +167,8 @@ workflows := [[item.path, item_facts(item)] | some item in input] if {
 item_facts(item) := item.facts if {
 	is_object(item.facts)
 } else := facts if {
+	# conftest --combine: the facts of each workflow, computed here
+	# regal ignore:with-outside-test-context
 	facts := document_facts with input as item.contents
 }
 

@@ -37,7 +37,13 @@ import rego.v1
 
 # `on:` as pe-policy reads it (YAML 1.2); YAML 1.1 parsers such as conftest's
 # turn the key into `true`, so fall back to that (null: neither).
-on_value := object.get(input, "on", object.get(input, "true", null))
+on_value := object.get(workflow, "on", object.get(workflow, "true", null))
+
+# the workflow: `input`, unless a repository-level rule's input (a list of workflows) is
+# being read, where these rules have nothing to say
+default workflow := {}
+
+workflow := input if is_object(input)
 
 # the names of its triggers: `on: push`, `on: [push, pull_request]` or `on: {push: ...}`
 default triggers := set()
@@ -66,15 +72,15 @@ is_pipeline if {
 
 # --------------------------------------------------------------------- jobs
 
-jobs := object.get(input, "jobs", {})
+jobs := object.get(workflow, "jobs", {})
 
 needs_of(job) := [job.needs] if {
 	is_string(job.needs)
 } else := job.needs if {
 	is_array(job.needs)
-} else := [] if {
-	not job.needs
-}
+} # none, `needs: null`, or an expression
+
+else := []
 
 needs_graph[job_id] := needs_of(job) if {
 	some job_id, job in jobs

@@ -12,7 +12,8 @@ rule.  It runs in two steps:
    `input` = `[{"path": ..., "facts": ...}, ...]`: every document of the repository, the
    run's inputs and, read on demand, the repository's other files of the kind (so a
    pre-commit run given one workflow gets the verdict of a whole-repository run).  Each
-   finding names its document in `file`; only findings on the run's inputs are reported.
+   finding names its document in `file` (without one, it goes to the repository's first
+   input); only findings on the run's inputs are reported.
 
 So the cost is one small evaluation per repository, whatever its size, and no document is
 loaded twice.  The Rego rules see the same input shape as conftest's `--combine`
@@ -44,7 +45,7 @@ WORKFLOW_SUFFIXES = (".yml", ".yaml")
 def workflow_group(path: str) -> str:
     """The `.github/workflows` directory the workflow is in, or the file itself."""
     parent = PurePosixPath(path).parent
-    return parent.as_posix() if parent.parts[-2:] == WORKFLOW_DIRECTORY else path
+    return parent.as_posix() if tuple(part.lower() for part in parent.parts[-2:]) == WORKFLOW_DIRECTORY else path
 
 
 def workflow_members(group: str, root: Path | None) -> list[str]:
@@ -128,11 +129,12 @@ def _judge(evaluator: Evaluator, module: RegoModule, facts: dict[str, dict[str, 
     for meta, violation in verdicts:
         properties = dict(violation.properties or {})
         file = properties.pop("file", None)
-        number = by_path.get(str(file)) if file else None
-        if number is None:
+        # a finding without `file` is about the repository: on its first input
+        reported = by_path.get(str(file)) if file else by_path[min(by_path)]
+        if reported is None:
             continue  # a file of the repository the run does not report on
-        doc = documents.get(number)
+        doc = documents.get(reported)
         if doc is None:
             continue
-        out.setdefault(number, []).append(
+        out.setdefault(reported, []).append(
             finding_for(meta, doc, violation._replace(properties=properties or None)))
