@@ -107,7 +107,14 @@ runner_gates := [
 
 # ------------------------------------------------------------------ one workflow
 
-document_facts := object.union(workflow_facts, {"gated": has_gate, "low": low_gates, "runs": ungated_runs})
+# (an else chain, cheapest first: a workflow that is not part of the pipeline needs no gate
+# and a gated one no list of ungated runs; regorus pays for every body it evaluates)
+document_facts := object.union(workflow_facts, {"gated": false, "low": [], "runs": []}) if {
+	not workflow_facts.changes
+	not workflow_facts.reusable
+} else := object.union(workflow_facts, {"gated": true, "low": low_gates, "runs": []}) if {
+	has_gate
+} else := object.union(workflow_facts, {"gated": false, "low": [], "runs": ungated_runs})
 
 # the gates below the threshold, each with the finding it makes
 low_gates := array.concat(
