@@ -346,3 +346,33 @@ def test_many_workflows_in_several_lanes_give_one_finding(tmp_repo: Path,
     assert (rule, path) == ("PE-WF-003", ".github/workflows/release.yml")
     assert "no lint, security scan or build job" not in message  # the release job builds
     assert "no lint or security scan job" in message
+
+
+def test_conftest_combine_gives_the_same_repository_verdict(tmp_repo: Path) -> None:
+    """The rules read conftest's `--combine` input (`[{path, contents}]`) as pe-policy's: a
+    conftest user checking `.github/workflows` gets the repository's one finding."""
+    import json
+
+    from .reference_tools import run_tool
+
+    directory = repository(tmp_repo, {"lint.yml": LINT, "tests.yml": TESTS, "release.yml": RELEASE})
+    (tmp_repo / "params.json").write_text(json.dumps({"pe": {"params": DEFAULT_PARAMS}}),
+                                          encoding="utf-8")
+
+    def denied() -> list[str]:
+        done = run_tool("conftest", "test", "--combine", "--all-namespaces", "--no-color",
+                        "-o", "json", "-p", str(REPO / "policies" / "workflow"),
+                        "-d", "params.json", *sorted(p.relative_to(tmp_repo).as_posix()
+                                                      for p in directory.iterdir()),
+                        cwd=tmp_repo)
+        assert done.returncode in (0, 1), done.stderr
+        return [failure["msg"] for result in json.loads(done.stdout)
+                for failure in result.get("failures") or []
+                if failure.get("metadata", {}).get("query", "").startswith(
+                    "data.pe.workflow.pipeline_stages")
+                or "pipeline" in failure["msg"]]
+
+    [message] = denied()
+    assert "no security scan job" in message and "release.yml" in message
+    repository(tmp_repo, {"codeql.yml": CODEQL})
+    assert denied() == []

@@ -413,14 +413,31 @@ class Evaluator:
         return [rule_error(doc, meta.id, module.path, reason, meta.severity)
                 for meta in (self.rule_meta(module, r) for r in module.result_rules)]
 
-    def document_facts(self, doc: Document, modules: Sequence[RegoModule]) -> list[Finding]:
-        """The facts of these repository-level modules on a document no rule has seen (a file
-        of the repository outside the run's inputs); rule errors where they fail."""
-        try:
-            self.backend.set_input_json(_input_text(doc))
-        except Exception as exc:
-            return [input_error(doc, exc)]
-        return [error for module in modules for error in self._facts(doc, module)]
+    def document_facts(self, docs: Sequence[Document], modules: Sequence[RegoModule]) -> None:
+        """The facts of these repository-level modules on documents no rule has seen (files
+        of the repository outside the run's inputs), kept on each; a batch of them per engine
+        call where the engine can.  A document whose facts cannot be had has none (the
+        repository is judged without it, as without a file that does not load)."""
+        eval_each = getattr(self.backend, "eval_rules_each", None)
+        rules = [f"data.{m.package}.{FACTS_RULE}" for m in modules]
+        for first in range(0, len(docs), BATCH_DOCUMENTS):
+            batch = docs[first:first + BATCH_DOCUMENTS]
+            try:
+                results = (eval_each(rules, [_input_text(d) for d in batch])
+                           if eval_each is not None else None)
+            except Exception:
+                results = None
+            for index, doc in enumerate(batch):
+                values = results[index] if results is not None else None
+                if values is not None and len(values) == len(modules):
+                    doc.facts.update({m.package: v for m, v in zip(modules, values, strict=True)})
+                    continue
+                try:  # one by one: an engine without batches, or a batch that failed
+                    self.backend.set_input_json(_input_text(doc))
+                except Exception:
+                    continue
+                for module in modules:
+                    self._facts(doc, module)
 
     def repository_modules(self, kind: str) -> list[RegoModule]:
         """The modules for `kind` that judge a repository's documents at once."""

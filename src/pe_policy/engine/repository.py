@@ -94,14 +94,11 @@ def repository_findings(evaluator: Evaluator, documents: RunDocuments,
         modules = evaluator.repository_modules(kind)
         facts: dict[str, dict[str, Any]] = {inputs[n].path: files[n].facts for n in numbers}
         grouping = GROUPS.get(kind)
-        for path in grouping[1](group, documents.root) if grouping is not None else ():
-            if path in facts:
-                continue
-            other = documents.at(path)
-            if other is None or other.kind != kind:
-                continue  # not a workflow after all, or unreadable: its own run reports it
-            evaluator.document_facts(other, modules)
-            facts[path] = other.facts
+        others = [other for path in (grouping[1](group, documents.root) if grouping else ())
+                  if path not in facts and (other := documents.at(path)) is not None
+                  and other.kind == kind]  # unreadable, or not of the kind: not judged here
+        evaluator.document_facts(others, modules)
+        facts.update({other.path: other.facts for other in others})
         by_path = {inputs[n].path: n for n in numbers}
         for module in modules:
             _judge(evaluator, module, facts, by_path, documents, out)
