@@ -25,18 +25,20 @@ from pe_policy.runner import MIN_DOCUMENTS_PER_LANE
 from .conftest import REPO
 
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
-PROCESS_RULES = {"PE-WF-003", "PE-WF-009"}
-
-LINT = f"""
-name: Lint
-on:
+# what a CI workflow runs on (pull requests, pushes to main), with a read-only token
+ON_CHANGES = """on:
   pull_request:
   push:
     branches: [main]
 permissions:
   contents: read
 jobs:
-  ruff:
+"""
+PROCESS_RULES = {"PE-WF-003", "PE-WF-009"}
+
+LINT = f"""
+name: Lint
+{ON_CHANGES}  ruff:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@{SHA} # v4
@@ -46,14 +48,7 @@ jobs:
 
 TESTS = f"""
 name: Tests
-on:
-  pull_request:
-  push:
-    branches: [main]
-permissions:
-  contents: read
-jobs:
-  pytest:
+{ON_CHANGES}  pytest:
     runs-on: ubuntu-latest
     strategy:
       matrix:
@@ -127,14 +122,7 @@ jobs:
 # reusable-b.yml (a scan); their names say nothing of their stages
 CALLER = f"""
 name: CI
-on:
-  pull_request:
-  push:
-    branches: [main]
-permissions:
-  contents: read
-jobs:
-  lint:
+{ON_CHANGES}  lint:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@{SHA} # v4
@@ -182,14 +170,7 @@ jobs:
 
 GO_TESTS = f"""
 name: Go
-on:
-  pull_request:
-  push:
-    branches: [main]
-permissions:
-  contents: read
-jobs:
-  test:
+{ON_CHANGES}  test:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@{SHA} # v4
