@@ -216,6 +216,7 @@ class Evaluator:
         self.watch: Callable[[str], bool] | None = None
         self.policy_errors: list[PolicyError] = []  # modules the engine refused; the rest still run
         self._alone: set[tuple[str, str]] = set()  # rules that failed once: evaluated one by one
+        self._repository_module: dict[str, bool] = {}  # module path -> judges_repository
         self._by_kind: dict[str, tuple[list[RegoModule], list[RegoModule]]] = {}
         # Rego values computed ahead for a document by `prefetch`: id(doc) -> (rules, values)
         self._prefetched: dict[int, tuple[list[tuple[str, str]], list[Any]]] = {}
@@ -323,7 +324,7 @@ class Evaluator:
 
         A repository-level module gives its `document_facts` here, not its findings."""
         pending = [(m, r) for m in modules
-                   for r in ((FACTS_RULE,) if judges_repository(m) else m.result_rules)]
+                   for r in ((FACTS_RULE,) if self._judges_repository(m) else m.result_rules)]
         return pending, [(m, r) for m, r in pending if (m.path, r) not in self._alone]
 
     def prefetch(self, docs: Sequence[Document]) -> None:
@@ -441,7 +442,14 @@ class Evaluator:
 
     def repository_modules(self, kind: str) -> list[RegoModule]:
         """The modules for `kind` that judge a repository's documents at once."""
-        return [m for m in self._modules_for(kind) if judges_repository(m)]
+        return [m for m in self._modules_for(kind) if self._judges_repository(m)]
+
+    def _judges_repository(self, module: RegoModule) -> bool:
+        """judges_repository, worked out once per module (it is asked once per document)."""
+        known = self._repository_module.get(module.path)
+        if known is None:
+            known = self._repository_module[module.path] = judges_repository(module)
+        return known
 
     def judge_repository(self, module: RegoModule, items: list[dict[str, Any]],
                          ) -> list[tuple[RuleMeta, Violation]]:
