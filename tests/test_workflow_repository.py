@@ -357,3 +357,25 @@ def test_conftest_combine_gives_the_same_repository_verdict(tmp_repo: Path) -> N
     assert "no security scan job" in message and "release.yml" in message
     repository(tmp_repo, {"codeql.yml": CODEQL})
     assert denied() == []
+
+
+@pytest.mark.parametrize("scale", [5, 20, 60])
+def test_the_benchmark_corpus_repositories_are_judged_once(tmp_path: Path, ruleset: RuleSet,
+                                                          scale: int) -> None:
+    """The benchmark's repositories (benchmarks/corpus.py: CI, release, deploy, triage and
+    CodeQL workflows side by side) have every stage across their workflows: PE-WF-003 used
+    to report 14 findings on 12 files of the 20-file one; now at most one per repository, and
+    none where no stage is missing."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("corpus", REPO / "benchmarks" / "corpus.py")
+    assert spec is not None and spec.loader is not None
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    root = corpus.write_repository(tmp_path / "repo", scale)
+    names = {p.name.rsplit("-", 1)[0] for p in (root / ".github" / "workflows").iterdir()}
+    result = run([root], root, ruleset)
+    stage_findings = [f for f in result.findings if f.rule_id == "PE-WF-003"]
+    assert len(stage_findings) <= 1
+    if {"codeql", "python-ci"} <= names:  # ruff, pytest, CodeQL and `python -m build`
+        assert stage_findings == []
