@@ -32,6 +32,12 @@ rule file.  What such a worker sends back is JSON, checked here (never pickle, w
 loading runs code): only findings of its own rules.  Its death, a deadline passed or a
 malformed message is a `PE-RULE-ERROR` for the rule it was in, as for any worker.
 
+Repository-level rules (engine/repository.py: PE-WF-003 and PE-WF-009 judge a repository's
+workflows together) run last: each worker sends back, with an input's findings, the facts
+such a rule needs of it, and one more worker (`run_each`, with the same deadline and memory
+limit) judges each repository from them, reading the repository's files that were not
+inputs on demand.
+
 Either way the findings come back in input order, so the report is the same.
 """
 
