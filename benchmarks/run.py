@@ -216,6 +216,11 @@ class Bench:
             REPO / ".venv" / "bin" / "python").is_file() else sys.executable
         self.checkov = find_tool("checkov") if self.peers else None
         self.zizmor = find_tool("zizmor") if self.peers else None
+        # Installed, pe-policy runs from bytecode (pip compiles it). Run from this checkout with
+        # PYTHONDONTWRITEBYTECODE set (as it is here), every module would be compiled again on
+        # every run: 0.3 s of a one-workflow run. Compile once, as an install does.
+        subprocess.run([self.python, "-m", "compileall", "-q", str(REPO / "src")],
+                       check=False, stdout=subprocess.DEVNULL)
 
     def side_by_side(self, case: str, size: str, cwd: Path, tools: Sequence[Tool],
                      timeout: float = 3600) -> None:
@@ -372,12 +377,12 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
             rows, "workflows", size, "zizmor")
         if n == 500 and mine and peer:
             factor = mine.wall / peer.wall
-            lines.append(f"- 500 workflows within 1.5x of zizmor: {factor:.2f}x "
-                         f"({verdict(factor <= 1.5)})")
+            lines.append(f"- 500 workflows in no more time than zizmor: {factor:.2f}x "
+                         f"({verdict(factor <= 1.0)})")
     one = _find(rows, "one workflow", "1 file", "pe-policy")
     if one:
-        lines.append(f"- one workflow file (pre-commit) under 0.3 s: {one.wall:.3f} s "
-                     f"({verdict(one.wall < 0.3)})")
+        lines.append(f"- one workflow file (pre-commit) in at most 0.2 s: {one.wall:.3f} s "
+                     f"({verdict(one.wall <= 0.2)})")
     for case, sizes, unit in (("terraform plan", plan_sizes, "res"),
                               ("workflows", wf_sizes, "files")):
         ordered = sorted(sizes)

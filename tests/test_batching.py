@@ -116,6 +116,6 @@ def test_the_isolated_workers_batch_too_and_agree(tmp_path: Path) -> None:
     documents = _documents(REPO / "fixtures")
     ruleset = default_ruleset()
     isolated = run_documents(Evaluator(ruleset, Config().params), documents, Limits(), lanes=2)
-    in_process = evaluate_all(Evaluator(ruleset, Config().params), documents)
+    in_process = run_documents(Evaluator(ruleset, Config().params), documents, Limits(), lanes=0)
     assert [(f.rule_id, f.location, f.message) for f in isolated] == [
         (f.rule_id, f.location, f.message) for f in in_process]

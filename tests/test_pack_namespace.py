@@ -137,7 +137,7 @@ def shown(result: CheckResult) -> list[tuple[str, str, int, str]]:
                   for f in result.findings)
 
 
-BUILTIN_IDS = ["PE-WF-001"] * 2 + ["PE-WF-002"] + ["PE-WF-003"] * 4 + ["PE-WF-005", "PE-WF-009"]
+BUILTIN_IDS = ["PE-WF-001"] * 2 + ["PE-WF-002", "PE-WF-003", "PE-WF-005", "PE-WF-009"]
 
 
 @pytest.mark.parametrize("hostile", list(HOSTILE))

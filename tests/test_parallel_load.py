@@ -117,7 +117,6 @@ def test_evaluation_lanes_give_the_serial_findings_in_order(big_repo: Path) -> N
     from pe_policy.config import Config
     from pe_policy.engine.evaluate import Evaluator
     from pe_policy.pipeline import default_ruleset
-    from tests.conftest import evaluate_all
 
     root = big_repo.resolve()
     candidates, _ = discover([root], root)
@@ -126,10 +125,10 @@ def test_evaluation_lanes_give_the_serial_findings_in_order(big_repo: Path) -> N
 
     def run(lanes: int | None) -> list[dict]:  # type: ignore[type-arg]
         evaluator = Evaluator(ruleset, Config().params, repo_root=root)
-        if lanes is None:
-            findings = evaluate_all(evaluator, documents)
-        else:
-            findings = run_documents(evaluator, documents, Limits(60, 2048), lanes=lanes)
+        # lanes=0: every document in this process, one after the other (repository-level
+        # rules, PE-WF-003 and PE-WF-009, only give findings through the runner)
+        findings = run_documents(evaluator, documents, Limits(60, 2048),
+                                 lanes=0 if lanes is None else lanes)
         return [f.to_dict() for f in findings]
 
     serial = run(None)

@@ -26,6 +26,10 @@ GOOD = FIXTURES / "workflow" / "good"
 BAD = FIXTURES / "workflow" / "bad"
 WORKFLOWS = BAD / ".github" / "workflows"
 ACTIONS = BAD / ".github" / "actions"
+# PE-WF-003 and PE-WF-009 judge a repository's workflows together: their bad cases are
+# repositories of their own (in BAD/.github/workflows, the other fixtures' stages and gates
+# would complete them)
+REPOS = BAD / "repos"
 DEMO = FIXTURES / "demo" / ".github" / "workflows" / "ci.yml"
 
 WF_RULES = [f"PE-WF-00{n}" for n in range(1, 10)]
@@ -66,9 +70,8 @@ EXPECTED: dict[Path, list[tuple[str, str, int]]] = {
     ],
     ACTIONS / "setup-node-env" / "action.yml": [("PE-WF-002", "actions/setup-node@v4", 1)],
     ACTIONS / "trivy-scan" / "action.yml": [("PE-WF-002", "image: docker://", 1)],
-    WORKFLOWS / "stages-missing.yml": [
-        ("PE-WF-003", "jobs:", 1),
-        ("PE-WF-003", "needs: build", 1),
+    REPOS / "stages-missing" / ".github" / "workflows" / "ci.yml": [
+        ("PE-WF-003", "needs: build", 1),  # one finding: no lint job, a deploy that does not wait
     ],
     WORKFLOWS / "scanner-missing.yml": [
         ("PE-WF-004", "  security-scan:", 1),
@@ -89,7 +92,8 @@ EXPECTED: dict[Path, list[tuple[str, str, int]]] = {
         ("PE-WF-008", 'echo "workspace is $RUBE_WORKSPACE"', 1),
     ],
     WORKFLOWS / "coverage-low.yml": [("PE-WF-009", "--fail-under=70", 1)],
-    WORKFLOWS / "coverage-missing.yml": [("PE-WF-009", "npx vitest run --coverage", 1)],
+    REPOS / "coverage-missing" / ".github" / "workflows" / "ci.yml": [
+        ("PE-WF-009", "npx vitest run --coverage", 1)],
 }
 
 
@@ -97,8 +101,13 @@ def expected_hits(path: Path) -> set[tuple[str, str, int]]:
     return {(rel(path), rule, line_of(path, needle, n)) for rule, needle, n in EXPECTED[path]}
 
 
-@pytest.mark.parametrize("path", sorted(EXPECTED), ids=lambda p: p.name if p.name != "action.yml"
-                         else p.parent.name)
+def _fixture_id(path: Path) -> str:
+    if path.name == "action.yml":
+        return path.parent.name
+    return path.parents[2].name if path.parent.parent.parent.parent == REPOS else path.name
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTED), ids=_fixture_id)
 def test_bad_fixture_reports_exactly_its_violations(path: Path, ruleset: RuleSet) -> None:
     assert hits(run([path], ruleset)) == expected_hits(path)
 

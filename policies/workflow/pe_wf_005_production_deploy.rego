@@ -71,9 +71,26 @@ deny contains {"msg": msg, "path": ref_path(job_id)} if {
 	)
 }
 
-describe(trigger) := sprintf("`%s` without a main/tag filter", [trigger]) if {
+# how a trigger lets other refs in: a filter on other branches is still a filter
+describe(trigger) := sprintf("`%s` on branches %s, not only %s", [trigger, listed(branches), allowed_refs]) if {
+	trigger in {"push", "workflow_run"}
+	branches := as_list(object.get(pipeline.trigger_config(trigger), "branches", []))
+	count(branches) > 0
+} else := sprintf("`%s` on every branch but %s", [trigger, listed(ignored)]) if {
+	trigger in {"push", "workflow_run"}
+	ignored := as_list(object.get(pipeline.trigger_config(trigger), "branches-ignore", []))
+	count(ignored) > 0
+} else := sprintf("`%s` with tags other than release tags", [trigger]) if {
+	trigger == "push"
+	cfg := pipeline.trigger_config(trigger)
+	filtered(cfg)
+} else := sprintf("`%s` on any branch", [trigger]) if {
 	trigger in {"push", "workflow_run"}
 } else := sprintf("`%s`", [trigger])
+
+listed(names) := concat(", ", [sprintf("`%s`", [name]) | some name in names])
+
+allowed_refs := concat(" and ", [sprintf("`%s`", [ref]) | some ref in release_refs])
 
 # ------------------------------------------------------- production deploy jobs
 

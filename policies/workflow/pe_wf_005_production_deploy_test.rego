@@ -67,3 +67,17 @@ test_event_name_guard_counts_when_that_event_is_restricted if {
 	open_push := {"push": null, "pull_request": null}
 	count(production_deploy.deny) == 1 with input as {"on": open_push, "jobs": {"deploy": {"environment": "production", "if": "github.event_name == 'push'"}}} with data.pe.params as params
 }
+
+test_message_names_a_branch_filter_as_a_filter if {
+	prod := {"environment": "production", "steps": [{"run": "helm upgrade app ./chart"}]}
+	results := production_deploy.deny with input as {"on": {"push": {"branches": ["master"]}}, "jobs": {"ship": prod}}
+		with data.pe.params as {"production_environments": ["production"], "release_refs": ["refs/heads/main", "refs/tags/"]}
+	count(results) == 1
+	some r in results
+	contains(r.msg, "`push` on branches `master`, not only `refs/heads/main` and `refs/tags/`")
+	not contains(r.msg, "without")
+	results_any := production_deploy.deny with input as {"on": ["push"], "jobs": {"ship": prod}}
+		with data.pe.params as {"production_environments": ["production"], "release_refs": ["refs/heads/main", "refs/tags/"]}
+	some unfiltered in results_any
+	contains(unfiltered.msg, "`push` on any branch")
+}

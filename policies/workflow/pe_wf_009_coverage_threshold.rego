@@ -1,18 +1,27 @@
 # METADATA
 # title: The test stage enforces the coverage threshold
 # description: >-
-#   In a pipeline (see PE-WF-003), coverage is enforced in the workflow at or
-#   above the `coverage_threshold` parameter (80 by default). Recognised gates:
-#   pytest-cov `--cov-fail-under=N`, coverage.py `coverage report
-#   --fail-under=N` and `fail_under`, diff-cover `--fail-under`, jest
-#   `--coverageThreshold`, vitest `--coverage.thresholds.*`, nyc/c8
-#   `check-coverage --lines N`, and `with:`/`env:` entries such as
-#   `coverage-threshold: 80`, `fail_under`, `minimum_coverage`. A gate set
-#   from a variable (`--cov-fail-under=$MIN`) counts but is not compared. A
-#   number below the threshold is reported where it is written. When no gate
-#   is visible, each test job that runs a test runner directly (pytest,
-#   coverage run, jest, vitest, go test, cargo test ...) is reported at that
-#   command; test runs delegated to make/tox/nox/npm scripts or to reusable
+#   A repository's pipeline (its workflows that run on pull requests and
+#   pushes, with the reusable workflows they call, judged together, see
+#   PE-WF-003) enforces test coverage at or above the `coverage_threshold`
+#   parameter (80 by default). Recognised gates: pytest-cov
+#   `--cov-fail-under=N`, coverage.py `coverage report --fail-under=N` and
+#   `fail_under`, diff-cover `--fail-under`, jest `--coverageThreshold`,
+#   vitest `--coverage.thresholds.*`, nyc/c8 `check-coverage --lines N`,
+#   cargo tarpaulin `--fail-under N`, cargo llvm-cov `--fail-under-lines N`,
+#   dotnet coverlet `/p:Threshold=N`, JaCoCo's check (`jacoco:check`,
+#   `jacocoTestCoverageVerification`), `go test -coverprofile` checked by
+#   `go tool cover -func` and a comparison or by vladopajic/go-test-coverage,
+#   and `with:`/`env:` entries such as `coverage-threshold: 80`,
+#   `fail_under`, `minimum_coverage`. A gate set from a variable
+#   (`--cov-fail-under=$MIN`) or kept in a build file (JaCoCo) counts but is
+#   not compared. A number below the threshold is reported where it is
+#   written. When no workflow of the pipeline has a gate, one finding per
+#   repository is reported at a test job's runner command (in the workflow
+#   that deploys, or the main CI file), naming the gate for that runner
+#   (pytest, coverage.py, jest, vitest, nyc/c8, go test, cargo, dotnet,
+#   Maven, Gradle). Jobs that run no tests are not asked for a gate; test runs
+#   delegated to make/tox/nox/npm scripts or to other repositories' reusable
 #   workflows are not visible here and are not reported. A gate kept only in
 #   pyproject.toml or .coveragerc is not visible either: state it on the
 #   command line so the CI gate is explicit.
@@ -22,22 +31,28 @@
 #   kinds: [workflow]
 #   source: "seed 002 (quality gates: minimum 80% coverage enforced via CI), seed 003 (coverage ≥80%)"
 #   remediation: >-
-#     Fail the test job below the threshold: `pytest --cov=src --cov-fail-under=80`,
-#     `coverage report --fail-under=80`, or jest
-#     `--coverageThreshold='{"global":{"lines":80}}'`.
+#     Fail the test job below the threshold with the gate of its runner:
+#     `pytest --cov=src --cov-fail-under=80`, `coverage report --fail-under=80`,
+#     jest `--coverageThreshold='{"global":{"lines":80}}'`, vitest
+#     `--coverage.thresholds.lines=80`, `cargo llvm-cov --fail-under-lines 80`,
+#     `cargo tarpaulin --fail-under 80`, `dotnet test /p:CollectCoverage=true
+#     /p:Threshold=80`, JaCoCo's `check` goal, or go-test-coverage's
+#     `threshold-total: 80`.
 package pe.workflow.coverage_threshold
 
 import data.pe.workflow.lib.pipeline
-import data.pe.workflow.lib.pipeline.is_pipeline
 import data.pe.workflow.lib.pipeline.job_tools
 import data.pe.workflow.lib.pipeline.stage_jobs
+import data.pe.workflow.lib.pipeline.workflow_facts
+import data.pe.workflow.lib.repository
 import rego.v1
 
-# Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
-# the library's rules are imported by name (read through the package, `pipeline.jobs`,
-# regorus evaluates every rule of the library first), jobs and steps are read from the
-# input directly (a call per job costs more than the loop), and big regexes only run
-# where a cheap test passes.
+# A repository-level rule (see lib/repository.rego): `document_facts` is what it needs of
+# each workflow, `deny` judges the repository's workflows at once.
+#
+# Evaluation cost (regorus, once per workflow) shapes the facts, see lib/pipeline.rego: the
+# library's rules are imported by name, jobs and steps are read from the input directly, and
+# big regexes only run where a cheap test passes.
 
 threshold := data.pe.params.coverage_threshold
 
@@ -46,20 +61,22 @@ number := `['"]?([0-9]+(?:\.[0-9]+)?)`
 # each captures (the gate as written, its number)
 gate_patterns := [
 	concat("", [`(?i)(--cov-fail-under[= ]+`, number, `)`]),
-	concat("", [`(?i)(--fail-under[= ]+`, number, `)`]),
+	concat("", [`(?i)(--fail-under(?:-(?:lines|regions|functions))?[= ]+`, number, `)`]),
 	concat("", [`(?i)(fail_under\s*[=:]\s*`, number, `)`]),
 	concat("", [`(?i)(--coverage\.thresholds?\.(?:lines|statements|branches|functions)[= ]+`, number, `)`]),
 	concat("", [`(?i)(check-coverage[^\n]*?--(?:lines|statements|branches|functions)[= ]+`, number, `)`]),
 	concat("", [`(?i)(--coverageThreshold[= ]+['"]?\{[^\n]*?"?(?:lines|statements|branches|functions)"?\s*:\s*`, number, `)`]),
 	concat("", [`(?i)(--(?:min-coverage|coverage-min|minimum-coverage|coverage-threshold)[= ]+`, number, `)`]),
+	concat("", [`(?i)([/-]p:Threshold=`, number, `)`]),
 ]
 
-# a gate whatever its value (`--cov-fail-under=${{ env.MIN }}` included); lowercase, as
+# a gate whatever its value (`--cov-fail-under=${{ env.MIN }}` included, and gates whose
+# number lives in a build or config file: JaCoCo's check, go-test-coverage); lowercase, as
 # it is matched against lowered text (without `(?i)` a match costs half on regorus)
-any_gate := `(--cov-fail-under|--fail-under|fail_under|--coveragethreshold|check-coverage|--coverage\.thresholds?\.|--(min-coverage|coverage-min|minimum-coverage|coverage-threshold))`
+any_gate := `(--cov-fail-under|--fail-under|fail_under|--coveragethreshold|check-coverage|--coverage\.thresholds?\.|--(min-coverage|coverage-min|minimum-coverage|coverage-threshold)|[/-]p:threshold=|jacoco:check|jacocotestcoverageverification|go-test-coverage|go tool cover -func[^\n]*(-lt|-le|-gt|-ge|<|>))`
 
 # every any_gate form names one of these
-gate_hint := `cov|fail`
+gate_hint := `cov|fail|threshold|jacoco`
 
 gate_key := `(?i)^(.*cov.*(threshold|min|fail|under|target).*|.*(threshold|minimum|min)[-_]?cov.*|fail[-_]?under|threshold[-_]total)$`
 
@@ -67,37 +84,62 @@ gate_key := `(?i)^(.*cov.*(threshold|min|fail|under|target).*|.*(threshold|minim
 gate_key_word := `(?i)(cov|fail|total)`
 
 # lowercase, as any_gate
-runner := `(pytest|python3? -m (pytest|unittest)|coverage run|(^|[\s;&|(])(jest|vitest|mocha|nyc|c8)(\s|$)|go test|cargo (test|tarpaulin|llvm-cov)|dotnet test)`
+runner := `(pytest|python3? -m (pytest|unittest)|coverage run|(^|[\s;&|(])(jest|vitest|mocha|nyc|c8)(\s|$)|go test|cargo (test|nextest|tarpaulin|llvm-cov)|dotnet test|(^|[\s;&|(/])mvnw? ([^\n]* )?(test|verify)(\s|$)|(^|[\s;&|(/])gradlew? ([^\n]* )?(test|check)(\s|$))`
 
 installs := `(?i)(pip3?|uv pip|uv add|poetry add|pipx|npm|pnpm|yarn|go) (install|add|get)\b`
 
-# ------------------------------------------------------------------ findings
+# The runners a job may use, first match wins, with the gate that fits each ({min}: the
+# threshold). Matched in a lowered command line.
+runner_gates := [
+	["pytest", `pytest`, "add `--cov=<package> --cov-fail-under={min}` to the pytest command (pytest-cov)"],
+	["coverage.py", `coverage run|unittest`, "run `coverage report --fail-under={min}` after the tests"],
+	["vitest", `vitest`, "add `--coverage --coverage.thresholds.lines={min}` to the vitest command"],
+	["jest", `jest`, "add `--coverage --coverageThreshold='{\"global\":{\"lines\":{min}}}'` to the jest command"],
+	["mocha", `mocha|nyc|c8`, "run it under nyc or c8 and add `check-coverage --lines {min}` (e.g. `npx c8 --check-coverage --lines {min} mocha`)"],
+	["cargo tarpaulin", `tarpaulin`, "add `--fail-under {min}` to the tarpaulin command"],
+	["cargo llvm-cov", `llvm-cov`, "add `--fail-under-lines {min}` to the llvm-cov command"],
+	["cargo test", `cargo`, "run the tests with `cargo llvm-cov --fail-under-lines {min}` (or `cargo tarpaulin --fail-under {min}`)"],
+	["go test", `(^|[^a-z])go test`, "run it with `-coverprofile=cover.out` and fail below {min}% (vladopajic/go-test-coverage with `threshold-total: {min}`, or `go tool cover -func=cover.out` and a comparison)"],
+	["dotnet test", `dotnet`, "collect coverage with coverlet and fail below it: `dotnet test /p:CollectCoverage=true /p:Threshold={min}`"],
+	["Maven", `mvn`, "run JaCoCo's check with a minimum covered ratio of {ratio} (`mvn verify jacoco:check`, the rule in pom.xml)"],
+	["Gradle", `gradle`, "run `jacocoTestCoverageVerification` (a `minimum = {ratio}` rule) with the tests"],
+]
 
-deny contains {"msg": msg, "path": gate.path, "snippet": gate.text} if {
-	is_pipeline
-	some gate in run_gates
-	gate.value < threshold
-	msg := sprintf(
-		"coverage gate `%s` allows %v%%, below the required %v%%: raise it to %v",
-		[gate.text, gate.value, threshold, threshold],
-	)
-}
+# ------------------------------------------------------------------ one workflow
 
-deny contains {"msg": msg, "path": gate.path} if {
-	is_pipeline
-	some gate in keyed_gates
-	is_number(gate.value)
-	gate.value < threshold
-	msg := sprintf(
-		"coverage threshold `%s: %v` is below the required %v%%: raise it to %v",
-		[gate.key, gate.value, threshold, threshold],
-	)
-}
+# (an else chain, cheapest first: a workflow that is not part of the pipeline needs no gate
+# and a gated one no list of ungated runs; regorus pays for every body it evaluates)
+document_facts := object.union(workflow_facts, {"gated": false, "low": [], "runs": []}) if {
+	not workflow_facts.changes
+	not workflow_facts.reusable
+} else := object.union(workflow_facts, {"gated": true, "low": low_gates, "runs": []}) if {
+	has_gate
+} else := object.union(workflow_facts, {"gated": false, "low": [], "runs": ungated_runs})
 
-deny contains {"msg": msg, "path": ["jobs", job_id, "steps", first[0], "run"], "snippet": first[1]} if {
-	is_pipeline
-	not has_gate
-	some job_id in stage_jobs.test
+# the gates below the threshold, each with the finding it makes
+low_gates := array.concat(
+	[{"path": gate.path, "snippet": gate.text, "msg": msg} |
+		some gate in run_gates
+		gate.value < threshold
+		msg := sprintf(
+			"coverage gate `%s` allows %v%%, below the required %v%%: raise it to %v",
+			[gate.text, gate.value, threshold, threshold],
+		)
+	],
+	[{"path": gate.path, "msg": msg} |
+		some gate in keyed_gates
+		is_number(gate.value)
+		gate.value < threshold
+		msg := sprintf(
+			"coverage threshold `%s: %v` is below the required %v%%: raise it to %v",
+			[gate.key, gate.value, threshold, threshold],
+		)
+	],
+)
+
+# each test job's first test-runner command, with the runner's name and gate
+ungated_runs := [run |
+	some job_id in sort(stage_jobs.test)
 	regex.match(runner, job_tools[job_id]) # see gated_steps
 	runs := [[i, line] |
 		some i, step in input.jobs[job_id].steps
@@ -107,14 +149,65 @@ deny contains {"msg": msg, "path": ["jobs", job_id, "steps", first[0], "run"], "
 		not regex.match(installs, line)
 	]
 	count(runs) > 0
-	first := [runs[0][0], trim_space(runs[0][1])]
+	command := trim_space(runs[0][1])
+	gate := runner_gate(lower(command))
+	run := {
+		"job": job_id, "path": ["jobs", job_id, "steps", runs[0][0], "run"], "snippet": command,
+		"runner": gate[0], "gate": gate[1],
+	}
+]
+
+runner_gate(command) := [name, fitted(hint)] if {
+	matching := [[name, hint] | some [name, pattern, hint] in runner_gates; regex.match(pattern, command)]
+	[name, hint] := matching[0]
+} else := ["the test runner", "fail the job below the threshold with the runner's coverage gate"]
+
+fitted(hint) := replace(replace(hint, "{min}", sprintf("%v", [threshold])), "{ratio}", sprintf("%.2f", [threshold / 100]))
+
+# ------------------------------------------------------------------ the repository
+
+# [path, facts] of every workflow: from pe-policy's input, conftest --combine's, or one workflow
+workflows := [[item.path, item_facts(item)] | some item in input] if {
+	is_array(input)
+} else := [["", document_facts]]
+
+item_facts(item) := item.facts if {
+	is_object(item.facts)
+} else := facts if {
+	# conftest --combine: the facts of each workflow, computed here
+	# regal ignore:with-outside-test-context
+	facts := document_facts with input as item.contents
+}
+
+in_pipeline := repository.members(workflows)
+
+deny contains object.union(low, {"file": path}) if {
+	some [path, facts] in workflows
+	path in in_pipeline
+	some low in facts.low
+}
+
+deny contains {"msg": msg, "path": run.path, "snippet": run.snippet, "file": anchor} if {
+	count({path | some [path, facts] in workflows; gated_member(path, facts)}) == 0
+	testing := {path | some [path, facts] in workflows; path in in_pipeline; count(facts.runs) > 0}
+	anchor := repository.anchor(workflows, testing)
+	some [path, facts] in workflows
+	path == anchor
+	run := facts.runs[0]
 	msg := sprintf(
-		"test job '%s' runs the tests without enforcing coverage >= %v%%: add `--cov-fail-under=%v` (pytest-cov), `coverage report --fail-under=%v` or jest `--coverageThreshold`",
-		[job_id, threshold, threshold, threshold],
+		"test job '%s' runs %s without enforcing coverage >= %v%%, and no workflow of the pipeline does: %s",
+		[run.job, run.runner, threshold, run.gate],
 	)
 }
 
+gated_member(path, facts) if {
+	path in in_pipeline
+	facts.gated
+}
+
 # ------------------------------------------------------------------- gates
+
+default has_gate := false
 
 has_gate if count(gated_steps) > 0
 
@@ -130,13 +223,13 @@ gated_steps contains [job_id, i] if {
 	regex.match(gate_hint, tools)
 	regex.match(any_gate, tools)
 	some i, step in input.jobs[job_id].steps
-	is_string(step.run)
-	regex.match(any_gate, lower(step.run))
+	regex.match(any_gate, lower(pipeline.step_tools(step)))
 }
 
 run_gates contains {"path": ["jobs", job_id, "steps", i, "run"], "text": match[1], "value": value} if {
 	some [job_id, i] in gated_steps # every gate pattern starts with one of any_gate's words
 	step := input.jobs[job_id].steps[i]
+	is_string(step.run)
 	some pattern in gate_patterns
 	some match in regex.find_all_string_submatch_n(pattern, step.run, -1)
 	value := to_number(match[2])

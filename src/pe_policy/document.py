@@ -89,6 +89,9 @@ class Document:
     # document of several files): each is reported as a PE-PARSE at its own file
     problems: list[ParseError] = field(default_factory=list)
     files: tuple[str, ...] = ()  # every file it covers, when more than `path` (a module)
+    # what repository-level rules need of this document, by their package (their
+    # `document_facts`, evaluated with its other rules: engine/repository.py)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def input(self) -> Any:
@@ -106,7 +109,7 @@ class Document:
         return (self.text or "").splitlines()
 
     def checked(self) -> CheckedFile:
-        return CheckedFile(self.path, self.kind, self.text)
+        return CheckedFile(self.path, self.kind, self.text, self.facts)
 
     def location(self, path: Iterable[str | int] = (), snippet: str | None = None) -> Location:
         """Where `path` is; with `snippet`, the exact line inside the node that holds it.
@@ -159,6 +162,7 @@ class CheckedFile:
     path: str
     kind: str
     text: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # Document.facts
 
     @cached_property
     def lines(self) -> list[str]:

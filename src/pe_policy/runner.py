@@ -32,6 +32,12 @@ rule file.  What such a worker sends back is JSON, checked here (never pickle, w
 loading runs code): only findings of its own rules.  Its death, a deadline passed or a
 malformed message is a `PE-RULE-ERROR` for the rule it was in, as for any worker.
 
+Repository-level rules (engine/repository.py: PE-WF-003 and PE-WF-009 judge a repository's
+workflows together) run last: each worker sends back, with an input's findings, the facts
+such a rule needs of it, and one more worker (`run_each`, with the same deadline and memory
+limit) judges each repository from them, reading the repository's files that were not
+inputs on demand.
+
 Either way the findings come back in input order, so the report is the same.
 """
 
@@ -841,6 +847,10 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
                     files_by_number[number] = checked
                 if progress is not None:
                     progress("checking", len(results), len(work))
+        if judge is judge_findings:
+            for number, found in _repository_findings(evaluator, documents, files_by_number,
+                                                      limits).items():
+                by_number.setdefault(number, []).extend(found)
     finally:
         evaluator.ruleset = ruleset
     if repository_rules:
@@ -853,6 +863,32 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
              if not any(isinstance(f, Finding) and f.rule_id == PARSE_RULE_ID
                         for f in results.get(number, ()))]
     return files, findings
+
+
+def _repository_findings(evaluator: Evaluator, documents: RunDocuments,
+                         files: dict[int, CheckedFile], limits: Limits) -> dict[int, list[Any]]:
+    """The repository-level rules' findings (engine/repository.py), by input number: in a
+    worker with the run's deadline and memory limit, as every other evaluation."""
+    from pe_policy.engine.repository import has_repository_rules, repository_findings
+
+    if not has_repository_rules(evaluator, {checked.kind for checked in files.values()}):
+        return {}
+    if evaluator.backend_name == "opa":  # a server with its own limits, not to be forked
+        limits = Limits(timeout=None, memory_mb=None)
+
+    def stopped(_number: int, reason: str) -> dict[int, list[Any]]:
+        out: dict[int, list[Any]] = {}
+        for number, checked in files.items():
+            for module in evaluator.repository_modules(checked.kind):
+                for rule_name in module.result_rules:
+                    meta = evaluator.rule_meta(module, rule_name)
+                    out.setdefault(number, []).append(
+                        rule_error(checked, meta.id, module.path, reason, meta.severity))
+        return out
+
+    [found], _ = run_each(1, lambda _number: repository_findings(evaluator, documents, files),
+                          limits, stopped=stopped)
+    return dict(found)
 
 
 _noted: set[str] = set()  # what was said on stderr already (once per process)

@@ -8,7 +8,9 @@
 #     keywords as whole words (`unit-tests`, `security_scan`, `Build image`);
 #   * the tools its steps run (`uses:` and `run:`, never step names): `pytest`,
 #     `ruff check`, `trivy`, `docker build`, `helm upgrade`, ...;
-#   * a job with an `environment:` deploys (except `github-pages`);
+#   * a job deploys when it targets an `environment:` (except `github-pages`) or runs a
+#     deploy tool (`kubectl apply`, `helm upgrade`, `terraform apply`, cloud deploy actions,
+#     package publishing), never because of its name;
 #   * a job whose label says it is auxiliary (docs, labels, triage, stale,
 #     notify, report, release notes/drafts, ...), or that runs a docs-site or
 #     housekeeping tool (Pages actions, mkdocs, sphinx-build, release-please,
@@ -35,7 +37,13 @@ import rego.v1
 
 # `on:` as pe-policy reads it (YAML 1.2); YAML 1.1 parsers such as conftest's
 # turn the key into `true`, so fall back to that (null: neither).
-on_value := object.get(input, "on", object.get(input, "true", null))
+on_value := object.get(workflow, "on", object.get(workflow, "true", null))
+
+# the workflow: `input`, unless a repository-level rule's input (a list of workflows) is
+# being read, where these rules have nothing to say
+default workflow := {}
+
+workflow := input if is_object(input)
 
 # the names of its triggers: `on: push`, `on: [push, pull_request]` or `on: {push: ...}`
 default triggers := set()
@@ -64,15 +72,15 @@ is_pipeline if {
 
 # --------------------------------------------------------------------- jobs
 
-jobs := object.get(input, "jobs", {})
+jobs := object.get(workflow, "jobs", {})
 
 needs_of(job) := [job.needs] if {
 	is_string(job.needs)
 } else := job.needs if {
 	is_array(job.needs)
-} else := [] if {
-	not job.needs
-}
+} # none, `needs: null`, or an expression
+
+else := []
 
 needs_graph[job_id] := needs_of(job) if {
 	some job_id, job in jobs
@@ -141,11 +149,11 @@ label_words := {
 		"build", "builds", "building", "package", "packages", "packaging", "compile", "compiling", "bundle",
 		"wheel", "wheels", "sdist", "dist", "containerise", "containerize",
 	},
-	"deploy": {
-		"deploy", "deploys", "deploying", "deployment", "deployments", "release", "releases", "releasing",
-		"rollout", "roll-out", "promote", "promotion", "ship", "publish", "publishing",
-	},
 }
+
+# every stage; a job's label never makes it a deploy (a job named `deploy` may run anything):
+# only an `environment:` or a deploy tool does
+stage_names := {"lint", "test", "security", "build", "deploy"}
 
 auxiliary_words := {
 	"doc", "docs", "documentation", "pages", "changelog", "notes", "draft", "drafts", "drafter", "label",
@@ -160,7 +168,7 @@ tool_patterns := {
 	"test": `(pytest|python3? -m unittest|(^|[\s;&|(])(tox|nox)(\s|$)|(npm|pnpm|yarn|bun)( run)? test|(^|[\s;&|(])(jest|vitest|mocha)(\s|$)|go test|cargo (test|nextest|tarpaulin)|mvnw? (.* )?(test|verify)|gradlew? (.* )?test|dotnet test|rspec|phpunit|make (test|check)|deno test|ctest)`,
 	"security": scanner_words,
 	"build": `(docker (buildx )?build|docker/build-push-action|docker/bake-action|docker compose build|buildah|kaniko|python3? -m build|pyproject-build|(poetry|uv|hatch|pdm|flit) build|pip wheel|setup\.py (sdist|bdist)|pypa/build|cibuildwheel|maturin build|(npm|pnpm|yarn|bun)( run)? build|go build|cargo build|mvnw? (.* )?(package|install)|gradlew? (.* )?(build|assemble)|dotnet (build|publish)|make build|ko build|goreleaser|pack build)`,
-	"deploy": `(kubectl (apply|set image|rollout|create|replace)|helm (upgrade|install)|helmfile (apply|sync)|(terraform|tofu) apply|pulumi up|aws ecs (update-service|deploy)|aws deploy create-deployment|aws lambda update-function-code|aws cloudformation deploy|sam deploy|cdk deploy|(serverless|sls) deploy|gcloud (run|app|functions) deploy|gcloud deploy|fly(ctl)? deploy|az webapp deploy|az containerapp update|vercel (deploy|.*--prod)|netlify deploy|argocd app sync|skaffold (run|deploy)|azure/webapps-deploy|azure/k8s-deploy|aws-actions/amazon-ecs-deploy-task-definition|google-github-actions/deploy-(cloudrun|appengine)|superfly/flyctl-actions|pypa/gh-action-pypi-publish|twine upload|npm publish|docker push|cargo publish|gh release create|softprops/action-gh-release|ncipollo/release-action|ansible-playbook)`,
+	"deploy": `(kubectl (apply|set image|rollout|create|replace)|helm (upgrade|install)|helmfile (apply|sync)|(terraform|tofu) apply|pulumi up|aws ecs (update-service|deploy)|aws deploy create-deployment|aws lambda update-function-code|aws cloudformation deploy|sam deploy|cdk deploy|(serverless|sls) deploy|gcloud (run|app|functions) deploy|gcloud deploy|fly(ctl)? deploy|az webapp deploy|az containerapp update|vercel (deploy|.*--prod)|netlify deploy|argocd app sync|skaffold (run|deploy)|azure/(webapps-deploy|k8s-deploy|functions-action|arm-deploy|static-web-apps-deploy|container-apps-deploy-action)|aws-actions/(amazon-ecs-deploy-task-definition|aws-cloudformation-github-deploy)|google-github-actions/deploy-|cloudflare/wrangler-action|wrangler (deploy|publish)|superfly/flyctl-actions|pypa/gh-action-pypi-publish|twine upload|npm publish|docker push|cargo publish|gh release create|softprops/action-gh-release|ncipollo/release-action|ansible-playbook)`,
 }
 
 # Words that every tool of a stage names: its pattern is only matched where one appears.
@@ -169,7 +177,7 @@ tool_patterns := {
 tool_hints := {
 	"lint": `ruff|flake8|lint|black|isort|mypy|pyright|prettier|shellcheck|pre-commit|fmt|rubocop`,
 	"test": `test|tox|nox|jest|mocha|tarpaulin|verify|rspec|phpunit|make check`,
-	"deploy": `deploy|kubectl|helm|terraform|tofu|pulumi|aws|containerapp|vercel|argocd|skaffold|flyctl|publish|twine|push|release|ansible`,
+	"deploy": `deploy|kubectl|helm|terraform|tofu|pulumi|aws|containerapp|vercel|argocd|skaffold|flyctl|publish|twine|push|release|ansible|azure/`,
 }
 
 # the security scanners PE-WF-004 accepts (also what makes a job a security stage);
@@ -243,4 +251,18 @@ job_stages[job_id] := (named | by_tools) | by_environment if {
 }
 
 # the jobs in each stage: stage name -> set of job ids
-stage_jobs[stage] := {job_id | some job_id, stages in job_stages; stage in stages} if some stage, _ in label_words
+stage_jobs[stage] := {job_id | some job_id, in_stages in job_stages; stage in in_stages} if some stage in stage_names
+
+# ------------------------------------------------------------ repository facts
+
+# What the repository-level rules (PE-WF-003, PE-WF-009, see lib/repository.rego) need of
+# every workflow, besides facts of their own: whether it runs on the repository's changes
+# (pull requests and pushes), whether it is a reusable workflow, which reusable workflows of
+# the repository it calls (their file names), its stages and its deploy jobs.
+workflow_facts := {
+	"changes": count(triggers & {"push", "pull_request", "merge_group"}) > 0,
+	"reusable": "workflow_call" in triggers,
+	"calls": sort({called_file(job) | some job in jobs; startswith(text(job.uses), "./")}),
+	"stages": sort({stage | some stage in stage_names; count(stage_jobs[stage]) > 0}),
+	"deploys": sort(stage_jobs.deploy),
+}

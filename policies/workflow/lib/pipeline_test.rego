@@ -22,8 +22,25 @@ test_jobs_classified_by_label if {
 	stages.security_scan == {"security"}
 	stages.lint == {"lint"}
 	stages.Build == {"build"}
-	stages["deploy-staging"] == {"deploy"}
+	stages["deploy-staging"] == set() # a name never makes a deploy
 	stages.attest == set()
+}
+
+test_deploys_by_environment_or_deploy_tools_not_by_name if {
+	stages := pipeline.job_stages with input as {"jobs": {
+		"deploy": {"steps": [{"run": "./scripts/notify.sh"}]},
+		"ecs": {"steps": [{"uses": "aws-actions/amazon-ecs-deploy-task-definition@0123"}]},
+		"run": {"steps": [{"uses": "google-github-actions/deploy-cloudrun@0123"}]},
+		"app": {"steps": [{"uses": "azure/webapps-deploy@0123"}]},
+		"k8s": {"steps": [{"run": "kubectl apply -f k8s/"}]},
+		"chart": {"steps": [{"run": "helm upgrade --install app ./chart"}]},
+		"infra": {"steps": [{"run": "terraform apply -auto-approve tfplan"}]},
+		"live": {"environment": {"name": "production", "url": "https://example.com"}},
+	}}
+	stages.deploy == set()
+	every job in ["ecs", "run", "app", "k8s", "chart", "infra", "live"] {
+		stages[job] == {"deploy"}
+	}
 }
 
 test_jobs_classified_by_tools if {
@@ -81,7 +98,7 @@ test_pages_and_release_please_workflows_are_not_pipelines if {
 test_labels_match_whole_words_across_case_digits_and_hyphens if {
 	stages := pipeline.job_stages with input as {"jobs": {
 		"E2E-Tests": {}, "Type-Check": {}, "xe2e": {}, "testament": {}, "pre--commit": {},
-		"sec-Scan_nightly": {}, "deploy": {"name": "Roll-Out"},
+		"sec-Scan_nightly": {}, "Build": {"name": "Package-Wheels"},
 	}}
 	stages["E2E-Tests"] == {"test"}
 	stages["Type-Check"] == {"lint"}
@@ -89,7 +106,7 @@ test_labels_match_whole_words_across_case_digits_and_hyphens if {
 	stages.testament == set()
 	stages["pre--commit"] == set()
 	stages["sec-Scan_nightly"] == {"security"}
-	stages.deploy == {"deploy"}
+	stages.Build == {"build"}
 }
 
 test_tools_match_whatever_their_case if {

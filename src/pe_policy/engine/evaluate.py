@@ -38,6 +38,10 @@ ALL_RULES = "(all rules)"  # what a PE-RULE-ERROR names when no rule of a docume
 BATCH_KEY = "rego:*"  # `Evaluator.watch` key of the one engine call for a batch (`prefetch`)
 BATCH_DOCUMENTS = 16  # documents of one kind whose Rego rules are evaluated in one engine call
 BATCH_MAX_BYTES = 1 << 20  # ... as long as their input stays small (a plan is evaluated alone)
+# A module defining this rule judges a repository, not a document: this rule is what it needs
+# of each document, evaluated with the document's other rules; its result rules judge the
+# repository's documents at once (engine/repository.py)
+FACTS_RULE = "document_facts"
 
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|\[\"([^\"]*)\"\]|\['([^']*)'\]|([^.\[\]]+)")
 
@@ -213,6 +217,7 @@ class Evaluator:
         self.watch: Callable[[str], bool] | None = None
         self.policy_errors: list[PolicyError] = []  # modules the engine refused; the rest still run
         self._alone: set[tuple[str, str]] = set()  # rules that failed once: evaluated one by one
+        self._repository_module: dict[str, bool] = {}  # module path -> judges_repository
         self._by_kind: dict[str, tuple[list[RegoModule], list[RegoModule]]] = {}
         # Rego values computed ahead for a document by `prefetch`: id(doc) -> (rules, values)
         self._prefetched: dict[int, tuple[list[tuple[str, str]], list[Any]]] = {}
@@ -316,8 +321,11 @@ class Evaluator:
 
     def _together(self, modules: list[RegoModule]) -> tuple[list[tuple[RegoModule, str]],
                                                             list[tuple[RegoModule, str]]]:
-        """(every Rego rule for these modules, those evaluated in one call: all but the `_alone`)."""
-        pending = [(m, r) for m in modules for r in m.result_rules]
+        """(every Rego rule for these modules, those evaluated in one call: all but the `_alone`).
+
+        A repository-level module gives its `document_facts` here, not its findings."""
+        pending = [(m, r) for m in modules
+                   for r in ((FACTS_RULE,) if self._judges_repository(m) else m.result_rules)]
         return pending, [(m, r) for m, r in pending if (m.path, r) not in self._alone]
 
     def prefetch(self, docs: Sequence[Document]) -> None:
@@ -376,17 +384,88 @@ class Evaluator:
         findings: list[Finding] = []
         if values is not None:
             for (module, rule_name), value in zip(together, values, strict=True):
-                findings.extend(self.value_findings(doc, module, rule_name, value))
+                if rule_name == FACTS_RULE:
+                    doc.facts[module.package] = value
+                else:
+                    findings.extend(self.value_findings(doc, module, rule_name, value))
             done = {(m.path, r) for m, r in together}
             pending = [(m, r) for m, r in pending if (m.path, r) not in done]
         for module, rule_name in pending:
             if self.watch is not None and not self.watch(rego_rule_key(module, rule_name)):
                 continue
-            rule_findings = self.rule_findings(doc, module, rule_name)
+            rule_findings = (self._facts(doc, module) if rule_name == FACTS_RULE
+                             else self.rule_findings(doc, module, rule_name))
             if any(f.rule_id == RULE_ERROR_ID for f in rule_findings):
                 self.run_alone(module.path, rule_name)
             findings.extend(rule_findings)
         return findings
+
+    def _facts(self, doc: Document, module: RegoModule) -> list[Finding]:
+        """A repository-level module's facts of `doc` (the current input), kept on the document;
+        a rule error for each of its rules if they cannot be had."""
+        try:
+            value = self.backend.eval_rule(f"data.{module.package}.{FACTS_RULE}")
+        except Exception as exc:
+            reason = str(policy_error_from_engine(module.path, exc))
+        else:
+            if value is not None:
+                doc.facts[module.package] = value
+                return []
+            reason = f"its `{FACTS_RULE}` is undefined on this document"
+        return [rule_error(doc, meta.id, module.path, reason, meta.severity)
+                for meta in (self.rule_meta(module, r) for r in module.result_rules)]
+
+    def document_facts(self, docs: Sequence[Document], modules: Sequence[RegoModule]) -> None:
+        """The facts of these repository-level modules on documents no rule has seen (files
+        of the repository outside the run's inputs), kept on each; a batch of them per engine
+        call where the engine can.  A document whose facts cannot be had has none (the
+        repository is judged without it, as without a file that does not load)."""
+        eval_each = getattr(self.backend, "eval_rules_each", None)
+        rules = [f"data.{m.package}.{FACTS_RULE}" for m in modules]
+        for first in range(0, len(docs), BATCH_DOCUMENTS):
+            batch = docs[first:first + BATCH_DOCUMENTS]
+            try:
+                results = (eval_each(rules, [_input_text(d) for d in batch])
+                           if eval_each is not None else None)
+            except Exception:
+                results = None
+            for index, doc in enumerate(batch):
+                values = results[index] if results is not None else None
+                if values is not None and len(values) == len(modules):
+                    doc.facts.update({m.package: v for m, v in zip(modules, values, strict=True)})
+                    continue
+                try:  # one by one: an engine without batches, or a batch that failed
+                    self.backend.set_input_json(_input_text(doc))
+                except Exception:
+                    continue
+                for module in modules:
+                    self._facts(doc, module)
+
+    def repository_modules(self, kind: str) -> list[RegoModule]:
+        """The modules for `kind` that judge a repository's documents at once."""
+        return [m for m in self._modules_for(kind) if self._judges_repository(m)]
+
+    def _judges_repository(self, module: RegoModule) -> bool:
+        """judges_repository, worked out once per module (it is asked once per document)."""
+        known = self._repository_module.get(module.path)
+        if known is None:
+            known = self._repository_module[module.path] = judges_repository(module)
+        return known
+
+    def judge_repository(self, module: RegoModule, items: list[dict[str, Any]],
+                         ) -> list[tuple[RuleMeta, Violation]]:
+        """A repository-level module's findings on a repository: `items` are its documents as
+        `{"path": ..., "facts": ...}`; each violation names its document in `file`."""
+        self.backend.set_input_json(json.dumps(items))
+        out: list[tuple[RuleMeta, Violation]] = []
+        for rule_name in module.result_rules:
+            meta = self.rule_meta(module, rule_name)
+            value = self.backend.eval_rule(f"data.{module.package}.{rule_name}")
+            for violation in rego_violations(module, rule_name, value):
+                rule_id = violation.properties.get("rule_id") if violation.properties else None
+                out.append((self.ruleset.catalog.get(str(rule_id)) or meta if rule_id else meta,
+                            violation))
+        return out
 
     def run_alone(self, module_path: str, rule_name: str) -> None:
         """Keep a rule out of the one-call evaluation (it failed, or was stopped, once)."""
@@ -416,6 +495,11 @@ class Evaluator:
             target_meta = self.ruleset.catalog.get(str(rule_id)) if rule_id else None
             findings.append(finding_for(target_meta or meta, doc, violation))
         return findings
+
+
+def judges_repository(module: RegoModule) -> bool:
+    """The module defines `document_facts`: a repository-level module (see FACTS_RULE)."""
+    return any(head.name == FACTS_RULE for head in module.rules)
 
 
 def _input_text(doc: Document) -> str:
