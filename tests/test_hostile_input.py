@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -64,33 +63,50 @@ class Bounded:
                 and (path is None or f["location"]["path"] == path)]
 
 
-def _cap_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
+# The measured process is started by this small launcher, not by pytest: a child forked
+# from pytest carries pytest's resident memory into its peak (ru_maxrss counts the pages a
+# fork inherits), so the budget would measure the test session, not pe-policy.  The launcher
+# (a bare interpreter, about 10 MB) caps the address space, runs the command and writes its
+# exit status and usage, which cover the workers it reaped, to a file.
+_LAUNCHER = """
+import json, os, resource, sys
+cap, report, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    os.execv(command[0], command)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as out:
+    json.dump({"exit": os.waitstatus_to_exitcode(status),
+               "cpu": usage.ru_utime + usage.ru_stime, "peak_kb": usage.ru_maxrss}, out)
+"""
 
 
 def bounded_cli(args: list[str], cwd: Path, *, prefix: list[str] | None = None) -> Bounded:
     """`pe-policy check --format json ARGS` in its own process, with time and memory measured."""
     cmd = [*(prefix or []), sys.executable, "-m", "pe_policy", "check", "--format", "json",
            "--root", str(cwd), *args]
+    if not os.path.isabs(cmd[0]):
+        cmd[0] = shutil.which(cmd[0]) or cmd[0]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("RUST_BACKTRACE", None)
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as scratch:
+        usage_file = Path(scratch, "usage.json")
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env,
-                                preexec_fn=_cap_address_space)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > BUDGET_WALL_SECONDS:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                pytest.fail(f"pe-policy {' '.join(args)} still running after "
-                            f"{BUDGET_WALL_SECONDS:.0f} s")
-            time.sleep(0.01)
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(ADDRESS_SPACE_CAP),
+                                 str(usage_file), *cmd],
+                                cwd=cwd, stdout=out, stderr=err, env=env, start_new_session=True)
+        try:
+            proc.wait(timeout=BUDGET_WALL_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            pytest.fail(f"pe-policy {' '.join(args)} still running after "
+                        f"{BUDGET_WALL_SECONDS:.0f} s")
         wall = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        usage = json.loads(usage_file.read_text())
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", errors="replace")
@@ -99,9 +115,8 @@ def bounded_cli(args: list[str], cwd: Path, *, prefix: list[str] | None = None) 
     try:
         report = json.loads(stdout)
     except json.JSONDecodeError:
-        pytest.fail(f"no JSON report (exit {proc.returncode}):\n{stdout[-2000:]}\n{stderr[-2000:]}")
-    result = Bounded(proc.returncode, report, stderr, usage.ru_utime + usage.ru_stime, wall,
-                     usage.ru_maxrss / 1024)
+        pytest.fail(f"no JSON report (exit {usage['exit']}):\n{stdout[-2000:]}\n{stderr[-2000:]}")
+    result = Bounded(usage["exit"], report, stderr, usage["cpu"], wall, usage["peak_kb"] / 1024)
     assert result.cpu < BUDGET_CPU_SECONDS, f"took {result.cpu:.1f} s of CPU"
     assert result.peak_mb < BUDGET_PEAK_MB, f"peaked at {result.peak_mb:.0f} MB"
     return result
