@@ -65,16 +65,24 @@ def test_good_fixtures_have_no_findings(path: Path, builtin_ruleset) -> None:  #
 
 def test_tf_001_iam(tf_bad: CheckResult) -> None:
     iam = TF / "bad" / "iam" / "iam.tf"
+    access = TF / "bad" / "iam" / "access.tf"
     assert rule_hits(tf_bad, "PE-TF-001") == sorted([
         at(iam, '"arn:aws:iam::aws:policy/AdministratorAccess",'),  # managed_policy_arns
         at(iam, 'Action   = "*"'),  # jsonencode statement
         at(iam, '"Action": ["dynamodb:*"]'),  # heredoc JSON statement
         at(iam, 'actions   = ["iam:PassRole", "ecs:RunTask"]'),  # policy document
         at(iam, 'policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"'),  # attachment
+        at(access, 'Action   = ["ec2:*"]'),  # SSO permission set inline policy
+        at(access, "Action   = var.ci_allowed_actions"),  # the variable's default is ["*"]
+        at(access, "policy_arn = data.aws_iam_policy.admin.arn"),  # data source by name
+        at(access, 'admin    = "arn:aws:iam::aws:policy/AdministratorAccess"'),  # module input
+        at(access, 'actions = ["*"]'),  # ECR repository policy granting a partner everything
     ])
     messages = " ".join(f.message for f in tf_bad.active if f.rule_id == "PE-TF-001")
     assert 'allows "iam:PassRole" on Resource "*"' in messages
     assert "aws_iam_user_policy_attachment.break_glass_admin attaches the AdministratorAccess" in messages
+    assert 'allows Action "*" (the default of var.ci_allowed_actions) on Resource "*"' in messages
+    assert "module.incident_role passes the AdministratorAccess policy to the module in policies.admin" in messages
 
 
 def test_tf_002_open_ingress(tf_bad: CheckResult) -> None:
