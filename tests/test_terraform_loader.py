@@ -363,3 +363,25 @@ def test_plan_shaped_json(value: object) -> None:
         return
     for index in range(len(doc.raw.get("resource_changes") or [])):
         assert doc.location(("resource_changes", index, "change", "after", "x")).line >= 1
+
+
+def test_dynamic_blocks_are_nested_blocks_named_dynamic_with_their_label() -> None:
+    """The shape rules read for settings inside `dynamic` blocks (models/terraform.py)."""
+    path = REPO / "tests" / "corpus" / "terraform" / "valid" / "language" / "dynamic_blocks.tf"
+    doc = load_tf(path)
+    k = block_index(doc, "aws_instance.app")
+    values = doc.input["blocks"][k]["values"]
+    root = values["dynamic"][0]["root_block_device"]
+    assert root["for_each"] == ["${var.root_volume}"]
+    assert root["iterator"] == "volume"
+    assert root["content"] == [{"volume_size": "${volume.value.size}", "encrypted": False}]
+    ebs = values["dynamic"][1]["ebs_block_device"]
+    assert "iterator" not in ebs
+    assert ebs["content"][0]["dynamic"][0]["tag"]["content"] == [{"key": "${tag.key}",
+                                                                  "value": "${tag.value}"}]
+    base = ("blocks", k, "values", "dynamic")
+    assert doc.location((*base, 0, "root_block_device", "content", 0, "encrypted")).line == \
+        line_of(path, "encrypted   = false")
+    assert doc.location((*base, 1, "ebs_block_device")).line == line_of(path, 'dynamic "ebs_block_device"')
+    assert doc.location((*base, 1, "ebs_block_device", "content", 0, "dynamic", 0, "tag")).line == \
+        line_of(path, 'dynamic "tag"')

@@ -15,6 +15,18 @@ decoded into its value, so an IAM policy written in HCL is an object rules can
 read.  `module` lists the blocks of the other `.tf` files in the same directory
 (the same Terraform module), for rules that look for a companion resource
 ("this bucket has no public access block anywhere in its module").
+
+A `dynamic "NAME" { for_each = ..., iterator = ..., content { ... } }` block is a
+nested block named `dynamic` whose one label is NAME, like any labelled block:
+
+    "values": {"dynamic": [{"ingress": {"for_each": "${var.ports}", "iterator": "port",
+                                        "content": [{"from_port": "${port.value}", ...}]}}]}
+
+so the settings Terraform repeats are at `values.dynamic[i].NAME.content[0]`, each
+with its own line (path `[..., "values", "dynamic", i, "NAME", "content", 0, "attr"]`).
+`iterator` is absent when the block does not set it (Terraform then uses NAME).  A
+`dynamic` block nested in a block, or in another `dynamic` block's `content`, has
+the same shape at that level.
 """
 
 from __future__ import annotations
