@@ -16,7 +16,7 @@ from tests.conftest import FIXTURES, REPO, check_paths, line_of, rule_hits, run_
 TF = FIXTURES / "terraform"
 PLANS = FIXTURES / "terraform_plan"
 WITH_CONFIG = PLANS / "bad" / "with-config"
-TF_RULES = [f"PE-TF-00{n}" for n in range(1, 7)]
+TF_RULES = [f"PE-TF-00{n}" for n in range(1, 10)]
 
 
 def rel(path: Path) -> str:
@@ -128,6 +128,30 @@ def test_tf_006_required_tags(tf_bad: CheckResult) -> None:
     ])
     lambda_finding = next(f for f in tf_bad.active if "aws_lambda_function" in f.message)
     assert "owner, service, environment" in lambda_finding.message
+
+
+def test_tf_007_resource_policies_open_to_everyone(tf_bad: CheckResult) -> None:
+    policies = TF / "bad" / "exposure" / "resource_policies.tf"
+    assert rule_hits(tf_bad, "PE-TF-007") == sorted([
+        at(policies, 'Principal = "*"'),  # S3 bucket policy, public read
+        at(policies, "principals {"),  # SQS queue policy document without aws:SourceArn
+        at(policies, '"Principal": {"AWS": "*"},'),  # SNS heredoc: a negated condition narrows nothing
+        at(policies, 'Principal = { AWS = ["*"] }'),  # KMS key: decrypt for everyone
+        at(policies, 'Principal = { AWS = "*" }', occurrence=1),  # OpenSearch domain outside a VPC
+        at(policies, 'Principal = { AWS = "*" }', occurrence=2),  # role anyone may assume
+        at(policies, 'principal     = "*"'),  # Lambda permission without source_arn
+    ])
+    messages = " ".join(f.message for f in tf_bad.active if f.rule_id == "PE-TF-007")
+    assert 'aws_iam_role.cross_account_reader: trust policy statement 0 allows "sts:AssumeRole" to everyone' in messages
+    assert "aws_lambda_permission.webhook lets any AWS account call lambda:InvokeFunction on research-webhook" in messages
+
+
+def test_tf_008_public_databases(tf_bad: CheckResult) -> None:
+    databases = TF / "bad" / "exposure" / "databases.tf"
+    assert rule_hits(tf_bad, "PE-TF-008") == sorted([
+        at(databases, "publicly_accessible         = true"),
+        at(databases, "publicly_accessible = var.reporting_public"),  # its default is true
+    ])
 
 
 def test_tf_syntax_error_is_reported_not_raised(tf_bad: CheckResult) -> None:

@@ -66,7 +66,7 @@ deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s
 	count(s.principals) > 0
 	"*" in s.actions
 	allows(s)
-	not s.resource.type in grants_nothing
+	not s.resource.type in lib.grants_nothing_types
 	msg := sprintf(
 		"%s: %s statement %s grants %s every action (\"*\")%s: name the actions they need",
 		[s.resource.address, policy_label(s), statement_label(s), principal_label(s), from_variables(s)],
@@ -126,9 +126,6 @@ admin_reason := {
 	"AdministratorAccess": "every action on every resource",
 	"IAMFullAccess": "it can attach AdministratorAccess to itself",
 }
-
-# Policy documents that grant nothing: an endpoint policy limits what passes through the endpoint.
-grants_nothing := {"aws_vpc_endpoint", "aws_vpc_endpoint_policy"}
 
 # The identity statements that allow something on Resource "*", for the first two rules
 # (computed once).  A statement with principals belongs to a resource or trust policy, where

@@ -406,6 +406,9 @@ policy_attributes := {
 	"aws_vpc_endpoint_policy": ["policy"],
 }
 
+# Policy documents that grant nothing: an endpoint policy limits what passes through the endpoint.
+grants_nothing_types := {"aws_vpc_endpoint", "aws_vpc_endpoint_policy"}
+
 # Statements from every document above and from aws_iam_policy_document data sources.  Each is
 # {resource, attribute, index, path, sid, effect, actions, resources, action_key,
 # action_variables, principals, conditions}: actions and resources as lists of strings (a .tf
