@@ -143,7 +143,8 @@ def test_tf_007_resource_policies_open_to_everyone(tf_bad: CheckResult) -> None:
     ])
     messages = " ".join(f.message for f in tf_bad.active if f.rule_id == "PE-TF-007")
     assert 'aws_iam_role.cross_account_reader: trust policy statement 0 allows "sts:AssumeRole" to everyone' in messages
-    assert "aws_lambda_permission.webhook lets any AWS account call lambda:InvokeFunction on research-webhook" in messages
+    assert ("aws_lambda_permission.webhook lets any AWS account call lambda:InvokeFunction on "
+            "research-webhook") in messages
 
 
 def test_tf_008_public_databases(tf_bad: CheckResult) -> None:
@@ -152,6 +153,46 @@ def test_tf_008_public_databases(tf_bad: CheckResult) -> None:
         at(databases, "publicly_accessible         = true"),
         at(databases, "publicly_accessible = var.reporting_public"),  # its default is true
     ])
+
+
+def test_tf_009_credentials(tf_bad: CheckResult) -> None:
+    main = TF / "bad" / "credentials" / "main.tf"
+    assert rule_hits(tf_bad, "PE-TF-009") == sorted([
+        at(main, "access_key = "),  # provider static credentials
+        at(main, "secret_key = "),
+        at(main, 'default     = "Res3arch!2024"'),  # var.db_password; not the secret's name below
+        at(main, 'master_password     = "Mustbe8characters"'),  # a literal resource argument
+        at(main, "user_data = <<-EOF"),  # keys exported in the boot script: one finding
+    ])
+    messages = [f.message for f in tf_bad.active if f.rule_id == "PE-TF-009"]
+    assert any(m.startswith("var.db_password has a default value: a credential (password ********)")
+               for m in messages)
+    assert any("aws_instance.worker user_data: 2 credentials (AWS access key ID AKIA*" in m for m in messages)
+    text = main.read_text()
+    for value in ("Res3arch!2024", "Mustbe8characters", "q8Vb0Xz3LmT6yR1wN4pK7sD2fG5hJ9aE0cU3iO6Z"):
+        assert value in text and not any(value in m for m in messages)
+
+
+def test_tf_009_references_and_placeholders_are_fine(tmp_repo: Path, builtin_ruleset) -> None:  # type: ignore[no-untyped-def]
+    (tmp_repo / "main.tf").write_text(
+        'provider "aws" {\n'
+        '  region     = "eu-west-1"\n'
+        "  access_key = var.access_key\n"
+        '  secret_key = "changeme"\n'
+        "}\n"
+        'variable "api_token" {\n'
+        '  default = ""\n'
+        "}\n"
+        'variable "token_ttl" {\n'
+        '  default = "3600s"\n'
+        "}\n"
+        'resource "aws_db_instance" "db" {\n'
+        "  password = data.aws_secretsmanager_secret_version.db.secret_string\n"
+        "  manage_master_user_password = true\n"
+        "  storage_encrypted = true\n"
+        "}\n", encoding="utf-8")
+    result = check([tmp_repo / "main.tf"], tmp_repo, ruleset=builtin_ruleset)
+    assert [f.message for f in result.active if f.rule_id == "PE-TF-009"] == []
 
 
 def test_tf_syntax_error_is_reported_not_raised(tf_bad: CheckResult) -> None:

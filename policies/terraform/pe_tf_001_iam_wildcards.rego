@@ -34,9 +34,11 @@
 #     AdministratorAccess or IAMFullAccess.
 package pe.terraform.iam_wildcards
 
+import data.pe.terraform.documents
+import data.pe.terraform.documents.grants_nothing_types
+import data.pe.terraform.documents.policy_statements
+import data.pe.terraform.documents.tf_module_blocks
 import data.pe.terraform.lib
-import data.pe.terraform.lib.policy_statements
-import data.pe.terraform.lib.tf_module_blocks
 import rego.v1
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
@@ -66,7 +68,7 @@ deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s
 	count(s.principals) > 0
 	"*" in s.actions
 	allows(s)
-	not s.resource.type in lib.grants_nothing_types
+	not s.resource.type in grants_nothing_types
 	msg := sprintf(
 		"%s: %s statement %s grants %s every action (\"*\")%s: name the actions they need",
 		[s.resource.address, policy_label(s), statement_label(s), principal_label(s), from_variables(s)],
@@ -86,7 +88,7 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [attribute, n])} if {
 	some r in lib.resources_of(object.keys(managed_policy_lists))
 	some attribute in managed_policy_lists[r.type]
-	some n, arn in lib.as_list(lib.resolved(object.get(r.values, attribute, [])))
+	some n, arn in lib.as_list(documents.resolved(object.get(r.values, attribute, [])))
 	name := admin_policy(arn)
 	msg := sprintf(
 		"%s attaches the %s policy via %s (%s): attach a policy scoped to what the principal needs",
@@ -131,7 +133,7 @@ admin_reason := {
 # (computed once).  A statement with principals belongs to a resource or trust policy, where
 # Resource "*" means the resource itself.
 open_statements := [s |
-	some s in policy_statements # imported by name, not read as `lib.policy_statements`: see lib/terraform.rego
+	some s in policy_statements # imported by name, not read through a package alias: see lib/terraform.rego
 	"*" in s.resources
 	count(s.principals) == 0
 	allows(s)
@@ -151,7 +153,7 @@ any_wildcard(actions) if {
 # The admin-equivalent AWS-managed policy an ARN names: literally, through a variable's
 # default, or through an `aws_iam_policy` data source (by name or ARN) in the module.
 admin_policy(arn) := name if {
-	value := lib.resolved(arn)
+	value := documents.resolved(arn)
 	is_string(value)
 	name := policy_name(value)
 } else := name if {

@@ -36,9 +36,11 @@
 #     source_account (or principal_org_id).
 package pe.terraform.public_resource_policies
 
+import data.pe.terraform.documents
+import data.pe.terraform.documents.grants_nothing_types
+import data.pe.terraform.documents.policy_statements
+import data.pe.terraform.documents.tf_module_blocks
 import data.pe.terraform.lib
-import data.pe.terraform.lib.policy_statements
-import data.pe.terraform.lib.tf_module_blocks
 import rego.v1
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [principal_key(s)])} if {
@@ -59,7 +61,7 @@ deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s
 
 deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["principal"])} if {
 	some r in lib.resources_of({"aws_lambda_permission"})
-	lib.resolved(object.get(r.values, "principal", "")) == "*"
+	documents.resolved(object.get(r.values, "principal", "")) == "*"
 	not lambda_narrowed(r.values)
 	msg := sprintf(
 		"%s lets any AWS account call %s on %v (principal \"*\", no source_arn, source_account or principal_org_id): name the principal and set source_arn and source_account",
@@ -68,7 +70,7 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["
 }
 
 # API Gateway: a public API is public by design, reached through its own authorisation.
-left_out := lib.grants_nothing_types | {"aws_api_gateway_rest_api_policy", "aws_api_gateway_rest_api"}
+left_out := grants_nothing_types | {"aws_api_gateway_rest_api_policy", "aws_api_gateway_rest_api"}
 
 # Condition keys that pin who (or from where) the caller is; compared in lower case.
 narrowing_keys := {
@@ -120,16 +122,18 @@ domain_named(domain, name) if {
 # module's resources that mention it).
 only_endpoints_use(doc) if {
 	doc.type == "aws_iam_policy_document"
-	reference := concat("", ["data.aws_iam_policy_document.", doc.name, "."])
-	users := {block.type |
-		some block in tf_module_blocks
-		block.block_type == "resource"
-		walk(block.values, [_, value])
-		is_string(value)
-		contains(value, reference)
-	}
+	users := users_of(concat("", ["data.aws_iam_policy_document.", doc.name, "."]))
 	count(users) > 0
-	count(users - lib.grants_nothing_types) == 0
+	count(users - grants_nothing_types) == 0
+}
+
+# The types of the module's resources that mention `reference` in any of their values.
+users_of(reference) := {block.type |
+	some block in tf_module_blocks
+	block.block_type == "resource"
+	walk(block.values, [_, value])
+	is_string(value)
+	contains(value, reference)
 }
 
 principal_key(s) := "Principal" if {

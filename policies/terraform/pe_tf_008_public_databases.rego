@@ -25,6 +25,7 @@
 #     VPN or SSM port forwarding for people.
 package pe.terraform.public_databases
 
+import data.pe.terraform.documents
 import data.pe.terraform.lib
 import rego.v1
 
@@ -39,13 +40,13 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, ["
 	value := object.get(r.values, "publicly_accessible", null)
 	value != null # the common case (unset, or false), decided before any call
 	value != false
-	lib.is_true(lib.resolved(value))
+	lib.is_true(documents.resolved(value))
 	msg := sprintf(
 		"%s is publicly accessible (publicly_accessible = true%s): a database gets a public address; set it to false and reach it from inside the VPC",
 		[r.address, from_variable(value)],
 	)
 }
 
-from_variable(value) := sprintf(", the default of var.%s", [lib.variable_name(value)]) if {
-	lib.variable_name(value)
+from_variable(value) := sprintf(", the default of var.%s", [documents.variable_name(value)]) if {
+	documents.variable_name(value)
 } else := ""
