@@ -115,7 +115,29 @@ def test_tf_004_encryption(tf_bad: CheckResult) -> None:
         at(storage / "database.tf", "storage_encrypted = false"),
         at(storage / "database.tf", 'resource "aws_ebs_volume" "scratch"'),
         at(storage / "database.tf", "ebs_block_device {"),
-        at(storage / "s3.tf", 'resource "aws_s3_bucket" "exports"'),
+        # no finding for the S3 bucket without an SSE configuration: S3 encrypts with SSE-S3
+        at(storage / "compute.tf", 'resource "aws_instance" "bastion"'),  # no root_block_device
+        at(storage / "compute.tf", "root_block_device {"),  # encrypted = var.x, default false
+        at(storage / "compute.tf", "content {"),  # dynamic "ebs_block_device" without encrypted
+        at(storage / "compute.tf", "root_block_device {}"),  # launch configuration, empty block
+        at(storage / "compute.tf", "ebs {"),  # launch template mapping without encrypted
+        at(storage / "compute.tf", 'resource "aws_launch_template" "gpu"'),  # no mappings at all
+    ])
+    messages = [f.message for f in tf_bad.active if f.rule_id == "PE-TF-004"]
+    assert ("aws_instance.batch: root_block_device 0 sets encrypted = false (the default of "
+            "var.encrypt_scratch): set encrypted = true") in messages
+    assert any(m.startswith('aws_instance.batch: dynamic "ebs_block_device" does not set encrypted')
+               for m in messages)
+
+
+def test_tf_004_s3_requires_kms_when_the_parameter_says_so(builtin_ruleset) -> None:  # type: ignore[no-untyped-def]
+    params = copy.deepcopy(DEFAULT_PARAMS)
+    params["s3_require_kms"] = True
+    s3 = TF / "bad" / "storage" / "s3.tf"
+    result = check([s3], REPO, config=Config(params=params), ruleset=builtin_ruleset)
+    assert rule_hits(result, "PE-TF-004") == sorted([
+        at(s3, 'sse_algorithm = "AES256"'),
+        at(s3, 'resource "aws_s3_bucket" "exports"'),
     ])
 
 
@@ -218,7 +240,7 @@ def test_plan_findings_at_the_resource_changes(plan_bad: CheckResult) -> None:
         "PE-TF-001": ["aws_iam_policy.ops"],
         "PE-TF-002": ["aws_security_group.rdp"],
         "PE-TF-003": ["aws_s3_bucket.reports", "aws_s3_bucket_acl.reports"],
-        "PE-TF-004": ["aws_db_instance.reports", "aws_s3_bucket.reports", "aws_ebs_volume.scratch"],
+        "PE-TF-004": ["aws_db_instance.reports", "aws_ebs_volume.scratch"],
         "PE-TF-005": ["aws_db_instance.reports", "aws_s3_bucket.legacy_exports"],
         "PE-TF-006": ["aws_instance.batch"],
     }
@@ -287,15 +309,15 @@ def test_generated_plan_violations_are_all_found(tmp_repo: Path, builtin_ruleset
     (tmp_repo / "tfplan.json").write_text(text)
     result = check([tmp_repo / "tfplan.json"], tmp_repo, ruleset=builtin_ruleset)
     tf_findings = [f for f in result.active if f.rule_id in TF_RULES]
-    # every generated bucket lacks a public access block and encryption: those are expected too
+    # every generated bucket lacks a public access block: those are expected too (and an SSE
+    # configuration, which S3's default SSE-S3 makes unnecessary)
     buckets = [rc for rc in changes if rc["type"] == "aws_s3_bucket"]
-    others = [f for f in tf_findings if f.rule_id not in ("PE-TF-003", "PE-TF-004")
-              or "S3 bucket" not in f.message]
+    others = [f for f in tf_findings if f.rule_id != "PE-TF-003" or "S3 bucket" not in f.message]
     start = text.index('"resource_changes"')  # planned_values holds the same addresses before it
     assert sorted((f.rule_id, f.location.column) for f in others) == sorted(
         (rule_id, text.index(f'"address":"{changes[i]["address"]}"', start) + 1)
         for i, rule_id in planted.items())
-    assert len(tf_findings) - len(others) == 2 * len(buckets)
+    assert len(tf_findings) - len(others) == len(buckets)
 
 
 def test_tf_005_waived_through_the_config(tmp_repo: Path) -> None:
