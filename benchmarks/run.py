@@ -197,6 +197,7 @@ class Tool:
 
 
 ONE_FILE_REPEATS = 9
+TF_CASE = ".tf module"
 
 
 @dataclass
@@ -206,6 +207,7 @@ class Bench:
     peers: bool
     checkov_max: int
     results: list[Row] = field(default_factory=list)
+    tf_sizes: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.load_at_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -272,6 +274,19 @@ class Bench:
         self.side_by_side("one workflow", "1 file", directory, tools)
         self.side_by_side("pe-policy --help", "-", directory,
                           [Tool("pe-policy", [self.pe, "--help"], lambda _out: None, repeat)])
+
+    def tf_modules(self, sizes: Sequence[int]) -> None:
+        """One Terraform module (a directory of `.tf` files), `checkov -d DIR` beside."""
+        self.tf_sizes = list(sizes)
+        for n in sizes:
+            directory = self.out / f"tf-module-{n}"  # written by tf_module.py (main)
+            (directory / ".git").mkdir(exist_ok=True)
+            tools = [self.pe_check(directory, directory)]
+            if self.checkov:
+                tools.append(Tool("checkov", [self.checkov, "-d", str(directory), "--framework",
+                                              "terraform", "-o", "json", "--skip-download",
+                                              "--quiet"], _count_checkov))
+            self.side_by_side(TF_CASE, f"{n:,} files", directory, tools)
 
     def repositories(self, sizes: Sequence[int]) -> None:
         for n in sizes:
@@ -378,6 +393,27 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
     return lines
 
 
+def tf_module_targets(rows: list[Row], sizes: Sequence[int]) -> list[str]:
+    """The `.tf` module goals: 500 files at least 20x faster than checkov, 10x the files at
+    most 11x the time."""
+    lines: list[str] = []
+    for n in sizes:
+        mine, peer = _find(rows, TF_CASE, f"{n:,} files", "pe-policy"), _find(
+            rows, TF_CASE, f"{n:,} files", "checkov")
+        if n == 500 and mine and peer:
+            speedup = peer.wall / mine.wall
+            lines.append(f"- 500-file .tf module at least 20x faster than checkov: {speedup:.1f}x "
+                         f"({'met' if speedup >= 20 else 'NOT met'})")
+    for small, big in itertools.pairwise(sorted(sizes)):
+        a = _find(rows, TF_CASE, f"{small:,} files", "pe-policy")
+        b = _find(rows, TF_CASE, f"{big:,} files", "pe-policy")
+        if big == small * 10 and a and b:
+            growth = b.wall / a.wall
+            lines.append(f"- {TF_CASE}: 10x input ({small:,} -> {big:,} files) costs {growth:.1f}x "
+                         f"time ({'met' if growth <= 11 else 'NOT met'}: at most 11x)")
+    return lines
+
+
 def render_markdown(bench: Bench, rows: list[Row], plan_sizes: Sequence[int],
                     wf_sizes: Sequence[int], command: str) -> str:
     info = machine()
@@ -406,7 +442,8 @@ def render_markdown(bench: Bench, rows: list[Row], plan_sizes: Sequence[int],
         "",
         "## Targets",
         "",
-        *(targets(rows, plan_sizes, wf_sizes) or ["- (no target could be evaluated: peers missing)"]),
+        *(targets(rows, plan_sizes, wf_sizes) + tf_module_targets(rows, bench.tf_sizes)
+          or ["- (no target could be evaluated: peers missing)"]),
         "",
     ]
     return "\n".join(lines)
@@ -431,7 +468,10 @@ DOC_TAIL = """
   for `terraform_plan`, `set_input_json` the raw text, evaluate every
   `deny`/`warn` rule. It is what a minimal single-process Rego checker pays.
 - **checkov**: `checkov -f tfplan.json --framework terraform_plan -o json
-  --skip-download --quiet` (no network, findings = `summary.failed`).
+  --skip-download --quiet` (no network, findings = `summary.failed`); for the
+  `.tf` module case `checkov -d DIR --framework terraform` with the same options
+  (benchmarks/tf_module.py writes the module: mixed AWS resources with heredoc and
+  `jsonencode` policies, `dynamic` blocks, variables, locals and outputs).
 - **zizmor**: `zizmor --offline --format json --no-progress DIR` (findings =
   length of the JSON list).
 - Peers are installed into `.bench-venv` by `make bench` (checkov and
@@ -474,12 +514,19 @@ DOC_TAIL = """
 """
 
 
+CASES = ("one", "workflows", "plans", "tf", "repos")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HERE / "corpus")
     parser.add_argument("--resources", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--workflows", type=int, nargs="*", default=[50, 500])
     parser.add_argument("--repository", type=int, nargs="*", default=[20])
+    parser.add_argument("--tf-files", type=int, nargs="*", default=[50, 500],
+                        help="sizes (files) of the generated .tf module case")
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES),
+                        help="run only these cases (default: all)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--checkov-max", type=int, default=10000,
                         help="largest plan to give checkov (it needs ~400 s and 4 GB at 10,000)")
@@ -500,13 +547,22 @@ def main() -> None:
                     "--resources", *map(str, args.resources), "--workflows", "1",
                     *map(str, args.workflows), "--repository", *map(str, args.repository)],
                    check=True, stdout=subprocess.DEVNULL)
+    if "tf" in args.cases:
+        subprocess.run([sys.executable, str(HERE / "tf_module.py"), "--out", str(args.out),
+                        "--files", *map(str, args.tf_files)], check=True, stdout=subprocess.DEVNULL)
     bench = Bench(args.out, args.repeat, not args.no_peers, args.checkov_max)
     print(f"pe-policy: {bench.pe}\ncheckov: {bench.checkov or 'not installed'}\n"
           f"zizmor: {bench.zizmor or 'not installed'}", flush=True)
-    bench.one_workflow()
-    bench.workflow_sets(args.workflows)
-    bench.plans(args.resources)
-    bench.repositories(args.repository)
+    if "one" in args.cases:
+        bench.one_workflow()
+    if "workflows" in args.cases:
+        bench.workflow_sets(args.workflows)
+    if "plans" in args.cases:
+        bench.plans(args.resources)
+    if "tf" in args.cases:
+        bench.tf_modules(args.tf_files)
+    if "repos" in args.cases:
+        bench.repositories(args.repository)
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
     report = render_markdown(bench, bench.results, args.resources, args.workflows, command.strip())
     print()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pe_policy.document import Document
 from pe_policy.findings import ParseError
 from pe_policy.loaders import load_file, load_text
-from pe_policy.loaders.terraform import heredoc_value
+from pe_policy.loaders.hcl import heredoc_value
 from pe_policy.models.terraform import TerraformConfig
 from pe_policy.models.terraform_plan import ResourceChange, TerraformPlan
 from tests.conftest import FIXTURES, REPO, line_of

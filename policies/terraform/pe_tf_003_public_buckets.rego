@@ -7,6 +7,7 @@
 #   same configuration with all four flags true (block_public_acls,
 #   block_public_policy, ignore_public_acls, restrict_public_buckets), unless
 #   the configuration sets an account-wide aws_s3_account_public_access_block.
+#   A block in a local child module counts when the call passes it the bucket.
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
 # custom:
@@ -70,6 +71,7 @@ deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 	not account_block
 	some r in buckets_without_companion.aws_s3_bucket_public_access_block
+	not covered_by_child_module(r)
 	msg := sprintf(
 		"S3 bucket %s has no aws_s3_bucket_public_access_block in this configuration: add one for it with all four flags true",
 		[r.address],
@@ -77,6 +79,43 @@ deny contains {"msg": msg, "address": r.address, "path": r.path} if {
 }
 
 account_block if count(lib.config_resources_of({"aws_s3_account_public_access_block"})) > 0
+
+account_block if {
+	some call in module_calls
+	some block in call.child.blocks
+	block.block_type == "resource"
+	block.type == "aws_s3_account_public_access_block"
+}
+
+# The local modules this configuration calls (module "x" { source = "./modules/y" }), each
+# with the blocks of its directory (`input.module.children`, read by the .tf loader).
+module_calls := [{"values": block.values, "child": child} |
+	some block in array.concat(lib.tf_blocks, object.get(input, ["module", "blocks"], []))
+	block.block_type == "module"
+	child := input.module.children[block.name]
+]
+
+# Bucket `r` is locked down by a child module: the module's public access block takes its
+# bucket from a variable, and the call passes `r` (or its name) in that variable.  A child
+# whose block names its own bucket covers that one, not ours.
+covered_by_child_module(r) if {
+	some call in module_calls
+	some block in call.child.blocks
+	block.block_type == "resource"
+	block.type == "aws_s3_bucket_public_access_block"
+	bucket := object.get(block.values, "bucket", "")
+	is_string(bucket)
+	some variable in regex.find_n(`var\.[A-Za-z0-9_-]+`, bucket, -1)
+	passes_bucket(object.get(call.values, substring(variable, 4, -1), null), r)
+}
+
+passes_bucket(argument, r) if {
+	is_string(argument)
+	regex.match(sprintf(`aws_s3_bucket\.%s([^A-Za-z0-9_-]|$)`, [r.name]), argument)
+} else if {
+	is_string(argument)
+	argument == object.get(r.values, "bucket", null)
+}
 
 access_blocks := {"aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block"}
 

@@ -97,3 +97,48 @@ test_flags_written_as_strings if {
 	results := public_buckets.deny with input as {"blocks": [resource("aws_s3_bucket_public_access_block", "b", flags)]}
 	[r.path | some r in results] == [["blocks", 0, "values", "restrict_public_buckets"]]
 }
+
+module_call(name, values) := {"block_type": "module", "name": name, "address": concat(".", ["module", name]), "values": values}
+
+child_block := object.union(full_block, {"bucket": "${var.bucket}"})
+
+test_block_in_a_child_module_fed_the_bucket_counts if {
+	count(public_buckets.deny) == 0 with input as {
+		"blocks": [
+			resource("aws_s3_bucket", "assets", {"bucket": "example-assets"}),
+			module_call("pab", {"source": "./modules/pab", "bucket": "${aws_s3_bucket.assets.id}"}),
+		],
+		"module": {"blocks": [], "children": {"pab": {"source": "./modules/pab", "directory": "modules/pab", "blocks": [resource("aws_s3_bucket_public_access_block", "this", child_block)]}}},
+	}
+}
+
+test_child_module_locking_down_another_bucket_does_not_count if {
+	results := public_buckets.deny with input as {
+		"blocks": [
+			resource("aws_s3_bucket", "uploads", {"bucket": "example-uploads"}),
+			resource("aws_s3_bucket", "assets", {"bucket": "example-assets"}),
+			module_call("pab", {"source": "./modules/pab", "bucket": "${aws_s3_bucket.assets.id}"}),
+			module_call("logs", {"source": "./modules/bucket", "name": "example-logs"}),
+		],
+		"module": {"blocks": [], "children": {
+			"pab": {"source": "./modules/pab", "directory": "modules/pab", "blocks": [resource("aws_s3_bucket_public_access_block", "this", child_block)]},
+			"logs": {"source": "./modules/bucket", "directory": "modules/bucket", "blocks": [
+				resource("aws_s3_bucket", "this", {"bucket": "${var.name}"}),
+				resource("aws_s3_bucket_public_access_block", "this", object.union(full_block, {"bucket": "${aws_s3_bucket.this.id}"})),
+			]},
+		}},
+	}
+	count(results) == 1
+	some r in results
+	r.address == "aws_s3_bucket.uploads"
+}
+
+test_account_block_in_a_child_module_counts if {
+	count(public_buckets.deny) == 0 with input as {
+		"blocks": [
+			resource("aws_s3_bucket", "assets", {"bucket": "example-assets"}),
+			module_call("account", {"source": "./modules/account"}),
+		],
+		"module": {"children": {"account": {"source": "./modules/account", "directory": "modules/account", "blocks": [resource("aws_s3_account_public_access_block", "this", full_block)]}}},
+	}
+}

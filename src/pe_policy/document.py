@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pe_policy.findings import JsonPath, Location
+from pe_policy.findings import JsonPath, Location, ParseError
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,10 @@ class Document:
     # the Rego engine as is, so a 40 MB plan is never re-serialised (nor, in the isolated
     # evaluation worker, its millions of objects touched and copied).
     input_json: str | None = None
+    # files this document covers that could not be loaded (a Terraform module is one
+    # document of several files): each is reported as a PE-PARSE at its own file
+    problems: list[ParseError] = field(default_factory=list)
+    files: tuple[str, ...] = ()  # every file it covers, when more than `path` (a module)
 
     @cached_property
     def input(self) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pe_policy.catalog import Catalog
 from pe_policy.config import Config
-from pe_policy.discover import discover
+from pe_policy.discover import Candidate, discover
 from pe_policy.document import CheckedFile
 from pe_policy.engine.evaluate import Evaluator
 from pe_policy.engine.pack import RuleSet, builtin_policy_dir, load_ruleset, select_rules
@@ -168,10 +168,7 @@ def check(
     max_bytes = config.max_file_bytes or DEFAULT_MAX_BYTES
     limits = limits or Limits()
 
-    inputs = [RunInput(c.path, c.kind, partial(load_file, c.abs_path, c.path, c.kind, root,
-                                                max_bytes))
-              for c in known if c.kind is not None]
-    sizes = [_size(c.abs_path) for c in known]
+    inputs, sizes = _inputs(known, root, max_bytes)
     if pull_requests or git_ranges:  # `--pr FILE`, `--git-range A..B`
         from pe_policy.loaders.pull_request import KIND, pull_request_inputs
 
@@ -185,6 +182,7 @@ def check(
                           backend_options=engine_options)
     files, findings = run(evaluator, inputs, root=root, max_bytes=max_bytes, limits=limits,
                           progress=progress, sizes=sizes)
+    files = _with_module_files(files, known, findings)
     findings = drop_repeats(findings)
     if pull_request_base is not None:  # what the pull request changes in the gate: PE-CFG-001
         changes = pull_request_base.change_findings(files, findings, ruleset, config)
@@ -206,6 +204,54 @@ def check(
         problems=problems,
         sources={f.path: f.lines for f in files if f.text is not None},
     )
+
+
+def _inputs(candidates: Sequence[Candidate], root: Path,
+            max_bytes: int) -> tuple[list[RunInput], list[int]]:
+    """One input per file, in order, except Terraform's: one per module (the `.tf` files of a
+    directory), at its first file, loaded and judged once (`loaders.terraform.load_module`).
+    With each input's size in bytes."""
+    from pe_policy.loaders.terraform import load_module
+
+    modules: dict[Path, list[tuple[Path, str]]] = {}
+    for candidate in candidates:
+        if candidate.kind == "terraform":
+            modules.setdefault(candidate.abs_path.parent, []).append((candidate.abs_path, candidate.path))
+    inputs: list[RunInput] = []
+    sizes: list[int] = []
+    for candidate in candidates:
+        if candidate.kind is None:
+            continue
+        if candidate.kind != "terraform":
+            inputs.append(RunInput(candidate.path, candidate.kind, partial(
+                load_file, candidate.abs_path, candidate.path, candidate.kind, root, max_bytes)))
+            sizes.append(_size(candidate.abs_path))
+            continue
+        files = modules[candidate.abs_path.parent]
+        if files[0][1] == candidate.path:
+            inputs.append(RunInput(candidate.path, "terraform",
+                                   partial(load_module, files, root, max_bytes)))
+            sizes.append(sum(_size(abs_path) for abs_path, _ in files))
+    return inputs, sizes
+
+
+def _with_module_files(files: list[CheckedFile], candidates: Sequence[Candidate],
+                       findings: Sequence[Finding]) -> list[CheckedFile]:
+    """A Terraform module is judged as one document, at its first file: each of its other
+    files that loaded is a checked file too (reports list what was checked, file by file)."""
+    unloaded = {f.location.path for f in findings if f.rule_id == "PE-PARSE"}
+    modules: dict[Path, list[str]] = {}
+    for candidate in candidates:
+        if candidate.kind == "terraform":
+            modules.setdefault(candidate.abs_path.parent, []).append(candidate.path)
+    module_of = {path: paths for paths in modules.values() for path in paths}
+    out: list[CheckedFile] = []
+    for file in files:
+        out.append(file)
+        if file.kind == "terraform":
+            out.extend(CheckedFile(path, "terraform") for path in module_of.get(file.path, ())
+                       if path != file.path and path not in unloaded)
+    return out
 
 
 def _size(path: Path) -> int:

@@ -88,7 +88,8 @@ def finding_for(meta: RuleMeta, doc: Document, violation: Violation) -> Finding:
         # a plan finding shown at its `.tf` block still belongs to the plan (waivers name either)
         properties=redact_value({
             **(violation.properties or {}),
-            **({"document": target.path} if location.path != target.path else {})}),
+            **({"document": target.path} if location.path != target.path
+               and location.path not in target.files else {})}),
     )
 
 
@@ -274,7 +275,7 @@ class Evaluator:
         return max((*severities, Severity.HIGH), key=lambda s: s.rank)
 
     def evaluate(self, doc: Document, documents: Iterable[Document] = ()) -> list[Finding]:
-        findings: list[Finding] = []
+        findings = [problem.to_finding(doc.kind) for problem in doc.problems]
         ctx = RuleContext(params=self.params, documents=documents or (doc,),
                           repo_root=self.repo_root)
         for python_rule in self.ruleset.python_rules:

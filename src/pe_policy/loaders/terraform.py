@@ -1,10 +1,9 @@
 """Terraform `.tf` files: every block with its values and the line of every attribute.
 
-python-hcl2 parses (a lark LALR parser with positions); this module walks the
-resulting rule tree itself instead of using `hcl2.loads`, so each attribute,
-nested block, object key and list element gets its span while its value is
-built.  The same parse serves the plan loader, which maps a plan's resources
-onto the `.tf` blocks beside it (`parse_module`).
+hcl.py parses (tree-sitter's HCL grammar) and builds each block's values, so each
+attribute, nested block, object key and list element gets its span.  The same parse
+serves the plan loader, which maps a plan's resources onto the `.tf` blocks beside it
+(`parse_module`).
 
 Parsed files are cached by (path, text): a directory of `.tf` files is one
 Terraform module, and every file of it reads its siblings for the module
@@ -13,25 +12,23 @@ context, so each file is parsed once per run, not once per sibling.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pe_policy.document import Document, SourceMap, Span
 from pe_policy.findings import JsonPath, ParseError
-from pe_policy.loaders import Source, read_text
+from pe_policy.loaders import DEFAULT_MAX_BYTES, Source, read_text
 from pe_policy.models.terraform import TerraformConfig
-
-if TYPE_CHECKING:
-    from hcl2.utils import SerializationOptions
 
 # attributes holding an IAM policy document (JSON string or jsonencode) in AWS resources
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")
-MAX_MODULE_FILES = 200  # a directory with more .tf files than this is not read as one module
+MAX_MODULE_FILES = 5000  # a directory with more .tf files than this is not read as one module
 # python-hcl2's parse tree costs about 1 KB and 40 µs a token: 400 KB of `[1,1,1,...]` was
 # 400 MB and 16 s.  Counted (generously: every word and symbol) before parsing.
 MAX_HCL_TOKENS = 200_000
@@ -60,187 +57,6 @@ class ParsedFile:
 
 
 # ---------------------------------------------------------------------------------- parsing
-
-
-@functools.lru_cache(maxsize=1)
-def _options() -> SerializationOptions:
-    from hcl2.utils import SerializationOptions
-
-    return SerializationOptions(with_comments=False, with_meta=False, explicit_blocks=False,
-                                preserve_heredocs=False, strip_string_quotes=True,
-                                wrap_objects=False, wrap_tuples=False)
-
-
-def _span(meta: Any) -> Span | None:
-    line = getattr(meta, "line", None)
-    if not isinstance(line, int):
-        return None
-    return Span(line, getattr(meta, "column", None), getattr(meta, "end_line", None),
-                getattr(meta, "end_column", None))
-
-
-def _syntax_error(path: str, exc: Exception) -> ParseError:
-    """lark's UnexpectedInput, said in a sentence."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
-
-    line = getattr(exc, "line", 1)
-    column = getattr(exc, "column", None)
-    line = line if isinstance(line, int) and line > 0 else 1
-    column = column if isinstance(column, int) and column > 0 else None
-    if (isinstance(exc, UnexpectedToken) and exc.token.type == "$END") or isinstance(exc, UnexpectedEOF):
-        return ParseError(path, "HCL syntax error: unexpected end of file (an unclosed block, "
-                          "bracket or string?)", line, column)
-    if isinstance(exc, UnexpectedToken):
-        text = str(exc.token.value).strip().splitlines()[0][:40] if str(exc.token.value).strip() else ""
-        what = f"{text!r}" if text else "a line break"
-        return ParseError(path, f"HCL syntax error: unexpected {what}", line, column)
-    if isinstance(exc, UnexpectedCharacters):
-        char = getattr(exc, "char", "")
-        return ParseError(path, f"HCL syntax error: unexpected character {char!r}", line, column)
-    return ParseError(path, f"HCL syntax error: {exc}", line, column)
-
-
-class _Walker:
-    """Builds plain values from hcl2's rule tree, recording a span for every node."""
-
-    def __init__(self, path: str) -> None:
-        from hcl2.rules import base, containers, expressions, functions, strings
-
-        self.path = path
-        self.spans: dict[JsonPath, Span] = {}
-        self.options = _options()
-        self._attribute = base.AttributeRule
-        self._block = base.BlockRule
-        self._expr_term = expressions.ExprTermRule
-        self._object = containers.ObjectRule
-        self._tuple = containers.TupleRule
-        self._call = functions.FunctionCallRule
-        self._heredoc = (strings.HeredocTemplateRule, strings.HeredocTrimTemplateRule)
-
-    def body(self, body: Any, path: JsonPath) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        block_keys: set[str] = set()
-        for child in body.children:
-            if isinstance(child, self._attribute):
-                name = str(child.identifier.serialize(self.options))
-                span = _span(child._meta)
-                line = span.line if span else 1
-                if name in first_line:
-                    what = "a block" if name in block_keys else f"an attribute at line {first_line[name]}"
-                    raise ParseError(self.path, f"attribute {name!r} is already defined as {what}",
-                                     line, span.column if span else None)
-                first_line[name] = line
-                attribute_path: JsonPath = (*path, name)
-                if span:
-                    self.spans[attribute_path] = span
-                values[name] = self.expression(child.expression, attribute_path)
-            elif isinstance(child, self._block):
-                labels = [str(label.serialize(self.options)) for label in child.labels]
-                name = labels[0]
-                span = _span(child._meta)
-                existing = values.setdefault(name, [])
-                if name not in block_keys and name in first_line:
-                    raise ParseError(self.path, f"{name!r} is already defined as an attribute at "
-                                     f"line {first_line[name]}", span.line if span else 1)
-                block_keys.add(name)
-                first_line.setdefault(name, span.line if span else 1)
-                item_path: JsonPath = (*path, name, len(existing))
-                inner_path = (*item_path, *labels[1:])
-                value: Any = self.body(child.body, inner_path)
-                for label in reversed(labels[1:]):
-                    value = {label: value}
-                existing.append(value)
-                if span:
-                    self.spans.setdefault((*path, name), span)
-                    self.spans[item_path] = span
-                    if labels[1:]:
-                        self.spans[inner_path] = span
-        return values
-
-    def _unwrap(self, node: Any) -> Any:
-        while isinstance(node, self._expr_term) and not node.parentheses:
-            node = node.expression
-        return node
-
-    def expression(self, expr: Any, path: JsonPath) -> Any:
-        node = self._unwrap(expr)
-        if isinstance(node, self._object):
-            out: dict[str, Any] = {}
-            for element in node.elements:
-                raw_key = element.key.serialize(self.options)
-                key = raw_key if isinstance(raw_key, str) else str(raw_key)
-                key_path: JsonPath = (*path, key)
-                span = _span(element._meta)
-                if span:
-                    self.spans[key_path] = span
-                out[key] = self.expression(element.expression, key_path)
-            return out
-        if isinstance(node, self._tuple):
-            items: list[Any] = []
-            for index, item in enumerate(node.elements):
-                item_path: JsonPath = (*path, index)
-                span = _span(getattr(item, "_meta", None))
-                if span:
-                    self.spans[item_path] = span
-                items.append(self.expression(item, item_path))
-            return items
-        if isinstance(node, self._call):
-            literal = self._jsonencode_argument(node)
-            if literal is not None:
-                return self.expression(literal, path)
-        if isinstance(node, self._heredoc):
-            value = heredoc_value(str(node.heredoc.value))
-            self._heredoc_json_spans(value, node, path)
-            return value
-        return expr.serialize(self.options)
-
-    def _jsonencode_argument(self, call: Any) -> Any:
-        """The object/tuple literal inside `jsonencode(...)`, else None."""
-        names = [str(i.serialize(self.options)) for i in call.identifiers]
-        arguments = call.arguments
-        if names != ["jsonencode"] or arguments is None or len(arguments.arguments) != 1:
-            return None
-        inner = self._unwrap(arguments.arguments[0])
-        return inner if isinstance(inner, (self._object, self._tuple)) else None
-
-    def _heredoc_json_spans(self, value: str, node: Any, path: JsonPath) -> None:
-        """Lines inside a heredoc holding JSON (an IAM policy), for findings on a statement."""
-        if not value.lstrip().startswith(("{", "[")):
-            return
-        span = _span(getattr(node, "_meta", None))
-        if span is None:
-            return
-        try:
-            json.loads(value)
-            from pe_policy.loaders.yaml_source import load_yaml
-
-            _, inner = load_yaml(value, self.path, line_offset=span.line)
-        except (ValueError, ParseError, RecursionError):
-            return
-        for sub, sub_span in inner.items():
-            if sub:
-                inner_path: JsonPath = (*path, *sub)
-                self.spans[inner_path] = sub_span
-
-
-def heredoc_value(token: str) -> str:
-    """The string a heredoc token (`<<EOT` / `<<-EOT` ... `EOT`) stands for, as Terraform reads it.
-
-    hcl2's own serialisation escapes quotes in `<<-` heredocs, which breaks
-    the JSON policies people write in them; the rule is simple enough to apply here.
-    """
-    lines = token.replace("\r\n", "\n").split("\n")
-    trim = lines[0].startswith("<<-")
-    body = lines[1:]
-    while body and not body[-1].strip():
-        body.pop()
-    body = body[:-1]  # the closing marker
-    if trim:
-        indents = [len(line) - len(line.lstrip(" ")) for line in body if line.strip()]
-        cut = min(indents, default=0)
-        body = [line[cut:] for line in body]
-    return "".join(f"{line}\n" for line in body)
 
 
 _ADDRESS_PREFIX = {"data": "data.", "module": "module.", "variable": "var.", "output": "output.",
@@ -293,31 +109,16 @@ def _check_tokens(text: str, path: str) -> None:
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _parse_cached(text: str, path: str) -> ParsedFile:
-    import hcl2
-    from lark.exceptions import LarkError, UnexpectedInput
+    from pe_policy.loaders.hcl import check_accounted, parse_blocks
 
-    try:
-        tree = hcl2.parses(text, discard_comments=True)
-    except UnexpectedInput as exc:
-        raise _syntax_error(path, exc) from None
-    except (LarkError, RuntimeError, ValueError) as exc:
-        raise ParseError(path, f"HCL syntax error: {exc}") from None
-    walker = _Walker(path)
+    nodes, walker, root = parse_blocks(text, path)
     blocks: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for child in tree.body.children:
-        if isinstance(child, walker._attribute):
-            span = _span(child._meta) or Span(1)
-            name = child.identifier.serialize(walker.options)
-            raise ParseError(path, f"unexpected attribute {name!r} at the top level: Terraform "
-                             "files hold blocks (resource, variable, ...)", span.line, span.column)
-        if not isinstance(child, walker._block):
-            continue
-        span = _span(child._meta) or Span(1)
-        labels = [str(label.serialize(walker.options)) for label in child.labels]
+    for node, block_type, labels in nodes:
+        span = walker.span(node)
         index = len(blocks)
-        values = walker.body(child.body, ("blocks", index, "values"))
-        record = _block_record(labels, values, path, span, path)
+        values = walker.block_body(node, ("blocks", index, "values"))
+        record = _block_record([block_type, *labels], values, path, span, path)
         if record["block_type"] in ("resource", "data", "module", "variable", "output"):
             first = seen.setdefault(record["address"], span.line)
             if first != span.line:
@@ -325,6 +126,7 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
                                  span.line, span.column)
         walker.spans[("blocks", index)] = span
         blocks.append(record)
+    check_accounted(walker, root, nodes)
     return ParsedFile(path, blocks, walker.spans)
 
 
@@ -452,19 +254,33 @@ def policy_documents(parsed: ParsedFile) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------- modules
 
 
+def ignored_by_terraform(name: str) -> bool:
+    """A file name Terraform never loads from a module directory (configs.IsIgnoredFile):
+    hidden files, editors' backups (`main.tf~`) and autosaves (`#main.tf#`)."""
+    return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
+
+
 def module_files(directory: Path, root: Path | None = None) -> list[Path]:
-    """The `.tf` files of the module in `directory` (one level, sorted); [] if unreadable.
+    """The `.tf` files of the module in `directory` that Terraform loads (one level, sorted);
+    [] if unreadable.
 
     With the repository `root`, a symbolic link leading out of it is left out (never read).
+    Listed once per run and directory: every file of a module asks.
     """
+    return list(_module_listing(directory, root))
+
+
+@functools.lru_cache(maxsize=64)
+def _module_listing(directory: Path, root: Path | None) -> tuple[Path, ...]:
     from pe_policy.discover import link_out_of_root
 
     try:
-        files = sorted(p for p in directory.iterdir() if p.suffix == ".tf" and p.is_file()
+        files = sorted(p for p in directory.iterdir() if p.suffix == ".tf"
+                       and not ignored_by_terraform(p.name) and p.is_file()
                        and (root is None or not link_out_of_root(p, root)))
     except OSError:
-        return []
-    return files[:MAX_MODULE_FILES]
+        return ()
+    return tuple(files[:MAX_MODULE_FILES])
 
 
 def parse_path(abs_path: Path, display: str) -> ParsedFile | None:
@@ -481,30 +297,106 @@ def parse_path(abs_path: Path, display: str) -> ParsedFile | None:
         return None
 
 
+def _display_dir(source: Source) -> str:
+    parent = str(PurePosixPath(source.path).parent)
+    return "" if parent == "." else parent
+
+
+def _display(display_dir: str, name: str) -> str:
+    return f"{display_dir}/{name}" if display_dir else name
+
+
 def parse_module(directory: Path, display_dir: str, root: Path | None = None) -> list[ParsedFile]:
     """Every parseable `.tf` file of the module in `directory` (see `module_files`)."""
     parsed: list[ParsedFile] = []
     for file in module_files(directory, root):
-        display = str(PurePosixPath(display_dir) / file.name) if display_dir else file.name
-        result = parse_path(file, display)
+        result = parse_path(file, _display(display_dir, file.name))
         if result is not None:
             parsed.append(result)
     return parsed
 
 
-def _module_context(source: Source) -> tuple[dict[str, Any], dict[JsonPath, Span]] | None:
-    if source.abs_path is None:
-        return None
-    directory = source.abs_path.parent
-    display_dir = str(PurePosixPath(source.path).parent)
-    display_dir = "" if display_dir == "." else display_dir
-    files: list[str] = []
+@dataclass
+class _Assembly:
+    """A document's blocks gathered from one or more parsed files, spans moved to match."""
+
+    data: dict[str, Any] = field(default_factory=lambda: {"blocks": [], "policy_documents": []})
+    spans: dict[JsonPath, Span] = field(default_factory=dict)
+    later: list[tuple[int, int, ParsedFile]] = field(default_factory=list)  # spans moved lazily
+
+    def add(self, parsed: ParsedFile, own: bool) -> None:
+        """`parsed`'s blocks and IAM documents; `own`: the document's own file (spans as they
+        are), else another file of the module (its spans carry its path, built on demand)."""
+        offset = len(self.data["blocks"])
+        first_document = len(self.data["policy_documents"])
+        self.data["blocks"].extend(parsed.blocks)
+        for document in policy_documents(parsed):
+            if offset:
+                document["path"][1] += offset
+                for statement in document["statements"]:
+                    statement["path"][1] += offset
+            self.data["policy_documents"].append(document)
+        if own:
+            self.spans.update(parsed.spans)
+        else:
+            self.later.append((offset, first_document, parsed))
+            for index, block in enumerate(parsed.blocks):  # the blocks themselves, right away
+                span = parsed.spans.get(("blocks", index), Span(block["line"]))
+                self.spans[("blocks", offset + index)] = replace(span, path=parsed.path)
+        for n, document in enumerate(self.data["policy_documents"][first_document:], first_document):
+            where = None if own else parsed.path
+            self.spans.setdefault(("policy_documents", n), Span(document["line"], path=where))
+            for m, statement in enumerate(document["statements"]):
+                self.spans.setdefault(("policy_documents", n, "statements", m),
+                                      Span(statement["line"], path=where))
+
+    def moved_spans(self) -> dict[JsonPath, Span]:
+        """Every span of the other files' blocks, at its place in this document."""
+        out: dict[JsonPath, Span] = {}
+        for offset, _, parsed in self.later:
+            path = parsed.path
+            for key, span in parsed.spans.items():
+                if key[0] == "blocks" and len(key) >= 2:
+                    moved: JsonPath = ("blocks", key[1] + offset, *key[2:])  # type: ignore[operator]
+                    out[moved] = Span(span.line, span.column, span.end_line, span.end_column, path)
+        return out
+
+    def source_map(self) -> SourceMap:
+        return _ModuleSourceMap(self) if self.later else SourceMap(self.spans)
+
+
+class _ModuleSourceMap(SourceMap):
+    """A module document's spans: its own file's as they are; a path into another file's
+    block is looked up in that file's spans (no copy of them all, only the few findings
+    need are made), the whole map built only if someone asks for it."""
+
+    def __init__(self, assembly: _Assembly) -> None:
+        super().__init__(assembly.spans, resolver=assembly.moved_spans)
+        self._offsets = [offset for offset, _, _ in assembly.later]
+        self._files = [parsed for _, _, parsed in assembly.later]
+
+    def locate(self, path: Iterable[str | int]) -> Span:
+        key = tuple(path)
+        if self._resolver is not None and len(key) >= 2 and key[0] == "blocks" and isinstance(key[1], int):
+            at = bisect.bisect_right(self._offsets, key[1]) - 1
+            if at >= 0 and key[1] - self._offsets[at] < len(self._files[at].blocks):
+                parsed = self._files[at]
+                inner: JsonPath = ("blocks", key[1] - self._offsets[at], *key[2:])
+                span = SourceMap(parsed.spans).locate(inner)
+                return Span(span.line, span.column, span.end_line, span.end_column, parsed.path)
+        return super().locate(key)
+
+
+def _context(source: Source, skip: set[str]) -> tuple[dict[str, Any], dict[JsonPath, Span]]:
+    """`module`: the module's files, and the blocks of those not in `skip`: files not judged
+    in this run, that rules read as context (a companion resource, say)."""
+    assert source.abs_path is not None
+    display_dir = _display_dir(source)
+    files = _module_displays(source.abs_path.parent, source.root, display_dir)
     blocks: list[dict[str, Any]] = []
     spans: dict[JsonPath, Span] = {}
-    for file in module_files(directory, source.root):
-        display = f"{display_dir}/{file.name}" if display_dir else file.name
-        files.append(display)
-        if file.name == source.abs_path.name:
+    for file, display in zip(module_files(source.abs_path.parent, source.root), files, strict=True):
+        if display in skip:
             continue
         parsed = parse_path(file, display)
         if parsed is None:
@@ -513,27 +405,202 @@ def _module_context(source: Source) -> tuple[dict[str, Any], dict[JsonPath, Span
             span = parsed.spans.get(("blocks", index), Span(block["line"]))
             spans[("module", "blocks", len(blocks))] = Span(span.line, span.column, path=display)
             blocks.append(block)
-    return {"directory": display_dir or ".", "files": files, "blocks": blocks}, spans
+    return {"directory": display_dir or ".", "files": list(files), "blocks": blocks}, spans
+
+
+@functools.lru_cache(maxsize=64)
+def _module_displays(directory: Path, root: Path | None, display_dir: str) -> tuple[str, ...]:
+    return tuple(_display(display_dir, file.name) for file in _module_listing(directory, root))
+
+
+MAX_CHILD_DEPTH = 4  # module calls followed below a module: children, grandchildren...
+
+
+def _child_modules(blocks: list[dict[str, Any]], directory: Path, root: Path | None,
+                   path: JsonPath, spans: dict[JsonPath, Span], seen: set[Path],
+                   depth: int = 1) -> dict[str, Any]:
+    """call name -> {source, directory, blocks, children} for each `module` block whose source
+    is a local directory (`./modules/y`) inside the repository: what the configuration
+    creates through its child modules (a public access block for the root's bucket, say).
+    A source outside the root, through a link or `..`, is never read."""
+    from pe_policy.discover import relative_to_root
+
+    if root is None or depth > MAX_CHILD_DEPTH:
+        return {}
+    out: dict[str, Any] = {}
+    for block in blocks:
+        source = block["values"].get("source") if block["block_type"] == "module" else None
+        name = block.get("name")
+        if not (isinstance(source, str) and source.startswith(("./", "../")) and name) or name in out:
+            continue
+        try:
+            child = (directory / source).resolve()
+            child.relative_to(root.resolve())
+        except (OSError, RuntimeError, ValueError):
+            continue
+        if child in seen or not child.is_dir():
+            continue
+        display_dir = relative_to_root(child, root)
+        child_blocks: list[dict[str, Any]] = []
+        child_path: JsonPath = (*path, name)
+        for file in module_files(child, root):
+            parsed = parse_path(file, _display(display_dir, file.name))
+            if parsed is None:
+                continue
+            for index, child_block in enumerate(parsed.blocks):
+                span = parsed.spans.get(("blocks", index), Span(child_block["line"]))
+                key: JsonPath = (*child_path, "blocks", len(child_blocks))
+                spans[key] = Span(span.line, span.column, path=parsed.path)
+                child_blocks.append(child_block)
+        out[name] = {"source": source, "directory": display_dir, "blocks": child_blocks}
+        grandchildren = _child_modules(child_blocks, child, root, (*child_path, "children"), spans,
+                                       seen | {child}, depth + 1)
+        if grandchildren:
+            out[name]["children"] = grandchildren
+    return out
 
 
 # ---------------------------------------------------------------------------------- load
 
 
 def load(source: Source) -> Document:
+    """One `.tf` file, the rest of its module in `module.blocks` (see `load_module`)."""
     try:
         parsed = parse_hcl(source.text, source.path)
-        context = _module_context(source)
+        return _document(source, [parsed], [])
     except RecursionError:
         raise ParseError(source.path, "HCL nested too deeply to read") from None
-    data: dict[str, Any] = {"blocks": parsed.blocks, "policy_documents": policy_documents(parsed)}
-    spans = dict(parsed.spans)
-    for n, document in enumerate(data["policy_documents"]):
-        spans.setdefault(("policy_documents", n), Span(document["line"]))
-        for m, statement in enumerate(document["statements"]):
-            spans.setdefault(("policy_documents", n, "statements", m), Span(statement["line"]))
-    if context is not None:
-        data["module"], module_spans = context
+
+
+def load_module(files: Sequence[tuple[Path, str]], root: Path | None,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """The `.tf` files of one module (directory) that a run checks, as one document.
+
+    Terraform's unit is the module: its files are loaded and judged once, together,
+    not each with all the others (which made a run quadratic in the module's size).
+    The document is the first file that parses; its `blocks` are every file's, each
+    naming its `file`, each span its file, so every finding lands in its own file and
+    line.  A file that does not load is a `problem` of the document (a PE-PARSE at that
+    file), and every other file is still judged.  The module's files that the run does
+    not check are context, in `module.blocks`.
+    """
+    loaded: list[tuple[Path, ParsedFile]] = []
+    problems: list[ParseError] = []
+    for (abs_path, _), result in zip(files, _parse_files(files, max_bytes), strict=True):
+        if isinstance(result, ParseError):
+            problems.append(result)
+        else:
+            loaded.append((abs_path, result))
+    if not loaded:
+        document = Document(kind="terraform", path=files[0][1],
+                            model=TerraformConfig(), raw={"blocks": [], "policy_documents": []})
+        document.problems = problems
+        return document
+    abs_path, first = loaded[0]
+    try:
+        text = read_text(abs_path, first.path, max_bytes)
+    except ParseError as exc:  # changed since it was parsed
+        raise exc from None
+    source = Source(path=first.path, text=text, kind="terraform", abs_path=abs_path, root=root)
+    try:
+        document = _document(source, [parsed for _, parsed in loaded],
+                             [display for _, display in files])
+    except RecursionError:
+        raise ParseError(first.path, "HCL nested too deeply to read") from None
+    document.problems = problems
+    return document
+
+
+PARALLEL_MIN_FILES = 64  # a module with fewer `.tf` files is parsed in one process
+
+
+def _parse_one(abs_path: Path, display: str, max_bytes: int) -> ParsedFile | ParseError:
+    try:
+        return parse_hcl(read_text(abs_path, display, max_bytes), display)
+    except ParseError as exc:
+        return exc
+    except RecursionError:
+        return ParseError(display, "HCL nested too deeply to read")
+
+
+def _parse_files(files: Sequence[tuple[Path, str]], max_bytes: int) -> list[ParsedFile | ParseError]:
+    """Each file parsed, or why not; a large module on every core.
+
+    Parsing is most of the cost of a module, and a module is one document, judged in one
+    process: that process forks a helper per spare core, each parses its share of the
+    files (a batch at a time, in turns) and sends the results back (pickled: our own
+    dataclasses, made by our own code in our own fork).  A helper that fails leaves its
+    share to be parsed here.
+    """
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    helpers = min(cores - 1, len(files) // PARALLEL_MIN_FILES)
+    if helpers <= 0 or not hasattr(os, "fork"):
+        return [_parse_one(abs_path, display, max_bytes) for abs_path, display in files]
+    chunk = 16
+    shares: list[list[int]] = [[] for _ in range(helpers + 1)]
+    for first in range(0, len(files), chunk):
+        shares[(first // chunk) % len(shares)].extend(range(first, min(first + chunk, len(files))))
+    children = [(_fork_parser(files, share, max_bytes), share) for share in shares[1:]]
+    results: dict[int, ParsedFile | ParseError] = {
+        i: _parse_one(*files[i], max_bytes) for i in shares[0]}
+    for (pid, reader), share in children:
+        results.update(_collect(pid, reader, files, share, max_bytes))
+    return [results[i] for i in range(len(files))]
+
+
+def _fork_parser(files: Sequence[tuple[Path, str]], share: list[int], max_bytes: int) -> tuple[int, int]:
+    import os
+    import pickle
+
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the helper: parse, send, exit without running the parent's clean-up
+        status = 1
+        try:
+            os.close(reader)
+            data = pickle.dumps([(i, _parse_one(*files[i], max_bytes)) for i in share],
+                                protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(writer, "wb") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    return pid, reader
+
+
+def _collect(pid: int, reader: int, files: Sequence[tuple[Path, str]], share: list[int],
+             max_bytes: int) -> dict[int, ParsedFile | ParseError]:
+    import os
+    import pickle
+
+    with os.fdopen(reader, "rb") as inp:
+        data = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if status == 0 and data:
+        return dict(pickle.loads(data))  # written by our own fork, above
+    return {i: _parse_one(*files[i], max_bytes) for i in share}
+
+
+def _document(source: Source, members: list[ParsedFile], checked: list[str]) -> Document:
+    """The document of `members` (the first is `source`'s file); `checked`: the module's
+    files the run checks (the others are context)."""
+    assembly = _Assembly()
+    for member in members:
+        assembly.add(member, own=member is members[0])
+    data = assembly.data
+    spans = assembly.spans
+    if source.abs_path is not None:
+        data["module"], module_spans = _context(source, {source.path, *checked})
         spans.update(module_spans)
+        children = _child_modules([*data["blocks"], *data["module"]["blocks"]],
+                                  source.abs_path.parent, source.root, ("module", "children"),
+                                  spans, {source.abs_path.parent.resolve()})
+        if children:
+            data["module"]["children"] = children
     model = TerraformConfig.model_validate(data)
-    return Document(kind=source.kind, path=source.path, model=model, source_map=SourceMap(spans),
-                    text=source.text, raw=data)
+    return Document(kind=source.kind, path=source.path, model=model,
+                    source_map=assembly.source_map(), text=source.text, raw=data,
+                    files=tuple(member.path for member in members) if len(members) > 1 else ())

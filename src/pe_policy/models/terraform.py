@@ -12,9 +12,12 @@ resource the same way in a plan and in a `.tf` file:
 Expressions that are not literals are kept as Terraform template strings
 (`"${aws_vpc.main.id}"`).  `jsonencode({...})` with a literal argument is
 decoded into its value, so an IAM policy written in HCL is an object rules can
-read.  `module` lists the blocks of the other `.tf` files in the same directory
-(the same Terraform module), for rules that look for a companion resource
-("this bucket has no public access block anywhere in its module").
+read.  Terraform's unit is the module (a directory): a run checks the `.tf` files
+of a directory as one document, whose `blocks` are all of theirs (each names its
+`file`); `module.blocks` holds the module's files not checked in the run (a
+pre-commit run on one file sees its siblings there), and `module.children` the
+modules it calls from local directories, for rules that look for a companion
+resource ("this bucket has no public access block anywhere in its configuration").
 
 A `dynamic "NAME" { for_each = ..., iterator = ..., content { ... } }` block is a
 nested block named `dynamic` whose one label is NAME, like any labelled block:
@@ -87,17 +90,34 @@ class PolicyDocument(_Node):
     statements: list[PolicyStatement] = Field(default_factory=list)
 
 
+class ChildModule(_Node):
+    """A module the configuration calls from a local directory (`source = "./modules/y"`)."""
+
+    source: str = Field(description="the call's `source`, as written")
+    directory: str = Field(description="the child module's directory, relative to the root")
+    blocks: list[TerraformBlock] = Field(default_factory=list, description="its blocks")
+    children: dict[str, ChildModule] = Field(
+        default_factory=dict, description="the modules it calls in turn, by call name")
+
+
 class ModuleContext(_Node):
-    """The rest of the Terraform module this file belongs to (same directory)."""
+    """The rest of the Terraform module this document belongs to (same directory)."""
 
     directory: str = Field(description="the module directory, relative to the repository root")
     files: list[str] = Field(default_factory=list, description="every .tf file of the module")
     blocks: list[TerraformBlock] = Field(
-        default_factory=list, description="blocks of the module's other .tf files")
+        default_factory=list, description="blocks of the module's .tf files that are not in "
+        "this document (a file checked alone sees its siblings here)")
+    children: dict[str, ChildModule] = Field(
+        default_factory=dict, description='the local modules it calls (module "x" { source = '
+        '"./modules/y" }), by call name: what the configuration creates through them')
 
 
 class TerraformConfig(_Node):
-    """One `.tf` file."""
+    """A Terraform module's `.tf` files checked in a run (or one `.tf` file checked alone).
+
+    A run loads a module once: the document is its first file, and `blocks` holds the
+    blocks of every file the run checks there, each naming its `file`."""
 
     blocks: list[TerraformBlock] = Field(default_factory=list)
     policy_documents: list[PolicyDocument] = Field(

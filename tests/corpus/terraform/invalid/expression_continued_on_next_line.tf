@@ -1,0 +1,4 @@
+output "id" {
+  value = aws_vpc.main
+    .id
+}

@@ -1,0 +1,4 @@
+resource "aws_security_group" "sg" {
+  description = "Allow SSH
+  from anywhere"
+}

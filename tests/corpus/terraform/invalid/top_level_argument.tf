@@ -1,0 +1,5 @@
+region = "eu-west-1"
+
+provider "aws" {
+  region = var.region
+}

@@ -1,0 +1,3 @@
+variable "ports" {
+  default = [22, 80
+}

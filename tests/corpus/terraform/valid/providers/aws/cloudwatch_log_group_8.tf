@@ -1,0 +1,11 @@
+/* Example from the provider documentation,
+   variation 8. */
+resource "aws_cloudwatch_log_group" "yada" {
+  name              = "Yada-8"
+  retention_in_days = 30
+
+  tags = {
+    Environment = "production"
+    Application = "serviceA"
+  }
+}

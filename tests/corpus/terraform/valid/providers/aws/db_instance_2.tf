@@ -1,0 +1,23 @@
+/* Example from the provider documentation,
+   variation 2. */
+resource "aws_db_instance" "this" {
+  allocated_storage           = 10
+  db_name                     = "mydb"
+  engine                      = "mysql"
+  engine_version              = "8.0"
+  instance_class              = "db.t3.micro"
+  username                    = "foo"
+  manage_master_user_password = true
+  parameter_group_name        = "default.mysql8.0"
+  skip_final_snapshot         = true
+  storage_encrypted           = true
+}
+
+variable "region_2" {
+  type    = string
+  default = "eu-west-1"
+}
+
+output "region_2" {
+  value = var.region_2
+}

@@ -1,0 +1,45 @@
+/* Example from the provider documentation,
+   variation 5. */
+resource "aws_iam_role_policy" "test_policy" {
+  name = "test_policy_5"
+  role = aws_iam_role.test_role.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Action = [
+          "ec2:Describe*",
+        ]
+        Effect   = "Allow"
+        Resource = "*"
+      },
+    ]
+  })
+}
+
+resource "aws_iam_role" "test_role" {
+  name = "test_role_5"
+
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Action = "sts:AssumeRole"
+        Effect = "Allow"
+        Sid    = ""
+        Principal = {
+          Service = "ec2.amazonaws.com"
+        }
+      },
+    ]
+  })
+}
+
+locals {
+  environment_5 = "staging"
+  common_tags_5 = {
+    Environment = local.environment_5
+    ManagedBy   = "terraform"
+  }
+}

@@ -1,0 +1,25 @@
+/* Example from the provider documentation,
+   variation 2. */
+resource "aws_instance" "server" {
+  count = 4 # create four similar EC2 instances
+
+  ami           = "ami-a1b2c3d4"
+  instance_type = "t2.micro"
+
+  tags = {
+    Name = "Server ${count.index}"
+  }
+}
+
+output "server_ids" {
+  value = aws_instance.server[*].id
+}
+
+variable "region_2" {
+  type    = string
+  default = "eu-west-1"
+}
+
+output "region_2" {
+  value = var.region_2
+}

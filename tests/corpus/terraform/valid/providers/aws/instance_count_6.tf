@@ -1,0 +1,24 @@
+# Example from the provider documentation, variation 6.
+resource "aws_instance" "server" {
+  count = 4 # create four similar EC2 instances
+
+  ami           = "ami-a1b2c3d4"
+  instance_type = "t2.micro"
+
+  tags = {
+    Name = "Server ${count.index}"
+  }
+}
+
+output "server_ids" {
+  value = aws_instance.server[*].id
+}
+
+variable "region_6" {
+  type    = string
+  default = "eu-west-1"
+}
+
+output "region_6" {
+  value = var.region_6
+}

@@ -1,0 +1,22 @@
+# Example from the provider documentation, variation 0.
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.40"
+    }
+  }
+}
+
+locals {
+  role_arn = "arn:aws:iam::444455556666:role/example-0"
+  parsed   = provider::aws::arn_parse(local.role_arn)
+}
+
+output "account_id" {
+  value = local.parsed.account_id
+}
+
+output "rebuilt" {
+  value = provider::aws::arn_build("aws", "iam", "", local.parsed.account_id, "role/example-0")
+}

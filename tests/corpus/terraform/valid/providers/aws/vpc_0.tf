@@ -1,0 +1,20 @@
+# Example from the provider documentation, variation 0.
+resource "aws_vpc" "main" {
+  cidr_block       = "10.0.0.0/16"
+  instance_tenancy = "default"
+
+  tags = {
+    Name = "main"
+  }
+}
+
+resource "aws_subnet" "private" {
+  for_each = {
+    a = "10.0.1.0/24"
+    b = "10.0.2.0/24"
+  }
+
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = each.value
+  availability_zone = "eu-west-1${each.key}"
+}

@@ -1,0 +1,30 @@
+/* Example from the provider documentation,
+   variation 2. */
+resource "aws_vpc" "main" {
+  cidr_block       = "10.2.0.0/16"
+  instance_tenancy = "default"
+
+  tags = {
+    Name = "main"
+  }
+}
+
+resource "aws_subnet" "private" {
+  for_each = {
+    a = "10.2.1.0/24"
+    b = "10.2.2.0/24"
+  }
+
+  vpc_id            = aws_vpc.main.id
+  cidr_block        = each.value
+  availability_zone = "eu-west-1${each.key}"
+}
+
+variable "region_2" {
+  type    = string
+  default = "eu-west-1"
+}
+
+output "region_2" {
+  value = var.region_2
+}

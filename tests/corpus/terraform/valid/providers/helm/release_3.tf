@@ -1,0 +1,31 @@
+# Example from the provider documentation, variation 3.
+resource "helm_release" "example" {
+  name       = "my-redis-release-3"
+  repository = "https://charts.bitnami.com/bitnami"
+  chart      = "redis"
+  version    = "6.0.1"
+
+  values = [
+    "${file("values.yaml")}"
+  ]
+
+  set {
+    name  = "cluster.enabled"
+    value = "true"
+  }
+
+  set {
+    name  = "metrics.enabled"
+    value = "true"
+  }
+
+  set {
+    name  = "service.annotations.prometheus\\.io/port"
+    value = "9127"
+    type  = "string"
+  }
+}
+
+terraform {
+  required_version = ">= 1.3"
+}

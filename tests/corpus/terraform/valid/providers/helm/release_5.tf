@@ -1,0 +1,36 @@
+/* Example from the provider documentation,
+   variation 5. */
+resource "helm_release" "example" {
+  name       = "my-redis-release-5"
+  repository = "https://charts.bitnami.com/bitnami"
+  chart      = "redis"
+  version    = "6.0.1"
+
+  values = [
+    "${file("values.yaml")}"
+  ]
+
+  set {
+    name  = "cluster.enabled"
+    value = "true"
+  }
+
+  set {
+    name  = "metrics.enabled"
+    value = "true"
+  }
+
+  set {
+    name  = "service.annotations.prometheus\\.io/port"
+    value = "9127"
+    type  = "string"
+  }
+}
+
+locals {
+  environment_5 = "staging"
+  common_tags_5 = {
+    Environment = local.environment_5
+    ManagedBy   = "terraform"
+  }
+}

@@ -1,0 +1,40 @@
+/* Example from the provider documentation,
+   variation 2. */
+resource "kubernetes_config_map" "example" {
+  metadata {
+    name = "my-config-2"
+  }
+
+  data = {
+    api_host             = "myhost:443"
+    db_host              = "dbhost:5432"
+    "my_config_file.yml" = "${file("${path.module}/my_config_file.yml")}"
+  }
+
+  binary_data = {
+    "my_payload.bin" = "${filebase64("${path.module}/my_payload.bin")}"
+  }
+}
+
+resource "kubernetes_namespace" "example" {
+  metadata {
+    annotations = {
+      name = "example-annotation"
+    }
+
+    labels = {
+      mylabel = "label-value"
+    }
+
+    name = "terraform-example-namespace-2"
+  }
+}
+
+variable "region_2" {
+  type    = string
+  default = "eu-west-1"
+}
+
+output "region_2" {
+  value = var.region_2
+}

@@ -1,0 +1,28 @@
+/* Example from the provider documentation,
+   variation 2. */
+resource "kubernetes_service" "example" {
+  metadata {
+    name = "terraform-example-2"
+  }
+  spec {
+    selector = {
+      app = kubernetes_pod.example.metadata.0.labels.app
+    }
+    session_affinity = "ClientIP"
+    port {
+      port        = 8080
+      target_port = 80
+    }
+
+    type = "LoadBalancer"
+  }
+}
+
+variable "region_2" {
+  type    = string
+  default = "eu-west-1"
+}
+
+output "region_2" {
+  value = var.region_2
+}
