@@ -342,3 +342,84 @@ def test_demo_shows_terraform_findings(builtin_ruleset) -> None:  # type: ignore
     result = check_paths([FIXTURES / "demo"], ruleset=builtin_ruleset)
     assert rule_hits(result, "PE-TF-002") == [at(main, 'cidr_blocks = ["0.0.0.0/0"]', 2)]
     assert rule_hits(result, "PE-TF-004") == [at(main, 'resource "aws_db_instance" "gateway"')]
+
+
+INSTANCES_TF = """\
+resource "aws_kms_key" "ebs" {
+  description         = "EBS volumes of the app hosts"
+  enable_key_rotation = true
+}
+
+resource "aws_instance" "app" {
+  ami           = "ami-0c55b159cbfafe1f0"
+  instance_type = "t3.micro"
+
+  root_block_device {
+    volume_size = 50
+  }
+}
+
+resource "aws_instance" "keyed" {
+  ami           = "ami-0c55b159cbfafe1f0"
+  instance_type = "t3.micro"
+
+  root_block_device {
+    volume_size = 50
+    encrypted   = aws_kms_key.ebs.arn != ""
+    kms_key_id  = aws_kms_key.ebs.arn
+  }
+}
+"""
+
+
+def _instance_change(name: str, encrypted_expression: dict | None) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """A resource change and its configuration entry as `terraform show -json` writes them for
+    an aws_instance whose root_block_device leaves `encrypted` to apply time."""
+    root_config: dict = {"volume_size": {"constant_value": 50}}  # type: ignore[type-arg]
+    if encrypted_expression is not None:
+        root_config["encrypted"] = encrypted_expression
+    address = f"aws_instance.{name}"
+    change = {
+        "address": address, "mode": "managed", "type": "aws_instance", "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {
+            "actions": ["create"], "before": None,
+            "after": {"ami": "ami-0c55b159cbfafe1f0", "instance_type": "t3.micro",
+                      "root_block_device": [{"delete_on_termination": True, "tags": None,
+                                             "volume_size": 50}],
+                      "tags": None, "user_data_replace_on_change": False},
+            "after_unknown": {"arn": True, "id": True, "ebs_block_device": True,
+                              "root_block_device": [{"device_name": True, "encrypted": True,
+                                                     "iops": True, "kms_key_id": True,
+                                                     "throughput": True, "volume_id": True,
+                                                     "volume_type": True}],
+                              "tags_all": True},
+            "before_sensitive": False, "after_sensitive": {"root_block_device": [{}]},
+        },
+    }
+    config = {"address": address, "mode": "managed", "type": "aws_instance", "name": name,
+              "provider_config_key": "aws", "schema_version": 1,
+              "expressions": {"ami": {"constant_value": "ami-0c55b159cbfafe1f0"},
+                              "instance_type": {"constant_value": "t3.micro"},
+                              "root_block_device": [root_config]}}
+    return change, config
+
+
+def test_tf_004_plan_encrypted_known_after_apply_is_judged_from_the_configuration(
+        tmp_repo: Path, builtin_ruleset) -> None:  # type: ignore[no-untyped-def]
+    (tmp_repo / "main.tf").write_text(INSTANCES_TF, encoding="utf-8")
+    app, app_config = _instance_change("app", None)
+    keyed, keyed_config = _instance_change(
+        "keyed", {"references": ["aws_kms_key.ebs.arn", "aws_kms_key.ebs"]})
+    plan = {"format_version": "1.2", "terraform_version": "1.9.5",
+            "resource_changes": [app, keyed],
+            "configuration": {"provider_config": {"aws": {"name": "aws",
+                                                           "full_name": "registry.terraform.io/hashicorp/aws"}},
+                              "root_module": {"resources": [app_config, keyed_config]}}}
+    (tmp_repo / "tfplan.json").write_text(json.dumps(plan, indent=2), encoding="utf-8")
+    result = check([tmp_repo / "tfplan.json"], tmp_repo, ruleset=builtin_ruleset)
+    main = tmp_repo / "main.tf"
+    # app: encrypted is unset in the configuration (the account default decides); keyed: the
+    # configuration computes it from the key, so it is not judged before apply
+    assert [(f.location.path, f.location.line) for f in result.active if f.rule_id == "PE-TF-004"] == [
+        ("main.tf", line_of(main, "root_block_device {", occurrence=1))]
