@@ -39,6 +39,7 @@ import data.pe.terraform.documents.grants_nothing_types
 import data.pe.terraform.documents.policy_statements
 import data.pe.terraform.documents.tf_module_blocks
 import data.pe.terraform.lib
+import data.pe.terraform.lib.tf_blocks
 import rego.v1
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
@@ -65,9 +66,9 @@ deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s
 # a resource policy statement granting its principals every action of every service
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [s.action_key])} if {
 	some s in policy_statements
-	count(s.principals) > 0
 	"*" in s.actions
-	allows(s)
+	documents.has_principal(s)
+	documents.allows(s)
 	not s.resource.type in grants_nothing_types
 	msg := sprintf(
 		"%s: %s statement %s grants %s every action (\"*\")%s: name the actions they need",
@@ -99,7 +100,7 @@ deny contains {"msg": msg, "address": r.address, "path": array.concat(r.path, [a
 # an admin-equivalent policy ARN handed to a module (.tf files: in a plan, the module's
 # resources carry it and are judged above)
 deny contains {"msg": msg, "address": block.address, "path": array.concat(["blocks", i, "values"], path)} if {
-	some i, block in lib.tf_blocks
+	some i, block in tf_blocks # imported by name: `lib.x` evaluates every rule of lib on regorus
 	block.block_type == "module"
 	walk(block.values, [path, value]) # regorus: the two-argument form (`:= walk(x)` finds nothing)
 	is_string(value)
@@ -135,11 +136,9 @@ admin_reason := {
 open_statements := [s |
 	some s in policy_statements # imported by name, not read through a package alias: see lib/terraform.rego
 	"*" in s.resources
-	count(s.principals) == 0
-	allows(s)
+	not documents.has_principal(s)
+	documents.allows(s)
 ]
-
-allows(s) if lower(s.effect) == "allow"
 
 wildcard_action("*") := true
 
@@ -189,10 +188,11 @@ policy_label(s) := "trust policy" if {
 } else := "resource policy"
 
 principal_label(s) := "everyone" if {
-	some [_, id] in s.principals
+	some [_, id] in documents.principals(s)
 	id == "*"
-} else := concat(", ", sort({id | some [_, id] in s.principals}))
+} else := concat(", ", sort({id | some [_, id] in documents.principals(s)}))
 
-from_variables(s) := sprintf(" (the default of %s)", [concat(", ", sort({concat("", ["var.", v]) | some v in s.action_variables}))]) if {
-	count(s.action_variables) > 0
+from_variables(s) := sprintf(" (the default of %s)", [concat(", ", sort({concat("", ["var.", v]) | some v in variables}))]) if {
+	variables := documents.variables_in(s.raw_actions)
+	count(variables) > 0
 } else := ""

@@ -42,6 +42,7 @@ package pe.terraform.encryption_at_rest
 import data.pe.terraform.documents
 import data.pe.terraform.lib
 import data.pe.terraform.lib.buckets_without_companion
+import data.pe.terraform.lib.config_expressions
 import rego.v1
 
 # resource type -> the attribute that turns encryption at rest on
@@ -158,7 +159,7 @@ computed_in_configuration(r, device, [device, n]) if lib.computed_in_configurati
 # plan: the configuration declares the block, whose values are known only after apply
 declared_in_configuration(r, block) if {
 	r.source == "plan"
-	lib.config_expressions[lib.config_key(r)][block]
+	config_expressions[lib.config_key(r)][block] # imported by name, as buckets_without_companion
 }
 
 block_label([name, n]) := sprintf("%s %d", [name, n])

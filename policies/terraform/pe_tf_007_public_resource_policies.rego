@@ -45,10 +45,11 @@ import rego.v1
 
 deny contains {"msg": msg, "address": s.resource.address, "path": array.concat(s.path, [principal_key(s)])} if {
 	some s in policy_statements
-	some [type, id] in s.principals
+	documents.has_principal(s)
+	documents.allows(s)
+	some [type, id] in documents.principals(s)
 	id == "*"
 	type in {"*", "AWS"}
-	lower(s.effect) == "allow"
 	not s.resource.type in left_out
 	not narrowed(s)
 	not vpc_domain(s.resource)
@@ -82,7 +83,7 @@ narrowing_keys := {
 }
 
 narrowed(s) if {
-	some [operator, key, values] in s.conditions
+	some [operator, key, values] in documents.conditions(s)
 	lower(key) in narrowing_keys
 	not contains(lower(operator), "not")
 	lower(operator) != "null"

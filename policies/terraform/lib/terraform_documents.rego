@@ -42,16 +42,24 @@ variable_name(value) := regex.find_all_string_submatch_n(`^\$\{var\.([A-Za-z_][A
 }
 
 # A .tf value with a variable taken whole replaced by the variable's default (the value
-# Terraform uses when nobody sets it); any other value as it is.  Lists are resolved item by item.
+# Terraform uses when nobody sets it); any other value as it is.  Lists are resolved item by
+# item.  Cheap when there is nothing to resolve (a plan): every policy statement calls it.
 resolved(value) := default_value if {
+	is_string(value)
+	startswith(value, "${var.")
 	default_value := tf_variable_defaults[variable_name(value)]
 } else := [item | some v in value; some item in as_list(resolved_item(v))] if {
+	has_variable_defaults
 	is_array(value)
 } else := value
 
 resolved_item(v) := default_value if {
+	is_string(v)
+	startswith(v, "${var.")
 	default_value := tf_variable_defaults[variable_name(v)]
 } else := v
+
+has_variable_defaults if count(tf_variable_defaults) > 0
 
 # The variables a value (or the items of a list) is taken from: for messages.
 variables_in(value) := {name | name := variable_name(value)} | {name |
@@ -117,12 +125,12 @@ policy_attributes := {
 grants_nothing_types := {"aws_vpc_endpoint", "aws_vpc_endpoint_policy"}
 
 # Statements from every document above and from aws_iam_policy_document data sources.  Each is
-# {resource, attribute, index, path, sid, effect, actions, resources, action_key,
-# action_variables, principals, conditions}: actions and resources as lists of strings (a .tf
-# variable taken whole stands for its default), effect "Allow" when unset or null (Terraform's
-# and IAM's default), principals as [type, identifier] pairs ("*" is the JSON `"Principal": "*"`),
-# conditions as [operator, key, values] triples.  A statement with principals is part of a
-# resource (or trust) policy; one without, of an identity policy.
+# {resource, attribute, index, path, sid, effect, actions, raw_actions, resources, action_key,
+# principal, condition}: actions and resources as lists of strings (a .tf variable taken whole
+# stands for its default), effect as written (`allows(s)`: unset or null is Allow), principal and
+# condition as written (`principals(s)`, `conditions(s)` normalise them, for the statements a
+# rule looks at).  A statement with principals is part of a resource (or trust) policy; one
+# without, of an identity policy.
 policy_statements := array.concat(resource_statements, array.concat(inline_statements, document_statements))
 
 resource_statements := [s |
@@ -152,12 +160,12 @@ document_statements := [s |
 		"path": array.concat(r.path, ["statement", n]),
 		"sid": object.get(st, "sid", null),
 		"action_key": "actions",
-		"effect": effect_of(object.get(st, "effect", null)),
+		"effect": object.get(st, "effect", null),
 		"actions": string_list(resolved(raw_actions)),
-		"action_variables": variables_in(raw_actions),
+		"raw_actions": raw_actions,
 		"resources": string_list(resolved(object.get(st, "resources", []))),
-		"principals": block_principals(object.get(st, "principals", [])),
-		"conditions": block_conditions(object.get(st, "condition", [])),
+		"principal": object.get(st, "principals", null),
+		"condition": object.get(st, "condition", null),
 	}
 ]
 
@@ -173,22 +181,38 @@ statements_of(r, attribute_path, policy) := [s |
 		"path": array.concat(path, statement_path),
 		"sid": object.get(st, "Sid", null),
 		"action_key": "Action",
-		"effect": effect_of(object.get(st, "Effect", null)),
+		"effect": object.get(st, "Effect", null),
 		"actions": string_list(resolved(raw_actions)),
-		"action_variables": variables_in(raw_actions),
+		"raw_actions": raw_actions,
 		"resources": string_list(resolved(object.get(st, "Resource", []))),
-		"principals": json_principals(object.get(st, "Principal", null)),
-		"conditions": json_conditions(object.get(st, "Condition", null)),
+		"principal": object.get(st, "Principal", null),
+		"condition": object.get(st, "Condition", null),
 	}
 ]
 
 # Unset or null is Allow: IAM's default for a JSON statement, Terraform's for a
 # policy document's `effect` (a plan shows it as null when the data source is read at apply).
-effect_of(effect) := "Allow" if {
-	is_null(effect)
-} else := effect if {
-	is_string(effect)
-} else := sprintf("%v", [effect])
+allows(s) if is_null(s.effect)
+
+allows(s) if {
+	is_string(s.effect)
+	lower(s.effect) == "allow"
+}
+
+# Whether a statement names principals (a resource or trust policy statement), without a call
+# per statement: `s.principal` is JSON's `Principal` or a policy document's `principals` blocks.
+has_principal(s) if not s.principal in {null, []}
+
+# [type, identifier] pairs: "*" -> [["*", "*"]]; {"AWS": ["arn:...", "*"]} -> pairs; a policy
+# document's principals blocks -> their type and identifiers.
+principals(s) := json_principals(s.principal) if {
+	s.action_key == "Action"
+} else := block_principals(s.principal)
+
+# [operator, key, values] triples, from JSON's `Condition` or a document's `condition` blocks.
+conditions(s) := json_conditions(s.condition) if {
+	s.action_key == "Action"
+} else := block_conditions(s.condition)
 
 policy_document(policy) := policy if {
 	is_object(policy)

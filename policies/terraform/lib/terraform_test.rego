@@ -120,7 +120,8 @@ test_statement_shapes if {
 	statements := documents.policy_statements with input as input_plan
 	[[s.index, s.sid, s.effect, s.actions, s.resources] | some s in statements] == [
 		[0, "s", "Allow", ["s3:GetObject", "s3:PutObject"], ["*"]],
-		[1, null, "Allow", ["iam:*"], []],
+		[1, null, null, ["iam:*"], []],
 	]
+	documents.allows(statements[1]) # unset is Allow
 	statements[1].path == ["resource_changes", 0, "change", "after", "policy", "Statement", 1]
 }
