@@ -189,3 +189,16 @@ def test_every_invalid_file_is_rejected_where_hashicorp_rejects_it(path: Path) -
     # the same line as HashiCorp's parser (an unclosed `{` is reported where the block it
     # swallowed begins, the line HashiCorp names too)
     assert caught.value.line == int(reference.group(1)), (caught.value, said)
+
+
+def test_attributes_and_blocks_of_the_same_name_are_all_read() -> None:
+    """`ingress { }` then `ingress = [...]` (attributes as blocks): one list, nothing dropped,
+    each item at its own line; the SSH rule in the attribute form is found."""
+    path = LANGUAGE / "attributes_as_blocks.tf"
+    assert hashicorp_accepts(path.read_text())
+    result = check([path], REPO)
+    found = [(f.rule_id, f.location.line) for f in result.active if f.rule_id == "PE-TF-002"]
+    assert found == [("PE-TF-002", line_of(path, 'cidr_blocks      = ["0.0.0.0/0"]'))]
+    doc = load_text(path.read_text(), "a.tf", "terraform")
+    ingress = doc.input["blocks"][0]["values"]["ingress"]
+    assert [rule["from_port"] for rule in ingress] == [443, 22]

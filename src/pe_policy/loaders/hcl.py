@@ -186,22 +186,25 @@ class _Walker:
                 if parts[1].start_point[0] != span.line - 1 or parts[2].start_point[0] != span.line - 1:
                     raise self.error(parts[0], f"unexpected line break in the definition of "
                                      f"{name!r}: its name, `=` and value start on one line")
-                if name in first_line:
-                    what = "a block" if name in block_keys else f"an attribute at line {first_line[name]}"
-                    raise self.error(child, f"attribute {name!r} is already defined as {what}")
-                first_line[name] = span.line
-                attribute_path: JsonPath = (*path, name)
-                self.spans[attribute_path] = span
+                if name in first_line and name not in block_keys:
+                    raise self.error(child, f"attribute {name!r} is already defined at line "
+                                     f"{first_line[name]}")
                 expression = parts[2] if parts[2].type == "expression" else next(
                     c for c in parts if c.type == "expression")
                 if expression.start_point[0] != expression.end_point[0]:
                     self.check_newlines(expression)
+                if name in block_keys:  # blocks of that name came first: see `_merge_attribute`
+                    self._merge_attribute(child, name, expression, values, path)
+                    continue
+                first_line[name] = span.line
+                attribute_path: JsonPath = (*path, name)
+                self.spans[attribute_path] = span
                 values[name] = self.expression(expression, attribute_path)
                 continue
             name, labels = self.labels(child)
-            if name not in block_keys and name in first_line:
-                raise self.error(child, f"{name!r} is already defined as an attribute at line "
-                                 f"{first_line[name]}")
+            if name not in block_keys and name in first_line and not isinstance(values[name], list):
+                raise self.error(child, f"{name!r} is already defined as an attribute (not a "
+                                 f"list) at line {first_line[name]}")
             block_keys.add(name)
             first_line.setdefault(name, span.line)
             existing = values.setdefault(name, [])
@@ -216,6 +219,25 @@ class _Walker:
             if labels:
                 self.spans[inner_path] = span
         return values
+
+    def _merge_attribute(self, child: Any, name: str, expression: Any, values: dict[str, Any],
+                         path: JsonPath) -> None:
+        """An attribute named like blocks before it in the same body (a provider's "attributes
+        as blocks": `ingress { ... }` and `ingress = [...]`): its items follow the blocks',
+        in one list, so nothing is dropped; a value that is not a list cannot be merged."""
+        scratch: JsonPath = (*path, name, "\x00attribute")
+        value = self.expression(expression, scratch)
+        if not isinstance(value, list):
+            raise self.error(child, f"attribute {name!r} is already defined as a block")
+        existing = values[name]
+        offset = len(existing)
+        for key in [k for k in self.spans if k[:len(scratch)] == scratch]:
+            rest = key[len(scratch):]
+            if rest and isinstance(rest[0], int):
+                moved: JsonPath = (*path, name, rest[0] + offset, *rest[1:])
+                self.spans[moved] = self.spans[key]
+            del self.spans[key]
+        existing.extend(value)
 
     def block_body(self, block: Any, path: JsonPath) -> dict[str, Any]:
         inner = next((c for c in block.children if c.type == "body"), None)

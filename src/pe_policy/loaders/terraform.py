@@ -384,6 +384,8 @@ class _ModuleSourceMap(SourceMap):
                 inner: JsonPath = ("blocks", key[1] - self._offsets[at], *key[2:])
                 span = SourceMap(parsed.spans).locate(inner)
                 return Span(span.line, span.column, span.end_line, span.end_column, parsed.path)
+        if self._resolver is not None:  # the document's own spans, without building the rest
+            return SourceMap(self._spans).locate(key)
         return super().locate(key)
 
 
