@@ -4,16 +4,18 @@ files Terraform never loads are not checked."""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pe_policy.document import Document
 from pe_policy.engine.evaluate import Evaluator
-from pe_policy.findings import Finding
-from pe_policy.loaders.terraform import load_module
+from pe_policy.findings import Finding, ParseError
+from pe_policy.loaders.terraform import ParsedFile, load_module
 from pe_policy.pipeline import check
 from pe_policy.runner import Limits
 from tests.conftest import FIXTURES, REPO, line_of
@@ -127,3 +129,51 @@ def test_a_child_module_outside_the_repository_is_never_read(tmp_path: Path) -> 
     (repo / "main.tf").write_text('module "x" {\n  source = "../outside"\n}\n')
     doc = load_module([(repo / "main.tf", "main.tf")], repo)
     assert "children" not in doc.input["module"]
+
+
+def test_a_large_module_is_parsed_on_every_core_with_the_same_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pe_policy.loaders import terraform
+
+    sources = sorted((CORPUS / "providers").rglob("*.tf"))[:terraform.PARALLEL_MIN_FILES + 6]
+    files = []
+    for n, source in enumerate(sources):
+        target = tmp_path / f"{n:03d}_{source.name}"
+        shutil.copyfile(source, target)
+        files.append((target, target.name))
+    (tmp_path / "999_broken.tf").write_text('resource "a" "b" {\n', encoding="utf-8")
+    files.append((tmp_path / "999_broken.tf", "999_broken.tf"))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)  # two cores
+    collected: list[int] = []
+    collect = terraform._collect
+
+    def counting(pid: int, reader: int, *rest: Any) -> dict[int, ParsedFile | ParseError]:
+        shares = collect(pid, reader, *rest)
+        collected.append(len(shares))
+        return shares
+
+    monkeypatch.setattr(terraform, "_collect", counting)
+    monkeypatch.setattr(terraform, "_parse_one", _not_in_the_parent(terraform._parse_one, os.getpid()))
+    forked = terraform._parse_files(files, 1 << 20)
+    assert collected and sum(collected) > 0  # a helper parsed its share, not this process
+    assert len(_PARSED_IN_PARENT) == len(files) - sum(collected)
+    monkeypatch.undo()
+    terraform._parse_cached.cache_clear()
+    serial = [terraform._parse_one(path, name, 1 << 20) for path, name in files]
+    assert isinstance(forked[-1], ParseError) and isinstance(serial[-1], ParseError)
+    assert (forked[-1].line, forked[-1].message) == (serial[-1].line, serial[-1].message)
+    for one, other in zip(forked[:-1], serial[:-1], strict=True):
+        assert isinstance(one, ParsedFile) and isinstance(other, ParsedFile)
+        assert (one.path, one.blocks, one.spans) == (other.path, other.blocks, other.spans)
+
+
+def _not_in_the_parent(parse: Callable[..., Any], parent: int) -> Callable[..., Any]:
+    """`parse` that records, in the parent, which files it parsed there (a helper's are not)."""
+    def recording(*args: Any) -> Any:
+        if os.getpid() == parent:
+            _PARSED_IN_PARENT.append(args[1])
+        return parse(*args)
+    return recording
+
+
+_PARSED_IN_PARENT: list[str] = []

@@ -564,8 +564,10 @@ def _fork_parser(files: Sequence[tuple[Path, str]], share: list[int], max_bytes:
             os.close(reader)
             data = pickle.dumps([(i, _parse_one(*files[i], max_bytes)) for i in share],
                                 protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(writer, "wb") as out:
-                out.write(data)
+            view = memoryview(data)
+            while view:  # the pipe to the parent (a pipe, never a file)
+                view = view[os.write(writer, view):]
+            os.close(writer)
             status = 0
         finally:
             os._exit(status)
