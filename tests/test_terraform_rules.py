@@ -16,7 +16,7 @@ from tests.conftest import FIXTURES, REPO, check_paths, line_of, rule_hits, run_
 TF = FIXTURES / "terraform"
 PLANS = FIXTURES / "terraform_plan"
 WITH_CONFIG = PLANS / "bad" / "with-config"
-TF_RULES = [f"PE-TF-00{n}" for n in range(1, 7)]
+TF_RULES = [f"PE-TF-00{n}" for n in range(1, 10)]
 
 
 def rel(path: Path) -> str:
@@ -65,16 +65,24 @@ def test_good_fixtures_have_no_findings(path: Path, builtin_ruleset) -> None:  #
 
 def test_tf_001_iam(tf_bad: CheckResult) -> None:
     iam = TF / "bad" / "iam" / "iam.tf"
+    access = TF / "bad" / "iam" / "access.tf"
     assert rule_hits(tf_bad, "PE-TF-001") == sorted([
         at(iam, '"arn:aws:iam::aws:policy/AdministratorAccess",'),  # managed_policy_arns
         at(iam, 'Action   = "*"'),  # jsonencode statement
         at(iam, '"Action": ["dynamodb:*"]'),  # heredoc JSON statement
         at(iam, 'actions   = ["iam:PassRole", "ecs:RunTask"]'),  # policy document
         at(iam, 'policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"'),  # attachment
+        at(access, 'Action   = ["ec2:*"]'),  # SSO permission set inline policy
+        at(access, "Action   = var.ci_allowed_actions"),  # the variable's default is ["*"]
+        at(access, "policy_arn = data.aws_iam_policy.admin.arn"),  # data source by name
+        at(access, 'admin    = "arn:aws:iam::aws:policy/AdministratorAccess"'),  # module input
+        at(access, 'actions = ["*"]'),  # ECR repository policy granting a partner everything
     ])
     messages = " ".join(f.message for f in tf_bad.active if f.rule_id == "PE-TF-001")
     assert 'allows "iam:PassRole" on Resource "*"' in messages
     assert "aws_iam_user_policy_attachment.break_glass_admin attaches the AdministratorAccess" in messages
+    assert 'allows Action "*" (the default of var.ci_allowed_actions) on Resource "*"' in messages
+    assert "module.incident_role passes the AdministratorAccess policy to the module in policies.admin" in messages
 
 
 def test_tf_002_open_ingress(tf_bad: CheckResult) -> None:
@@ -107,7 +115,29 @@ def test_tf_004_encryption(tf_bad: CheckResult) -> None:
         at(storage / "database.tf", "storage_encrypted = false"),
         at(storage / "database.tf", 'resource "aws_ebs_volume" "scratch"'),
         at(storage / "database.tf", "ebs_block_device {"),
-        at(storage / "s3.tf", 'resource "aws_s3_bucket" "exports"'),
+        # no finding for the S3 bucket without an SSE configuration: S3 encrypts with SSE-S3
+        at(storage / "compute.tf", 'resource "aws_instance" "bastion"'),  # no root_block_device
+        at(storage / "compute.tf", "root_block_device {"),  # encrypted = var.x, default false
+        at(storage / "compute.tf", "content {"),  # dynamic "ebs_block_device" without encrypted
+        at(storage / "compute.tf", "root_block_device {}"),  # launch configuration, empty block
+        at(storage / "compute.tf", "ebs {"),  # launch template mapping without encrypted
+        at(storage / "compute.tf", 'resource "aws_launch_template" "gpu"'),  # no mappings at all
+    ])
+    messages = [f.message for f in tf_bad.active if f.rule_id == "PE-TF-004"]
+    assert ("aws_instance.batch: root_block_device 0 sets encrypted = false (the default of "
+            "var.encrypt_scratch): set encrypted = true") in messages
+    assert any(m.startswith('aws_instance.batch: dynamic "ebs_block_device" does not set encrypted')
+               for m in messages)
+
+
+def test_tf_004_s3_requires_kms_when_the_parameter_says_so(builtin_ruleset) -> None:  # type: ignore[no-untyped-def]
+    params = copy.deepcopy(DEFAULT_PARAMS)
+    params["s3_require_kms"] = True
+    s3 = TF / "bad" / "storage" / "s3.tf"
+    result = check([s3], REPO, config=Config(params=params), ruleset=builtin_ruleset)
+    assert rule_hits(result, "PE-TF-004") == sorted([
+        at(s3, 'sse_algorithm = "AES256"'),
+        at(s3, 'resource "aws_s3_bucket" "exports"'),
     ])
 
 
@@ -120,6 +150,71 @@ def test_tf_006_required_tags(tf_bad: CheckResult) -> None:
     ])
     lambda_finding = next(f for f in tf_bad.active if "aws_lambda_function" in f.message)
     assert "owner, service, environment" in lambda_finding.message
+
+
+def test_tf_007_resource_policies_open_to_everyone(tf_bad: CheckResult) -> None:
+    policies = TF / "bad" / "exposure" / "resource_policies.tf"
+    assert rule_hits(tf_bad, "PE-TF-007") == sorted([
+        at(policies, 'Principal = "*"'),  # S3 bucket policy, public read
+        at(policies, "principals {"),  # SQS queue policy document without aws:SourceArn
+        at(policies, '"Principal": {"AWS": "*"},'),  # SNS heredoc: a negated condition narrows nothing
+        at(policies, 'Principal = { AWS = ["*"] }'),  # KMS key: decrypt for everyone
+        at(policies, 'Principal = { AWS = "*" }', occurrence=1),  # OpenSearch domain outside a VPC
+        at(policies, 'Principal = { AWS = "*" }', occurrence=2),  # role anyone may assume
+        at(policies, 'principal     = "*"'),  # Lambda permission without source_arn
+    ])
+    messages = " ".join(f.message for f in tf_bad.active if f.rule_id == "PE-TF-007")
+    assert 'aws_iam_role.cross_account_reader: trust policy statement 0 allows "sts:AssumeRole" to everyone' in messages
+    assert ("aws_lambda_permission.webhook lets any AWS account call lambda:InvokeFunction on "
+            "research-webhook") in messages
+
+
+def test_tf_008_public_databases(tf_bad: CheckResult) -> None:
+    databases = TF / "bad" / "exposure" / "databases.tf"
+    assert rule_hits(tf_bad, "PE-TF-008") == sorted([
+        at(databases, "publicly_accessible         = true"),
+        at(databases, "publicly_accessible = var.reporting_public"),  # its default is true
+    ])
+
+
+def test_tf_009_credentials(tf_bad: CheckResult) -> None:
+    main = TF / "bad" / "credentials" / "main.tf"
+    assert rule_hits(tf_bad, "PE-TF-009") == sorted([
+        at(main, "access_key = "),  # provider static credentials
+        at(main, "secret_key = "),
+        at(main, 'default     = "Res3arch!2024"'),  # var.db_password; not the secret's name below
+        at(main, 'master_password     = "Mustbe8characters"'),  # a literal resource argument
+        at(main, "user_data = <<-EOF"),  # keys exported in the boot script: one finding
+    ])
+    messages = [f.message for f in tf_bad.active if f.rule_id == "PE-TF-009"]
+    assert any(m.startswith("var.db_password has a default value: a credential (password ********)")
+               for m in messages)
+    assert any("aws_instance.worker user_data: 2 credentials (AWS access key ID AKIA*" in m for m in messages)
+    text = main.read_text()
+    for value in ("Res3arch!2024", "Mustbe8characters", "q8Vb0Xz3LmT6yR1wN4pK7sD2fG5hJ9aE0cU3iO6Z"):
+        assert value in text and not any(value in m for m in messages)
+
+
+def test_tf_009_references_and_placeholders_are_fine(tmp_repo: Path, builtin_ruleset) -> None:  # type: ignore[no-untyped-def]
+    (tmp_repo / "main.tf").write_text(
+        'provider "aws" {\n'
+        '  region     = "eu-west-1"\n'
+        "  access_key = var.access_key\n"
+        '  secret_key = "changeme"\n'
+        "}\n"
+        'variable "api_token" {\n'
+        '  default = ""\n'
+        "}\n"
+        'variable "token_ttl" {\n'
+        '  default = "3600s"\n'
+        "}\n"
+        'resource "aws_db_instance" "db" {\n'
+        "  password = data.aws_secretsmanager_secret_version.db.secret_string\n"
+        "  manage_master_user_password = true\n"
+        "  storage_encrypted = true\n"
+        "}\n", encoding="utf-8")
+    result = check([tmp_repo / "main.tf"], tmp_repo, ruleset=builtin_ruleset)
+    assert [f.message for f in result.active if f.rule_id == "PE-TF-009"] == []
 
 
 def test_tf_syntax_error_is_reported_not_raised(tf_bad: CheckResult) -> None:
@@ -145,7 +240,7 @@ def test_plan_findings_at_the_resource_changes(plan_bad: CheckResult) -> None:
         "PE-TF-001": ["aws_iam_policy.ops"],
         "PE-TF-002": ["aws_security_group.rdp"],
         "PE-TF-003": ["aws_s3_bucket.reports", "aws_s3_bucket_acl.reports"],
-        "PE-TF-004": ["aws_db_instance.reports", "aws_s3_bucket.reports", "aws_ebs_volume.scratch"],
+        "PE-TF-004": ["aws_db_instance.reports", "aws_ebs_volume.scratch"],
         "PE-TF-005": ["aws_db_instance.reports", "aws_s3_bucket.legacy_exports"],
         "PE-TF-006": ["aws_instance.batch"],
     }
@@ -214,15 +309,15 @@ def test_generated_plan_violations_are_all_found(tmp_repo: Path, builtin_ruleset
     (tmp_repo / "tfplan.json").write_text(text)
     result = check([tmp_repo / "tfplan.json"], tmp_repo, ruleset=builtin_ruleset)
     tf_findings = [f for f in result.active if f.rule_id in TF_RULES]
-    # every generated bucket lacks a public access block and encryption: those are expected too
+    # every generated bucket lacks a public access block: those are expected too (and an SSE
+    # configuration, which S3's default SSE-S3 makes unnecessary)
     buckets = [rc for rc in changes if rc["type"] == "aws_s3_bucket"]
-    others = [f for f in tf_findings if f.rule_id not in ("PE-TF-003", "PE-TF-004")
-              or "S3 bucket" not in f.message]
+    others = [f for f in tf_findings if f.rule_id != "PE-TF-003" or "S3 bucket" not in f.message]
     start = text.index('"resource_changes"')  # planned_values holds the same addresses before it
     assert sorted((f.rule_id, f.location.column) for f in others) == sorted(
         (rule_id, text.index(f'"address":"{changes[i]["address"]}"', start) + 1)
         for i, rule_id in planted.items())
-    assert len(tf_findings) - len(others) == 2 * len(buckets)
+    assert len(tf_findings) - len(others) == len(buckets)
 
 
 def test_tf_005_waived_through_the_config(tmp_repo: Path) -> None:
@@ -247,3 +342,84 @@ def test_demo_shows_terraform_findings(builtin_ruleset) -> None:  # type: ignore
     result = check_paths([FIXTURES / "demo"], ruleset=builtin_ruleset)
     assert rule_hits(result, "PE-TF-002") == [at(main, 'cidr_blocks = ["0.0.0.0/0"]', 2)]
     assert rule_hits(result, "PE-TF-004") == [at(main, 'resource "aws_db_instance" "gateway"')]
+
+
+INSTANCES_TF = """\
+resource "aws_kms_key" "ebs" {
+  description         = "EBS volumes of the app hosts"
+  enable_key_rotation = true
+}
+
+resource "aws_instance" "app" {
+  ami           = "ami-0c55b159cbfafe1f0"
+  instance_type = "t3.micro"
+
+  root_block_device {
+    volume_size = 50
+  }
+}
+
+resource "aws_instance" "keyed" {
+  ami           = "ami-0c55b159cbfafe1f0"
+  instance_type = "t3.micro"
+
+  root_block_device {
+    volume_size = 50
+    encrypted   = aws_kms_key.ebs.arn != ""
+    kms_key_id  = aws_kms_key.ebs.arn
+  }
+}
+"""
+
+
+def _instance_change(name: str, encrypted_expression: dict | None) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """A resource change and its configuration entry as `terraform show -json` writes them for
+    an aws_instance whose root_block_device leaves `encrypted` to apply time."""
+    root_config: dict = {"volume_size": {"constant_value": 50}}  # type: ignore[type-arg]
+    if encrypted_expression is not None:
+        root_config["encrypted"] = encrypted_expression
+    address = f"aws_instance.{name}"
+    change = {
+        "address": address, "mode": "managed", "type": "aws_instance", "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {
+            "actions": ["create"], "before": None,
+            "after": {"ami": "ami-0c55b159cbfafe1f0", "instance_type": "t3.micro",
+                      "root_block_device": [{"delete_on_termination": True, "tags": None,
+                                             "volume_size": 50}],
+                      "tags": None, "user_data_replace_on_change": False},
+            "after_unknown": {"arn": True, "id": True, "ebs_block_device": True,
+                              "root_block_device": [{"device_name": True, "encrypted": True,
+                                                     "iops": True, "kms_key_id": True,
+                                                     "throughput": True, "volume_id": True,
+                                                     "volume_type": True}],
+                              "tags_all": True},
+            "before_sensitive": False, "after_sensitive": {"root_block_device": [{}]},
+        },
+    }
+    config = {"address": address, "mode": "managed", "type": "aws_instance", "name": name,
+              "provider_config_key": "aws", "schema_version": 1,
+              "expressions": {"ami": {"constant_value": "ami-0c55b159cbfafe1f0"},
+                              "instance_type": {"constant_value": "t3.micro"},
+                              "root_block_device": [root_config]}}
+    return change, config
+
+
+def test_tf_004_plan_encrypted_known_after_apply_is_judged_from_the_configuration(
+        tmp_repo: Path, builtin_ruleset) -> None:  # type: ignore[no-untyped-def]
+    (tmp_repo / "main.tf").write_text(INSTANCES_TF, encoding="utf-8")
+    app, app_config = _instance_change("app", None)
+    keyed, keyed_config = _instance_change(
+        "keyed", {"references": ["aws_kms_key.ebs.arn", "aws_kms_key.ebs"]})
+    plan = {"format_version": "1.2", "terraform_version": "1.9.5",
+            "resource_changes": [app, keyed],
+            "configuration": {"provider_config": {"aws": {"name": "aws",
+                                                           "full_name": "registry.terraform.io/hashicorp/aws"}},
+                              "root_module": {"resources": [app_config, keyed_config]}}}
+    (tmp_repo / "tfplan.json").write_text(json.dumps(plan, indent=2), encoding="utf-8")
+    result = check([tmp_repo / "tfplan.json"], tmp_repo, ruleset=builtin_ruleset)
+    main = tmp_repo / "main.tf"
+    # app: encrypted is unset in the configuration (the account default decides); keyed: the
+    # configuration computes it from the key, so it is not judged before apply
+    assert [(f.location.path, f.location.line) for f in result.active if f.rule_id == "PE-TF-004"] == [
+        ("main.tf", line_of(main, "root_block_device {", occurrence=1))]

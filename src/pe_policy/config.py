@@ -46,6 +46,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # terraform (seeds 001, 003)
     "admin_ports": [22, 3389, 3306, 5432, 1433, 1521, 27017, 6379, 9200, 5439],
     "required_tags": ["owner", "service", "environment"],
+    # S3 encrypts new objects with SSE-S3 by default (January 2023): require SSE-KMS on top?
+    "s3_require_kms": False,
     "stateful_resource_types": [
         "aws_db_instance", "aws_rds_cluster", "aws_s3_bucket", "aws_dynamodb_table",
         "aws_ebs_volume", "aws_kms_key", "aws_efs_file_system", "aws_elasticache_cluster",

@@ -1,5 +1,6 @@
 package pe.terraform.lib_test
 
+import data.pe.terraform.documents
 import data.pe.terraform.lib
 import rego.v1
 
@@ -72,7 +73,7 @@ test_policy_string_is_decoded if {
 		"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
 		"change": {"actions": ["create"], "after": {"policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}"}},
 	}]}
-	statements := lib.policy_statements with input as input_plan
+	statements := documents.policy_statements with input as input_plan
 	count(statements) == 1
 	statements[0].actions == ["s3:*"]
 	statements[0].path == ["resource_changes", 0, "change", "after", "policy", "Statement"]
@@ -116,10 +117,11 @@ test_statement_shapes if {
 		"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
 		"change": {"actions": ["create"], "after": {"policy": policy}},
 	}]}
-	statements := lib.policy_statements with input as input_plan
+	statements := documents.policy_statements with input as input_plan
 	[[s.index, s.sid, s.effect, s.actions, s.resources] | some s in statements] == [
 		[0, "s", "Allow", ["s3:GetObject", "s3:PutObject"], ["*"]],
-		[1, null, "Allow", ["iam:*"], []],
+		[1, null, null, ["iam:*"], []],
 	]
+	documents.allows(statements[1]) # unset is Allow
 	statements[1].path == ["resource_changes", 0, "change", "after", "policy", "Statement", 1]
 }

@@ -136,6 +136,8 @@ def read_text(abs_path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) 
     if len(data) > max_bytes:  # it grew while we read it
         raise ParseError(display, f"file is over the {max_bytes:,}-byte limit "
                          "(see max_file_bytes, --max-file-bytes)")
+    if data.startswith(_UTF16_BOMS):
+        return _utf16_text(data, display)
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise ParseError(display, "binary file (contains NUL bytes); not a policy input", line)
@@ -149,6 +151,28 @@ def read_text(abs_path: Path, display: str, max_bytes: int = DEFAULT_MAX_BYTES) 
             line, column,
         ) from None
     return text.removeprefix("\ufeff")
+
+
+# Windows PowerShell 5.1 writes UTF-16LE with a byte order mark for `>` and Out-File
+# (`terraform show -json tfplan > tfplan.json`): text, not a binary file.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _utf16_text(data: bytes, display: str) -> str:
+    """A file that starts with a UTF-16 byte order mark, decoded (the mark dropped)."""
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        unit = exc.start // 2  # UTF-16 code units before the bad one (the mark included)
+        prefix = data[: unit * 2].decode("utf-16", errors="replace")
+        line = prefix.count("\n") + 1
+        column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+        raise ParseError(display, f"not valid UTF-16 (a byte order mark says UTF-16; bad data at "
+                         f"byte offset {exc.start})", line, column) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ParseError(display, "binary file (contains NUL characters); not a policy input", line)
+    return text
 
 
 def load_file(
