@@ -25,6 +25,7 @@ package pe.terraform.public_buckets
 import data.pe.terraform.lib
 import data.pe.terraform.lib.buckets_without_companion
 import data.pe.terraform.lib.s3_buckets
+import data.pe.terraform.lib.tf_blocks
 import rego.v1
 
 public_acls := {"public-read", "public-read-write", "authenticated-read"}
@@ -90,7 +91,7 @@ account_block if {
 # The local modules this configuration calls (module "x" { source = "./modules/y" }), each
 # with the blocks of its directory (`input.module.children`, read by the .tf loader).
 module_calls := [{"values": block.values, "child": child} |
-	some block in array.concat(lib.tf_blocks, object.get(input, ["module", "blocks"], []))
+	some block in array.concat(tf_blocks, object.get(input, ["module", "blocks"], []))
 	block.block_type == "module"
 	child := input.module.children[block.name]
 ]
