@@ -48,3 +48,14 @@ def test_no_format_prints_a_terraform_credential(repo: Path, format_: str) -> No
     assert "PE-TF-009" in output
     for value in VALUES:
         assert value not in output, f"{format_} printed {value[:6]}..."
+
+
+@pytest.mark.parametrize("command", [["parse"], ["parse", "--kind", "terraform"]])
+def test_parse_prints_no_terraform_credential(repo: Path, command: list[str]) -> None:
+    """`parse` hands the model out: a variable's default named like a secret is masked there too."""
+    result = run_cli([*command, str(repo / "infra" / "main.tf")], cwd=repo)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output[-2000:]
+    assert '"default"' in output  # the model is printed, only its secrets masked
+    for value in VALUES:
+        assert value not in output, f"parse printed {value[:6]}..."

@@ -88,13 +88,15 @@ def redact_line(line: str) -> str:
     return redact(line)
 
 
-def redact_value(value: Any, name: str | None = None) -> Any:
+def redact_value(value: Any, name: str | None = None, owner: str | None = None) -> Any:
     """Strings anywhere inside a JSON-like value, masked (a parsed document, a finding's
     properties).
 
     A value is also masked for its key (`name`): `{"DEPLOY_PASSWORD": "hunter2x"}`, or
     Kubernetes' `{"name": "API_TOKEN", "value": "..."}`, holds a secret that alone does not look
-    like one.  Keys are masked too, and a key names the items of a list under it.
+    like one; so does the default of a Terraform variable named like a secret
+    (`{"name": "db_password", "values": {"default": "..."}}`: `owner` is that name inside
+    `values`).  Keys are masked too, and a key names the items of a list under it.
     """
     if isinstance(value, str):
         if name is not None:
@@ -106,12 +108,14 @@ def redact_value(value: Any, name: str | None = None) -> Any:
         return redact(value)
     if isinstance(value, Mapping):
         named = value.get("name")
+        named = named if isinstance(named, str) else owner
         out: dict[Any, Any] = {}
         for key, item in value.items():
             key_name = key if isinstance(key, str) else None
-            if key == "value" and isinstance(named, str):
+            if key in ("value", "default") and named is not None:
                 key_name = named
-            out[redact(key) if isinstance(key, str) else key] = redact_value(item, key_name)
+            inner_owner = named if key == "values" else None
+            out[redact(key) if isinstance(key, str) else key] = redact_value(item, key_name, inner_owner)
         return out
     if isinstance(value, (list, tuple)):
         return type(value)(redact_value(v, name) for v in value)
