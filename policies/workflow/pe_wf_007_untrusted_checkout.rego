@@ -8,6 +8,12 @@
 #   checkout`; `git fetch ... pull/N`) and then running anything from it (a
 #   later `run:` step, a local `./` action, a Docker build) hands that token
 #   and those secrets to whoever opened the pull request ("pwn request").
+#   Also reported: a `workflow_run` job that downloads the artifacts of the run that
+#   triggered it (`actions/download-artifact` with that `run-id`,
+#   `dawidd6/action-download-artifact`, `gh run download`) into the workspace and then
+#   runs anything: a pull request's run uploads those artifacts, so they can overwrite
+#   the scripts, lock files or tools that the privileged job executes (artifact
+#   poisoning). Downloading into `${{ runner.temp }}` and reading the files as data is fine.
 # related_resources:
 #   - ref: https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
 # custom:
@@ -19,11 +25,13 @@
 #     Build and test pull requests in a `pull_request` workflow (no secrets,
 #     read-only token). If a privileged follow-up is needed (labelling,
 #     commenting), trigger it with `workflow_run`, download the other run's
-#     artifacts as data, and never check out or execute the pull request's code.
+#     artifacts as data (into `${{ runner.temp }}`, never the workspace), and never check
+#     out or execute the pull request's code.
 package pe.workflow.untrusted_checkout
 
 import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.pipeline.triggers
+import data.pe.workflow.lib.steps
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
@@ -55,6 +63,20 @@ deny contains result if {
 		[concat("/", sort(privileged)), checkout.what, pipeline.step_label(steps[first], first)],
 	)
 	result := object.union({"msg": msg, "path": checkout.path}, checkout.extra)
+}
+
+# artifact poisoning: see artifact_downloads below
+deny contains {"msg": msg, "path": download.path} if {
+	"workflow_run" in triggers
+	some download in artifact_downloads
+	job_steps := pipeline.steps_of(input.jobs[download.job])
+	runners := [j | some j, later in job_steps; j > download.index; runs_code(later)]
+	count(runners) > 0
+	first := min(runners)
+	msg := sprintf(
+		"workflow_run job downloads the triggering run's artifacts (`%s`) into the workspace and then runs step %s: a pull request's run made those artifacts, so they can replace what this privileged job executes; download into ${{ runner.temp }} and treat them as data",
+		[download.what, pipeline.step_label(job_steps[first], first)],
+	)
 }
 
 checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].ref, "extra": {}} if {
@@ -93,3 +115,28 @@ runs_code(step) if is_string(step.run)
 runs_code(step) if startswith(pipeline.text(step.uses), "./")
 
 runs_code(step) if regex.match(`(?i)^(docker/build-push-action|docker/bake-action|github/codeql-action/autobuild)@`, pipeline.text(step.uses))
+
+# ------------------------------------------------------------ artifact poisoning
+
+# a download of the triggering run's artifacts that lands in the workspace
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
+	some s in steps.all_steps
+	steps.uses_action(s.step, "actions/download-artifact")
+	contains(steps.with_input(s.step, "run-id"), "workflow_run")
+	in_workspace(steps.with_input(s.step, "path"))
+}
+
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
+	some s in steps.all_steps
+	steps.uses_action(s.step, "dawidd6/action-download-artifact")
+	in_workspace(steps.with_input(s.step, "path"))
+}
+
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["run"]), "what": "gh run download"} if {
+	some s in steps.all_steps
+	contains(steps.text(s.step.run), "gh run download")
+	not regex.match(`gh run download[^\n]*(-D|--dir)[ =]\S*(runner\.temp|RUNNER_TEMP|/tmp)`, s.step.run)
+}
+
+# where a download goes: the workspace unless the path is under the runner's temp directory
+in_workspace(path) if not regex.match(`^\s*(\$\{\{\s*runner\.temp\s*\}\}|\$\{?RUNNER_TEMP|/tmp/)`, path)

@@ -35,3 +35,26 @@ test_workflow_run_gh_pr_checkout_is_denied if {
 	some r in results
 	r.snippet == "gh pr checkout \"$PR\""
 }
+
+download_triggering := {"uses": "actions/download-artifact@v4", "with": {"run-id": "${{ github.event.workflow_run.id }}", "github-token": "${{ github.token }}"}}
+
+test_workflow_run_artifact_into_workspace_then_run_is_denied if {
+	results := untrusted_checkout.deny with input as {"on": {"workflow_run": {"workflows": ["ci"]}}, "jobs": {"b": {"steps": [download_triggering, {"name": "Report", "run": "./report.sh"}]}}}
+	count(results) == 1
+	some r in results
+	r.path == ["jobs", "b", "steps", 0, "uses"]
+	contains(r.msg, "'Report'")
+}
+
+test_workflow_run_artifact_into_runner_temp_is_allowed if {
+	into_temp := json.patch(download_triggering, [{"op": "add", "path": "/with/path", "value": "${{ runner.temp }}/artifacts"}])
+	count(untrusted_checkout.deny) == 0 with input as {"on": ["workflow_run"], "jobs": {"b": {"steps": [into_temp, {"run": "cat \"$RUNNER_TEMP/artifacts/pr.txt\""}]}}}
+}
+
+test_gh_run_download_then_run_is_denied if {
+	count(untrusted_checkout.deny) == 1 with input as {"on": ["workflow_run"], "jobs": {"b": {"steps": [{"run": "gh run download \"$RUN_ID\" -n dist"}, {"run": "./dist/publish.sh"}]}}}
+}
+
+test_artifact_download_outside_workflow_run_is_allowed if {
+	count(untrusted_checkout.deny) == 0 with input as {"on": ["push"], "jobs": {"b": {"steps": [download_triggering, {"run": "make"}]}}}
+}

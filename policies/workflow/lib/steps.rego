@@ -36,7 +36,7 @@ action_name(uses) := lower(parts[0]) if {
 uses_action(step, name) if action_name(step.uses) == name
 
 # the value of a step's input `with.<key>`, "" when not given or not a string
-with_input(step, key) := text(step["with"][key]) if {
+with_input(step, key) := text(object.get(step["with"], key, "")) if {
 	is_object(step["with"])
 } else := ""
 
