@@ -92,13 +92,11 @@ def test_anchors_aliases_and_merge_keys() -> None:
     text = textwrap.dedent("""
         on: push
         permissions: {}
-        x-job: &job
-          runs-on: ubuntu-latest
-          timeout-minutes: 15
-          permissions: {contents: read}
         jobs:
-          lint:
-            <<: *job
+          lint: &job
+            runs-on: ubuntu-latest
+            timeout-minutes: 15
+            permissions: {contents: read}
             steps: &steps
               - uses: actions/checkout@v4
               - run: ruff check .
@@ -114,7 +112,7 @@ def test_anchors_aliases_and_merge_keys() -> None:
     assert model.jobs["types"].timeout_minutes == 5  # the job's own key wins over the merge
     assert model.jobs["types"].permissions == {"contents": "read"}
     assert [s.run for s in model.jobs["types"].steps] == [None, "ruff check ."]
-    assert "<<" not in doc.input["jobs"]["lint"]
+    assert "<<" not in doc.input["jobs"]["types"]
     lines = text.splitlines()
     # the aliased copy is located at the alias, the original at its own line
     assert lines[doc.location(("jobs", "lint", "steps", 0, "uses")).line - 1].strip() == (
@@ -232,6 +230,7 @@ def test_step_env_layers_workflow_job_and_step() -> None:
         env: {A: workflow, B: workflow}
         jobs:
           j:
+            runs-on: ubuntu-latest
             env: {B: job, C: job}
             steps:
               - env: {C: step}

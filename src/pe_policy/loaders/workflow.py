@@ -1,14 +1,317 @@
-"""GitHub Actions workflows (`.github/workflows/*.yml`) and `action.yml` files."""
+"""GitHub Actions workflows (`.github/workflows/*.yml`) and `action.yml` files.
+
+Besides the YAML itself, rules get every `${{ }}` expression parsed (`expressions`, see
+`pe_policy.models.workflow.ExpressionUse`), with the exact line and column of each
+expression, context reference and function call, and where in the workflow it sits.
+The loader also reads the file the way GitHub does: a duplicate key, an unknown top-level
+key or a job with neither `runs-on` nor `uses` is refused (PE-PARSE), and a scalar of any
+YAML type where GitHub expects a string (`run: true`) is that string.
+"""
 
 from __future__ import annotations
 
-from pe_policy.document import Document
+from bisect import bisect_right
+from collections.abc import Iterator
+from typing import Any
+
+from pe_policy.document import Document, SourceMap, Span
+from pe_policy.findings import JsonPath, ParseError
 from pe_policy.loaders import Source
-from pe_policy.loaders.structured import structured_document
+from pe_policy.loaders.expressions import (
+    ExpressionSyntaxError,
+    Template,
+    find_templates,
+    parse_expression,
+)
+from pe_policy.loaders.structured import validate
+from pe_policy.loaders.yaml_source import ScalarSource, load_yaml
 from pe_policy.models.workflow import CompositeAction, Workflow
+
+# keys whose value is an expression even without `${{ }}`
+CONDITION_KEYS = frozenset({"if", "pre-if", "post-if"})
+# keys GitHub reads as strings: a `true` or `42` there is the text as written
+_STRING_KEYS = {
+    "workflow": frozenset({"name", "run-name"}),
+    "job": frozenset({"name", "uses"}),
+    "step": frozenset({"id", "name", "uses", "run", "shell", "working-directory"}),
+    "action": frozenset({"name", "description", "author"}),
+    "runs": frozenset({"using", "main", "image", "pre", "post", "entrypoint"}),
+}
+_RECORDED_KEYS = CONDITION_KEYS.union(*_STRING_KEYS.values())
+WORKFLOW_KEYS = frozenset({"name", "run-name", "on", "permissions", "env", "defaults",
+                           "concurrency", "jobs"})
+# under these keys the next key names an input, a variable, a secret or an output
+_NAMED = frozenset({"with", "env", "secrets", "outputs", "inputs"})
 
 
 def load(source: Source) -> Document:
-    if source.kind == "action":
-        return structured_document(source, CompositeAction, "action metadata")
-    return structured_document(source, Workflow, "workflow")
+    is_action = source.kind == "action"
+    scalars: dict[JsonPath, ScalarSource] = {}
+    data, spans = load_yaml(source.text, source.path, scalars=scalars,
+                            scalar_keys=_RECORDED_KEYS, unique_keys=True)
+    what = "action metadata" if is_action else "workflow"
+    source_map = SourceMap(spans)
+    if isinstance(data, dict):
+        if not is_action:
+            _check_top_level_keys(data, spans, source.path)
+        _coerce_strings(data, scalars, source.text, is_action)
+        data["expressions"] = list(ExpressionReader(source, scalars, source_map, is_action)
+                                   .read(data))
+    model = validate(CompositeAction if is_action else Workflow, data, spans, source.path, what)
+    if not is_action:
+        _check_jobs(data, spans, source.path)
+    return Document(kind=source.kind, path=source.path, model=model, source_map=source_map,
+                    text=source.text, raw=data)
+
+
+def _check_top_level_keys(data: dict[str, Any], spans: dict[JsonPath, Span], path: str) -> None:
+    """GitHub refuses a workflow with a key it does not know at the top."""
+    for key in data:
+        if key not in WORKFLOW_KEYS:
+            span = spans.get((key,), Span(1))
+            raise ParseError(path, f"workflow: unknown top-level key {key!r}: GitHub refuses the "
+                             f"file (allowed: {', '.join(sorted(WORKFLOW_KEYS))})",
+                             span.line, span.column)
+
+
+def _check_jobs(data: dict[str, Any], spans: dict[JsonPath, Span], path: str) -> None:
+    """GitHub refuses a job that says neither where to run nor which workflow to call."""
+    jobs = data.get("jobs")
+    if isinstance(jobs, dict):
+        for job_id, job in jobs.items():
+            if isinstance(job, dict) and "runs-on" not in job and "uses" not in job:
+                span = spans.get(("jobs", job_id), Span(1))
+                raise ParseError(path, f"workflow: jobs.{job_id} has neither `runs-on` nor `uses`: "
+                                 "GitHub refuses the file (a job runs on a runner or calls a "
+                                 "reusable workflow)", span.line, span.column)
+
+
+def _string_fields(data: dict[str, Any], is_action: bool) -> Iterator[tuple[dict[str, Any], JsonPath,
+                                                                           frozenset[str]]]:
+    """(mapping, its path, keys GitHub reads as strings there) for every level of the file."""
+    def steps(container: Any, path: JsonPath) -> Iterator[tuple[dict[str, Any], JsonPath,
+                                                              frozenset[str]]]:
+        if isinstance(container, list):
+            for index, step in enumerate(container):
+                if isinstance(step, dict):
+                    yield step, (*path, index), _STRING_KEYS["step"]
+
+    if is_action:
+        yield data, (), _STRING_KEYS["action"]
+        runs = data.get("runs")
+        if isinstance(runs, dict):
+            yield runs, ("runs",), _STRING_KEYS["runs"]
+            yield from steps(runs.get("steps"), ("runs", "steps"))
+        return
+    yield data, (), _STRING_KEYS["workflow"]
+    jobs = data.get("jobs")
+    if isinstance(jobs, dict):
+        for job_id, job in jobs.items():
+            if isinstance(job, dict):
+                yield job, ("jobs", job_id), _STRING_KEYS["job"]
+                yield from steps(job.get("steps"), ("jobs", job_id, "steps"))
+
+
+def _coerce_strings(data: dict[str, Any], scalars: dict[JsonPath, ScalarSource], text: str,
+                    is_action: bool) -> None:
+    """`run: true`, `name: 2024`: GitHub reads the text as written, so do we."""
+    for mapping, path, keys in _string_fields(data, is_action):
+        for key in keys.intersection(mapping):
+            value = mapping[key]
+            if value is None or isinstance(value, (str, dict, list)):
+                continue
+            scalar = scalars.get((*path, key))
+            if scalar is not None and scalar.style == "":
+                mapping[key] = text[scalar.start:scalar.end]
+            else:
+                mapping[key] = (("true" if value else "false") if isinstance(value, bool)
+                                else str(value))
+
+
+class _Lines:
+    """Character offset in the file -> 1-based line and column."""
+
+    def __init__(self, text: str) -> None:
+        starts = [0]
+        position = text.find("\n")
+        while position >= 0:
+            starts.append(position + 1)
+            position = text.find("\n", position + 1)
+        self.starts = starts
+
+    def at(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset) - 1
+        return line + 1, offset - self.starts[line] + 1
+
+
+_ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
+
+
+def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
+    """For each offset in a scalar's value (and its end), the offset in the file it came from.
+
+    The value differs from its source by indentation, folding, quotes and escapes, never by
+    the non-blank characters of an expression; those are matched in order, so every token of
+    an expression lands on its column in the file.
+    """
+    position = scalar.start
+    end = scalar.end
+    if scalar.style in ("'", '"'):
+        position += 1
+    elif scalar.style in ("|", ">"):
+        newline = text.find("\n", position, end)
+        position = end if newline < 0 else newline + 1
+    mapping = [0] * (len(value) + 1)
+    double = scalar.style == '"'
+    for index, char in enumerate(value):
+        if double and position < end and text[position] == "\\":
+            mapping[index] = position
+            escape = text[position + 1] if position + 1 < end else ""
+            if escape == "\n":  # an escaped line break: no character of the value
+                position += 2
+                while position < end and text[position] in " \t":
+                    position += 1
+                mapping[index] = position
+                if position < end and text[position] == char:
+                    position += 1
+                continue
+            position += _ESCAPE_LENGTH.get(escape, 2)
+            continue
+        if char in " \t\r\n":
+            mapping[index] = position
+            if position < end and text[position] == char:
+                position += 1
+            continue
+        found = text.find(char, position, end)
+        if found < 0:
+            mapping[index] = position
+            continue
+        mapping[index] = found
+        position = found + 1
+    mapping[len(value)] = min(position, end)
+    return mapping
+
+
+class ExpressionReader:
+    """Every `${{ }}` of a workflow or action, parsed, located and placed (see ExpressionUse)."""
+
+    def __init__(self, source: Source, scalars: dict[JsonPath, ScalarSource],
+                 source_map: SourceMap, is_action: bool) -> None:
+        self.source = source
+        self.scalars = scalars
+        self.source_map = source_map
+        self.is_action = is_action
+        self._lines: _Lines | None = None
+
+    @property
+    def lines(self) -> _Lines:
+        if self._lines is None:
+            self._lines = _Lines(self.source.text)
+        return self._lines
+
+    def read(self, data: Any) -> Iterator[dict[str, Any]]:
+        stack: list[tuple[JsonPath, Any]] = [((), data)]
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, dict):
+                stack.extend(((*path, key), value) for key, value in reversed(node.items())
+                             if path or key != "expressions")
+            elif isinstance(node, list):
+                stack.extend(((*path, index), value)
+                             for index, value in reversed(list(enumerate(node))))
+            elif isinstance(node, str) and ("${{" in node or self._is_condition(path)):
+                yield from self._scalar(path, node)
+
+    def _place(self, path: JsonPath) -> dict[str, Any]:
+        """Scope (workflow, job, step, action), job id, step index, and the key within the scope."""
+        job: str | None = None
+        step: int | None = None
+        if self.is_action:
+            if path[:2] == ("runs", "steps") and len(path) > 2 and isinstance(path[2], int):
+                scope, step, rest = "step", path[2], path[3:]
+            else:
+                scope, rest = "action", path[1:] if path[:1] == ("runs",) else path
+        elif len(path) > 1 and path[0] == "jobs":
+            job = str(path[1])
+            if len(path) > 3 and path[2] == "steps" and isinstance(path[3], int):
+                scope, step, rest = "step", path[3], path[4:]
+            else:
+                scope, rest = "job", path[2:]
+        else:
+            scope, rest = "workflow", path
+        where = str(rest[0]) if rest else ""
+        named = rest
+        if rest[:2] == ("strategy", "matrix"):
+            where, named = "matrix", rest[1:]
+        name = named[1] if where in _NAMED and len(named) > 1 and isinstance(named[1], str) else None
+        return {"scope": scope, "job": job, "step": step, "where": where, "name": name,
+                "key_path": list(rest)}
+
+    def _is_condition(self, path: JsonPath) -> bool:
+        if not path or path[-1] not in CONDITION_KEYS:
+            return False
+        place = self._place(path)
+        return len(place["key_path"]) == 1
+
+    def _span(self, mapping: list[int] | None, path: JsonPath, start: int, end: int) -> Span:
+        if mapping is None:  # no source for this scalar (behind an alias): the node itself
+            node = self.source_map.locate(path)
+            return Span(node.line, node.column, node.end_line, node.end_column)
+        line, column = self.lines.at(mapping[start])
+        # the end: just after the last character (mapped), so a span never runs past its text
+        end_line, end_column = self.lines.at(mapping[max(start, end - 1)] + (1 if end > start else 0))
+        return Span(line, column, end_line, end_column)
+
+    def _scalar(self, path: JsonPath, value: str) -> Iterator[dict[str, Any]]:
+        scalar = self.scalars.get(path)
+        mapping = align(value, self.source.text, scalar) if scalar is not None else None
+        dotted = ".".join(str(p) for p in path)
+        implicit = "${{" not in value  # a condition without `${{ }}`: all of it is the expression
+        try:
+            templates = ([Template(0, len(value), 0, len(value))] if implicit
+                         else find_templates(value))
+        except ExpressionSyntaxError as exc:
+            raise self._error(dotted, exc, mapping, path) from None
+        place = self._place(path)
+        for ordinal, template in enumerate(templates):
+            body = value[template.body_start:template.body_end]
+            try:
+                parsed = parse_expression(body, template.body_start)
+            except ExpressionSyntaxError as exc:
+                raise self._error(dotted, exc, mapping, path) from None
+            at = (*path, ordinal)
+            use: dict[str, Any] = {
+                "path": list(path), "at": list(at), **place,
+                "text": value[template.start:template.end],
+                "expression": body.strip(),
+                "implicit": implicit,
+                "whole": template.start == 0 and template.end == len(value),
+                **self._located(at, mapping, path, template.start, template.end),
+                "ast": parsed.ast,
+                "contexts": [
+                    {"path": ".".join(ref.parts), "parts": ref.parts,
+                     "text": value[ref.start:ref.end], "functions": ref.functions,
+                     "flows": ref.flows, "dynamic": ref.dynamic,
+                     **self._located((*at, "contexts", index), mapping, path, ref.start, ref.end)}
+                    for index, ref in enumerate(parsed.contexts)],
+                "functions": [
+                    {"name": call.name, "text": value[call.start:call.end],
+                     "arguments": call.arguments, "functions": call.functions, "flows": call.flows,
+                     **self._located((*at, "functions", index), mapping, path, call.start,
+                                     call.end)}
+                    for index, call in enumerate(parsed.calls)],
+            }
+            yield use
+
+    def _located(self, at: JsonPath, mapping: list[int] | None, path: JsonPath, start: int,
+                 end: int) -> dict[str, Any]:
+        """`at` and the position fields, with `at` entered in the source map."""
+        span = self._span(mapping, path, start, end)
+        self.source_map[at] = span
+        return {"at": list(at), "line": span.line, "column": span.column,
+                "end_line": span.end_line, "end_column": span.end_column}
+
+    def _error(self, dotted: str, exc: ExpressionSyntaxError, mapping: list[int] | None, path: JsonPath) -> ParseError:
+        span = self._span(mapping, path, exc.offset, exc.offset + 1)
+        return ParseError(self.source.path, f"{dotted}: invalid expression: {exc} (GitHub refuses "
+                          "the file)", span.line, span.column)
