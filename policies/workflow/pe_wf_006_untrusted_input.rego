@@ -42,12 +42,7 @@ code_inputs := {
 	"appleboy/ssh-action": {"script": "ssh-action `script:`"},
 }
 
-expressions := object.get(input, "expressions", [])
-
-# the step an expression sits in
-step_of(e) := input.jobs[e.job].steps[e.step] if {
-	is_string(e.job)
-} else := input.runs.steps[e.step]
+expressions := steps.expressions
 
 # expressions pasted into code: where messages say they are
 scripts contains [e, "`run:` script"] if {
@@ -61,7 +56,7 @@ scripts contains [e, where] if {
 	e.scope == "step"
 	e.where == "with"
 	is_string(e.name)
-	where := code_inputs[steps.action_name(step_of(e).uses)][lower(e.name)]
+	where := code_inputs[steps.action_name(steps.step_of(e).uses)][lower(e.name)]
 }
 
 deny contains {"msg": message(field, where), "path": e.path, "snippet": e.text} if {
@@ -132,39 +127,9 @@ job_steps(e) := input.jobs[e.job].steps if {
 
 # the untrusted fields the env variable `name` gets in the scope of expression `e`
 env_fields(e, name) := {f |
-	some d in expressions
-	d.where == "env"
-	lower(steps.text(d.name)) == name
-	d.scope == deciding_scope(e, name)
-	same_place(d, e)
+	some d in steps.env_definitions(e, name)
 	some f in untrusted.flowing_fields(d)
 }
-
-# the innermost `env:` that defines `name` for the step of `e`
-deciding_scope(e, name) := "step" if {
-	defines(object.get(step_of(e), "env", {}), name)
-} else := "job" if {
-	defines(object.get(object.get(input.jobs, e.job, {}), "env", {}), name)
-} else := "workflow"
-
-defines(env, name) if {
-	is_object(env)
-	some key, _ in env
-	lower(key) == name
-}
-
-same_place(d, e) if {
-	d.scope == "step"
-	d.job == e.job
-	d.step == e.step
-}
-
-same_place(d, e) if {
-	d.scope == "job"
-	d.job == e.job
-}
-
-same_place(d, _) if d.scope == "workflow"
 
 # a matrix expression at key path `key_path` feeds `matrix.<entry>`
 matrix_entry(key_path, _) if count(key_path) <= 2 # the whole matrix: `matrix: ${{ fromJSON(...) }}`

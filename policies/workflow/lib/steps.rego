@@ -57,3 +57,50 @@ triggers := object.keys(on_value) if {
 
 # Triggers a pull request from a fork (anyone with a GitHub account) sets off.
 fork_pr_triggers := triggers & {"pull_request", "pull_request_target"}
+
+# -------------------------------------------------- parsed expressions and env
+
+# every `${{ }}` of the file, parsed by the loader (contexts, functions, where it sits)
+expressions := object.get(input, "expressions", [])
+
+# the step a (step-scope) expression sits in
+step_of(e) := input.jobs[e.job].steps[e.step] if {
+	is_string(e.job)
+} else := input.runs.steps[e.step]
+
+# The `${{ }}` expressions that give the environment variable `name` (lower-cased) its
+# value for the step of expression `e`: the innermost `env:` that defines it (step,
+# then job, then workflow) decides, as GitHub merges them.
+env_definitions(e, name) := {d |
+	scope := deciding_scope(e, name)
+	some d in expressions
+	d.where == "env"
+	d.scope == scope
+	lower(text(d.name)) == name
+	same_place(d, e)
+}
+
+deciding_scope(e, name) := "step" if {
+	defines(object.get(step_of(e), "env", {}), name)
+} else := "job" if {
+	defines(object.get(object.get(object.get(input, "jobs", {}), text(e.job), {}), "env", {}), name)
+} else := "workflow"
+
+defines(env, name) if {
+	is_object(env)
+	some key, _ in env
+	lower(key) == name
+}
+
+same_place(d, e) if {
+	d.scope == "step"
+	d.job == e.job
+	d.step == e.step
+}
+
+same_place(d, e) if {
+	d.scope == "job"
+	d.job == e.job
+}
+
+same_place(d, _) if d.scope == "workflow"
