@@ -40,6 +40,8 @@ _STRING_KEYS = {
 _RECORDED_KEYS = CONDITION_KEYS.union(*_STRING_KEYS.values())
 WORKFLOW_KEYS = frozenset({"name", "run-name", "on", "permissions", "env", "defaults",
                            "concurrency", "jobs"})
+# what the loader adds to the file's own keys
+_DERIVED = ("expressions", "scripts")
 # under these keys the next key names an input, a variable, a secret or an output
 _NAMED = frozenset({"with", "env", "secrets", "outputs", "inputs"})
 
@@ -55,8 +57,9 @@ def load(source: Source) -> Document:
         if not is_action:
             _check_top_level_keys(data, spans, source.path)
         _coerce_strings(data, scalars, source.text, is_action)
-        data["expressions"] = list(ExpressionReader(source, scalars, source_map, is_action)
-                                   .read(data))
+        reader = ExpressionReader(source, scalars, source_map, is_action)
+        data["expressions"] = list(reader.read(data))
+        data["scripts"] = list(reader.scripts(data))
     model = validate(CompositeAction if is_action else Workflow, data, spans, source.path, what)
     if not is_action:
         _check_jobs(data, spans, source.path)
@@ -202,6 +205,15 @@ class ExpressionReader:
         self.source_map = source_map
         self.is_action = is_action
         self._lines: _Lines | None = None
+        self._mappings: dict[JsonPath, list[int] | None] = {}
+
+    def mapping(self, path: JsonPath, value: str) -> list[int] | None:
+        """Offsets in the string at `path` -> offsets in the file (None: no source, an alias)."""
+        if path not in self._mappings:
+            scalar = self.scalars.get(path)
+            self._mappings[path] = (align(value, self.source.text, scalar)
+                                    if scalar is not None else None)
+        return self._mappings[path]
 
     @property
     def lines(self) -> _Lines:
@@ -215,7 +227,7 @@ class ExpressionReader:
             path, node = stack.pop()
             if isinstance(node, dict):
                 stack.extend(((*path, key), value) for key, value in reversed(node.items())
-                             if path or key != "expressions")
+                             if path or key not in _DERIVED)
             elif isinstance(node, list):
                 stack.extend(((*path, index), value)
                              for index, value in reversed(list(enumerate(node))))
@@ -263,8 +275,7 @@ class ExpressionReader:
         return Span(line, column, end_line, end_column)
 
     def _scalar(self, path: JsonPath, value: str) -> Iterator[dict[str, Any]]:
-        scalar = self.scalars.get(path)
-        mapping = align(value, self.source.text, scalar) if scalar is not None else None
+        mapping = self.mapping(path, value)
         dotted = ".".join(str(p) for p in path)
         implicit = "${{" not in value  # a condition without `${{ }}`: all of it is the expression
         try:
@@ -315,3 +326,98 @@ class ExpressionReader:
         span = self._span(mapping, path, exc.offset, exc.offset + 1)
         return ParseError(self.source.path, f"{dotted}: invalid expression: {exc} (GitHub refuses "
                           "the file)", span.line, span.column)
+
+    def scripts(self, data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every `run:` with its shell; bash and sh scripts parsed (see ShellScript)."""
+        for path, step, defaults in _run_steps(data, self.is_action):
+            run = step.get("run")
+            if not isinstance(run, str):
+                continue
+            shell = _shell_name(step.get("shell"), defaults)
+            run_path = (*path, "run")
+            script: dict[str, Any] = {"path": list(run_path), **self._place(run_path),
+                                      "shell": shell, "parsed": shell in _BASH_SHELLS,
+                                      "complete": False, "errors": [], "variables": [],
+                                      "commands": [], "writes": []}
+            if script["parsed"]:
+                script.update(self._bash(run_path, run))
+            yield script
+
+    def _bash(self, path: JsonPath, run: str) -> dict[str, Any]:
+        from pe_policy.loaders.shell import parse_bash
+
+        try:
+            templates = [(t.start, t.end) for t in find_templates(run)]
+        except ExpressionSyntaxError:  # refused with the expressions already: never here
+            templates = []
+        parsed = parse_bash(run, templates)
+        mapping = self.mapping(path, run)
+
+        def located(kind: str, index: int, start: int, end: int) -> dict[str, Any]:
+            return {"text": run[start:end],
+                    **self._located((*path, kind, index), mapping, path, start, end)}
+
+        return {
+            "complete": not parsed.errors,
+            "errors": [{"line": span.line, "column": span.column}
+                       for span in (self._span(mapping, path, offset, offset + 1)
+                                    for offset in parsed.errors)],
+            "variables": [{"name": v.name, "quoted": v.quoted,
+                           **located("variables", i, v.start, v.end)}
+                          for i, v in enumerate(parsed.variables)],
+            "commands": [{"name": c.name, "arguments": c.arguments,
+                          **located("commands", i, c.start, c.end)}
+                         for i, c in enumerate(parsed.commands)],
+            "writes": [{"file": w.file, "command": w.command, "names": w.names,
+                        "variables": w.variables,
+                        "expressions": [[*path, ordinal] for ordinal in w.expressions],
+                        **located("writes", i, w.start, w.end)}
+                       for i, w in enumerate(parsed.writes)],
+        }
+
+
+_BASH_SHELLS = frozenset({"bash", "sh"})
+
+
+def _run_steps(data: dict[str, Any], is_action: bool) -> Iterator[tuple[JsonPath, dict[str, Any],
+                                                                        list[Any]]]:
+    """(step path, step, the `defaults` and `runs-on` that choose its shell, innermost first)."""
+    def steps(container: Any, path: JsonPath, defaults: list[Any]) -> Iterator[
+            tuple[JsonPath, dict[str, Any], list[Any]]]:
+        if isinstance(container, list):
+            for index, step in enumerate(container):
+                if isinstance(step, dict):
+                    yield (*path, index), step, defaults
+
+    if is_action:
+        runs = data.get("runs")
+        if isinstance(runs, dict):
+            yield from steps(runs.get("steps"), ("runs", "steps"), [])
+        return
+    jobs = data.get("jobs")
+    if not isinstance(jobs, dict):
+        return
+    for job_id, job in jobs.items():
+        if isinstance(job, dict):
+            chain = [_default_shell(job.get("defaults")), _default_shell(data.get("defaults")),
+                     "pwsh" if "windows" in str(job.get("runs-on", "")).lower() else None]
+            yield from steps(job.get("steps"), ("jobs", job_id, "steps"), chain)
+
+
+def _default_shell(defaults: Any) -> Any:
+    run = defaults.get("run") if isinstance(defaults, dict) else None
+    return run.get("shell") if isinstance(run, dict) else None
+
+
+def _shell_name(shell: Any, defaults: list[Any]) -> str:
+    """`bash`, `sh`, `pwsh`, `python`, `cmd`...: the program of `shell:` (`bash -e {0}` -> bash).
+
+    The step's own, else the job's and the workflow's `defaults.run.shell`, else what GitHub
+    runs by default: pwsh on Windows runners, bash elsewhere.  An expression stays as written.
+    """
+    for candidate in (shell, *defaults):
+        if isinstance(candidate, str) and candidate.strip():
+            if "${{" in candidate:
+                return candidate.strip()
+            return candidate.split()[0].rsplit("/", 1)[-1]
+    return "bash"

@@ -6,9 +6,10 @@ Unknown keys are kept: GitHub adds keys faster than any model can follow.
 Where GitHub takes a mapping it also takes one `${{ }}` expression that yields it
 (`with: ${{ fromJSON(needs.setup.outputs.inputs) }}`): those fields are `dict | str`.
 
-`expressions` (added by the loader, not a key of the file) holds every `${{ }}` of the
-file parsed: see ExpressionUse.  What the workflow rules share to walk steps and scripts
-lives beside them, in `policies/workflow/lib/`.
+`expressions` and `scripts` (added by the loader, not keys of the file) hold every
+`${{ }}` of the file parsed (ExpressionUse) and every `run:` script (ShellScript).
+What the workflow rules share to walk steps and scripts lives beside them, in
+`policies/workflow/lib/`.
 """
 
 from __future__ import annotations
@@ -97,6 +98,57 @@ class ExpressionUse(_Located):
     functions: list[FunctionCall]
 
 
+class ShellVariable(_Located):
+    name: str = Field(description="`$NAME`, `${NAME}`, `${NAME:-x}`... (not `$1`, `$@`).")
+    text: str
+    quoted: bool = Field(description="Inside double quotes or a heredoc: no word splitting.")
+
+
+class ShellCommand(_Located):
+    name: str = Field(description="The command as written (`echo`, `kubectl`, `./deploy.sh`).")
+    arguments: list[str] = Field(description="Each argument as written, outer quotes off when "
+                                 "it expands nothing.")
+    text: str
+
+
+class ShellWrite(_Located):
+    """What a script writes to a file GitHub reads back (`>> "$GITHUB_ENV"`, `| tee -a ...`)."""
+
+    file: str = Field(description="GITHUB_ENV, GITHUB_PATH, GITHUB_OUTPUT, GITHUB_STATE or "
+                      "GITHUB_STEP_SUMMARY.")
+    command: str = Field(description="`echo`, `printf`, `cat` (heredoc), `tee`, or the kind of "
+                         "group redirected (`compound_statement`, `for_statement`...).")
+    names: list[str] = Field(description="`NAME=` / `NAME<<DELIM` the written lines start with.")
+    variables: list[str] = Field(description="Shell variables the written content expands.")
+    expressions: list[list[str | int]] = Field(description="`at` of each `${{ }}` spliced into "
+                                               "the written content (see ExpressionUse.at).")
+    text: str
+
+
+class ShellScript(BaseModel):
+    """A `run:` script: its shell and, for bash and sh, what tree-sitter-bash reads in it.
+
+    `${{ }}` are parsed as opaque words (GitHub splices them in before the shell runs).
+    """
+
+    path: list[str | int] = Field(description="The `run` node.")
+    scope: str
+    job: str | None = None
+    step: int | None = None
+    where: str = "run"
+    name: str | None = None
+    key_path: list[str | int]
+    shell: str = Field(description="Program of `shell:` (step, else job/workflow "
+                       "`defaults.run.shell`, else pwsh on Windows runners, else bash).")
+    parsed: bool = Field(description="A bash or sh script, parsed; the lists below are empty "
+                         "otherwise.")
+    complete: bool = Field(description="Parsed without a bash syntax error.")
+    errors: list[dict[str, int | None]] = Field(description="`line`/`column` of syntax errors.")
+    variables: list[ShellVariable]
+    commands: list[ShellCommand]
+    writes: list[ShellWrite]
+
+
 class Step(_Node):
     """One entry of `steps:`: either `uses:` an action or `run:` a script."""
 
@@ -178,6 +230,8 @@ class Workflow(_Node):
     jobs: dict[str, Job] = Field(default_factory=dict)
     expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
                                              "loader: every expression of the file.")
+    scripts: list[ShellScript] = Field(default_factory=list, description="Added by the loader: "
+                                       "every `run:` script.")
 
     @property
     def triggers(self) -> list[str]:
@@ -209,4 +263,6 @@ class CompositeAction(_Node):
     runs: ActionRuns | None = None
     expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
                                              "loader: every expression of the file.")
+    scripts: list[ShellScript] = Field(default_factory=list, description="Added by the loader: "
+                                       "every `run:` script.")
 
