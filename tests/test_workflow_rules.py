@@ -28,7 +28,7 @@ WORKFLOWS = BAD / ".github" / "workflows"
 ACTIONS = BAD / ".github" / "actions"
 DEMO = FIXTURES / "demo" / ".github" / "workflows" / "ci.yml"
 
-WF_RULES = [f"PE-WF-{n:03d}" for n in (*range(1, 10), 11, 13, 14, 15, 16, 19, 20)]
+WF_RULES = [f"PE-WF-{n:03d}" for n in range(1, 21)]
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +95,16 @@ EXPECTED: dict[Path, list[tuple[str, str, int]]] = {
         ("PE-WF-007", "actions/download-artifact@", 1),
         ("PE-WF-020", "workflow_run:", 1),
     ],
+    WORKFLOWS / "environment-files.yml": [
+        ("PE-WF-010", 'echo "BRANCH_NAME=$BRANCH" >> "$GITHUB_ENV"', 1),
+        ("PE-WF-020", "pull_request_target:", 1),
+    ],
+    WORKFLOWS / "bot-condition.yml": [
+        ("PE-WF-012", "if: github.actor == 'dependabot[bot]'", 1),
+        ("PE-WF-020", "pull_request_target:", 1),
+    ],
+    WORKFLOWS / "secrets-lookup.yml": [("PE-WF-017", "API_KEY: ${{ secrets[format(", 1)],
+    WORKFLOWS / "unsound-contains.yml": [("PE-WF-018", "if: contains(", 1)],
     WORKFLOWS / "release-cache.yml": [("PE-WF-011", "actions/setup-go@", 1)],
     WORKFLOWS / "container-unpinned.yml": [
         ("PE-WF-013", "image: ghcr.io/plasma-engine/toolbox:2.4", 1),
