@@ -111,7 +111,7 @@ EXPECTED: dict[Path, list[tuple[str, str, int]]] = {
         ("PE-WF-013", "image: postgres:16-alpine", 1),
     ],
     WORKFLOWS / "artifact-credentials.yml": [("PE-WF-014", "actions/checkout@", 1)],
-    WORKFLOWS / "unsecure-commands.yml": [("PE-WF-015", "ACTIONS_ALLOW_UNSECURE_COMMANDS: true", 1)],
+    WORKFLOWS / "unsecure-commands.yml": [("PE-WF-015", "    env:", 1)],
     WORKFLOWS / "container-credentials.yml": [("PE-WF-016", "credentials:", 1)],
     WORKFLOWS / "self-hosted-pr.yml": [("PE-WF-019", "runs-on: [self-hosted", 1)],
     WORKFLOWS / "secrets-in-run.yml": [

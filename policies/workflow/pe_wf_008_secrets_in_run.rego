@@ -81,7 +81,7 @@ deny contains {"msg": msg, "path": e.path, "snippet": e.text} if {
 	)
 }
 
-deny contains {"msg": msg, "path": ["jobs", job_id, "secrets"]} if {
+deny contains {"msg": msg, "path": ["jobs", job_id, "uses"]} if {
 	some job_id, job in object.get(input, "jobs", {})
 	job.secrets == "inherit"
 	is_string(job.uses)

@@ -57,7 +57,7 @@ test_to_json_secrets_outside_run_is_denied if {
 test_secrets_inherit_to_another_repository_is_denied if {
 	results := secrets_in_run.deny with input as {"jobs": {"call": {"uses": "org/shared/.github/workflows/release.yml@v2", "secrets": "inherit"}}}
 	some r in results
-	r.path == ["jobs", "call", "secrets"]
+	r.path == ["jobs", "call", "uses"]
 	contains(r.msg, "at a ref that can move")
 }
 

@@ -35,7 +35,7 @@ env_scopes contains [array.concat(s.path, ["env"]), s.step.env] if {
 	is_object(s.step.env)
 }
 
-deny contains {"msg": msg, "path": array.concat(path, [variable])} if {
+deny contains {"msg": msg, "path": path} if {
 	some [path, env] in env_scopes
 	enabled(env[variable])
 	msg := sprintf(
