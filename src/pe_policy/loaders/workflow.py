@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pe_policy.document import Document, SourceMap, Span
@@ -38,8 +40,6 @@ _STRING_KEYS = {
     "runs": frozenset({"using", "main", "image", "pre", "post", "entrypoint"}),
 }
 _RECORDED_KEYS = CONDITION_KEYS.union(*_STRING_KEYS.values())
-WORKFLOW_KEYS = frozenset({"name", "run-name", "on", "permissions", "env", "defaults",
-                           "concurrency", "jobs"})
 # what the loader adds to the file's own keys
 _DERIVED = ("expressions", "scripts")
 # under these keys the next key names an input, a variable, a secret or an output
@@ -67,13 +67,32 @@ def load(source: Source) -> Document:
                     text=source.text, raw=data)
 
 
+def vendored_schema(name: str) -> Path:
+    """`schemas/vendor/schemastore/<name>` in a checkout, or its copy inside an installed wheel."""
+    package_dir = Path(__file__).resolve().parent.parent
+    relative = Path("vendor") / "schemastore" / name
+    installed = package_dir / "_schemas" / relative
+    if installed.is_file():
+        return installed
+    return package_dir.parent.parent / "schemas" / relative
+
+
+@lru_cache(maxsize=1)
+def workflow_keys() -> frozenset[str]:
+    """The top-level keys GitHub accepts, from SchemaStore's maintained workflow schema."""
+    import json
+
+    schema = json.loads(vendored_schema("github-workflow.json").read_text(encoding="utf-8"))
+    return frozenset(schema["properties"])
+
+
 def _check_top_level_keys(data: dict[str, Any], spans: dict[JsonPath, Span], path: str) -> None:
     """GitHub refuses a workflow with a key it does not know at the top."""
     for key in data:
-        if key not in WORKFLOW_KEYS:
+        if key not in workflow_keys():
             span = spans.get((key,), Span(1))
             raise ParseError(path, f"workflow: unknown top-level key {key!r}: GitHub refuses the "
-                             f"file (allowed: {', '.join(sorted(WORKFLOW_KEYS))})",
+                             f"file (allowed: {', '.join(sorted(workflow_keys()))})",
                              span.line, span.column)
 
 
