@@ -176,6 +176,10 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
     the non-blank characters of an expression; those are matched in order, so every token of
     an expression lands on its column in the file.
     """
+    if scalar.style == "|":
+        mapping = _literal_block(value, text, scalar)
+        if mapping is not None:
+            return mapping
     position = scalar.start
     end = scalar.end
     if scalar.style in ("'", '"'):
@@ -211,6 +215,32 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
         mapping[index] = found
         position = found + 1
     mapping[len(value)] = min(position, end)
+    return mapping
+
+
+def _literal_block(value: str, text: str, scalar: ScalarSource) -> list[int] | None:
+    """`run: |` (most scripts): each line of the value is a line of the file less its indent.
+
+    None when that does not hold (an indentation indicator, tabs): `align` then matches
+    character by character.
+    """
+    header_end = text.find("\n", scalar.start, scalar.end)
+    if header_end < 0 or any(c.isdigit() for c in text[scalar.start:header_end]):
+        return None
+    raw_lines = text[header_end + 1:scalar.end].split("\n")
+    value_lines = value.split("\n")
+    if len(value_lines) > len(raw_lines):
+        return None
+    indent = next((len(line) - len(line.lstrip(" ")) for line in raw_lines if line.strip()), 0)
+    mapping: list[int] = []
+    offset = header_end + 1
+    for raw, line in zip(raw_lines, value_lines, strict=False):  # chomped lines: fewer values
+        if raw[indent:] != line:
+            return None
+        start = min(offset + indent, offset + len(raw))
+        mapping.extend(range(start, start + len(line) + 1))  # the line and its line break
+        offset += len(raw) + 1
+    del mapping[len(value) + 1:]
     return mapping
 
 
