@@ -259,8 +259,8 @@ class _Parser:
             value = _number(token.text)
         elif token.kind == "op" and token.text == "(":
             node = self.or_()
-            close = self.expect(")", "to close '('")
-            return {**node, "_start": token.start, "_end": close.end}
+            self.expect(")", "to close '('")
+            return node  # its own offsets: a context in parentheses is located without them
         elif token.kind == "ident" and token.text.lower() in _KEYWORDS and not self.at("("):
             value = _KEYWORDS[token.text.lower()]
         elif token.kind == "ident":
