@@ -7,7 +7,6 @@ security hardening, reusable workflows, composite actions).
 from __future__ import annotations
 
 import json
-import textwrap
 from typing import Any
 
 import pytest
@@ -20,19 +19,7 @@ from pe_policy.loaders import load_text
 from pe_policy.loaders.expressions import ExpressionSyntaxError, find_templates, parse_expression
 from pe_policy.models.workflow import CompositeAction, Workflow
 
-
-def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
-    return load_text(textwrap.dedent(text).lstrip(), path, kind)
-
-
-def position_of(doc: Document, needle: str, occurrence: int = 0) -> tuple[int, int]:
-    """1-based line and column of the `occurrence`-th `needle` in the file, found independently."""
-    text = doc.text or ""
-    offset = -1
-    for _ in range(occurrence + 1):
-        offset = text.index(needle, offset + 1)
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+from .workflow_text import load, position_of, steps
 
 
 def refs(doc: Document, where: str | None = None) -> list[dict[str, Any]]:
@@ -151,18 +138,13 @@ def test_condition_in_a_block_scalar_is_not_whole() -> None:
 
 
 def test_multiline_expression_is_located_token_by_token() -> None:
-    doc = load("""
-        on: pull_request_target
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("pull_request_target", """
               - run: |
                   echo "${{
                     github.event.pull_request.head.ref
                   }}"
                   echo '${{ format('{0} ''quoted'' }}', github.head_ref) }}'
-    """)
+    """))
     first, second = doc.input["expressions"]
     assert (first["line"], first["column"], first["end_line"]) == (*position_of(doc, "${{"), 9)
     [ref] = first["contexts"]
@@ -174,18 +156,13 @@ def test_multiline_expression_is_located_token_by_token() -> None:
 
 
 def test_quoted_and_folded_scalars_keep_columns() -> None:
-    doc = load("""
-        on: push
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("push", """
               - run: "echo \\"${{ github.ref_name }}\\" \\u00e9 ${{ github.sha }}"
               - run: 'it''s ${{ github.actor }}'
               - run: >-
                   folded ${{ github.base_ref }}
                   text ${{ github.workflow }}
-    """)
+    """))
     for ref in refs(doc):
         assert (ref["line"], ref["column"]) == position_of(doc, ref["text"]), ref
 
@@ -258,15 +235,10 @@ def test_composite_action_inputs_and_steps() -> None:
 
 
 def test_an_if_input_is_not_a_condition() -> None:
-    doc = load("""
-        on: push
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("push", """
               - uses: some/action@v1
                 with: {if: not an expression}
-    """)
+    """))
     assert doc.input["expressions"] == []
 
 

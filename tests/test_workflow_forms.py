@@ -14,25 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from pe_policy.document import Document
 from pe_policy.engine.pack import load_ruleset
-from pe_policy.findings import ParseError
 from pe_policy.loaders import load_text
 from pe_policy.loaders.workflow import vendored_schema, workflow_keys
 from pe_policy.models.workflow import CompositeAction, Workflow
 from pe_policy.pipeline import check
 
 from .conftest import REPO, line_of
-
-
-def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
-    return load_text(textwrap.dedent(text).lstrip(), path, kind)
-
-
-def refused(text: str, kind: str = "workflow") -> ParseError:
-    with pytest.raises(ParseError) as caught:
-        load(text, kind)
-    return caught.value
+from .workflow_text import load, refused
 
 
 def test_scalars_of_any_type_where_github_reads_text() -> None:
