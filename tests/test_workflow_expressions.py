@@ -6,10 +6,12 @@ security hardening, reusable workflows, composite actions).
 
 from __future__ import annotations
 
-import textwrap
+import json
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pe_policy.document import Document
 from pe_policy.findings import ParseError
@@ -17,19 +19,7 @@ from pe_policy.loaders import load_text
 from pe_policy.loaders.expressions import ExpressionSyntaxError, find_templates, parse_expression
 from pe_policy.models.workflow import CompositeAction, Workflow
 
-
-def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
-    return load_text(textwrap.dedent(text).lstrip(), path, kind)
-
-
-def position_of(doc: Document, needle: str, occurrence: int = 0) -> tuple[int, int]:
-    """1-based line and column of the `occurrence`-th `needle` in the file, found independently."""
-    text = doc.text or ""
-    offset = -1
-    for _ in range(occurrence + 1):
-        offset = text.index(needle, offset + 1)
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+from .workflow_text import load, position_of, steps
 
 
 def refs(doc: Document, where: str | None = None) -> list[dict[str, Any]]:
@@ -148,18 +138,13 @@ def test_condition_in_a_block_scalar_is_not_whole() -> None:
 
 
 def test_multiline_expression_is_located_token_by_token() -> None:
-    doc = load("""
-        on: pull_request_target
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("pull_request_target", """
               - run: |
                   echo "${{
                     github.event.pull_request.head.ref
                   }}"
                   echo '${{ format('{0} ''quoted'' }}', github.head_ref) }}'
-    """)
+    """))
     first, second = doc.input["expressions"]
     assert (first["line"], first["column"], first["end_line"]) == (*position_of(doc, "${{"), 9)
     [ref] = first["contexts"]
@@ -171,18 +156,13 @@ def test_multiline_expression_is_located_token_by_token() -> None:
 
 
 def test_quoted_and_folded_scalars_keep_columns() -> None:
-    doc = load("""
-        on: push
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("push", """
               - run: "echo \\"${{ github.ref_name }}\\" \\u00e9 ${{ github.sha }}"
               - run: 'it''s ${{ github.actor }}'
               - run: >-
                   folded ${{ github.base_ref }}
                   text ${{ github.workflow }}
-    """)
+    """))
     for ref in refs(doc):
         assert (ref["line"], ref["column"]) == position_of(doc, ref["text"]), ref
 
@@ -255,15 +235,10 @@ def test_composite_action_inputs_and_steps() -> None:
 
 
 def test_an_if_input_is_not_a_condition() -> None:
-    doc = load("""
-        on: push
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("push", """
               - uses: some/action@v1
                 with: {if: not an expression}
-    """)
+    """))
     assert doc.input["expressions"] == []
 
 
@@ -313,3 +288,77 @@ def test_dynamic_index_and_call_results() -> None:
                      (["matrix", "os"], False, False),
                      (["env", "*"], True, True),
                      (["inputs", "key"], False, False)]
+
+
+# --------------------------------------------------------------------------- generated expressions
+
+FUZZ = settings(max_examples=max(200, settings.default.max_examples), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+NAMES = st.sampled_from(["github", "env", "inputs", "steps", "matrix", "secrets", "needs"])
+PROPERTIES = st.sampled_from(["event", "title", "head_ref", "my-step", "outputs", "x_1", "*"])
+LITERALS = st.sampled_from(["null", "true", "false", "711", "-9.2", "0xff", "'it''s'", "''"])
+
+
+@st.composite
+def expression(draw: st.DrawFn, depth: int = 0) -> tuple[str, list[str]]:
+    """Expression text and the dotted paths of the contexts in it, in order."""
+    choice = draw(st.integers(0, 2 if depth > 3 else 6))
+    if choice == 0:
+        return draw(LITERALS), []
+    if choice in (1, 2):
+        parts = [draw(NAMES), *draw(st.lists(PROPERTIES, max_size=3))]
+        text = parts[0] + "".join(
+            draw(st.sampled_from([f".{p}", f"['{p}']" if p != "*" else "[*]"])) for p in parts[1:])
+        return text, [".".join(p.lower() for p in parts)]
+    left, left_paths = draw(expression(depth + 1))
+    if choice == 3:
+        return f"!{left}", left_paths
+    if choice == 4:
+        return f"({left})", left_paths
+    right, right_paths = draw(expression(depth + 1))
+    if choice == 5:
+        op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "&&", "||"]))
+        space = draw(st.sampled_from(["", " ", "\n  "]))
+        return f"{left}{space}{op}{space}{right}", left_paths + right_paths
+    name = draw(st.sampled_from(["contains", "startsWith", "format", "join", "toJSON"]))
+    arguments = [left, right] if name != "toJSON" else [left]
+    return f"{name}({', '.join(arguments)})", left_paths + (right_paths if name != "toJSON" else [])
+
+
+@FUZZ
+@given(expression())
+def test_generated_expressions_parse_to_their_contexts(generated: tuple[str, list[str]]) -> None:
+    text, paths = generated
+    parsed = parse_expression(text)
+    assert [".".join(c.parts) for c in parsed.contexts] == paths
+    for context in parsed.contexts:  # offsets point at the reference itself
+        written = text[context.start:context.end]
+        assert written.split(".")[0].split("[")[0].lower() == context.parts[0]
+
+
+@FUZZ
+@given(expression(), st.sampled_from(["run: {}", "if: {}", "uses: a/b@v1\n        with: {{x: {}}}"]),
+       st.sampled_from(["echo ", "", "é "]))
+def test_generated_expressions_are_located_in_a_workflow(generated: tuple[str, list[str]],
+                                                         form: str, before: str) -> None:
+    text, paths = generated
+    # a double-quoted YAML scalar: line breaks and non-ASCII text become escapes to map through
+    value = json.dumps(before + "${{ " + text + " }}")
+    line = "      - " + form.format(value)
+    workflow = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n" + line + "\n"
+    doc = load_text(workflow, "ci.yml", "workflow")
+    [use] = doc.input["expressions"]
+    assert [c["path"] for c in use["contexts"]] == paths
+    for context in use["contexts"]:
+        source_line = workflow.splitlines()[context["line"] - 1]
+        # the reference starts where the file has its first character
+        assert source_line[context["column"] - 1] == context["text"][0]
+
+
+@FUZZ
+@given(st.text(st.sampled_from("abc.()[]*!<>=&|',0x 9-_\n"), max_size=40))
+def test_any_text_parses_or_is_a_syntax_error(text: str) -> None:
+    try:
+        parse_expression(text)
+    except ExpressionSyntaxError as exc:
+        assert 0 <= exc.offset <= len(text)

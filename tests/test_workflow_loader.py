@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pe_policy.document import Document
 from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
 from pe_policy.engine.python_rules import import_policy_module
-from pe_policy.findings import ParseError
 from pe_policy.loaders import load_file, load_text
 from pe_policy.models.workflow import CompositeAction, Workflow
 from pe_policy.pipeline import check
 
 from .conftest import FIXTURES, REPO, line_of
+from .workflow_text import load
+from .workflow_text import refused as parse_error
 
 # the workflow rules' helpers, from their package as the rules import them
 _scripts = import_policy_module(builtin_policy_dir(), "workflow.lib.scripts")
@@ -25,14 +25,6 @@ expressions = import_policy_module(builtin_policy_dir(), "workflow.lib.expressio
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
 
 
-def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
-    return load_text(textwrap.dedent(text).lstrip(), path, kind)
-
-
-def parse_error(text: str, kind: str = "workflow") -> ParseError:
-    with pytest.raises(ParseError) as caught:
-        load(text, kind)
-    return caught.value
 
 
 def test_on_key_stays_a_string_key() -> None:

@@ -6,23 +6,12 @@ variable, adding a system path, setting an output parameter, multiline strings).
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from pe_policy.document import Document
-from pe_policy.loaders import load_text
 from pe_policy.models.workflow import Workflow
 
-
-def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
-    return load_text(textwrap.dedent(text).lstrip(), path, kind)
-
-
-def position_of(doc: Document, needle: str) -> tuple[int, int]:
-    text = doc.text or ""
-    offset = text.index(needle)
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
+from .workflow_text import load, position_of, steps
 
 WORKFLOW_COMMANDS = """
     on: pull_request_target
@@ -139,17 +128,12 @@ def test_windows_runner_defaults_to_pwsh() -> None:
 
 
 def test_scalar_run_and_broken_bash() -> None:
-    doc = load("""
-        on: push
-        jobs:
-          a:
-            runs-on: ubuntu-latest
-            steps:
+    doc = load(steps("push", """
               - run: true
               - run: |
                   if [ "$X" = 1 ]; then
                     echo "unterminated
-    """)
+    """))
     first, second = doc.input["scripts"]
     assert first["complete"] and [c["name"] for c in first["commands"]] == ["true"]
     assert not second["complete"] and second["errors"]

@@ -259,8 +259,8 @@ class _Parser:
             value = _number(token.text)
         elif token.kind == "op" and token.text == "(":
             node = self.or_()
-            close = self.expect(")", "to close '('")
-            return {**node, "_start": token.start, "_end": close.end}
+            self.expect(")", "to close '('")
+            return node  # its own offsets: a context in parentheses is located without them
         elif token.kind == "ident" and token.text.lower() in _KEYWORDS and not self.at("("):
             value = _KEYWORDS[token.text.lower()]
         elif token.kind == "ident":
@@ -390,24 +390,24 @@ def find_templates(value: str) -> list[Template]:
     position = value.find("${{")
     while position >= 0:
         cursor = position + 3
-        in_string = False
-        close = -1
-        while cursor < len(value):
-            char = value[cursor]
-            if in_string:
-                if char == "'":
-                    if value.startswith("''", cursor):
-                        cursor += 2
-                        continue
-                    in_string = False
-            elif char == "'":
-                in_string = True
-            elif value.startswith("}}", cursor):
-                close = cursor
+        while True:
+            close = value.find("}}", cursor)
+            quote = value.find("'", cursor)
+            if close < 0:
+                raise ExpressionSyntaxError("'${{' is never closed by '}}'", position)
+            if quote < 0 or close < quote:
                 break
-            cursor += 1
-        if close < 0:
-            raise ExpressionSyntaxError("'${{' is never closed by '}}'", position)
+            # a string literal: `}}` inside it does not close; `''` is a quote inside it
+            cursor = quote + 1
+            while True:
+                end = value.find("'", cursor)
+                if end < 0:
+                    raise ExpressionSyntaxError("'${{' is never closed by '}}'", position)
+                if value.startswith("''", end):
+                    cursor = end + 2
+                    continue
+                cursor = end + 1
+                break
         found.append(Template(position, close + 2, position + 3, close))
         position = value.find("${{", close + 2)
     return found

@@ -62,11 +62,16 @@ class ShellScript:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Any:
+def _bash() -> tuple[Any, Any, Any]:
+    """The parser, and the queries that pick the nodes rules need (matched in C, not walked)."""
     import tree_sitter_bash
-    from tree_sitter import Language, Parser
+    from tree_sitter import Language, Parser, Query
 
-    return Parser(Language(tree_sitter_bash.language()))
+    language = Language(tree_sitter_bash.language())
+    nodes = Query(language, "(simple_expansion) @variable (expansion) @variable "
+                            "(command) @command (redirected_statement) @redirect")
+    errors = Query(language, "(ERROR) @error (MISSING) @error")
+    return Parser(language), nodes, errors
 
 
 def parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
@@ -76,8 +81,9 @@ def parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
         masked[start:end] = _PLACEHOLDER * (end - start)
     text = "".join(masked)
     data = text.encode("utf-8")
-    tree = _parser().parse(data)
-    return _Reader(script, text, data, templates).read(tree.root_node)
+    parser, nodes, errors = _bash()
+    tree = parser.parse(data)
+    return _Reader(script, text, data, templates).read(tree.root_node, nodes, errors)
 
 
 class _Reader:
@@ -109,32 +115,40 @@ class _Reader:
         start, end = self.span(node)
         return self.script[start:end]
 
-    def read(self, root: Any) -> ShellScript:
+    def read(self, root: Any, nodes: Any, errors: Any) -> ShellScript:
+        from tree_sitter import QueryCursor
+
         result = ShellScript()
-        stack: list[tuple[Any, bool]] = [(root, False)]
-        while stack:
-            node, quoted = stack.pop()
-            kind = node.type
-            if kind == "ERROR" or node.is_missing:
-                result.errors.append(self.span(node)[0])
-            elif kind in ("simple_expansion", "expansion"):
-                name = self.variable_name(node)
-                if name is not None and _NAME.match(name):
-                    start, end = self.span(node)
-                    result.variables.append(Variable(name, start, end, quoted))
-            elif kind == "command":
-                result.commands.append(self.command(node))
-                write = self.tee_write(node)
-                if write is not None:
-                    result.writes.append(write)
-            elif kind == "redirected_statement":
-                result.writes.extend(self.redirect_writes(node))
-            inner = quoted or kind in ("string", "heredoc_body")
-            stack.extend((child, inner) for child in reversed(node.children))
+        found = QueryCursor(nodes).captures(root)
+        for node in found.get("variable", ()):
+            name = self.variable_name(node)
+            if name is not None and _NAME.match(name):
+                start, end = self.span(node)
+                result.variables.append(Variable(name, start, end, self.quoted(node)))
+        for node in found.get("command", ()):
+            result.commands.append(self.command(node))
+            write = self.tee_write(node)
+            if write is not None:
+                result.writes.append(write)
+        for node in found.get("redirect", ()):
+            result.writes.extend(self.redirect_writes(node))
+        if root.has_error:
+            result.errors = sorted(self.span(node)[0]
+                                   for node in QueryCursor(errors).captures(root).get("error", ()))
         result.variables.sort(key=lambda v: v.start)
         result.commands.sort(key=lambda c: c.start)
         result.writes.sort(key=lambda w: w.start)
         return result
+
+    @staticmethod
+    def quoted(node: Any) -> bool:
+        """Inside "double quotes" or a heredoc: bash neither splits nor globs the value."""
+        parent = node.parent
+        while parent is not None:
+            if parent.type in ("string", "heredoc_body"):
+                return True
+            parent = parent.parent
+        return False
 
     @staticmethod
     def variable_name(node: Any) -> str | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from pe_policy.document import Document, SourceMap, Span
@@ -38,8 +40,6 @@ _STRING_KEYS = {
     "runs": frozenset({"using", "main", "image", "pre", "post", "entrypoint"}),
 }
 _RECORDED_KEYS = CONDITION_KEYS.union(*_STRING_KEYS.values())
-WORKFLOW_KEYS = frozenset({"name", "run-name", "on", "permissions", "env", "defaults",
-                           "concurrency", "jobs"})
 # what the loader adds to the file's own keys
 _DERIVED = ("expressions", "scripts")
 # under these keys the next key names an input, a variable, a secret or an output
@@ -67,13 +67,32 @@ def load(source: Source) -> Document:
                     text=source.text, raw=data)
 
 
+def vendored_schema(name: str) -> Path:
+    """`schemas/vendor/schemastore/<name>` in a checkout, or its copy inside an installed wheel."""
+    package_dir = Path(__file__).resolve().parent.parent
+    relative = Path("vendor") / "schemastore" / name
+    installed = package_dir / "_schemas" / relative
+    if installed.is_file():
+        return installed
+    return package_dir.parent.parent / "schemas" / relative
+
+
+@lru_cache(maxsize=1)
+def workflow_keys() -> frozenset[str]:
+    """The top-level keys GitHub accepts, from SchemaStore's maintained workflow schema."""
+    import json
+
+    schema = json.loads(vendored_schema("github-workflow.json").read_text(encoding="utf-8"))
+    return frozenset(schema["properties"])
+
+
 def _check_top_level_keys(data: dict[str, Any], spans: dict[JsonPath, Span], path: str) -> None:
     """GitHub refuses a workflow with a key it does not know at the top."""
     for key in data:
-        if key not in WORKFLOW_KEYS:
+        if key not in workflow_keys():
             span = spans.get((key,), Span(1))
             raise ParseError(path, f"workflow: unknown top-level key {key!r}: GitHub refuses the "
-                             f"file (allowed: {', '.join(sorted(WORKFLOW_KEYS))})",
+                             f"file (allowed: {', '.join(sorted(workflow_keys()))})",
                              span.line, span.column)
 
 
@@ -157,6 +176,10 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
     the non-blank characters of an expression; those are matched in order, so every token of
     an expression lands on its column in the file.
     """
+    if scalar.style == "|":
+        mapping = _literal_block(value, text, scalar)
+        if mapping is not None:
+            return mapping
     position = scalar.start
     end = scalar.end
     if scalar.style in ("'", '"'):
@@ -192,6 +215,32 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
         mapping[index] = found
         position = found + 1
     mapping[len(value)] = min(position, end)
+    return mapping
+
+
+def _literal_block(value: str, text: str, scalar: ScalarSource) -> list[int] | None:
+    """`run: |` (most scripts): each line of the value is a line of the file less its indent.
+
+    None when that does not hold (an indentation indicator, tabs): `align` then matches
+    character by character.
+    """
+    header_end = text.find("\n", scalar.start, scalar.end)
+    if header_end < 0 or any(c.isdigit() for c in text[scalar.start:header_end]):
+        return None
+    raw_lines = text[header_end + 1:scalar.end].split("\n")
+    value_lines = value.split("\n")
+    if len(value_lines) > len(raw_lines):
+        return None
+    indent = next((len(line) - len(line.lstrip(" ")) for line in raw_lines if line.strip()), 0)
+    mapping: list[int] = []
+    offset = header_end + 1
+    for raw, line in zip(raw_lines, value_lines, strict=False):  # chomped lines: fewer values
+        if raw[indent:] != line:
+            return None
+        start = min(offset + indent, offset + len(raw))
+        mapping.extend(range(start, start + len(line) + 1))  # the line and its line break
+        offset += len(raw) + 1
+    del mapping[len(value) + 1:]
     return mapping
 
 

@@ -134,8 +134,9 @@ def load_yaml(
     """Parse `text`; return the data (a list of documents when `multi`) and its spans.
 
     `line_offset` shifts every line, for YAML embedded in a larger file (front matter).
-    `scalars`, when given, receives the source of every string value that holds `${{` or
-    sits under a key in `scalar_keys` (positions inside it: expressions).  `unique_keys`
+    `scalars`, when given, receives the source of every string value that holds `${{` and
+    of every scalar value under a key in `scalar_keys` (positions inside it: expressions;
+    the text as written: `run: 0x10`).  `unique_keys`
     refuses a key repeated in one mapping, as GitHub does (YAML says a key is unique; most
     parsers keep the last).
     Raises ParseError with the line and column of the problem.
@@ -213,13 +214,14 @@ def load_yaml(
                 value = resolve_scalar(event.value, event.tag, plain)
                 if event.anchor:
                     anchors[event.anchor] = (value, 1, len(event.value))
-                if scalars is not None and stack and isinstance(value, str):
+                if scalars is not None and stack:
                     top = stack[-1]
                     if isinstance(top.value, list):
                         where: Any = (*top.path, len(top.value))
                     else:
                         where = None if top.key is _NO_KEY or top.key == "<<" else (*top.path, top.key)
-                    if where is not None and ("${{" in value or where[-1] in scalar_keys):
+                    if where is not None and (where[-1] in scalar_keys
+                                              or (isinstance(value, str) and "${{" in value)):
                         scalars[where] = ScalarSource(event.start_mark.index, event.end_mark.index,
                                                       event.style or "")
                 attach(value, 1, event.start_mark, event.end_mark, chars=len(event.value))

@@ -225,7 +225,7 @@ class Workflow(_Node):
     permissions: Permissions | None = Field(
         default=None, description="Default GITHUB_TOKEN scopes for every job.")
     env: EnvMap | None = None
-    defaults: dict[str, Any] | None = None
+    defaults: Mapping | None = None
     concurrency: str | dict[str, Any] | None = None
     jobs: dict[str, Job] = Field(default_factory=dict)
     expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
