@@ -6,7 +6,10 @@
 #   token and secrets. Checked: `run:` scripts and the code inputs of script-running
 #   actions (`actions/github-script` `script`, `azure/cli` and `azure/powershell`
 #   `inlineScript`, `mikefarah/yq` `cmd`, `jannekem/run-python-script-action` and
-#   `amadevus/pwsh-script` `script`, `appleboy/ssh-action` `script`), for the fields
+#   `amadevus/pwsh-script` `script`, `appleboy/ssh-action` `script`,
+#   `addnab/docker-run-action` `run`, `cardinalby/js-eval-action` `expression`, and the
+#   `tibdex/backport` bot's `title_template`/`body_template`, which it renders as
+#   JavaScript templates), for the fields
 #   GitHub's hardening guide lists as untrusted (titles, bodies, comments, head branch
 #   names, commit messages and authors, page names) and their equivalents in
 #   `workflow_run`/`check_suite` events, including `toJSON(github.event)`; and the same
@@ -40,6 +43,10 @@ code_inputs := {
 	"jannekem/run-python-script-action": {"script": "run-python-script `script:`"},
 	"amadevus/pwsh-script": {"script": "pwsh-script `script:`"},
 	"appleboy/ssh-action": {"script": "ssh-action `script:`"},
+	"addnab/docker-run-action": {"run": "docker-run-action `run:`"},
+	"cardinalby/js-eval-action": {"expression": "js-eval-action `expression:`"},
+	# the backport bot renders these as lodash templates: `<%= %>` in them is JavaScript
+	"tibdex/backport": {"title_template": "backport `title_template:`", "body_template": "backport `body_template:`"},
 }
 
 expressions := steps.expressions

@@ -79,3 +79,10 @@ test_composite_action_input_in_run_is_denied if {
 	used := object.union(in_run("j", 0, "inputs.name"), {"job": null, "path": ["runs", "steps", 0, "run"]})
 	count(untrusted_input.deny) == 1 with input as {"runs": {"using": "composite", "steps": [{"run": "x"}]}, "expressions": [used]}
 }
+
+test_backport_template_is_code if {
+	template := expr("step", "j", 0, "with", "title_template", ["with", "title_template"], "github.event.pull_request.title", true, [])
+	results := untrusted_input.deny with input as workflow([{"uses": "tibdex/backport@v2"}], [template])
+	some r in results
+	contains(r.msg, "backport `title_template:`")
+}
