@@ -28,12 +28,12 @@ from pe_policy.engine.pack import load_ruleset
 from pe_policy.pipeline import check
 
 from .conftest import REPO
-from .zizmor_corpus import CASES, PAIRS, write_corpus
+from .zizmor_corpus import CASES, PAIRS, case_of, write_corpus
 
 TABLE = REPO / "docs" / "zizmor-agreement.md"
 MIN_WORKFLOWS = 150
 
-Hit = tuple[str, int]  # (file name, line)
+Hit = tuple[str, int]  # (path from the repository root, line)
 
 
 def zizmor_binary() -> str:
@@ -61,8 +61,8 @@ def zizmor_hits(root: Path) -> dict[str, set[Hit]]:
         for location in finding["locations"]:
             if location["symbolic"]["kind"] != "Primary":
                 continue
-            name = Path(location["symbolic"]["key"]["Local"]["verbatim_path"]).name
-            hits[finding["ident"]].add((name, location["concrete"]["location"]["start_point"]["row"] + 1))
+            path = location["symbolic"]["key"]["Local"]["verbatim_path"].removeprefix("./")
+            hits[finding["ident"]].add((path, location["concrete"]["location"]["start_point"]["row"] + 1))
     return hits
 
 
@@ -75,19 +75,15 @@ def pe_policy_hits(root: Path, paths: list[Path]) -> dict[str, set[Hit]]:
         [f"{f.location}: {f.message}" for f in result.findings if not f.rule_id.startswith("PE-WF")]
     hits: dict[str, set[Hit]] = defaultdict(set)
     for finding in result.findings:
-        hits[finding.rule_id].add((Path(finding.location.path).name, finding.location.line))
+        hits[finding.rule_id].add((finding.location.path, finding.location.line))
     return hits
-
-
-def case_of(file_name: str) -> str:
-    return file_name.split("--")[0]
 
 
 def table(rows: list[tuple[str, str, int, int, int, int, int]]) -> str:
     lines = [
         "# pe-policy and zizmor on the differential corpus",
         "",
-        f"{sum(len(c.triggers) for c in CASES)} workflows ({len(CASES)} cases, "
+        f"{sum(len(c.files()) for c in CASES)} workflows and actions ({len(CASES)} cases, "
         "tests/zizmor_corpus.py), checked by `tests/test_zizmor_differential.py` with "
         "`zizmor --offline --persona auditor`. A finding agrees when both tools report the "
         "pair's rule on the same file and line; every other finding is a difference pe-policy "
@@ -115,7 +111,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
 
 def test_pe_policy_agrees_with_zizmor_on_every_mapped_pair(corpus: tuple[Path, list[Path]]) -> None:
     root, paths = corpus
-    assert len(paths) >= MIN_WORKFLOWS
+    assert len([p for p in paths if p.parent.name == "workflows"]) >= MIN_WORKFLOWS
     theirs = zizmor_hits(root)
     ours = pe_policy_hits(root, paths)
     declared = {(case.name, rule) for case in CASES for rule in case.differs}
@@ -148,7 +144,7 @@ def test_every_pair_is_exercised_on_both_sides(corpus: tuple[Path, list[Path]]) 
     """Each mapped rule fires somewhere in the corpus and stays quiet somewhere else."""
     root, paths = corpus
     ours = pe_policy_hits(root, paths)
-    names = {p.name for p in paths}
+    names = {p.relative_to(root).as_posix() for p in paths}
     for rule in PAIRS:
         fired = {name for name, _ in ours[rule]}
         assert fired, f"{rule} never fires on the corpus"

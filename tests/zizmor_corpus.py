@@ -98,6 +98,9 @@ WHY_DOCKER_STEP = (
 WHY_PASTED_SECRET = (
     "a secret pasted into a `run:` script is PE-WF-008 (a secret exposure) in pe-policy and "
     "template-injection in zizmor")
+WHY_SECRET_TEST = (
+    "`secrets.X && 'yes' || 'no'` only tests the secret: its value never reaches the script "
+    "(the issue: not an exposure); zizmor reports any secret in a template")
 WHY_RUNS_ON_LABELS = (
     "zizmor does not read the `runs-on: {labels: [self-hosted, ...]}` form; pe-policy does")
 
@@ -109,7 +112,11 @@ class Case:
     differs: dict[str, str] = field(default_factory=dict)  # pe rule -> why it differs
 
     def files(self) -> dict[str, str]:
-        return {f"{self.name}--{trigger}.yml": f"name: {self.name}\n\n{TRIGGERS[trigger]}\n{self.body.lstrip()}"
+        """Path (from the repository root) -> text; a case without triggers is an action."""
+        if not self.triggers:
+            return {f".github/actions/{self.name}/action.yml": self.body.lstrip()}
+        return {f".github/workflows/{self.name}--{trigger}.yml":
+                f"name: {self.name}\n\n{TRIGGERS[trigger]}\n{self.body.lstrip()}"
                 for trigger in self.triggers}
 
 
@@ -461,17 +468,40 @@ CASES: list[Case] = [
     Case("bot-actor-push", ("push",),
          workflow(job("- run: ./bump.sh", name="bump",
                       extra="    if: github.actor != 'github-actions[bot]'\n"))),
+    # ------------------------------------------------------------ forms GitHub accepts
+    Case("forms-anchors-and-expressions", ("push", "pull_request"),
+         "env:\n  COMMON: &common\n    CI: true\n    TZ: UTC\n\n"
+         + workflow(job(f"- uses: {CHECKOUT}\n  with:\n    persist-credentials: false\n"
+                        "- uses: ./.github/actions/setup\n  with: ${{ fromJSON(vars.SETUP_INPUTS) }}\n"
+                        "- run: true\n- run: make test\n  env:\n    <<: *common\n    LEVEL: 3", name="test"))),
+    Case("secrets-ternary-condition", ("push",),
+         workflow(job("- run: echo \"deploy=${{ secrets.DEPLOY_KEY && 'yes' || 'no' }}\" >> \"$GITHUB_OUTPUT\"\n"
+                      "  id: can", name="plan")),
+         {"PE-WF-006": WHY_SECRET_TEST}),
+    # ------------------------------------------------------------ composite actions
+    Case("composite-input-in-run", (),
+         "name: Greet\ndescription: Greets whoever the caller names\ninputs:\n  who:\n    required: true\n"
+         "runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo \"Hello ${{ inputs.who }}\"\n"),
+    Case("composite-input-through-env", (),
+         "name: Greet safely\ndescription: Greets whoever the caller names\ninputs:\n  who:\n    required: true\n"
+         "runs:\n  using: composite\n  steps:\n    - shell: bash\n      env:\n        WHO: ${{ inputs.who }}\n"
+         "      run: echo \"Hello $WHO\"\n"),
 ]
 
 
 def write_corpus(directory: Path) -> list[Path]:
-    """Write every case's workflows under `directory/.github/workflows/`; their paths."""
-    workflows = directory / ".github" / "workflows"
-    workflows.mkdir(parents=True, exist_ok=True)
+    """Write every case's files (workflows, composite actions) under `directory`; their paths."""
     written = []
     for case in CASES:
         for name, text in case.files().items():
-            path = workflows / name
+            path = directory / name
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             written.append(path)
     return written
+
+
+def case_of(path: str) -> str:
+    """The case a corpus file (a path from the repository root) was written for."""
+    parts = path.split("/")
+    return parts[-2] if parts[-1] == "action.yml" else parts[-1].split("--")[0]
