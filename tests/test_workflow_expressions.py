@@ -362,3 +362,42 @@ def test_any_text_parses_or_is_a_syntax_error(text: str) -> None:
         parse_expression(text)
     except ExpressionSyntaxError as exc:
         assert 0 <= exc.offset <= len(text)
+
+
+def test_text_github_does_not_evaluate_is_not_an_expression() -> None:
+    """Descriptions often show `${{ }}` as documentation: GitHub prints them, so do we."""
+    doc = load("""
+        name: Release ${{ (not evaluated) }}
+        on:
+          workflow_dispatch:
+            inputs:
+              ref:
+                description: "A ref, e.g. ${{ github.sha }} or ${{ }}"
+          workflow_call:
+            outputs:
+              version:
+                value: ${{ jobs.build.outputs.version }}
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            outputs:
+              version: ${{ steps.v.outputs.version }}
+            steps: [{id: v, run: echo "version=1" >> "$GITHUB_OUTPUT"}]
+    """)
+    assert [(u["where"], u["key_path"]) for u in doc.input["expressions"]] == [
+        ("on", ["on", "workflow_call", "outputs", "version", "value"]),
+        ("outputs", ["outputs", "version"])]
+    action = load("""
+        name: Checkout ${{ }}
+        description: Uses `${{ github.token }}` unless `token` is given
+        inputs:
+          token:
+            description: Defaults to ${{ github.token }}
+            default: ${{ github.token }}
+        runs:
+          using: node20
+          main: dist/index.js
+          post-if: success()
+    """, kind="action", path="action.yml")
+    assert [(u["where"], u["name"]) for u in action.input["expressions"]] == [
+        ("inputs", "token"), ("post-if", None)]
