@@ -401,3 +401,41 @@ def test_text_github_does_not_evaluate_is_not_an_expression() -> None:
     """, kind="action", path="action.yml")
     assert [(u["where"], u["name"]) for u in action.input["expressions"]] == [
         ("inputs", "token"), ("post-if", None)]
+
+
+def test_docker_action_and_job_containers() -> None:
+    action = load("""
+        name: Hello
+        description: Greets
+        inputs:
+          who: {description: Who, required: true}
+        runs:
+          using: docker
+          image: Dockerfile
+          args: ["--who", "${{ inputs.who }}"]
+          env:
+            GREETING: Hello ${{ inputs.who }}
+    """, kind="action", path="action.yml")
+    assert [(u["scope"], u["where"], u["name"], u["key_path"]) for u in action.input["expressions"]] == [
+        ("action", "args", None, ["args", 1]), ("action", "env", "GREETING", ["env", "GREETING"])]
+    doc = load("""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            container:
+              image: ghcr.io/octo-org/app:${{ github.sha }}
+              credentials:
+                username: ${{ github.actor }}
+                password: ${{ secrets.GHCR_TOKEN }}
+            services:
+              db:
+                image: postgres:16
+                env: {POSTGRES_PASSWORD: "${{ secrets.DB_PASSWORD }}"}
+            steps: [{run: make}]
+    """)
+    assert [(u["where"], u["key_path"]) for u in doc.input["expressions"]] == [
+        ("container", ["container", "image"]),
+        ("container", ["container", "credentials", "username"]),
+        ("container", ["container", "credentials", "password"]),
+        ("services", ["services", "db", "env", "POSTGRES_PASSWORD"])]

@@ -57,7 +57,7 @@ def load(source: Source) -> Document:
         if not is_action:
             _check_top_level_keys(data, spans, source.path)
         _coerce_strings(data, scalars, source.text, is_action)
-        reader = ExpressionReader(source, scalars, source_map, is_action)
+        reader = StringReader(source, scalars, source_map, is_action)
         data["expressions"] = list(reader.read(data))
         data["scripts"] = list(reader.scripts(data))
     model = validate(CompositeAction if is_action else Workflow, data, spans, source.path, what)
@@ -244,8 +244,9 @@ def _literal_block(value: str, text: str, scalar: ScalarSource) -> list[int] | N
     return mapping
 
 
-class ExpressionReader:
-    """Every `${{ }}` of a workflow or action, parsed, located and placed (see ExpressionUse)."""
+class StringReader:
+    """The strings GitHub evaluates or runs: every `${{ }}` parsed, located and placed
+    (ExpressionUse), and every `run:` script with its shell (ShellScript)."""
 
     def __init__(self, source: Source, scalars: dict[JsonPath, ScalarSource],
                  source_map: SourceMap, is_action: bool) -> None:
