@@ -12,6 +12,7 @@ flat lists of context references and function calls), never the expression text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,6 +258,8 @@ class _Parser:
             value: Any = token.text[1:-1].replace("''", "'")
         elif token.kind == "number":
             value = _number(token.text)
+            if isinstance(value, float) and not math.isfinite(value):
+                value = token.text  # `1e999`: JSON (what the Rego engines read) has no infinity
         elif token.kind == "op" and token.text == "(":
             node = self.or_()
             self.expect(")", "to close '('")
