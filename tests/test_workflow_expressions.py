@@ -440,3 +440,11 @@ def test_docker_action_and_job_containers() -> None:
         ("container", ["container", "credentials", "username"]),
         ("container", ["container", "credentials", "password"]),
         ("services", ["services", "db", "env", "POSTGRES_PASSWORD"])]
+
+
+def test_case_predicates_do_not_flow() -> None:
+    parsed = parse_expression("case(github.event_name == 'push', github.ref_name, "
+                              "inputs.deploy, github.head_ref, 'none')")
+    assert [(".".join(c.parts), c.flows) for c in parsed.contexts] == [
+        ("github.event_name", False), ("github.ref_name", True), ("inputs.deploy", False),
+        ("github.head_ref", True)]

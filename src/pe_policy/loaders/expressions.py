@@ -333,9 +333,12 @@ def _uses(ast: dict[str, Any]) -> Parsed:
             call_use = parsed.calls[-1]
             clean["arguments"] = list(node["arguments"])
             inner = flows and lower in _PASS_THROUGH
-            for position in reversed(range(len(node["arguments"]))):
-                stack.append((node["arguments"][position], inner, (*functions, node["name"]),
-                              clean["arguments"], position))
+            count = len(node["arguments"])
+            for position in reversed(range(count)):
+                # case(pred1, value1, pred2, value2, default): the predicates only choose
+                chooses = lower == "case" and position % 2 == 0 and position != count - 1
+                stack.append((node["arguments"][position], inner and not chooses,
+                              (*functions, node["name"]), clean["arguments"], position))
             call_use.arguments = clean["arguments"]
         elif kind == "binary":
             op = node["op"]
