@@ -273,8 +273,9 @@ def test_parser_precedence_literals_and_errors() -> None:
     assert ast["right"]["op"] == "&&" and ast["right"]["right"]["op"] == "=="
     assert ast["right"]["right"]["right"]["op"] == "<"
     values = [parse_expression(text).ast["value"] for text in
-              ("null", "true", "FALSE", "0xff", "-2.99e-2", "711", "'It''s open source!'")]
-    assert values == [None, True, False, 255, -0.0299, 711, "It's open source!"]
+              ("null", "true", "FALSE", "0xff", "-2.99e-2", "711", "'It''s open source!'", "1e999")]
+    # a number JSON cannot hold (the Rego engines read JSON) stays as written
+    assert values == [None, True, False, 255, -0.0299, 711, "It's open source!", "1e999"]
     deep = "(" * 100 + "a" + ")" * 100
     with pytest.raises(ExpressionSyntaxError, match="nested deeper"):
         parse_expression(deep)
@@ -362,3 +363,88 @@ def test_any_text_parses_or_is_a_syntax_error(text: str) -> None:
         parse_expression(text)
     except ExpressionSyntaxError as exc:
         assert 0 <= exc.offset <= len(text)
+
+
+def test_text_github_does_not_evaluate_is_not_an_expression() -> None:
+    """Descriptions often show `${{ }}` as documentation: GitHub prints them, so do we."""
+    doc = load("""
+        name: Release ${{ (not evaluated) }}
+        on:
+          workflow_dispatch:
+            inputs:
+              ref:
+                description: "A ref, e.g. ${{ github.sha }} or ${{ }}"
+          workflow_call:
+            outputs:
+              version:
+                value: ${{ jobs.build.outputs.version }}
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            outputs:
+              version: ${{ steps.v.outputs.version }}
+            steps: [{id: v, run: echo "version=1" >> "$GITHUB_OUTPUT"}]
+    """)
+    assert [(u["where"], u["key_path"]) for u in doc.input["expressions"]] == [
+        ("on", ["on", "workflow_call", "outputs", "version", "value"]),
+        ("outputs", ["outputs", "version"])]
+    action = load("""
+        name: Checkout ${{ }}
+        description: Uses `${{ github.token }}` unless `token` is given
+        inputs:
+          token:
+            description: Defaults to ${{ github.token }}
+            default: ${{ github.token }}
+        runs:
+          using: node20
+          main: dist/index.js
+          post-if: success()
+    """, kind="action", path="action.yml")
+    assert [(u["where"], u["name"]) for u in action.input["expressions"]] == [
+        ("inputs", "token"), ("post-if", None)]
+
+
+def test_docker_action_and_job_containers() -> None:
+    action = load("""
+        name: Hello
+        description: Greets
+        inputs:
+          who: {description: Who, required: true}
+        runs:
+          using: docker
+          image: Dockerfile
+          args: ["--who", "${{ inputs.who }}"]
+          env:
+            GREETING: Hello ${{ inputs.who }}
+    """, kind="action", path="action.yml")
+    assert [(u["scope"], u["where"], u["name"], u["key_path"]) for u in action.input["expressions"]] == [
+        ("action", "args", None, ["args", 1]), ("action", "env", "GREETING", ["env", "GREETING"])]
+    doc = load("""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            container:
+              image: ghcr.io/octo-org/app:${{ github.sha }}
+              credentials:
+                username: ${{ github.actor }}
+                password: ${{ secrets.GHCR_TOKEN }}
+            services:
+              db:
+                image: postgres:16
+                env: {POSTGRES_PASSWORD: "${{ secrets.DB_PASSWORD }}"}
+            steps: [{run: make}]
+    """)
+    assert [(u["where"], u["key_path"]) for u in doc.input["expressions"]] == [
+        ("container", ["container", "image"]),
+        ("container", ["container", "credentials", "username"]),
+        ("container", ["container", "credentials", "password"]),
+        ("services", ["services", "db", "env", "POSTGRES_PASSWORD"])]
+
+
+def test_case_predicates_do_not_flow() -> None:
+    parsed = parse_expression("case(github.event_name == 'push', github.ref_name, "
+                              "inputs.deploy, github.head_ref, 'none')")
+    assert [(".".join(c.parts), c.flows) for c in parsed.contexts] == [
+        ("github.event_name", False), ("github.ref_name", True), ("inputs.deploy", False),
+        ("github.head_ref", True)]

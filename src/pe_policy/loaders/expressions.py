@@ -12,6 +12,7 @@ flat lists of context references and function calls), never the expression text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -257,6 +258,8 @@ class _Parser:
             value: Any = token.text[1:-1].replace("''", "'")
         elif token.kind == "number":
             value = _number(token.text)
+            if isinstance(value, float) and not math.isfinite(value):
+                value = token.text  # `1e999`: JSON (what the Rego engines read) has no infinity
         elif token.kind == "op" and token.text == "(":
             node = self.or_()
             self.expect(")", "to close '('")
@@ -330,9 +333,12 @@ def _uses(ast: dict[str, Any]) -> Parsed:
             call_use = parsed.calls[-1]
             clean["arguments"] = list(node["arguments"])
             inner = flows and lower in _PASS_THROUGH
-            for position in reversed(range(len(node["arguments"]))):
-                stack.append((node["arguments"][position], inner, (*functions, node["name"]),
-                              clean["arguments"], position))
+            count = len(node["arguments"])
+            for position in reversed(range(count)):
+                # case(pred1, value1, pred2, value2, default): the predicates only choose
+                chooses = lower == "case" and position % 2 == 0 and position != count - 1
+                stack.append((node["arguments"][position], inner and not chooses,
+                              (*functions, node["name"]), clean["arguments"], position))
             call_use.arguments = clean["arguments"]
         elif kind == "binary":
             op = node["op"]

@@ -57,7 +57,7 @@ def load(source: Source) -> Document:
         if not is_action:
             _check_top_level_keys(data, spans, source.path)
         _coerce_strings(data, scalars, source.text, is_action)
-        reader = ExpressionReader(source, scalars, source_map, is_action)
+        reader = StringReader(source, scalars, source_map, is_action)
         data["expressions"] = list(reader.read(data))
         data["scripts"] = list(reader.scripts(data))
     model = validate(CompositeAction if is_action else Workflow, data, spans, source.path, what)
@@ -244,8 +244,9 @@ def _literal_block(value: str, text: str, scalar: ScalarSource) -> list[int] | N
     return mapping
 
 
-class ExpressionReader:
-    """Every `${{ }}` of a workflow or action, parsed, located and placed (see ExpressionUse)."""
+class StringReader:
+    """The strings GitHub evaluates or runs: every `${{ }}` parsed, located and placed
+    (ExpressionUse), and every `run:` script with its shell (ShellScript)."""
 
     def __init__(self, source: Source, scalars: dict[JsonPath, ScalarSource],
                  source_map: SourceMap, is_action: bool) -> None:
@@ -280,8 +281,27 @@ class ExpressionReader:
             elif isinstance(node, list):
                 stack.extend(((*path, index), value)
                              for index, value in reversed(list(enumerate(node))))
-            elif isinstance(node, str) and ("${{" in node or self._is_condition(path)):
+            elif isinstance(node, str) and ("${{" in node or self._is_condition(path)) \
+                    and self._evaluated(path):
                 yield from self._scalar(path, node)
+
+    def _evaluated(self, path: JsonPath) -> bool:
+        """Whether GitHub evaluates `${{ }}` here; elsewhere it is text (an input's
+        `description: "defaults to ${{ github.token }}"`), neither an expression nor an error.
+
+        Workflows: all but the workflow's `name` and `on:` (save `workflow_call` outputs'
+        `value`).  Actions: `runs:`, inputs' `default` and outputs' `value`.
+        """
+        head = path[0] if path else None
+        if self.is_action:
+            return head == "runs" or (head in ("inputs", "outputs") and len(path) == 3
+                                      and path[2] == ("default" if head == "inputs" else "value"))
+        if head == "name":
+            return False
+        if head == "on":
+            return (len(path) == 5 and path[1] == "workflow_call" and path[2] == "outputs"
+                    and path[4] == "value")
+        return True
 
     def _place(self, path: JsonPath) -> dict[str, Any]:
         """Scope (workflow, job, step, action), job id, step index, and the key within the scope."""

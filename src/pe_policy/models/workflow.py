@@ -54,8 +54,8 @@ class ContextReference(_Located):
     flows: bool = Field(description="Its value (or part of it) can be the expression's value, "
                         "i.e. reach the text the expression expands into: false under a "
                         "comparison, `!`, a non pass-through function (`contains`, "
-                        "`startsWith`, `hashFiles`...), a computed index, or on the left of "
-                        "`&&`.")
+                        "`startsWith`, `hashFiles`...), a computed index, a predicate of "
+                        "`case()`, or on the left of `&&`.")
     dynamic: bool = Field(default=False, description="Has a computed index (`matrix[inputs.os]`).")
 
 
