@@ -453,6 +453,24 @@ CASES: list[Case] = [
                       "    run-id: ${{ github.event.workflow_run.id }}\n"
                       "    github-token: ${{ github.token }}\n- run: ./scripts/comment.sh pr.txt", name="comment",
                       permissions="    permissions:\n      actions: read\n      pull-requests: write\n"), top=NONE)),
+    Case("artifact-gh-run-download", ("workflow_run",),
+         workflow(job('- run: gh run download "$RUN_ID" --name preview\n  env:\n'
+                      "    RUN_ID: ${{ github.event.workflow_run.id }}\n    GH_TOKEN: ${{ github.token }}\n"
+                      "- run: ./preview/deploy.sh", name="deploy-preview",
+                      permissions="    permissions:\n      actions: read\n"), top=NONE)),
+    Case("artifact-github-script-unzip", ("workflow_run",),
+         workflow(job(f"- uses: {GITHUB_SCRIPT}\n  with:\n    script: |\n"
+                      "      const all = await github.rest.actions.listWorkflowRunArtifacts({\n"
+                      "        owner: context.repo.owner, repo: context.repo.repo,\n"
+                      "        run_id: context.payload.workflow_run.id })\n"
+                      "      const pr = all.data.artifacts.find(a => a.name == 'pr')\n"
+                      "      const zip = await github.rest.actions.downloadArtifact({\n"
+                      "        owner: context.repo.owner, repo: context.repo.repo,\n"
+                      "        artifact_id: pr.id, archive_format: 'zip' })\n"
+                      "      require('fs').writeFileSync('pr.zip', Buffer.from(zip.data))\n"
+                      "- run: unzip pr.zip\n- run: ./comment.sh \"$(cat NR)\"", name="comment",
+                      permissions="    permissions:\n      actions: read\n      pull-requests: write\n"),
+                  top=NONE)),
     Case("unsecure-workflow-env", ("push", "dispatch"),
          "env:\n  ACTIONS_ALLOW_UNSECURE_COMMANDS: true\n\n"
          + workflow(job('- run: echo "::add-path::/opt/tool/bin"', name="legacy"))),

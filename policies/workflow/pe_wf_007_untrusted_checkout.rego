@@ -10,7 +10,8 @@
 #   and those secrets to whoever opened the pull request ("pwn request").
 #   Also reported: a `workflow_run` job that downloads the artifacts of the run that
 #   triggered it (`actions/download-artifact` with that `run-id`,
-#   `dawidd6/action-download-artifact`, `gh run download`) into the workspace and then
+#   `dawidd6/action-download-artifact`, `gh run download`, or `actions/github-script`
+#   fetching it and a later `unzip`) into the workspace and then
 #   runs anything: a pull request's run uploads those artifacts, so they can overwrite
 #   the scripts, lock files or tools that the privileged job executes (artifact
 #   poisoning). Downloading into `${{ runner.temp }}` and reading the files as data is fine.
@@ -132,11 +133,42 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	in_workspace(steps.with_input(s.step, "path"))
 }
 
-artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["run"]), "what": "gh run download"} if {
+# `gh run download` (read from the shell model) without `-D`/`--dir` under the temp directory
+artifact_downloads contains {"job": steps.text(script.job), "index": script.step, "path": command.at, "what": command.text} if {
+	some script in object.get(input, "scripts", [])
+	some command in script.commands
+	command.name == "gh"
+	array.slice(command.arguments, 0, 2) == ["run", "download"]
+	not into_temp(command.arguments)
+}
+
+# the GitHub Security Lab pattern: github-script fetches the run's artifact zip
+# (`downloadArtifact`), a later step unzips it where the job's code lives
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": "github-script downloadArtifact"} if {
 	some s in steps.all_steps
-	contains(steps.text(s.step.run), "gh run download")
-	not regex.match(`gh run download[^\n]*(-D|--dir)[ =]\S*(runner\.temp|RUNNER_TEMP|/tmp)`, s.step.run)
+	steps.uses_action(s.step, "actions/github-script")
+	contains(steps.with_input(s.step, "script"), "downloadArtifact")
+	some script in object.get(input, "scripts", [])
+	steps.text(script.job) == s.job
+	script.step > s.index
+	some command in script.commands
+	command.name == "unzip"
+	not into_temp(command.arguments)
+}
+
+# `-D DIR`, `--dir DIR`, `--dir=DIR` or (unzip) `-d DIR` under the runner's temp directory
+into_temp(arguments) if {
+	some i, flag in arguments
+	flag in {"-D", "--dir", "-d"}
+	count(arguments) > i + 1 # a negated call on an undefined argument differs between engines
+	not in_workspace(arguments[i + 1])
+}
+
+into_temp(arguments) if {
+	some argument in arguments
+	startswith(argument, "--dir=")
+	not in_workspace(substring(argument, 6, -1))
 }
 
 # where a download goes: the workspace unless the path is under the runner's temp directory
-in_workspace(path) if not regex.match(`^\s*(\$\{\{\s*runner\.temp\s*\}\}|\$\{?RUNNER_TEMP|/tmp/)`, path)
+in_workspace(path) if not regex.match(`^\s*["']?(\$\{\{\s*runner\.temp\s*\}\}|\$\{?RUNNER_TEMP|/tmp/)`, path)

@@ -51,8 +51,22 @@ test_workflow_run_artifact_into_runner_temp_is_allowed if {
 	count(untrusted_checkout.deny) == 0 with input as {"on": ["workflow_run"], "jobs": {"b": {"steps": [into_temp, {"run": "cat \"$RUNNER_TEMP/artifacts/pr.txt\""}]}}}
 }
 
+gh_download(arguments) := {"scope": "step", "job": "b", "step": 0, "commands": [{"name": "gh", "arguments": arguments, "text": "gh run download", "at": ["jobs", "b", "steps", 0, "run", "commands", 0]}]}
+
 test_gh_run_download_then_run_is_denied if {
-	count(untrusted_checkout.deny) == 1 with input as {"on": ["workflow_run"], "jobs": {"b": {"steps": [{"run": "gh run download \"$RUN_ID\" -n dist"}, {"run": "./dist/publish.sh"}]}}}
+	wf := {"on": ["workflow_run"], "jobs": {"b": {"steps": [{"run": "gh run download"}, {"run": "./dist/publish.sh"}]}}}
+	results := untrusted_checkout.deny with input as object.union(wf, {"scripts": [gh_download(["run", "download", "$RUN_ID", "-n", "dist"])]})
+	{r.path | some r in results} == {["jobs", "b", "steps", 0, "run", "commands", 0]}
+	count(untrusted_checkout.deny) == 0 with input as object.union(wf, {"scripts": [gh_download(["run", "download", "-D", "${{ runner.temp }}/dist"])]})
+}
+
+unzip(arguments) := {"scope": "step", "job": "b", "step": 1, "commands": [{"name": "unzip", "arguments": arguments, "text": "unzip pr.zip", "at": ["x"]}]}
+
+test_github_script_download_then_unzip_in_workspace_is_denied if {
+	fetch := {"uses": "actions/github-script@v7", "with": {"script": "await github.rest.actions.downloadArtifact({...})"}}
+	wf := {"on": ["workflow_run"], "jobs": {"b": {"steps": [fetch, {"run": "unzip pr.zip"}, {"run": "./comment.sh"}]}}}
+	count(untrusted_checkout.deny) == 1 with input as object.union(wf, {"scripts": [unzip(["pr.zip"])]})
+	count(untrusted_checkout.deny) == 0 with input as object.union(wf, {"scripts": [unzip(["pr.zip", "-d", "/tmp/pr"])]})
 }
 
 test_artifact_download_outside_workflow_run_is_allowed if {
