@@ -50,33 +50,24 @@ head_ref := `(?i)(github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|
 
 head_repository := `(?i)(github\.event\.pull_request\.head\.repo\.full_name|github\.event\.workflow_run\.head_repository\.full_name)`
 
-run_checkout := `(?i)(gh\s+pr\s+checkout|git\s+fetch[^\n]*\bpull/|git\s+(checkout|switch|fetch|pull|clone)[^\n]*\$\{\{\s*github\.(head_ref|event\.(pull_request\.head|workflow_run\.head)))`
-
-deny contains result if {
+deny contains object.union({"msg": msg, "path": checkout.path}, checkout.extra) if {
 	count(privileged) > 0
 	some checkout in checkouts
-	steps := pipeline.steps_of(input.jobs[checkout.job])
-	runners := [j | some j, later in steps; j > checkout.index; runs_code(later)]
-	count(runners) > 0
-	first := min(runners)
+	runner := first_runner(checkout.job, checkout.index)
 	msg := sprintf(
 		"%s workflow checks out the pull request's code (`%s`) and runs it in step %s: that code gets this workflow's write token and secrets; build and test it in a `pull_request` workflow instead",
-		[concat("/", sort(privileged)), checkout.what, pipeline.step_label(steps[first], first)],
+		[concat("/", sort(privileged)), checkout.what, runner],
 	)
-	result := object.union({"msg": msg, "path": checkout.path}, checkout.extra)
 }
 
 # artifact poisoning: see artifact_downloads below
 deny contains {"msg": msg, "path": download.path} if {
 	"workflow_run" in triggers
 	some download in artifact_downloads
-	job_steps := pipeline.steps_of(input.jobs[download.job])
-	runners := [j | some j, later in job_steps; j > download.index; runs_code(later)]
-	count(runners) > 0
-	first := min(runners)
+	runner := first_runner(download.job, download.index)
 	msg := sprintf(
 		"workflow_run job downloads the triggering run's artifacts (`%s`) into the workspace and then runs step %s: a pull request's run made those artifacts, so they can replace what this privileged job executes; download into ${{ runner.temp }} and treat them as data",
-		[download.what, pipeline.step_label(job_steps[first], first)],
+		[download.what, runner],
 	)
 }
 
@@ -98,15 +89,53 @@ checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"
 	path := ["jobs", job_id, "steps", i, "with", "repository"]
 }
 
-checkouts contains {"job": job_id, "index": i, "path": path, "what": line, "extra": {"snippet": line}} if {
-	some job_id, job in input.jobs
-	is_array(job.steps)
-	some i, step in job.steps
-	is_string(step.run)
-	regex.match(`(?i)(checkout|pull/|head)`, step.run) # every run_checkout form has one: most scripts stop here
-	some match in regex.find_n(concat("", [`(?m)^.*`, run_checkout, `.*$`]), step.run, -1)
-	line := trim_space(match)
-	path := ["jobs", job_id, "steps", i, "run"]
+# `gh pr checkout`, `git fetch ... pull/N...`, or git fetching/checking out a head ref
+# given as `${{ }}` (read from the shell model and the parsed expressions)
+# (reported on the `run:` with the command as snippet: the fingerprint stays what it was
+# when this was read from the text)
+checkouts contains {"job": script.job, "index": script.step, "path": script.path, "what": command.text, "extra": {"snippet": command.text}} if {
+	some script in object.get(input, "scripts", [])
+	is_string(script.job)
+	some command in script.commands
+	fetches_head(script, command)
+}
+
+fetches_head(_, command) if {
+	command.name == "gh"
+	array.slice(command.arguments, 0, 2) == ["pr", "checkout"]
+}
+
+fetches_head(_, command) if {
+	command.name == "git"
+	command.arguments[0] == "fetch"
+	some argument in command.arguments
+	contains(argument, "pull/")
+}
+
+fetches_head(script, command) if {
+	command.name == "git"
+	command.arguments[0] in {"checkout", "switch", "fetch", "pull", "clone"}
+	some e in steps.expressions
+	e.job == script.job
+	e.step == script.step
+	e.where == "run"
+	within(e, command)
+	some ctx in e.contexts
+	regex.match(head_ref, ctx.path)
+}
+
+# expression `e` sits inside the span of `command`
+within(e, command) if {
+	[e.line, e.column] >= [command.line, command.column]
+	[e.end_line, e.end_column] <= [command.end_line, command.end_column]
+}
+
+# how messages name the first step after step `index` of the job that runs code
+first_runner(job_id, index) := pipeline.step_label(job_steps[first], first) if {
+	job_steps := pipeline.steps_of(input.jobs[job_id])
+	runners := [j | some j, later in job_steps; j > index; runs_code(later)]
+	count(runners) > 0
+	first := min(runners)
 }
 
 is_checkout(step) if startswith(lower(pipeline.text(step.uses)), "actions/checkout@")

@@ -31,9 +31,21 @@ test_local_action_after_fork_checkout_is_denied if {
 }
 
 test_workflow_run_gh_pr_checkout_is_denied if {
-	results := untrusted_checkout.deny with input as {"on": {"workflow_run": {"workflows": ["ci"]}}, "jobs": {"b": {"steps": [{"run": "gh pr checkout \"$PR\""}, {"run": "make test"}]}}}
+	command := {"name": "gh", "arguments": ["pr", "checkout", "\"$PR\""], "text": "gh pr checkout \"$PR\"", "at": ["jobs", "b", "steps", 0, "run", "commands", 0]}
+	script := {"scope": "step", "job": "b", "step": 0, "path": ["jobs", "b", "steps", 0, "run"], "commands": [command]}
+	results := untrusted_checkout.deny with input as {"on": {"workflow_run": {"workflows": ["ci"]}}, "jobs": {"b": {"steps": [{"run": "gh pr checkout \"$PR\""}, {"run": "make test"}]}}, "scripts": [script]}
 	some r in results
-	r.snippet == "gh pr checkout \"$PR\""
+	r.path == script.path
+	r.snippet == command.text
+}
+
+test_git_fetch_of_the_head_ref_is_denied_and_of_main_is_not if {
+	command := {"name": "git", "arguments": ["fetch", "origin", "${{ github.head_ref }}"], "text": "git fetch origin ${{ github.head_ref }}", "at": ["c"], "line": 3, "column": 1, "end_line": 3, "end_column": 40}
+	head := {"job": "b", "step": 0, "where": "run", "line": 3, "column": 18, "end_line": 3, "end_column": 40, "contexts": [{"path": "github.head_ref"}]}
+	other := object.union(head, {"line": 9, "end_line": 9})
+	wf := {"on": ["pull_request_target"], "jobs": {"b": {"steps": [{"run": "x"}, {"run": "make"}]}}, "scripts": [{"job": "b", "step": 0, "path": ["jobs", "b", "steps", 0, "run"], "commands": [command]}]}
+	count(untrusted_checkout.deny) == 1 with input as object.union(wf, {"expressions": [head]})
+	count(untrusted_checkout.deny) == 0 with input as object.union(wf, {"expressions": [other]})
 }
 
 download_triggering := {"uses": "actions/download-artifact@v4", "with": {"run-id": "${{ github.event.workflow_run.id }}", "github-token": "${{ github.token }}"}}
