@@ -7,6 +7,7 @@ security hardening, reusable workflows, composite actions).
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from pe_policy.loaders import load_text
 from pe_policy.loaders.expressions import ExpressionSyntaxError, find_templates, parse_expression
 from pe_policy.models.workflow import CompositeAction, Workflow
 
-from .workflow_text import load, position_of, steps
+from .workflow_text import load, position_of, refused, steps
 
 
 def refs(doc: Document, where: str | None = None) -> list[dict[str, Any]]:
@@ -365,15 +366,15 @@ def test_any_text_parses_or_is_a_syntax_error(text: str) -> None:
         assert 0 <= exc.offset <= len(text)
 
 
-def test_text_github_does_not_evaluate_is_not_an_expression() -> None:
-    """Descriptions often show `${{ }}` as documentation: GitHub prints them, so do we."""
+def test_descriptions_are_parsed_as_github_parses_them() -> None:
+    """The runner refuses an action.yml over an expression in an input's description
+    ("Unrecognized named-value: 'github'"): `${{ }}` is parsed wherever it is written."""
     doc = load("""
-        name: Release ${{ (not evaluated) }}
+        name: Release
         on:
           workflow_dispatch:
             inputs:
-              ref:
-                description: "A ref, e.g. ${{ github.sha }} or ${{ }}"
+              ref: {description: "A ref, e.g. ${{ github.sha }}"}
           workflow_call:
             outputs:
               version:
@@ -386,22 +387,23 @@ def test_text_github_does_not_evaluate_is_not_an_expression() -> None:
             steps: [{id: v, run: echo "version=1" >> "$GITHUB_OUTPUT"}]
     """)
     assert [(u["where"], u["key_path"]) for u in doc.input["expressions"]] == [
+        ("on", ["on", "workflow_dispatch", "inputs", "ref", "description"]),
         ("on", ["on", "workflow_call", "outputs", "version", "value"]),
         ("outputs", ["outputs", "version"])]
-    action = load("""
-        name: Checkout ${{ }}
-        description: Uses `${{ github.token }}` unless `token` is given
+    action = """
+        name: Checkout
+        description: Checks out
         inputs:
           token:
-            description: Defaults to ${{ github.token }}
+            description: Defaults to ${{ }}
             default: ${{ github.token }}
-        runs:
-          using: node20
-          main: dist/index.js
-          post-if: success()
-    """, kind="action", path="action.yml")
-    assert [(u["where"], u["name"]) for u in action.input["expressions"]] == [
-        ("inputs", "token"), ("post-if", None)]
+        runs: {using: node20, main: dist/index.js}
+    """
+    error = refused(action, kind="action")
+    assert "inputs.token.description: invalid expression: empty expression" in error.message
+    # where an expression should have been: at the closing braces
+    line = textwrap.dedent(action).lstrip().splitlines()[4]
+    assert (error.line, error.column) == (5, line.index("}}") + 1)
 
 
 def test_docker_action_and_job_containers() -> None:

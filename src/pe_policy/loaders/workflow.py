@@ -281,27 +281,10 @@ class StringReader:
             elif isinstance(node, list):
                 stack.extend(((*path, index), value)
                              for index, value in reversed(list(enumerate(node))))
-            elif isinstance(node, str) and ("${{" in node or self._is_condition(path)) \
-                    and self._evaluated(path):
+            elif isinstance(node, str) and ("${{" in node or self._is_condition(path)):
+                # everywhere, descriptions included: GitHub's template reader parses every
+                # `${{ }}` of a workflow or action.yml and refuses the file over a bad one
                 yield from self._scalar(path, node)
-
-    def _evaluated(self, path: JsonPath) -> bool:
-        """Whether GitHub evaluates `${{ }}` here; elsewhere it is text (an input's
-        `description: "defaults to ${{ github.token }}"`), neither an expression nor an error.
-
-        Workflows: all but the workflow's `name` and `on:` (save `workflow_call` outputs'
-        `value`).  Actions: `runs:`, inputs' `default` and outputs' `value`.
-        """
-        head = path[0] if path else None
-        if self.is_action:
-            return head == "runs" or (head in ("inputs", "outputs") and len(path) == 3
-                                      and path[2] == ("default" if head == "inputs" else "value"))
-        if head == "name":
-            return False
-        if head == "on":
-            return (len(path) == 5 and path[1] == "workflow_call" and path[2] == "outputs"
-                    and path[4] == "value")
-        return True
 
     def _place(self, path: JsonPath) -> dict[str, Any]:
         """Scope (workflow, job, step, action), job id, step index, and the key within the scope."""
