@@ -196,7 +196,8 @@ def test_rules_lists_the_pack() -> None:
     for rule_id in ("PE-WF-001", "PE-WF-002", "PE-WF-006"):
         assert rules[rule_id]["title"]
     assert rules["PE-WF-002"]["engine"] == "rego"
-    assert rules["PE-WF-001"]["engine"] == "python"
+    assert rules["PE-WF-001"]["engine"] == "rego"  # the whole workflow pack is Rego
+    assert rules["PE-MG-001"]["engine"] == "python"
 
 
 def test_explain() -> None:

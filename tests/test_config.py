@@ -109,7 +109,7 @@ BAD_CONFIGS = [
                  "    reason: x\n    expires: 2030-02-30\n", "expires",
                  "'2030-02-30' is not a valid date", id="waiver-bad-date"),
     pytest.param("rules:\n  disable: [PE-WF-02]\n", "PE-WF-02",
-                 "no rule matches 'PE-WF-02'; did you mean PE-WF-002?", id="unknown-rule"),
+                 "no rule matches 'PE-WF-02'; did you mean PE-WF-020?", id="unknown-rule"),
     pytest.param("waivers:\n  - rule: PE-XX-001\n    path: '*'\n    owner: ops\n    reason: x\n"
                  "    expires: 2030-01-01\n", "PE-XX-001", "no rule matches 'PE-XX-001'",
                  id="waiver-unknown-rule"),

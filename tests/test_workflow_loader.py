@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pe_policy.document import Document
 from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
 from pe_policy.engine.python_rules import import_policy_module
-from pe_policy.findings import ParseError
 from pe_policy.loaders import load_file, load_text
 from pe_policy.models.workflow import CompositeAction, Workflow
 from pe_policy.pipeline import check
 
 from .conftest import FIXTURES, REPO, line_of
+from .workflow_text import load
+from .workflow_text import refused as parse_error
 
 # the workflow rules' helpers, from their package as the rules import them
 _scripts = import_policy_module(builtin_policy_dir(), "workflow.lib.scripts")
@@ -25,14 +25,6 @@ expressions = import_policy_module(builtin_policy_dir(), "workflow.lib.expressio
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
 
 
-def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
-    return load_text(textwrap.dedent(text).lstrip(), path, kind)
-
-
-def parse_error(text: str, kind: str = "workflow") -> ParseError:
-    with pytest.raises(ParseError) as caught:
-        load(text, kind)
-    return caught.value
 
 
 def test_on_key_stays_a_string_key() -> None:
@@ -92,13 +84,11 @@ def test_anchors_aliases_and_merge_keys() -> None:
     text = textwrap.dedent("""
         on: push
         permissions: {}
-        x-job: &job
-          runs-on: ubuntu-latest
-          timeout-minutes: 15
-          permissions: {contents: read}
         jobs:
-          lint:
-            <<: *job
+          lint: &job
+            runs-on: ubuntu-latest
+            timeout-minutes: 15
+            permissions: {contents: read}
             steps: &steps
               - uses: actions/checkout@v4
               - run: ruff check .
@@ -114,7 +104,7 @@ def test_anchors_aliases_and_merge_keys() -> None:
     assert model.jobs["types"].timeout_minutes == 5  # the job's own key wins over the merge
     assert model.jobs["types"].permissions == {"contents": "read"}
     assert [s.run for s in model.jobs["types"].steps] == [None, "ruff check ."]
-    assert "<<" not in doc.input["jobs"]["lint"]
+    assert "<<" not in doc.input["jobs"]["types"]
     lines = text.splitlines()
     # the aliased copy is located at the alias, the original at its own line
     assert lines[doc.location(("jobs", "lint", "steps", 0, "uses")).line - 1].strip() == (
@@ -232,6 +222,7 @@ def test_step_env_layers_workflow_job_and_step() -> None:
         env: {A: workflow, B: workflow}
         jobs:
           j:
+            runs-on: ubuntu-latest
             env: {B: job, C: job}
             steps:
               - env: {C: step}

@@ -32,7 +32,7 @@ ACTIONS = BAD / ".github" / "actions"
 REPOS = BAD / "repos"
 DEMO = FIXTURES / "demo" / ".github" / "workflows" / "ci.yml"
 
-WF_RULES = [f"PE-WF-00{n}" for n in range(1, 10)]
+WF_RULES = [f"PE-WF-{n:03d}" for n in range(1, 21)]
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +84,39 @@ EXPECTED: dict[Path, list[tuple[str, str, int]]] = {
         ("PE-WF-006", 'args="${{ github.event.comment.body }}"', 1),
         ("PE-WF-006", "toJSON(github.event)", 1),
         ("PE-WF-006", "github.event['issue']['title']", 1),
+        ("PE-WF-020", "issue_comment:", 1),
     ],
-    WORKFLOWS / "pwn-request.yml": [("PE-WF-007", "ref: ${{ github.event.pull_request.head.sha }}", 1)],
-    WORKFLOWS / "workflow-run-checkout.yml": [("PE-WF-007", 'gh pr checkout "$PR"', 1)],
+    WORKFLOWS / "pwn-request.yml": [
+        ("PE-WF-007", "ref: ${{ github.event.pull_request.head.sha }}", 1),
+        ("PE-WF-020", "pull_request_target:", 1),
+    ],
+    WORKFLOWS / "workflow-run-checkout.yml": [
+        ("PE-WF-007", 'gh pr checkout "$PR"', 1),
+        ("PE-WF-020", "workflow_run:", 1),
+    ],
+    WORKFLOWS / "artifact-poisoning.yml": [
+        ("PE-WF-007", "actions/download-artifact@", 1),
+        ("PE-WF-020", "workflow_run:", 1),
+    ],
+    WORKFLOWS / "environment-files.yml": [
+        ("PE-WF-010", 'echo "BRANCH_NAME=$BRANCH" >> "$GITHUB_ENV"', 1),
+        ("PE-WF-020", "pull_request_target:", 1),
+    ],
+    WORKFLOWS / "bot-condition.yml": [
+        ("PE-WF-012", "if: github.actor == 'dependabot[bot]'", 1),
+        ("PE-WF-020", "pull_request_target:", 1),
+    ],
+    WORKFLOWS / "secrets-lookup.yml": [("PE-WF-017", "API_KEY: ${{ secrets[format(", 1)],
+    WORKFLOWS / "unsound-contains.yml": [("PE-WF-018", "if: contains(", 1)],
+    WORKFLOWS / "release-cache.yml": [("PE-WF-011", "actions/setup-go@", 1)],
+    WORKFLOWS / "container-unpinned.yml": [
+        ("PE-WF-013", "image: ghcr.io/plasma-engine/toolbox:2.4", 1),
+        ("PE-WF-013", "image: postgres:16-alpine", 1),
+    ],
+    WORKFLOWS / "artifact-credentials.yml": [("PE-WF-014", "actions/checkout@", 1)],
+    WORKFLOWS / "unsecure-commands.yml": [("PE-WF-015", "    env:", 1)],
+    WORKFLOWS / "container-credentials.yml": [("PE-WF-016", "credentials:", 1)],
+    WORKFLOWS / "self-hosted-pr.yml": [("PE-WF-019", "runs-on: [self-hosted", 1)],
     WORKFLOWS / "secrets-in-run.yml": [
         ("PE-WF-008", "${{ secrets.RUBE_API_KEY }}", 1),
         ("PE-WF-008", 'echo "workspace is $RUBE_WORKSPACE"', 1),
@@ -120,9 +150,13 @@ def test_every_bad_fixture_is_covered_and_every_rule_has_one(ruleset: RuleSet) -
 
 
 def test_good_fixtures_are_clean(ruleset: RuleSet) -> None:
+    """Clean but for PE-WF-020, which only says a workflow is privileged (labeler.yml is)."""
     result = run([GOOD], ruleset)
     assert len(result.checked_paths) >= 8
-    assert [f"{f.location}: {f.rule_id} {f.message}" for f in result.findings] == []
+    assert [f"{f.location}: {f.rule_id} {f.message}" for f in result.findings
+            if f.rule_id != "PE-WF-020"] == []
+    assert [(f.location.path, f.severity.value) for f in result.findings] == [
+        (rel(GOOD / ".github" / "workflows" / "labeler.yml"), "info")]
 
 
 def test_demo_shows_a_handful_of_representative_findings(ruleset: RuleSet) -> None:

@@ -74,15 +74,16 @@ ref_of(parts) := parts[1] if {
 
 # a full commit SHA (the usual case first: the `else` chain stops at the first that holds),
 # a local action, or a docker image pinned by digest
-pinned(uses) if {
+pinned(written) if {
+	uses := trim_space(written) # a block scalar (`uses: >-`) keeps its line break
 	parts := split(uses, "@")
 	count(parts) == 2
 	count(parts[1]) == 40
 	trim(parts[1], "0123456789abcdef") == "" # 40 hex digits
 	not startswith(uses, "docker://")
 } else if {
-	startswith(uses, "./")
+	startswith(trim_space(written), "./")
 } else if {
-	startswith(uses, "docker://")
-	regex.match(`@sha256:[0-9a-f]{64}$`, uses)
+	startswith(written, "docker://")
+	regex.match(`@sha256:[0-9a-f]{64}$`, trim_space(written))
 }

@@ -72,3 +72,11 @@ test_dockerfile_action_image_is_allowed if {
 test_run_steps_are_ignored if {
 	count(pinned_actions.deny) == 0 with input as {"jobs": {"b": {"steps": [{"run": "make"}]}}}
 }
+
+test_sha_in_a_block_scalar_is_allowed if {
+	count(pinned_actions.deny) == 0 with input as {"jobs": {"b": {"steps": [{"uses": concat("", ["actions/checkout@", sha, "\n"])}]}}}
+}
+
+test_same_repository_reusable_workflow_needs_no_sha if {
+	count(pinned_actions.deny) == 0 with input as {"jobs": {"call": {"uses": "./.github/workflows/build.yml"}}}
+}

@@ -8,6 +8,13 @@
 #   checkout`; `git fetch ... pull/N`) and then running anything from it (a
 #   later `run:` step, a local `./` action, a Docker build) hands that token
 #   and those secrets to whoever opened the pull request ("pwn request").
+#   Also reported: a `workflow_run` job that downloads the artifacts of the run that
+#   triggered it (`actions/download-artifact` with that `run-id`,
+#   `dawidd6/action-download-artifact`, `gh run download`, or `actions/github-script`
+#   fetching it and a later `unzip`) into the workspace and then
+#   runs anything: a pull request's run uploads those artifacts, so they can overwrite
+#   the scripts, lock files or tools that the privileged job executes (artifact
+#   poisoning). Downloading into `${{ runner.temp }}` and reading the files as data is fine.
 # related_resources:
 #   - ref: https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/
 # custom:
@@ -19,11 +26,13 @@
 #     Build and test pull requests in a `pull_request` workflow (no secrets,
 #     read-only token). If a privileged follow-up is needed (labelling,
 #     commenting), trigger it with `workflow_run`, download the other run's
-#     artifacts as data, and never check out or execute the pull request's code.
+#     artifacts as data (into `${{ runner.temp }}`, never the workspace), and never check
+#     out or execute the pull request's code.
 package pe.workflow.untrusted_checkout
 
 import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.pipeline.triggers
+import data.pe.workflow.lib.steps
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
@@ -41,20 +50,25 @@ head_ref := `(?i)(github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|
 
 head_repository := `(?i)(github\.event\.pull_request\.head\.repo\.full_name|github\.event\.workflow_run\.head_repository\.full_name)`
 
-run_checkout := `(?i)(gh\s+pr\s+checkout|git\s+fetch[^\n]*\bpull/|git\s+(checkout|switch|fetch|pull|clone)[^\n]*\$\{\{\s*github\.(head_ref|event\.(pull_request\.head|workflow_run\.head)))`
-
-deny contains result if {
+deny contains object.union({"msg": msg, "path": checkout.path}, checkout.extra) if {
 	count(privileged) > 0
 	some checkout in checkouts
-	steps := pipeline.steps_of(input.jobs[checkout.job])
-	runners := [j | some j, later in steps; j > checkout.index; runs_code(later)]
-	count(runners) > 0
-	first := min(runners)
+	runner := first_runner(checkout.job, checkout.index)
 	msg := sprintf(
 		"%s workflow checks out the pull request's code (`%s`) and runs it in step %s: that code gets this workflow's write token and secrets; build and test it in a `pull_request` workflow instead",
-		[concat("/", sort(privileged)), checkout.what, pipeline.step_label(steps[first], first)],
+		[concat("/", sort(privileged)), checkout.what, runner],
 	)
-	result := object.union({"msg": msg, "path": checkout.path}, checkout.extra)
+}
+
+# artifact poisoning: see artifact_downloads below
+deny contains {"msg": msg, "path": download.path} if {
+	"workflow_run" in triggers
+	some download in artifact_downloads
+	runner := first_runner(download.job, download.index)
+	msg := sprintf(
+		"workflow_run job downloads the triggering run's artifacts (`%s`) into the workspace and then runs step %s: a pull request's run made those artifacts, so they can replace what this privileged job executes; download into ${{ runner.temp }} and treat them as data",
+		[download.what, runner],
+	)
 }
 
 checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].ref, "extra": {}} if {
@@ -75,15 +89,53 @@ checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"
 	path := ["jobs", job_id, "steps", i, "with", "repository"]
 }
 
-checkouts contains {"job": job_id, "index": i, "path": path, "what": line, "extra": {"snippet": line}} if {
-	some job_id, job in input.jobs
-	is_array(job.steps)
-	some i, step in job.steps
-	is_string(step.run)
-	regex.match(`(?i)(checkout|pull/|head)`, step.run) # every run_checkout form has one: most scripts stop here
-	some match in regex.find_n(concat("", [`(?m)^.*`, run_checkout, `.*$`]), step.run, -1)
-	line := trim_space(match)
-	path := ["jobs", job_id, "steps", i, "run"]
+# `gh pr checkout`, `git fetch ... pull/N...`, or git fetching/checking out a head ref
+# given as `${{ }}` (read from the shell model and the parsed expressions)
+# (reported on the `run:` with the command as snippet: the fingerprint stays what it was
+# when this was read from the text)
+checkouts contains {"job": script.job, "index": script.step, "path": script.path, "what": command.text, "extra": {"snippet": command.text}} if {
+	some script in object.get(input, "scripts", [])
+	is_string(script.job)
+	some command in script.commands
+	fetches_head(script, command)
+}
+
+fetches_head(_, command) if {
+	command.name == "gh"
+	array.slice(command.arguments, 0, 2) == ["pr", "checkout"]
+}
+
+fetches_head(_, command) if {
+	command.name == "git"
+	command.arguments[0] == "fetch"
+	some argument in command.arguments
+	contains(argument, "pull/")
+}
+
+fetches_head(script, command) if {
+	command.name == "git"
+	command.arguments[0] in {"checkout", "switch", "fetch", "pull", "clone"}
+	some e in steps.expressions
+	e.job == script.job
+	e.step == script.step
+	e.where == "run"
+	within(e, command)
+	some ctx in e.contexts
+	regex.match(head_ref, ctx.path)
+}
+
+# expression `e` sits inside the span of `command`
+within(e, command) if {
+	[e.line, e.column] >= [command.line, command.column]
+	[e.end_line, e.end_column] <= [command.end_line, command.end_column]
+}
+
+# how messages name the first step after step `index` of the job that runs code
+first_runner(job_id, index) := pipeline.step_label(job_steps[first], first) if {
+	job_steps := pipeline.steps_of(input.jobs[job_id])
+	runners := [j | some j, later in job_steps; j > index; runs_code(later)]
+	count(runners) > 0
+	first := min(runners)
 }
 
 is_checkout(step) if startswith(lower(pipeline.text(step.uses)), "actions/checkout@")
@@ -93,3 +145,59 @@ runs_code(step) if is_string(step.run)
 runs_code(step) if startswith(pipeline.text(step.uses), "./")
 
 runs_code(step) if regex.match(`(?i)^(docker/build-push-action|docker/bake-action|github/codeql-action/autobuild)@`, pipeline.text(step.uses))
+
+# ------------------------------------------------------------ artifact poisoning
+
+# a download of the triggering run's artifacts that lands in the workspace
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
+	some s in steps.all_steps
+	steps.uses_action(s.step, "actions/download-artifact")
+	contains(steps.with_input(s.step, "run-id"), "workflow_run")
+	in_workspace(steps.with_input(s.step, "path"))
+}
+
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
+	some s in steps.all_steps
+	steps.uses_action(s.step, "dawidd6/action-download-artifact")
+	in_workspace(steps.with_input(s.step, "path"))
+}
+
+# `gh run download` (read from the shell model) without `-D`/`--dir` under the temp directory
+artifact_downloads contains {"job": steps.text(script.job), "index": script.step, "path": command.at, "what": command.text} if {
+	some script in object.get(input, "scripts", [])
+	some command in script.commands
+	command.name == "gh"
+	array.slice(command.arguments, 0, 2) == ["run", "download"]
+	not into_temp(command.arguments)
+}
+
+# the GitHub Security Lab pattern: github-script fetches the run's artifact zip
+# (`downloadArtifact`), a later step unzips it where the job's code lives
+artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": "github-script downloadArtifact"} if {
+	some s in steps.all_steps
+	steps.uses_action(s.step, "actions/github-script")
+	contains(steps.with_input(s.step, "script"), "downloadArtifact")
+	some script in object.get(input, "scripts", [])
+	steps.text(script.job) == s.job
+	script.step > s.index
+	some command in script.commands
+	command.name == "unzip"
+	not into_temp(command.arguments)
+}
+
+# `-D DIR`, `--dir DIR`, `--dir=DIR` or (unzip) `-d DIR` under the runner's temp directory
+into_temp(arguments) if {
+	some i, flag in arguments
+	flag in {"-D", "--dir", "-d"}
+	count(arguments) > i + 1 # a negated call on an undefined argument differs between engines
+	not in_workspace(arguments[i + 1])
+}
+
+into_temp(arguments) if {
+	some argument in arguments
+	startswith(argument, "--dir=")
+	not in_workspace(substring(argument, 6, -1))
+}
+
+# where a download goes: the workspace unless the path is under the runner's temp directory
+in_workspace(path) if not regex.match(`^\s*["']?(\$\{\{\s*runner\.temp\s*\}\}|\$\{?RUNNER_TEMP|/tmp/)`, path)

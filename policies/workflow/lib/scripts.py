@@ -42,7 +42,7 @@ def iter_scripts(model: Workflow | CompositeAction, *, github_script: bool = Tru
     for step_path, job_id, step in iter_steps(model):
         if step.run:
             yield Script((*step_path, "run"), step.run, "`run:` script", job_id, step)
-        if (github_script and step.uses and step.with_
+        if (github_script and step.uses and isinstance(step.with_, dict)
                 and step.uses.lower().split("@")[0] == GITHUB_SCRIPT_ACTION):
             script = step.with_.get("script")
             if isinstance(script, str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -118,12 +118,27 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
+class ScalarSource(NamedTuple):
+    """Where a string scalar's text sits in the file: what maps an offset in its value back."""
+
+    start: int  # character offset in the text of the scalar's first character (quote, `|`...)
+    end: int
+    style: str  # '' plain, "'", '"', '|' or '>'
+
+
 def load_yaml(
-    text: str, file_path: str, *, multi: bool = False, line_offset: int = 0
+    text: str, file_path: str, *, multi: bool = False, line_offset: int = 0,
+    scalars: dict[JsonPath, ScalarSource] | None = None,
+    scalar_keys: frozenset[str] = frozenset(), unique_keys: bool = False,
 ) -> tuple[Any, dict[JsonPath, Span]]:
     """Parse `text`; return the data (a list of documents when `multi`) and its spans.
 
     `line_offset` shifts every line, for YAML embedded in a larger file (front matter).
+    `scalars`, when given, receives the source of every string value that holds `${{` and
+    of every scalar value under a key in `scalar_keys` (positions inside it: expressions;
+    the text as written: `run: 0x10`).  `unique_keys`
+    refuses a key repeated in one mapping, as GitHub does (YAML says a key is unique; most
+    parsers keep the last).
     Raises ParseError with the line and column of the problem.
     """
     spans: dict[JsonPath, Span] = {}
@@ -182,6 +197,9 @@ def load_yaml(
             merged = value if isinstance(value, list) else [value]
             top.merges.extend(m for m in merged if isinstance(m, dict))
         else:
+            if unique_keys and key in top.value:
+                raise fail(f"key {key!r} is already defined in this mapping "
+                           "(a key may appear only once)", top.key_mark)
             spans[(*top.path, key) if path is None else path] = _span(top.key_mark, end)
             top.value[key] = value
         top.key = _NO_KEY
@@ -196,6 +214,16 @@ def load_yaml(
                 value = resolve_scalar(event.value, event.tag, plain)
                 if event.anchor:
                     anchors[event.anchor] = (value, 1, len(event.value))
+                if scalars is not None and stack:
+                    top = stack[-1]
+                    if isinstance(top.value, list):
+                        where: Any = (*top.path, len(top.value))
+                    else:
+                        where = None if top.key is _NO_KEY or top.key == "<<" else (*top.path, top.key)
+                    if where is not None and (where[-1] in scalar_keys
+                                              or (isinstance(value, str) and "${{" in value)):
+                        scalars[where] = ScalarSource(event.start_mark.index, event.end_mark.index,
+                                                      event.style or "")
                 attach(value, 1, event.start_mark, event.end_mark, chars=len(event.value))
             elif event is None or kind is yaml.StreamEndEvent:
                 break

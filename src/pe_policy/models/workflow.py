@@ -3,8 +3,13 @@
 The models mirror the YAML key for key (aliases keep GitHub's spelling), so a
 path into the model is a path into the file and the source map applies as is.
 Unknown keys are kept: GitHub adds keys faster than any model can follow.
-What the workflow rules share to walk steps and scripts and read `${{ }}`
-expressions lives beside them, in `policies/workflow/lib/`.
+Where GitHub takes a mapping it also takes one `${{ }}` expression that yields it
+(`with: ${{ fromJSON(needs.setup.outputs.inputs) }}`): those fields are `dict | str`.
+
+`expressions` and `scripts` (added by the loader, not keys of the file) hold every
+`${{ }}` of the file parsed (ExpressionUse) and every `run:` script (ShellScript).
+What the workflow rules share to walk steps and scripts lives beside them, in
+`policies/workflow/lib/`.
 """
 
 from __future__ import annotations
@@ -15,10 +20,133 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Permissions = str | dict[str, str]
 EnvMap = dict[str, Any] | str  # a mapping, or one `${{ fromJSON(...) }}` expression
+Mapping = dict[str, Any] | str  # likewise
 
 
 class _Node(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class _Located(BaseModel):
+    """Where a piece of an expression is: exact 1-based line and column, end exclusive.
+
+    `at` is a path into the document's source map with exactly this span (the node's
+    path, then the expression's ordinal in that string, then `contexts`/`functions` and an
+    index): a rule that reports `"path": x.at` points at the expression itself.
+    """
+
+    at: list[str | int]
+    line: int
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+class ContextReference(_Located):
+    """One reference to a context: `github.event.pull_request.title`, `secrets.TOKEN`, `env.X`."""
+
+    path: str = Field(description="Dotted, lower-cased (GitHub's contexts are case-insensitive); "
+                      "`['x']` reads as `.x`, `.*`/`[*]`/a computed index as `*`, `[0]` as `.0`.")
+    parts: list[str]
+    text: str = Field(description="As written.")
+    functions: list[str] = Field(description="Calls around the reference, outermost first, spelled "
+                                 "as GitHub's docs spell them (`toJSON`, `contains`...).")
+    flows: bool = Field(description="Its value (or part of it) can be the expression's value, "
+                        "i.e. reach the text the expression expands into: false under a "
+                        "comparison, `!`, a non pass-through function (`contains`, "
+                        "`startsWith`, `hashFiles`...), a computed index, a predicate of "
+                        "`case()`, or on the left of `&&`.")
+    dynamic: bool = Field(default=False, description="Has a computed index (`matrix[inputs.os]`).")
+
+
+class FunctionCall(_Located):
+    name: str = Field(description="As GitHub's docs spell it when known (`fromJSON`), else as written.")
+    text: str
+    arguments: list[dict[str, Any]] = Field(description="AST of each argument (see ExpressionUse.ast).")
+    functions: list[str]
+    flows: bool
+
+
+class ExpressionUse(_Located):
+    """One `${{ }}` (or a whole `if:` condition) of the file, parsed, and where it sits.
+
+    `ast` nodes: `{"type": "literal", "value": v}`, `{"type": "context", "path": "a.b",
+    "parts": [...], "indexes": [ast...]?}`, `{"type": "call", "name": n, "arguments": [...]}`,
+    `{"type": "binary", "op": "==|!=|<|<=|>|>=|&&||||", "left", "right"}`,
+    `{"type": "not", "operand"}`, `{"type": "index", "target", "index"}` (on a call's result),
+    `{"type": "wildcard"}`.
+    """
+
+    path: list[str | int] = Field(description="The string node holding it (`jobs.b.steps.0.run`).")
+    scope: str = Field(description="`workflow`, `job`, `step` or `action` (action.yml outside steps).")
+    job: str | None = None
+    step: int | None = Field(default=None, description="Index in the job's (or action's) steps.")
+    where: str = Field(description="The key in the scope: `run`, `with`, `env`, `if`, `uses`, "
+                       "`runs-on`, `container`, `services`, `matrix` (strategy.matrix), "
+                       "`strategy`, `secrets`, `outputs`, `inputs`, `name`, `run-name`, "
+                       "`concurrency`, `environment`, `on`...")
+    name: str | None = Field(default=None, description="The input, variable, secret or output "
+                             "under `with`/`env`/`secrets`/`outputs`/`inputs`.")
+    key_path: list[str | int] = Field(description="The path below the scope (`[with, script]`).")
+    text: str = Field(description="As written, `${{ }}` included (a bare `if:` has none).")
+    expression: str
+    implicit: bool = Field(description="An `if:` without `${{ }}`: all of it is the expression.")
+    whole: bool = Field(description="The expression is all of the string: its value is the "
+                        "node's value (not text spliced into more text).")
+    ast: dict[str, Any]
+    contexts: list[ContextReference]
+    functions: list[FunctionCall]
+
+
+class ShellVariable(_Located):
+    name: str = Field(description="`$NAME`, `${NAME}`, `${NAME:-x}`... (not `$1`, `$@`).")
+    text: str
+    quoted: bool = Field(description="Inside double quotes or a heredoc: no word splitting.")
+
+
+class ShellCommand(_Located):
+    name: str = Field(description="The command as written (`echo`, `kubectl`, `./deploy.sh`).")
+    arguments: list[str] = Field(description="Each argument as written, outer quotes off when "
+                                 "it expands nothing.")
+    text: str
+
+
+class ShellWrite(_Located):
+    """What a script writes to a file GitHub reads back (`>> "$GITHUB_ENV"`, `| tee -a ...`)."""
+
+    file: str = Field(description="GITHUB_ENV, GITHUB_PATH, GITHUB_OUTPUT, GITHUB_STATE or "
+                      "GITHUB_STEP_SUMMARY.")
+    command: str = Field(description="`echo`, `printf`, `cat` (heredoc), `tee`, or the kind of "
+                         "group redirected (`compound_statement`, `for_statement`...).")
+    names: list[str] = Field(description="`NAME=` / `NAME<<DELIM` the written lines start with.")
+    variables: list[str] = Field(description="Shell variables the written content expands.")
+    expressions: list[list[str | int]] = Field(description="`at` of each `${{ }}` spliced into "
+                                               "the written content (see ExpressionUse.at).")
+    text: str
+
+
+class ShellScript(BaseModel):
+    """A `run:` script: its shell and, for bash and sh, what tree-sitter-bash reads in it.
+
+    `${{ }}` are parsed as opaque words (GitHub splices them in before the shell runs).
+    """
+
+    path: list[str | int] = Field(description="The `run` node.")
+    scope: str
+    job: str | None = None
+    step: int | None = None
+    where: str = "run"
+    name: str | None = None
+    key_path: list[str | int]
+    shell: str = Field(description="Program of `shell:` (step, else job/workflow "
+                       "`defaults.run.shell`, else pwsh on Windows runners, else bash).")
+    parsed: bool = Field(description="A bash or sh script, parsed; the lists below are empty "
+                         "otherwise.")
+    complete: bool = Field(description="Parsed without a bash syntax error.")
+    errors: list[dict[str, int | None]] = Field(description="`line`/`column` of syntax errors.")
+    variables: list[ShellVariable]
+    commands: list[ShellCommand]
+    writes: list[ShellWrite]
 
 
 class Step(_Node):
@@ -34,8 +162,8 @@ class Step(_Node):
     run: str | None = Field(default=None, description="Shell script; `${{ }}` is expanded "
                             "into it before the shell runs.")
     shell: str | None = None
-    with_: dict[str, Any] | None = Field(default=None, alias="with",
-                                         description="Inputs of the action in `uses:`.")
+    with_: Mapping | None = Field(default=None, alias="with",
+                                  description="Inputs of the action in `uses:`.")
     env: EnvMap | None = Field(default=None, description="Environment of this step.")
     if_: str | bool | None = Field(default=None, alias="if")
     working_directory: str | None = Field(default=None, alias="working-directory")
@@ -60,17 +188,17 @@ class Job(_Node):
     steps: list[Step] = Field(default_factory=list)
     uses: str | None = Field(default=None, description="A reusable workflow call: "
                              "`owner/repo/.github/workflows/x.yml@ref` or `./.github/workflows/x.yml`.")
-    with_: dict[str, Any] | None = Field(default=None, alias="with",
-                                         description="Inputs of the reusable workflow.")
+    with_: Mapping | None = Field(default=None, alias="with",
+                                  description="Inputs of the reusable workflow.")
     secrets: dict[str, Any] | str | None = None
     strategy: dict[str, Any] | str | None = None
     continue_on_error: bool | str | None = Field(default=None, alias="continue-on-error")
     timeout_minutes: int | float | str | None = Field(default=None, alias="timeout-minutes")
     container: str | dict[str, Any] | None = None
-    services: dict[str, Any] | None = None
-    outputs: dict[str, Any] | None = None
+    services: Mapping | None = None
+    outputs: Mapping | None = None
     concurrency: str | dict[str, Any] | None = None
-    defaults: dict[str, Any] | None = None
+    defaults: Mapping | None = None
 
     @property
     def needs_list(self) -> list[str]:
@@ -97,9 +225,13 @@ class Workflow(_Node):
     permissions: Permissions | None = Field(
         default=None, description="Default GITHUB_TOKEN scopes for every job.")
     env: EnvMap | None = None
-    defaults: dict[str, Any] | None = None
+    defaults: Mapping | None = None
     concurrency: str | dict[str, Any] | None = None
     jobs: dict[str, Job] = Field(default_factory=dict)
+    expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
+                                             "loader: every expression of the file.")
+    scripts: list[ShellScript] = Field(default_factory=list, description="Added by the loader: "
+                                       "every `run:` script.")
 
     @property
     def triggers(self) -> list[str]:
@@ -129,4 +261,8 @@ class CompositeAction(_Node):
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
     runs: ActionRuns | None = None
+    expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
+                                             "loader: every expression of the file.")
+    scripts: list[ShellScript] = Field(default_factory=list, description="Added by the loader: "
+                                       "every `run:` script.")
 

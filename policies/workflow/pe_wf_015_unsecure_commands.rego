@@ -1,0 +1,47 @@
+# METADATA
+# title: ACTIONS_ALLOW_UNSECURE_COMMANDS is never enabled
+# description: >-
+#   `ACTIONS_ALLOW_UNSECURE_COMMANDS` brings back the `::set-env::` and `::add-path::`
+#   workflow commands GitHub disabled in 2020 (CVE-2020-15228): anything that a step
+#   prints (a test name, a file name, a log line from a pull request) can then set
+#   `LD_PRELOAD`, `NODE_OPTIONS` or `PATH` for every later step. Reported wherever it is
+#   set to anything but false: workflow, job, step or composite-action step `env:`.
+# related_resources:
+#   - ref: https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/
+# custom:
+#   id: PE-WF-015
+#   severity: high
+#   kinds: [workflow, action]
+#   source: "seed 003 (security)"
+#   remediation: >-
+#     Remove `ACTIONS_ALLOW_UNSECURE_COMMANDS` and write to the environment files instead:
+#     `echo "NAME=value" >> "$GITHUB_ENV"`, `echo "$DIR" >> "$GITHUB_PATH"`.
+package pe.workflow.unsecure_commands
+
+import data.pe.workflow.lib.steps.all_steps
+import rego.v1
+
+variable := "ACTIONS_ALLOW_UNSECURE_COMMANDS"
+
+env_scopes contains [["env"], input.env] if is_object(input.env)
+
+env_scopes contains [["jobs", job_id, "env"], job.env] if {
+	some job_id, job in input.jobs
+	is_object(job.env)
+}
+
+env_scopes contains [array.concat(s.path, ["env"]), s.step.env] if {
+	some s in all_steps
+	is_object(s.step.env)
+}
+
+deny contains {"msg": msg, "path": path} if {
+	some [path, env] in env_scopes
+	enabled(env[variable])
+	msg := sprintf(
+		"`%s` re-enables the `::set-env::`/`::add-path::` commands: any output of this job can then set its environment; write to $GITHUB_ENV/$GITHUB_PATH instead",
+		[variable],
+	)
+}
+
+enabled(value) if not lower(trim_space(sprintf("%v", [value]))) in {"false", "0", "", "null"}

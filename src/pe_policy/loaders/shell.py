@@ -1,0 +1,268 @@
+"""`run:` scripts as bash reads them, with tree-sitter-bash (a maintained bash grammar).
+
+What rules need of a script: the environment variables it expands, the commands it runs,
+and what it writes to the files GitHub reads back between steps (`$GITHUB_ENV`,
+`$GITHUB_PATH`, `$GITHUB_OUTPUT`, `$GITHUB_STATE`, `$GITHUB_STEP_SUMMARY`).  GitHub
+splices `${{ }}` into the text before bash runs, so each expression is parsed here as an
+opaque word of the same length (offsets stay those of the script) and remembered by its
+ordinal: a write that carries `${{ github.event.issue.title }}` names that expression.
+
+Offsets are characters of the script; the workflow loader turns them into lines and columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+# files whose content GitHub reads back: environment, PATH, outputs, state, summary
+GITHUB_FILES = ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE",
+                "GITHUB_STEP_SUMMARY")
+_PLACEHOLDER = "%"  # a word character for bash that can never extend a variable name
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(=|<<)")
+_WRITE_COMMANDS = frozenset({"tee"})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # not `$1`, `$@`: positional and special
+
+
+@dataclass
+class Variable:
+    name: str
+    start: int
+    end: int
+    quoted: bool  # inside "double quotes" or a heredoc: no word splitting or globbing
+
+
+@dataclass
+class Command:
+    name: str
+    arguments: list[str]
+    start: int
+    end: int
+
+
+@dataclass
+class Write:
+    file: str  # GITHUB_ENV, GITHUB_PATH, ...
+    command: str  # what writes: `echo`, `printf`, `cat` (a heredoc), `tee`, `{ ... }`
+    names: list[str]  # `NAME=...` / `NAME<<DELIM` that the content starts a line with
+    variables: list[str]  # variables the written content expands
+    expressions: list[int]  # ordinals of the `${{ }}` spliced into the written content
+    start: int
+    end: int
+
+
+@dataclass
+class ShellScript:
+    variables: list[Variable] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
+    errors: list[int] = field(default_factory=list)  # offsets where bash syntax is broken
+
+
+@lru_cache(maxsize=1)
+def _bash() -> tuple[Any, Any, Any]:
+    """The parser, and the queries that pick the nodes rules need (matched in C, not walked)."""
+    import tree_sitter_bash
+    from tree_sitter import Language, Parser, Query
+
+    language = Language(tree_sitter_bash.language())
+    nodes = Query(language, "(simple_expansion) @variable (expansion) @variable "
+                            "(command) @command (redirected_statement) @redirect")
+    errors = Query(language, "(ERROR) @error (MISSING) @error")
+    return Parser(language), nodes, errors
+
+
+def parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
+    """Parse `script`, whose `${{ }}` sit at `templates` ((start, end) offsets, in order)."""
+    masked = list(script)
+    for start, end in templates:
+        masked[start:end] = _PLACEHOLDER * (end - start)
+    text = "".join(masked)
+    data = text.encode("utf-8")
+    parser, nodes, errors = _bash()
+    tree = parser.parse(data)
+    return _Reader(script, text, data, templates).read(tree.root_node, nodes, errors)
+
+
+class _Reader:
+    def __init__(self, script: str, text: str, data: bytes,
+                 templates: list[tuple[int, int]]) -> None:
+        self.script = script  # as written: what words and messages show
+        self.text = text  # with the `${{ }}` masked: what was parsed
+        self.data = data
+        self.templates = templates
+        self.ascii = len(data) == len(text)
+        self._offsets: list[int] | None = None
+
+    def char(self, byte: int) -> int:
+        """Character offset of a byte offset (the same for ASCII scripts)."""
+        if self.ascii:
+            return byte
+        if self._offsets is None:
+            offsets = []
+            for index, char in enumerate(self.text):
+                offsets.extend([index] * len(char.encode("utf-8")))
+            offsets.append(len(self.text))
+            self._offsets = offsets
+        return self._offsets[byte]
+
+    def span(self, node: Any) -> tuple[int, int]:
+        return self.char(node.start_byte), self.char(node.end_byte)
+
+    def node_text(self, node: Any) -> str:
+        start, end = self.span(node)
+        return self.script[start:end]
+
+    def read(self, root: Any, nodes: Any, errors: Any) -> ShellScript:
+        from tree_sitter import QueryCursor
+
+        result = ShellScript()
+        found = QueryCursor(nodes).captures(root)
+        for node in found.get("variable", ()):
+            name = self.variable_name(node)
+            if name is not None and _NAME.match(name):
+                start, end = self.span(node)
+                result.variables.append(Variable(name, start, end, self.quoted(node)))
+        for node in found.get("command", ()):
+            result.commands.append(self.command(node))
+            write = self.tee_write(node)
+            if write is not None:
+                result.writes.append(write)
+        for node in found.get("redirect", ()):
+            result.writes.extend(self.redirect_writes(node))
+        if root.has_error:
+            result.errors = sorted(self.span(node)[0]
+                                   for node in QueryCursor(errors).captures(root).get("error", ()))
+        result.variables.sort(key=lambda v: v.start)
+        result.commands.sort(key=lambda c: c.start)
+        result.writes.sort(key=lambda w: w.start)
+        return result
+
+    @staticmethod
+    def quoted(node: Any) -> bool:
+        """Inside "double quotes" or a heredoc: bash neither splits nor globs the value."""
+        parent = node.parent
+        while parent is not None:
+            if parent.type in ("string", "heredoc_body"):
+                return True
+            parent = parent.parent
+        return False
+
+    @staticmethod
+    def variable_name(node: Any) -> str | None:
+        for child in node.children:
+            if child.type == "variable_name":
+                return str(child.text.decode("utf-8"))
+            if child.type == "subscript":  # ${arr[0]}
+                name = child.child_by_field_name("name")
+                return None if name is None else str(name.text.decode("utf-8"))
+        return None
+
+    def command(self, node: Any) -> Command:
+        name_node = node.child_by_field_name("name")
+        name = self.word(name_node) if name_node is not None else ""
+        arguments = [self.word(arg) for arg in node.children_by_field_name("argument")]
+        start, end = self.span(node)
+        return Command(name, arguments, start, end)
+
+    def word(self, node: Any) -> str:
+        """A word as bash would see it before expansion: outer quotes off."""
+        text = self.node_text(node)
+        if node.type == "command_name" and node.child_count == 1:
+            return self.word(node.children[0])
+        if node.type == "raw_string" or (node.type == "string" and "$" not in text):
+            return text[1:-1]
+        return text
+
+    def github_file(self, node: Any) -> str | None:
+        """GITHUB_ENV when `node` is `$GITHUB_ENV`, `${GITHUB_ENV}` or either in quotes."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type in ("simple_expansion", "expansion"):
+                name = self.variable_name(current)
+                if name in GITHUB_FILES:
+                    return name
+            stack.extend(current.children)
+        return None
+
+    def content(self, node: Any, excluded: list[Any], command: str, file: str) -> Write:
+        """The write of what `node` prints, less the `excluded` nodes (the destination)."""
+        start, end = self.span(node)
+        holes = [self.span(e) for e in excluded]
+        variables: list[str] = []
+        names: list[str] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            span = self.span(current)
+            if any(h_start <= span[0] and span[1] <= h_end for h_start, h_end in holes):
+                continue
+            if current.type in ("simple_expansion", "expansion"):
+                name = self.variable_name(current)
+                if name is not None and name not in variables:
+                    variables.append(name)
+            elif current.type in ("string", "raw_string", "word", "concatenation",
+                                  "heredoc_body") and current.parent is not None \
+                    and current.parent.type in ("command", "heredoc_redirect"):
+                names.extend(self.assigned_names(current))
+            stack.extend(reversed(current.children))
+        expressions = [
+            ordinal for ordinal, (t_start, t_end) in enumerate(self.templates)
+            if start <= t_start and t_end <= end
+            and not any(h_start <= t_start and t_end <= h_end for h_start, h_end in holes)]
+        return Write(file, command, list(dict.fromkeys(names)), variables, expressions, start, end)
+
+    def assigned_names(self, node: Any) -> list[str]:
+        text = self.node_text(node)
+        if node.type in ("string", "raw_string"):
+            text = text[1:-1]
+        return [m.group(1) for line in text.splitlines()
+                if (m := _ASSIGNMENT.match(line.strip())) is not None]
+
+    def redirect_writes(self, node: Any) -> list[Write]:
+        """`... >> "$GITHUB_ENV"` (a command, a `{ }` group, a heredoc, a loop...)."""
+        body = node.child_by_field_name("body")
+        redirects = [child for child in node.children
+                     if child.type in ("file_redirect", "heredoc_redirect")]
+        # a heredoc's own `>> $GITHUB_ENV` sits inside its redirect node
+        files = [nested for redirect in redirects
+                 for nested in ([redirect] if redirect.type == "file_redirect" else
+                                [c for c in redirect.children if c.type == "file_redirect"])]
+        writes = []
+        for redirect in files:
+            operator = redirect.children[0].type if redirect.children else ""
+            destination = redirect.child_by_field_name("destination")
+            if operator not in (">", ">>", ">|", "&>", "&>>") or destination is None:
+                continue
+            file = self.github_file(destination)
+            if file is None:
+                continue
+            command = "" if body is None else (
+                self.command(body).name if body.type == "command" else body.type)
+            writes.append(self.content(node, [redirect], command, file))
+        return writes
+
+    def tee_write(self, node: Any) -> Write | None:
+        """`... | tee -a "$GITHUB_OUTPUT"`: what the earlier commands of the pipeline print."""
+        name_node = node.child_by_field_name("name")
+        if name_node is None or self.word(name_node) not in _WRITE_COMMANDS:
+            return None
+        parent = node.parent
+        if parent is None or parent.type != "pipeline":
+            return None
+        for argument in node.children_by_field_name("argument"):
+            file = self.github_file(argument)
+            if file is not None:
+                break
+        else:
+            return None
+        before = [child for child in parent.children if child.end_byte <= node.start_byte
+                  and child.type not in ("|", "|&")]
+        if not before:
+            return None
+        write = self.content(parent, [node], "tee", file)
+        write.start = self.span(before[0])[0]
+        return write
