@@ -43,6 +43,20 @@ def test_a_sample_of_the_terraform_corpus_parses_as_conftest_parses_it() -> None
     assert_same_parse(corpus_sample())
 
 
+def test_the_invalid_corpus_is_rejected_where_conftest_rejects_it() -> None:
+    """HCL syntax errors fail both, each with a line; what is valid HCL but not valid
+    Terraform (a resource without a name, a top-level argument) is data to both."""
+    for path in sorted((CORPUS.parent / "invalid").glob("*.tf")):
+        name = str(path.relative_to(REPO))
+        real = run_tool("conftest", "parse", "--parser", "hcl2", name)
+        ours = pe_policy("parse", "--parser", "hcl2", name)
+        assert (name, ours.returncode) == (name, real.returncode)
+        if real.returncode:
+            assert f"{name}:" in ours.stderr and "Traceback" not in ours.stderr
+        else:
+            assert ours.stdout == real.stdout
+
+
 @pytest.mark.parametrize("name", ["templates.tf", "prod.tfvars", "settings.hcl"])
 def test_every_form_hcl2json_rewrites(name: str) -> None:
     assert_same_parse([str((FIXTURES / name).relative_to(REPO))])
