@@ -9,7 +9,7 @@ read a heredoc whose end marker has trailing spaces as running on to the next on
 swallowing the blocks in between.
 
 tree-sitter's grammar is more lenient than HashiCorp's parser in one respect: it
-ignores newlines, which HCL requires after each argument and block.  `_Walker` checks
+ignores newlines, which HCL requires after each argument and block.  `Walker` checks
 those (Terraform's "Missing newline after argument", "Invalid single-argument block
 definition"), and `_check_accounted` verifies, independently of the tree, that every
 line of the text that opens a top-level block is one the walk produced: a parse that
@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from pe_policy.document import Span
 from pe_policy.findings import JsonPath, ParseError
@@ -55,7 +56,7 @@ def _parser() -> Any:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
     """A quoted string's literal part as Terraform reads it (`\\n`, `\\"`, `\\u00e9`)."""
     if "\\" not in text:
         return text
@@ -88,8 +89,9 @@ def heredoc_value(token: str) -> str:
     return "".join(f"{line}\n" for line in body)
 
 
-class _Walker:
-    """Builds plain values from tree-sitter's HCL tree, recording a span for every node."""
+class Walker:
+    """Builds plain values from tree-sitter's HCL tree, recording a span for every node.
+    Terraform's shape; conftest's hcl2json subclasses it for tmccombs/hcl2json's."""
 
     def __init__(self, source: bytes, path: str) -> None:
         self.source = source
@@ -166,33 +168,44 @@ class _Walker:
             raise self.error(end, "missing newline before `}`: a block's closing brace goes on "
                              "a line of its own")
 
-    def body(self, body: Any, path: JsonPath) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        block_keys: set[str] = set()
+    def items(self, body: Any) -> Iterator[tuple[Any, Span]]:
+        """The attributes and blocks of a body with their spans, each checked to start on a
+        line of its own (HCL's rule, which tree-sitter's grammar does not enforce)."""
         previous_end = -1
         for child in body.children:
-            kind = child.type
-            if kind not in ("attribute", "block"):
+            if child.type not in ("attribute", "block"):
                 continue
             if child.start_point[0] == previous_end:
                 raise self.error(child, "missing newline after an argument or block: each goes "
                                  "on a line of its own")
             previous_end = child.end_point[0]
-            span = self.span(child)
-            if kind == "attribute":
-                parts = child.children  # identifier, "=", expression (and any comment)
-                name = self.text(parts[0])
-                if parts[1].start_point[0] != span.line - 1 or parts[2].start_point[0] != span.line - 1:
-                    raise self.error(parts[0], f"unexpected line break in the definition of "
-                                     f"{name!r}: its name, `=` and value start on one line")
+            yield child, self.span(child)
+
+    def attribute(self, child: Any, span: Span) -> tuple[str, Any]:
+        """(name, expression node) of an attribute node, its layout checked."""
+        parts = child.children  # identifier, "=", expression (and any comment)
+        name = self.text(parts[0])
+        if parts[1].start_point[0] != span.line - 1 or parts[2].start_point[0] != span.line - 1:
+            raise self.error(parts[0], f"unexpected line break in the definition of "
+                             f"{name!r}: its name, `=` and value start on one line")
+        expression = parts[2] if parts[2].type == "expression" else next(
+            c for c in parts if c.type == "expression")
+        if expression.start_point[0] != expression.end_point[0]:
+            self.check_newlines(expression)
+        return name, expression
+
+    def redefined(self, child: Any, name: str, first_line: int) -> ParseError:
+        return self.error(child, f"attribute {name!r} is already defined at line {first_line}")
+
+    def body(self, body: Any, path: JsonPath) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        block_keys: set[str] = set()
+        for child, span in self.items(body):
+            if child.type == "attribute":
+                name, expression = self.attribute(child, span)
                 if name in first_line and name not in block_keys:
-                    raise self.error(child, f"attribute {name!r} is already defined at line "
-                                     f"{first_line[name]}")
-                expression = parts[2] if parts[2].type == "expression" else next(
-                    c for c in parts if c.type == "expression")
-                if expression.start_point[0] != expression.end_point[0]:
-                    self.check_newlines(expression)
+                    raise self.redefined(child, name, first_line[name])
                 if name in block_keys:  # blocks of that name came first: see `_merge_attribute`
                     self._merge_attribute(child, name, expression, values, path)
                     continue
@@ -315,7 +328,7 @@ class _Walker:
                 len(children) == 2 or children[1].type == "template_literal"):  # a plain string
             literal = source[children[0].end_byte:children[-1].start_byte].decode("utf-8", "replace")
             self._check_literal(node, literal)
-            return _unescape(literal)
+            return unescape(literal)
         parts: list[str] = []
         at = children[0].end_byte
         for child in children[1:-1]:
@@ -327,7 +340,7 @@ class _Walker:
                     raise self.error(node, "invalid multi-line string: a quoted string ends on "
                                      "the line it starts (use a heredoc, <<EOT, for text of "
                                      "several lines)")
-                parts.append(_unescape(literal))
+                parts.append(unescape(literal))
                 if child.type == "template_literal":
                     at = child.end_byte
                     continue
@@ -338,7 +351,7 @@ class _Walker:
         if "\n" in tail:
             raise self.error(node, "invalid multi-line string: a quoted string ends on the line "
                              "it starts (use a heredoc, <<EOT, for text of several lines)")
-        parts.append(_unescape(tail))
+        parts.append(unescape(tail))
         return "".join(parts)
 
     def _check_literal(self, node: Any, literal: str) -> None:
@@ -457,7 +470,7 @@ def _first_error(node: Any) -> Any:
     return node
 
 
-def syntax_error(walker: _Walker, root: Any) -> ParseError:
+def syntax_error(walker: Walker, root: Any) -> ParseError:
     """Where tree-sitter could not read the text, said in a sentence."""
     node = _first_error(root)
     if node.is_missing:
@@ -476,7 +489,7 @@ def syntax_error(walker: _Walker, root: Any) -> ParseError:
     return walker.error(first, f"HCL syntax error: unexpected {what}")
 
 
-def _check_accounted(walker: _Walker, root: Any, starts: set[int]) -> None:  # byte offsets
+def _check_accounted(walker: Walker, root: Any, starts: set[int]) -> None:  # byte offsets
     """Every line that opens a top-level block (`resource "a" "b" {` at column 1) is a block
     the walk produced, or lies inside a string or heredoc; and no heredoc runs past a line
     that would have closed it.  Independent of the walk, so a misread is an error."""
@@ -530,7 +543,7 @@ def _captures(root: Any, name: str) -> list[Any]:
     return list(tree_sitter.QueryCursor(_query(name)).captures(root).get("node", []))
 
 
-def _check_heredoc(walker: _Walker, node: Any) -> None:
+def _check_heredoc(walker: Walker, node: Any) -> None:
     identifiers = [c for c in node.children if c.type == "heredoc_identifier"]
     if len(identifiers) != 2:
         return
@@ -543,16 +556,25 @@ def _check_heredoc(walker: _Walker, node: Any) -> None:
                                "by a line holding only its marker")
 
 
-def parse_blocks(text: str, path: str) -> tuple[list[tuple[Any, str, list[str]]], _Walker, Any]:
-    """tree-sitter's tree of `text`: its top-level block nodes (node, type, labels), the walker
-    that reads them, and the root.  ParseError (with line and column) if it is not valid HCL."""
+_W = TypeVar("_W", bound=Walker)
+
+
+def parse_source(text: str, path: str, walker_class: type[_W]) -> tuple[_W, Any, Any]:
+    """(walker, root, top-level body or None) of `text` in tree-sitter's tree, the walker of
+    `walker_class` (a subclass builds another shape of value: conftest's hcl2json).
+    ParseError (with line and column) if it is not valid HCL."""
     source = text.encode("utf-8", "surrogatepass")
-    tree = _parser().parse(source)
-    root = tree.root_node
-    walker = _Walker(source, path)
+    root = _parser().parse(source).root_node
+    walker = walker_class(source, path)
     if root.has_error:
         raise syntax_error(walker, root)
-    body = next((c for c in root.children if c.type == "body"), None)
+    return walker, root, next((c for c in root.children if c.type == "body"), None)
+
+
+def parse_blocks(text: str, path: str) -> tuple[list[tuple[Any, str, list[str]]], Walker, Any]:
+    """tree-sitter's tree of `text`: its top-level block nodes (node, type, labels), the walker
+    that reads them, and the root.  ParseError (with line and column) if it is not valid HCL."""
+    walker, root, body = parse_source(text, path, Walker)
     blocks: list[tuple[Any, str, list[str]]] = []
     previous_end = -1
     for child in [] if body is None else body.children:
@@ -571,6 +593,6 @@ def parse_blocks(text: str, path: str) -> tuple[list[tuple[Any, str, list[str]]]
     return blocks, walker, root
 
 
-def check_accounted(walker: _Walker, root: Any, blocks: list[tuple[Any, str, list[str]]]) -> None:
+def check_accounted(walker: Walker, root: Any, blocks: list[tuple[Any, str, list[str]]]) -> None:
     """After the walk of `blocks` (what `parse_blocks` returned): see `_check_accounted`."""
     _check_accounted(walker, root, {node.start_byte for node, _, _ in blocks})
