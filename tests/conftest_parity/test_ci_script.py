@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest_parity.test_parity import FIXTURES, _junit, _sorted_json
+from tests.conftest_parity.test_parity import FIXTURES, _junit, _sorted_json, tap_line
 from tests.reference_tools import tool
 
 CI_SCRIPT = """\
@@ -47,7 +47,7 @@ def _job(workdir: Path, script: str, bin_dir: Path) -> tuple[int, Counter[str], 
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.run(["bash", "ci.sh"], cwd=workdir, capture_output=True, text=True,
                           timeout=600, check=False, env=env)
-    lines = Counter(line for line in _ANSI.sub("", proc.stdout).splitlines() if line.strip())
+    lines = Counter(tap_line(line) for line in _ANSI.sub("", proc.stdout).splitlines() if line.strip())
     reports: dict[str, object] = {
         "results.json": _sorted_json(json.loads((workdir / "results.json").read_text())),
         "verify.json": _sorted_json(json.loads((workdir / "verify.json").read_text())),
