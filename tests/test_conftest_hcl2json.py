@@ -57,7 +57,7 @@ def test_the_invalid_corpus_is_rejected_where_conftest_rejects_it() -> None:
             assert ours.stdout == real.stdout
 
 
-@pytest.mark.parametrize("name", ["templates.tf", "prod.tfvars", "settings.hcl"])
+@pytest.mark.parametrize("name", ["templates.tf", "prod.tfvars", "settings.hcl", "numbers.tf"])
 def test_every_form_hcl2json_rewrites(name: str) -> None:
     assert_same_parse([str((FIXTURES / name).relative_to(REPO))])
 

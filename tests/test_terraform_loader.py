@@ -385,3 +385,19 @@ def test_dynamic_blocks_are_nested_blocks_named_dynamic_with_their_label() -> No
     assert doc.location((*base, 1, "ebs_block_device")).line == line_of(path, 'dynamic "ebs_block_device"')
     assert doc.location((*base, 1, "ebs_block_device", "content", 0, "dynamic", 0, "tag")).line == \
         line_of(path, 'dynamic "tag"')
+
+
+def test_numbers_with_an_exponent_and_no_fraction() -> None:
+    """`1e9` is an HCL number (tree-sitter-hcl's grammar wants `1.0e9`): read, with its value,
+    and every later node still at its own line and column."""
+    path = REPO / "tests" / "conftest_parity" / "fixtures" / "hcl2json" / "numbers.tf"
+    doc = load_tf(path)
+    values = doc.input["blocks"][0]["values"]
+    assert values == {"retention_ms": 6.048e8, "max_bytes": 1e9, "small_fraction": 0.002,
+                      "signed": 1000, "plain": 42, "label": "build-1e3"}
+    table = doc.input["blocks"][block_index(doc, "aws_dynamodb_table.events")]
+    assert table["values"]["read_capacity"] == 50
+    assert table["line"] == line_of(path, 'resource "aws_dynamodb_table" "events"')
+    location = doc.location(("blocks", block_index(doc, "aws_dynamodb_table.events"), "values",
+                             "write_capacity"), "x")
+    assert location.line == line_of(path, "write_capacity")

@@ -559,12 +559,27 @@ def _check_heredoc(walker: Walker, node: Any) -> None:
 _W = TypeVar("_W", bound=Walker)
 
 
+# A number with an exponent and no fraction (`1e3`, `2E-4`): valid HCL, but tree-sitter-hcl's
+# grammar wants a fraction before an exponent.  Not after a word character or a dot, so an
+# identifier (`x1e3`) or an attribute (`a.1e3`) is never touched.
+_EXPONENT_NO_FRACTION = re.compile(rb"(?<![\w.])\d+[eE][+-]?\d+(?![\w.])")
+
+
+def _parseable(source: bytes) -> bytes:
+    """`source` as tree-sitter-hcl parses it: each `1e3` becomes digits of the same length
+    (`111`), so every node keeps its byte offsets.  Only the tree is built from this copy; the
+    walker reads every value from the original source (the literal's text `1e3`, 1000.0)."""
+    if not _EXPONENT_NO_FRACTION.search(source):
+        return source
+    return _EXPONENT_NO_FRACTION.sub(lambda m: b"1" * len(m.group(0)), source)
+
+
 def parse_source(text: str, path: str, walker_class: type[_W]) -> tuple[_W, Any, Any]:
     """(walker, root, top-level body or None) of `text` in tree-sitter's tree, the walker of
     `walker_class` (a subclass builds another shape of value: conftest's hcl2json).
     ParseError (with line and column) if it is not valid HCL."""
     source = text.encode("utf-8", "surrogatepass")
-    root = _parser().parse(source).root_node
+    root = _parser().parse(_parseable(source)).root_node
     walker = walker_class(source, path)
     if root.has_error:
         raise syntax_error(walker, root)
