@@ -473,3 +473,13 @@ def test_rules_never_fail_on_odd_workflows(workflow: dict[str, Any], evaluator: 
     for finding in findings:
         assert finding.rule_id in WF_RULES
         assert finding.location.line >= 1
+
+
+def test_wf008_prints_to_the_log_only_when_the_shell_says_so(tmp_repo: Path, ruleset: RuleSet) -> None:
+    """A login that pipes the token, a file write, `::add-mask::` and a substitution are
+    not leaks; an echo to stderr or inside an `if` is (both reach the job log)."""
+    from tests.test_workflow_scripts import LOGIN
+
+    path = write_workflow(tmp_repo, textwrap.dedent(LOGIN))
+    result = run([path], ruleset, root=tmp_repo)
+    assert rule_lines(result, "PE-WF-008") == [line_of(path, '>&2'), line_of(path, 'token: $REGISTRY')]

@@ -85,6 +85,41 @@ def test_variables_and_commands() -> None:
     assert model.scripts[0].writes[1].names == ["PR_TITLE"]
 
 
+LOGIN = """
+    on: push
+    jobs:
+      publish:
+        runs-on: ubuntu-latest
+        env:
+          REGISTRY_TOKEN: ${{ secrets.REGISTRY_TOKEN }}
+        steps:
+          - run: |
+              echo "$REGISTRY_TOKEN" | docker login ghcr.io -u "$GITHUB_ACTOR" --password-stdin
+              echo "token=$REGISTRY_TOKEN" >> .npmrc
+              echo "::add-mask::$REGISTRY_TOKEN"
+              digest=$(printf '%s' "$REGISTRY_TOKEN" | sha256sum)
+              echo "using ${REGISTRY_TOKEN} for $GITHUB_REPOSITORY" >&2
+              if [ -n "$DEBUG" ]; then echo "token: $REGISTRY_TOKEN"; fi
+"""
+
+
+def test_where_each_command_prints() -> None:
+    """A command's output goes to the next command of a pipeline, a file, a substitution, or
+    the job log (stderr included): what PE-WF-008 needs to tell a leak from a login."""
+    [script] = load(LOGIN).input["scripts"]
+    printed = [(c["name"], c["stdout"], c["variables"]) for c in script["commands"]]
+    assert printed == [
+        ("echo", "pipe", ["REGISTRY_TOKEN"]),
+        ("docker", "log", ["GITHUB_ACTOR"]),
+        ("echo", "file", ["REGISTRY_TOKEN"]),
+        ("echo", "log", ["REGISTRY_TOKEN"]),
+        ("printf", "pipe", ["REGISTRY_TOKEN"]),
+        ("sha256sum", "captured", []),
+        ("echo", "log", ["REGISTRY_TOKEN", "GITHUB_REPOSITORY"]),
+        ("echo", "log", ["REGISTRY_TOKEN"]),
+    ]
+
+
 def test_shell_is_chosen_as_github_chooses_it() -> None:
     doc = load("""
         on: push

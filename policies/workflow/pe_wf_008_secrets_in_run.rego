@@ -6,7 +6,7 @@
 #   lines other processes can read, in debug logs and in any error that echoes the
 #   command, and GitHub's log masking only catches exact copies. Also reported: an
 #   `echo`/`printf` that writes an environment variable holding a secret to the log
-#   (piped or redirected output, and `::add-mask::`, are fine); `toJSON(secrets)`
+#   (piped, redirected or captured output, and `::add-mask::`, are fine); `toJSON(secrets)`
 #   anywhere (it hands every secret of the repository to one step or action);
 #   `secrets: inherit` to a reusable workflow in another repository (every secret goes
 #   to code this repository does not control, and at a tag or branch, to whatever that
@@ -48,24 +48,24 @@ deny contains {"msg": pasted_message(what, ctx_name), "path": e.path, "snippet":
 	what := sprintf("`env.%s` (%s)", [ctx_name, held])
 }
 
-# `echo`/`printf` writing a variable that holds a secret: (command, variable, what)
-deny contains {"msg": msg, "path": e_path, "snippet": command} if {
-	some s in steps.all_steps
-	is_string(s.step.run)
-	e := {"job": job_of(s), "step": s.index, "scope": "step"}
+# `echo`/`printf` writing a variable that holds a secret to the log (the shell model says
+# where each command's output goes: piped, redirected or captured output never reaches it)
+deny contains {"msg": msg, "path": command.at, "snippet": command.text} if {
+	some script in input.scripts
+	script.parsed
+	script.scope == "step"
+	e := {"job": script.job, "step": script.step, "scope": "step"}
 	held := secret_env(e)
 	count(held) > 0
-	some line in split(s.step.run, "\n")
-	some part in regex.split(`&&|\|\||;`, line)
-	command := trim_space(part)
-	regex.match(`^(?:(?:then|else|do|sudo)\s+)*(echo|printf)\b`, command)
-	not printed_elsewhere(command)
+	some command in script.commands
+	command.name in {"echo", "printf"}
+	command.stdout == "log"
+	not masks(command)
 	variable := first_secret_variable(command, held)
 	what := concat(", ", sort(held[lower(variable)]))
-	e_path := array.concat(s.path, ["run"])
 	msg := sprintf(
 		"`%s` prints `$%s`, which holds %s, to the job log: GitHub only masks exact copies of a secret; pass it to the tool that needs it (on stdin or via `env:`) and never print it",
-		[command, variable, what],
+		[command.text, variable, what],
 	)
 }
 
@@ -145,26 +145,15 @@ env_names(e) := {lower(key) |
 
 # ------------------------------------------------ helpers: printed to the log
 
-job_of(s) := s.job if s.job != ""
+# `echo "::add-mask::$X"` hides the value from the log: printing it that way is the point
+masks(command) if {
+	some argument in command.arguments
+	contains(argument, "::add-mask::")
+}
 
-else := null
-
-# piped or redirected output does not reach the log, nor does a masking command.
-# Quoting is not parsed, so a `|` or `>` inside quotes also counts: such a command is
-# left alone (a miss, never a false alarm).
-printed_elsewhere(command) if contains(command, "|")
-
-printed_elsewhere(command) if contains(command, ">")
-
-printed_elsewhere(command) if contains(command, "::add-mask::")
-
-# the first `$X` / `${X}` in the command whose X holds a secret
+# the first variable the command expands that holds a secret
 first_secret_variable(command, held) := names[0] if {
-	names := [name |
-		some found in regex.find_all_string_submatch_n(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`, command, -1)
-		name := concat("", [found[1], found[2]])
-		held[lower(name)]
-	]
+	names := [name | some name in command.variables; held[lower(name)]]
 	count(names) > 0
 }
 

@@ -39,12 +39,29 @@ test_env_variable_holding_a_secret_in_run_is_denied if {
 	contains(r.msg, "`env.TOKEN` (secret `TOKEN`)")
 }
 
+# one command of the shell model (only the fields the rule reads)
+command(name, text, stdout, variables, arguments) := {
+	"name": name, "text": text, "stdout": stdout, "variables": variables, "arguments": arguments,
+	"at": ["jobs", "j", "steps", 0, "run", "commands", count(text)],
+}
+
 test_echo_of_a_secret_variable_is_denied_and_piped_is_not if {
 	env := expr("job", "j", null, "env", "PASSWORD", "secrets.PASSWORD", "secrets.PASSWORD", true, [])
-	script := "echo \"$PASSWORD\" | docker login --password-stdin\nif [ -n \"$X\" ]; then echo pw=${PASSWORD}; fi"
-	wf := {"on": ["push"], "jobs": {"j": {"env": {"PASSWORD": "p"}, "steps": [{"run": script}]}}, "expressions": [env]}
+	commands := [
+		command("echo", "echo \"$PASSWORD\"", "pipe", ["PASSWORD"], ["$PASSWORD"]),
+		command("docker", "docker login --password-stdin", "log", [], ["login", "--password-stdin"]),
+		command("echo", "echo pw=${PASSWORD}", "log", ["PASSWORD"], ["pw=${PASSWORD}"]),
+		command("echo", "echo $PASSWORD", "file", ["PASSWORD"], ["$PASSWORD"]),
+		command("echo", "echo \"::add-mask::$PASSWORD\"", "log", ["PASSWORD"], ["::add-mask::$PASSWORD"]),
+		command("echo", "echo $OTHER", "log", ["OTHER"], ["$OTHER"]),
+	]
+	script := {"scope": "step", "job": "j", "step": 0, "parsed": true, "commands": commands}
+	wf := {
+		"on": ["push"], "jobs": {"j": {"env": {"PASSWORD": "p"}, "steps": [{"run": "x"}]}},
+		"expressions": [env], "scripts": [script],
+	}
 	results := secrets_in_run.deny with input as wf
-	{r.snippet | some r in results} == {"then echo pw=${PASSWORD}"}
+	{r.snippet | some r in results} == {"echo pw=${PASSWORD}"}
 }
 
 test_to_json_secrets_outside_run_is_denied if {

@@ -40,6 +40,10 @@ class Command:
     arguments: list[str]
     start: int
     end: int
+    # where its standard output goes: "log" (the job log), "pipe" (the next command of a
+    # pipeline), "file" (a redirect), "captured" (`$(...)`, `<(...)`, a backquote)
+    stdout: str = "log"
+    variables: list[str] = field(default_factory=list)  # variables its words expand, in order
 
 
 @dataclass
@@ -84,6 +88,39 @@ def parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
     parser, nodes, errors = _bash()
     tree = parser.parse(data)
     return _Reader(script, text, data, templates).read(tree.root_node, nodes, errors)
+
+
+_STDOUT_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>"})
+_CAPTURING = frozenset({"command_substitution", "process_substitution"})
+_STATEMENT_ENDS = frozenset({"program", "function_definition"})
+
+
+def _stdout(node: Any) -> str:
+    """Where the standard output of command `node` goes, from the statements around it: the
+    innermost pipeline, redirect or substitution decides (`{ echo $X; } > f` is a file)."""
+    current = node
+    while current.parent is not None and current.parent.type not in _STATEMENT_ENDS:
+        parent = current.parent
+        if parent.type in _CAPTURING:
+            return "captured"
+        if parent.type == "pipeline":
+            commands = [c for c in parent.children if c.is_named]
+            if commands and commands[-1] != current:
+                return "pipe"
+        if parent.type == "redirected_statement" and parent.child_by_field_name("body") == current \
+                and any(_redirects_stdout(r) for r in parent.children if r.type == "file_redirect"):
+            return "file"
+        current = parent
+    return "log"
+
+
+def _redirects_stdout(redirect: Any) -> bool:
+    """`> f`, `>> f`, `1> f`, `&> f`; not `2> f` nor `>&2` (that is the log too)."""
+    descriptor = redirect.child_by_field_name("descriptor")
+    if descriptor is not None and descriptor.text not in (b"1",):
+        return False
+    operators = [c.type for c in redirect.children if not c.is_named]
+    return bool(operators) and operators[0] in _STDOUT_REDIRECTS
 
 
 class _Reader:
@@ -165,7 +202,20 @@ class _Reader:
         name = self.word(name_node) if name_node is not None else ""
         arguments = [self.word(arg) for arg in node.children_by_field_name("argument")]
         start, end = self.span(node)
-        return Command(name, arguments, start, end)
+        return Command(name, arguments, start, end, _stdout(node), self.expanded(node))
+
+    def expanded(self, node: Any) -> list[str]:
+        """The variables `node`'s words expand (`$X`, `${X}`, quoted or not), in order."""
+        names: list[str] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type in ("simple_expansion", "expansion"):
+                name = self.variable_name(current)
+                if name is not None and _NAME.match(name) and name not in names:
+                    names.append(name)
+            stack.extend(reversed(current.children))
+        return names
 
     def word(self, node: Any) -> str:
         """A word as bash would see it before expansion: outer quotes off."""

@@ -417,8 +417,8 @@ class StringReader:
             "variables": [{"name": v.name, "quoted": v.quoted,
                            **located("variables", i, v.start, v.end)}
                           for i, v in enumerate(parsed.variables)],
-            "commands": [{"name": c.name, "arguments": c.arguments,
-                          **located("commands", i, c.start, c.end)}
+            "commands": [{"name": c.name, "arguments": c.arguments, "stdout": c.stdout,
+                          "variables": c.variables, **located("commands", i, c.start, c.end)}
                          for i, c in enumerate(parsed.commands)],
             "writes": [{"file": w.file, "command": w.command, "names": w.names,
                         "variables": w.variables,

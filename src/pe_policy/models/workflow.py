@@ -108,6 +108,11 @@ class ShellCommand(_Located):
     name: str = Field(description="The command as written (`echo`, `kubectl`, `./deploy.sh`).")
     arguments: list[str] = Field(description="Each argument as written, outer quotes off when "
                                  "it expands nothing.")
+    stdout: str = Field(default="log", description="Where its output goes: `log` (the job log), "
+                        "`pipe` (the next command of a pipeline), `file` (a redirect), "
+                        "`captured` (`$(...)`).")
+    variables: list[str] = Field(default_factory=list,
+                                 description="Variables its words expand, in order.")
     text: str
 
 
