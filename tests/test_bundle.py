@@ -35,7 +35,7 @@ def test_bundle_holds_manifest_data_and_modules(tmp_path: Path) -> None:
     assert python_rules
     for rule_file in python_rules:
         assert f"{rule_file.name}: Python rules cannot go into an OPA bundle" in result.stderr
-    assert "lib/scripts.py" not in result.stderr  # a helper the rules import, not a rule file
+    assert "lib/checks.py" not in result.stderr  # a helper the rules import, not a rule file
     with tarfile.open(out, "r:gz") as tar:
         assert {m.name for m in tar.getmembers()} >= {".manifest", "data.json"}
 

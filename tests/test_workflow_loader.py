@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
-from pe_policy.engine.python_rules import import_policy_module
+from pe_policy.engine.pack import load_ruleset
 from pe_policy.loaders import load_file, load_text
 from pe_policy.models.workflow import CompositeAction, Workflow
 from pe_policy.pipeline import check
@@ -17,14 +16,7 @@ from .conftest import FIXTURES, REPO, line_of
 from .workflow_text import load
 from .workflow_text import refused as parse_error
 
-# the workflow rules' helpers, from their package as the rules import them
-_scripts = import_policy_module(builtin_policy_dir(), "workflow.lib.scripts")
-iter_scripts, iter_steps, step_env = _scripts.iter_scripts, _scripts.iter_steps, _scripts.step_env
-expressions = import_policy_module(builtin_policy_dir(), "workflow.lib.expressions").expressions
-
 SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
-
-
 
 
 def test_on_key_stays_a_string_key() -> None:
@@ -189,12 +181,10 @@ def test_composite_action() -> None:
     model = doc.model
     assert isinstance(model, CompositeAction) and model.runs is not None
     assert model.runs.using == "composite"
-    paths = [step_path for step_path, _job, _step in iter_steps(model)]
-    assert paths == [("runs", "steps", 0), ("runs", "steps", 1)]
+    assert len(model.runs.steps or []) == 2
     assert doc.location(("runs", "steps", 1, "run")).line == line_of(path, "run: |")
-    [script] = list(iter_scripts(model))
-    assert script.path == ("runs", "steps", 1, "run") and script.job_id == ""
-    assert step_env(model, "", script.step) == {"EXTRAS": "${{ inputs.extras }}"}
+    [script] = model.scripts
+    assert script.path == ["runs", "steps", 1, "run"] and script.job is None and script.step == 1
 
 
 def test_action_errors_name_the_action_metadata() -> None:
@@ -216,23 +206,3 @@ def test_unknown_keys_are_kept() -> None:
     assert doc.input["jobs"]["a"]["steps"][0]["x-step"] == 2
 
 
-def test_step_env_layers_workflow_job_and_step() -> None:
-    doc = load("""
-        on: push
-        env: {A: workflow, B: workflow}
-        jobs:
-          j:
-            runs-on: ubuntu-latest
-            env: {B: job, C: job}
-            steps:
-              - env: {C: step}
-                run: make
-    """)
-    [script] = list(iter_scripts(doc.model))
-    assert step_env(doc.model, "j", script.step) == {"A": "workflow", "B": "job", "C": "step"}
-
-
-def test_expressions_are_normalised() -> None:
-    found = list(expressions("a ${{ github.event['pull_request'][\"title\"] }} b ${{\n x }}"))
-    assert [e.body for e in found] == ["github.event.pull_request.title", "x"]
-    assert found[0].text == "${{ github.event['pull_request'][\"title\"] }}"

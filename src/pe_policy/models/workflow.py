@@ -8,8 +8,8 @@ Where GitHub takes a mapping it also takes one `${{ }}` expression that yields i
 
 `expressions` and `scripts` (added by the loader, not keys of the file) hold every
 `${{ }}` of the file parsed (ExpressionUse) and every `run:` script (ShellScript).
-What the workflow rules share to walk steps and scripts lives beside them, in
-`policies/workflow/lib/`.
+What the workflow rules share (steps, untrusted contexts, the pipeline's stages) lives
+beside them, in `policies/workflow/lib/*.rego`.
 """
 
 from __future__ import annotations
