@@ -228,9 +228,8 @@ def _inputs(candidates: Sequence[Candidate], root: Path,
             max_bytes: int) -> tuple[list[RunInput], list[int]]:
     """One input per file, in order, except Terraform's: one per module (the `.tf` files of a
     directory), at its first file, loaded and judged once (`loaders.terraform.load_module`).
-    With each input's size in bytes."""
-    from pe_policy.loaders.terraform import load_module
-
+    With each input's size in bytes.  The Terraform loader (and its models) is imported only
+    when a `.tf` file is among them: a run over workflows never pays for it."""
     modules: dict[Path, list[tuple[Path, str]]] = {}
     for candidate in candidates:
         if candidate.kind == "terraform":
@@ -248,6 +247,8 @@ def _inputs(candidates: Sequence[Candidate], root: Path,
             continue
         files = modules[candidate.abs_path.parent]
         if files[0][1] == candidate.path:
+            from pe_policy.loaders.terraform import load_module
+
             inputs.append(RunInput(candidate.path, "terraform",
                                    partial(load_module, files, root, max_bytes)))
             sizes.append(sum(_size(abs_path) for abs_path, _ in files))
