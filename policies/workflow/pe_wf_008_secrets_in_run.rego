@@ -26,6 +26,8 @@
 package pe.workflow.secrets_in_run
 
 import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.all_steps
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 # a secret (or the token, or every secret) pasted into a `run:` script
@@ -50,7 +52,7 @@ deny contains {"msg": pasted_message(what, ctx_name), "path": e.path, "snippet":
 
 # `echo`/`printf` writing a variable that holds a secret: (command, variable, what)
 deny contains {"msg": msg, "path": e_path, "snippet": command} if {
-	some s in steps.all_steps
+	some s in all_steps
 	is_string(s.step.run)
 	e := {"job": job_of(s), "step": s.index, "scope": "step"}
 	held := secret_env(e)
@@ -70,7 +72,7 @@ deny contains {"msg": msg, "path": e_path, "snippet": command} if {
 }
 
 deny contains {"msg": msg, "path": e.path, "snippet": e.text} if {
-	some e in steps.expressions
+	some e in expressions
 	not e.where == "run"
 	some ctx in e.contexts
 	ctx.path == "secrets"
@@ -100,7 +102,7 @@ pasted_message(what, variable) := sprintf(
 )
 
 run_expressions contains e if {
-	some e in steps.expressions
+	some e in expressions
 	e.scope == "step"
 	e.where == "run"
 }
