@@ -282,12 +282,12 @@ def _size(path: Path) -> int:
 
 
 def _preload_loaders(kinds: set[str]) -> None:
-    """Import the loaders of the kinds in the run here, once, so that each worker inherits
-    them instead of importing them again."""
-    from pe_policy.loaders import loader_for
+    """Import (and prepare) the loaders of the kinds in the run here, once, so that each
+    worker inherits them instead of building them again."""
+    from pe_policy.loaders import prepare_loader
 
     for kind in kinds:
-        loader_for(kind)
+        prepare_loader(kind)
 
 
 def drop_repeats(findings: list[Finding]) -> list[Finding]:
