@@ -31,6 +31,7 @@
 package pe.workflow.untrusted_input
 
 import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import data.pe.workflow.lib.untrusted
 import rego.v1
 
@@ -48,8 +49,6 @@ code_inputs := {
 	# the backport bot renders these as lodash templates: `<%= %>` in them is JavaScript
 	"tibdex/backport": {"title_template": "backport `title_template:`", "body_template": "backport `body_template:`"},
 }
-
-expressions := steps.expressions
 
 # expressions pasted into code: where messages say they are
 scripts contains [e, "`run:` script"] if {

@@ -33,6 +33,8 @@ package pe.workflow.untrusted_checkout
 import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.pipeline.triggers
 import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.all_steps
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
@@ -115,7 +117,7 @@ fetches_head(_, command) if {
 fetches_head(script, command) if {
 	command.name == "git"
 	command.arguments[0] in {"checkout", "switch", "fetch", "pull", "clone"}
-	some e in steps.expressions
+	some e in expressions
 	e.job == script.job
 	e.step == script.step
 	e.where == "run"
@@ -150,14 +152,14 @@ runs_code(step) if regex.match(`(?i)^(docker/build-push-action|docker/bake-actio
 
 # a download of the triggering run's artifacts that lands in the workspace
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
-	some s in steps.all_steps
+	some s in all_steps
 	steps.uses_action(s.step, "actions/download-artifact")
 	contains(steps.with_input(s.step, "run-id"), "workflow_run")
 	in_workspace(steps.with_input(s.step, "path"))
 }
 
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
-	some s in steps.all_steps
+	some s in all_steps
 	steps.uses_action(s.step, "dawidd6/action-download-artifact")
 	in_workspace(steps.with_input(s.step, "path"))
 }
@@ -174,7 +176,7 @@ artifact_downloads contains {"job": steps.text(script.job), "index": script.step
 # the GitHub Security Lab pattern: github-script fetches the run's artifact zip
 # (`downloadArtifact`), a later step unzips it where the job's code lives
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": "github-script downloadArtifact"} if {
-	some s in steps.all_steps
+	some s in all_steps
 	steps.uses_action(s.step, "actions/github-script")
 	contains(steps.with_input(s.step, "script"), "downloadArtifact")
 	some script in object.get(input, "scripts", [])

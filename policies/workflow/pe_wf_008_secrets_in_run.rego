@@ -26,6 +26,7 @@
 package pe.workflow.secrets_in_run
 
 import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 # a secret (or the token, or every secret) pasted into a `run:` script
@@ -49,18 +50,20 @@ deny contains {"msg": pasted_message(what, ctx_name), "path": e.path, "snippet":
 }
 
 # `echo`/`printf` writing a variable that holds a secret to the log (the shell model says
-# where each command's output goes: piped, redirected or captured output never reaches it)
+# where each command's output goes: piped, redirected or captured output never reaches it).
+# The commands first: a step's secret environment is worked out only for a step that prints.
 deny contains {"msg": msg, "path": command.at, "snippet": command.text} if {
 	some script in input.scripts
 	script.parsed
 	script.scope == "step"
-	e := {"job": script.job, "step": script.step, "scope": "step"}
-	held := secret_env(e)
-	count(held) > 0
 	some command in script.commands
 	command.name in {"echo", "printf"}
 	command.stdout == "log"
+	count(command.variables) > 0
 	not masks(command)
+	e := {"job": script.job, "step": script.step, "scope": "step"}
+	held := secret_env(e)
+	count(held) > 0
 	variable := first_secret_variable(command, held)
 	what := concat(", ", sort(held[lower(variable)]))
 	msg := sprintf(
@@ -70,7 +73,7 @@ deny contains {"msg": msg, "path": command.at, "snippet": command.text} if {
 }
 
 deny contains {"msg": msg, "path": e.path, "snippet": e.text} if {
-	some e in steps.expressions
+	some e in expressions
 	not e.where == "run"
 	some ctx in e.contexts
 	ctx.path == "secrets"
@@ -100,7 +103,7 @@ pasted_message(what, variable) := sprintf(
 )
 
 run_expressions contains e if {
-	some e in steps.expressions
+	some e in expressions
 	e.scope == "step"
 	e.where == "run"
 }

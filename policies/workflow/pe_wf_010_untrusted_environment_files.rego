@@ -24,6 +24,7 @@
 package pe.workflow.untrusted_environment_files
 
 import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import data.pe.workflow.lib.untrusted
 import rego.v1
 
@@ -51,7 +52,7 @@ consequence := {
 # `${{ }}` pasted into the written content
 pasted(w) := {f |
 	some at in w.expressions
-	some e in steps.expressions
+	some e in expressions
 	e.at == at
 	some f in untrusted.flowing_fields(e)
 }

@@ -24,6 +24,7 @@ package pe.workflow.cache_poisoning
 
 import data.pe.workflow.lib.steps
 import data.pe.workflow.lib.steps.all_steps
+import data.pe.workflow.lib.steps.on_value
 import data.pe.workflow.lib.steps.triggers
 import rego.v1
 
@@ -56,8 +57,8 @@ caching_actions := {
 }
 
 tag_push if {
-	is_object(steps.on_value.push)
-	steps.on_value.push.tags
+	is_object(on_value.push)
+	on_value.push.tags
 }
 
 publishing_workflow contains "`release` trigger" if "release" in triggers

@@ -21,7 +21,7 @@
 #     auto-merge, use `dependabot/fetch-metadata` on a `pull_request` trigger).
 package pe.workflow.spoofable_bot_conditions
 
-import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import data.pe.workflow.lib.steps.triggers
 import rego.v1
 
@@ -35,7 +35,7 @@ outsider_triggers := {
 
 deny contains {"msg": msg, "path": e.path, "snippet": e.text} if {
 	count(triggers & outsider_triggers) > 0
-	some e in steps.expressions
+	some e in expressions
 	e.where == "if"
 	walk(e.ast, [_, node])
 	node.type == "binary"

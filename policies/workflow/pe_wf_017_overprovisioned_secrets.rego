@@ -19,11 +19,11 @@
 #     secrets of the same name differ per environment.
 package pe.workflow.overprovisioned_secrets
 
-import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 deny contains {"msg": msg, "path": e.path, "snippet": e.text} if {
-	some e in steps.expressions
+	some e in expressions
 	some ctx in e.contexts
 	ctx.parts[0] == "secrets"
 	ctx.dynamic

@@ -18,11 +18,11 @@
 #     "refs/heads/release"]'), github.ref)`, or compare with `==` joined by `||`.
 package pe.workflow.unsound_contains
 
-import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 deny contains {"msg": msg, "path": e.path, "snippet": e.text} if {
-	some e in steps.expressions
+	some e in expressions
 	some call in e.functions
 	lower(call.name) == "contains"
 	count(call.arguments) == 2

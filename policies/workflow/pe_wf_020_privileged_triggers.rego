@@ -19,7 +19,7 @@
 #     minimal, and treat every field of the event as attacker-controlled.
 package pe.workflow.privileged_triggers
 
-import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.on_value
 import data.pe.workflow.lib.steps.triggers
 import rego.v1
 
@@ -35,6 +35,6 @@ deny contains {"msg": msg, "path": path(trigger)} if {
 	msg := sprintf("`%s` %s: treat every event field as untrusted and never run pull request code here", [trigger, reason])
 }
 
-path(trigger) := ["on", trigger] if is_object(steps.on_value)
+path(trigger) := ["on", trigger] if is_object(on_value)
 
 else := ["on"]

@@ -15,6 +15,11 @@ import click
 
 from pe_policy import __version__
 
+# pydantic looks up plugins (the `pydantic` entry points of every installed distribution,
+# through importlib.metadata: ~10 ms) when it builds the first model; the command line has no
+# use for any.  A user's own setting of the variable stands.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 if TYPE_CHECKING:
     from pe_policy.config import Config
     from pe_policy.engine.pack import RuleSet

@@ -228,9 +228,8 @@ def _inputs(candidates: Sequence[Candidate], root: Path,
             max_bytes: int) -> tuple[list[RunInput], list[int]]:
     """One input per file, in order, except Terraform's: one per module (the `.tf` files of a
     directory), at its first file, loaded and judged once (`loaders.terraform.load_module`).
-    With each input's size in bytes."""
-    from pe_policy.loaders.terraform import load_module
-
+    With each input's size in bytes.  The Terraform loader (and its models) is imported only
+    when a `.tf` file is among them: a run over workflows never pays for it."""
     modules: dict[Path, list[tuple[Path, str]]] = {}
     for candidate in candidates:
         if candidate.kind == "terraform":
@@ -248,6 +247,8 @@ def _inputs(candidates: Sequence[Candidate], root: Path,
             continue
         files = modules[candidate.abs_path.parent]
         if files[0][1] == candidate.path:
+            from pe_policy.loaders.terraform import load_module
+
             inputs.append(RunInput(candidate.path, "terraform",
                                    partial(load_module, files, root, max_bytes)))
             sizes.append(sum(_size(abs_path) for abs_path, _ in files))
@@ -281,12 +282,12 @@ def _size(path: Path) -> int:
 
 
 def _preload_loaders(kinds: set[str]) -> None:
-    """Import the loaders of the kinds in the run here, once, so that each worker inherits
-    them instead of importing them again."""
-    from pe_policy.loaders import loader_for
+    """Import (and prepare) the loaders of the kinds in the run here, once, so that each
+    worker inherits them instead of building them again."""
+    from pe_policy.loaders import prepare_loader
 
     for kind in kinds:
-        loader_for(kind)
+        prepare_loader(kind)
 
 
 def drop_repeats(findings: list[Finding]) -> list[Finding]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 # A cheap pre-check (plain substring tests, ~5 us a message): text with none of these cannot
@@ -53,8 +54,12 @@ def _mask_key_body(match: re.Match[str]) -> str:
     return match.group(1) + body + match.group(3)
 
 
+@lru_cache(maxsize=4096)
 def redact(text: str) -> str:
-    """`text` with every recognised secret replaced by its masked form."""
+    """`text` with every recognised secret replaced by its masked form.
+
+    Cached: it depends on the text alone, and a run masks the same texts again and again
+    (every finding's path keys, `jobs`, `steps`, a job id; the same message on many files)."""
     if not text or not _may_hold_secret(text):
         return text
     from pe_policy.secrets import find_secrets

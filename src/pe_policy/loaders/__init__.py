@@ -95,6 +95,19 @@ def loader_for(kind: str) -> Callable[[Source], Document]:
     return cast(Callable[[Source], Document], module.load)
 
 
+def prepare_loader(kind: str) -> None:
+    """Import the loader of `kind` and build what it otherwise builds on its first file (a
+    parser, a schema: a loader module's `prepare()`, where it has one).  Called before the
+    run forks its workers, so each inherits them instead of building them again: for a
+    workflow, 20 ms of a pre-commit run's worker, and again in the worker that judges the
+    repository."""
+    loader_for(kind)
+    prepare = getattr(importlib.import_module(f"pe_policy.loaders.{LOADER_MODULES[kind]}"),
+                      "prepare", None)
+    if prepare is not None:
+        prepare()
+
+
 def _os_error(display: str, exc: OSError) -> ParseError:
     if isinstance(exc, FileNotFoundError):
         return ParseError(display, "file not found (it may have been removed during the run)")

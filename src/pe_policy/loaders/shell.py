@@ -78,6 +78,11 @@ def _bash() -> tuple[Any, Any, Any]:
     return Parser(language), nodes, errors
 
 
+def prepare() -> None:
+    """Build the parser and its queries now (loaders.prepare_loader), not at the first script."""
+    _bash()
+
+
 def parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
     """Parse `script`, whose `${{ }}` sit at `templates` ((start, end) offsets, in order)."""
     masked = list(script)

@@ -67,6 +67,15 @@ def load(source: Source) -> Document:
                     text=source.text, raw=data)
 
 
+def prepare() -> None:
+    """What the first workflow would build (loaders.prepare_loader): the top-level keys from
+    the schema, the bash parser and its queries."""
+    from pe_policy.loaders.shell import prepare as prepare_shell
+
+    workflow_keys()
+    prepare_shell()
+
+
 def vendored_schema(name: str) -> Path:
     """`schemas/vendor/schemastore/<name>` in a checkout, or its copy inside an installed wheel."""
     package_dir = Path(__file__).resolve().parent.parent
