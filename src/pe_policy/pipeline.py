@@ -224,16 +224,22 @@ def _take_skipped(findings: list[Finding]) -> tuple[list[Finding], list[tuple[st
     return kept, skipped
 
 
+def _terraform_modules(candidates: Sequence[Candidate]) -> dict[Path, list[tuple[Path, str]]]:
+    """The `.tf` files of each directory (a Terraform module), as (absolute path, path)."""
+    modules: dict[Path, list[tuple[Path, str]]] = {}
+    for candidate in candidates:
+        if candidate.kind == "terraform":
+            modules.setdefault(candidate.abs_path.parent, []).append((candidate.abs_path, candidate.path))
+    return modules
+
+
 def _inputs(candidates: Sequence[Candidate], root: Path,
             max_bytes: int) -> tuple[list[RunInput], list[int]]:
     """One input per file, in order, except Terraform's: one per module (the `.tf` files of a
     directory), at its first file, loaded and judged once (`loaders.terraform.load_module`).
     With each input's size in bytes.  The Terraform loader (and its models) is imported only
     when a `.tf` file is among them: a run over workflows never pays for it."""
-    modules: dict[Path, list[tuple[Path, str]]] = {}
-    for candidate in candidates:
-        if candidate.kind == "terraform":
-            modules.setdefault(candidate.abs_path.parent, []).append((candidate.abs_path, candidate.path))
+    modules = _terraform_modules(candidates)
     inputs: list[RunInput] = []
     sizes: list[int] = []
     for candidate in candidates:
@@ -259,12 +265,11 @@ def _with_module_files(files: list[CheckedFile], candidates: Sequence[Candidate]
                        findings: Sequence[Finding]) -> list[CheckedFile]:
     """A Terraform module is judged as one document, at its first file: each of its other
     files that loaded is a checked file too (reports list what was checked, file by file)."""
-    unloaded = {f.location.path for f in findings if f.rule_id == "PE-PARSE"}
-    modules: dict[Path, list[str]] = {}
-    for candidate in candidates:
-        if candidate.kind == "terraform":
-            modules.setdefault(candidate.abs_path.parent, []).append(candidate.path)
-    module_of = {path: paths for paths in modules.values() for path in paths}
+    unloaded = {f.location.path for f in findings if f.rule_id == PARSE_RULE_ID}
+    module_of: dict[str, list[str]] = {}
+    for files_of_module in _terraform_modules(candidates).values():
+        paths = [path for _, path in files_of_module]
+        module_of.update(dict.fromkeys(paths, paths))
     out: list[CheckedFile] = []
     for file in files:
         out.append(file)
