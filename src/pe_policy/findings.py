@@ -244,7 +244,7 @@ def fingerprint(rule_id: str, path: str, json_path: JsonPath, extra: str = "") -
 
 
 PARSE_RULE_ID = "PE-PARSE"
-RULE_ERROR_RULE_ID = "PE-RULE-ERROR"  # engine.evaluate.RULE_ERROR_ID, without its imports
+RULE_ERROR_RULE_ID = "PE-RULE-ERROR"  # also engine.evaluate.RULE_ERROR_ID
 # how a rule whose input is unknown says so (models/pull_request.py, policies/pull_request)
 NOT_EVALUATED_PREFIX = "could not be evaluated"
 

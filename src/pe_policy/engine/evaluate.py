@@ -30,10 +30,10 @@ from pe_policy.engine.policy_error import PolicyError, clean_engine_error, polic
 from pe_policy.engine.python_rules import PythonRule, RuleContext, Violation, run_python_rule
 from pe_policy.engine.rego import RegoModule
 from pe_policy.engine.sandbox import pack_refusals, refusals
-from pe_policy.findings import PARSE_RULE_ID, Finding, JsonPath, Severity, fingerprint
+from pe_policy.findings import PARSE_RULE_ID, RULE_ERROR_RULE_ID, Finding, JsonPath, Severity, fingerprint
 from pe_policy.redact import redact_path, redact_value
 
-RULE_ERROR_ID = "PE-RULE-ERROR"
+RULE_ERROR_ID = RULE_ERROR_RULE_ID  # defined once, in findings.py
 ALL_RULES = "(all rules)"  # what a PE-RULE-ERROR names when no rule of a document gave a verdict
 BATCH_KEY = "rego:*"  # `Evaluator.watch` key of the one engine call for a batch (`prefetch`)
 BATCH_DOCUMENTS = 16  # documents of one kind whose Rego rules are evaluated in one engine call
