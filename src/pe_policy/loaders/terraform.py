@@ -126,7 +126,7 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
                                  span.line, span.column)
         walker.spans[("blocks", index)] = span
         blocks.append(record)
-    check_accounted(walker, root, nodes)
+    check_accounted(walker, root, (node for node, _, _ in nodes))
     return ParsedFile(path, blocks, walker.spans)
 
 
