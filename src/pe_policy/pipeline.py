@@ -230,10 +230,7 @@ def _inputs(candidates: Sequence[Candidate], root: Path,
     directory), at its first file, loaded and judged once (`loaders.terraform.load_module`).
     With each input's size in bytes.  The Terraform loader (and its models) is imported only
     when a `.tf` file is among them: a run over workflows never pays for it."""
-    modules: dict[Path, list[tuple[Path, str]]] = {}
-    for candidate in candidates:
-        if candidate.kind == "terraform":
-            modules.setdefault(candidate.abs_path.parent, []).append((candidate.abs_path, candidate.path))
+    modules = _terraform_modules(candidates)
     inputs: list[RunInput] = []
     sizes: list[int] = []
     for candidate in candidates:
@@ -245,26 +242,34 @@ def _inputs(candidates: Sequence[Candidate], root: Path,
                 candidate.sniffed)))
             sizes.append(_size(candidate.abs_path))
             continue
-        files = modules[candidate.abs_path.parent]
-        if files[0][1] == candidate.path:
+        members = modules[candidate.abs_path.parent]
+        if members[0].path == candidate.path:
             from pe_policy.loaders.terraform import load_module
 
+            files = [(member.abs_path, member.path) for member in members]
             inputs.append(RunInput(candidate.path, "terraform",
                                    partial(load_module, files, root, max_bytes)))
             sizes.append(sum(_size(abs_path) for abs_path, _ in files))
     return inputs, sizes
 
 
+def _terraform_modules(candidates: Sequence[Candidate]) -> dict[Path, list[Candidate]]:
+    """The `.tf` candidates by directory (a Terraform module), in the run's order."""
+    modules: dict[Path, list[Candidate]] = {}
+    for candidate in candidates:
+        if candidate.kind == "terraform":
+            modules.setdefault(candidate.abs_path.parent, []).append(candidate)
+    return modules
+
+
 def _with_module_files(files: list[CheckedFile], candidates: Sequence[Candidate],
                        findings: Sequence[Finding]) -> list[CheckedFile]:
     """A Terraform module is judged as one document, at its first file: each of its other
     files that loaded is a checked file too (reports list what was checked, file by file)."""
-    unloaded = {f.location.path for f in findings if f.rule_id == "PE-PARSE"}
-    modules: dict[Path, list[str]] = {}
-    for candidate in candidates:
-        if candidate.kind == "terraform":
-            modules.setdefault(candidate.abs_path.parent, []).append(candidate.path)
-    module_of = {path: paths for paths in modules.values() for path in paths}
+    unloaded = {f.location.path for f in findings if f.rule_id == PARSE_RULE_ID}
+    modules = [[member.path for member in members]
+               for members in _terraform_modules(candidates).values()]
+    module_of = {path: paths for paths in modules for path in paths}
     out: list[CheckedFile] = []
     for file in files:
         out.append(file)
