@@ -302,8 +302,7 @@ def convert(text: str, path: str) -> tuple[dict[str, Any], dict[JsonPath, Span]]
     if body is None:
         return {}, {}
     value = walker.body(body, ())
-    blocks: list[tuple[Any, str, list[str]]] = [
-        (child, "", []) for child in body.children if child.type == "block"]
+    blocks = [child for child in body.children if child.type == "block"]
     check_accounted(walker, root, blocks)  # no top-level block left unread
     return value, walker.spans
 

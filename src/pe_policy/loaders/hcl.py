@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from pe_policy.document import Span
@@ -48,12 +48,19 @@ _NEWLINES_FREE = frozenset({"tuple", "function_arguments", "index", "new_index",
                             "string_lit", "template_expr"})
 
 
-@functools.lru_cache(maxsize=1)
-def _parser() -> Any:
+@functools.cache
+def _language() -> Any:
     import tree_sitter
     import tree_sitter_hcl
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+    return tree_sitter.Language(tree_sitter_hcl.language())
+
+
+@functools.cache
+def _parser() -> Any:
+    import tree_sitter
+
+    return tree_sitter.Parser(_language())
 
 
 def unescape(text: str) -> str:
@@ -146,7 +153,7 @@ class Walker:
                 else:
                     labels.append(self.text(child))
             elif kind == "string_lit":
-                labels.append(self.string_literal(child))
+                labels.append(self.quoted(child))
             elif kind == "block_start":
                 break
             elif kind != "comment":
@@ -305,16 +312,13 @@ class Walker:
     def literal(self, node: Any) -> Any:
         kind = node.type
         if kind == "string_lit":
-            return self.string_literal(node)
+            return self.quoted(node)
         text = self.text(node)
         if kind == "numeric_lit":
             return int(text) if _INTEGER.fullmatch(text) else float(text)
         if kind == "bool_lit":
             return text == "true"
         return None  # null_lit
-
-    def string_literal(self, node: Any) -> str:
-        return self.quoted(node)
 
     def quoted(self, node: Any) -> str:
         """A quoted string or template: its literal text unescaped, `${...}` and `%{...}` as
@@ -531,9 +535,8 @@ _QUERIES = {"heredoc": "(heredoc_template) @node",
 @functools.cache
 def _query(name: str) -> Any:
     import tree_sitter
-    import tree_sitter_hcl
 
-    return tree_sitter.Query(tree_sitter.Language(tree_sitter_hcl.language()), _QUERIES[name])
+    return tree_sitter.Query(_language(), _QUERIES[name])
 
 
 def _captures(root: Any, name: str) -> list[Any]:
@@ -608,6 +611,6 @@ def parse_blocks(text: str, path: str) -> tuple[list[tuple[Any, str, list[str]]]
     return blocks, walker, root
 
 
-def check_accounted(walker: Walker, root: Any, blocks: list[tuple[Any, str, list[str]]]) -> None:
-    """After the walk of `blocks` (what `parse_blocks` returned): see `_check_accounted`."""
-    _check_accounted(walker, root, {node.start_byte for node, _, _ in blocks})
+def check_accounted(walker: Walker, root: Any, blocks: Iterable[Any]) -> None:
+    """After the walk of the top-level block nodes `blocks`: see `_check_accounted`."""
+    _check_accounted(walker, root, {node.start_byte for node in blocks})

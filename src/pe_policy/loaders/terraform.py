@@ -16,7 +16,7 @@ import bisect
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,8 +29,8 @@ from pe_policy.models.terraform import TerraformConfig
 # attributes holding an IAM policy document (JSON string or jsonencode) in AWS resources
 POLICY_ATTRIBUTES = ("policy", "assume_role_policy")
 MAX_MODULE_FILES = 5000  # a directory with more .tf files than this is not read as one module
-# python-hcl2's parse tree costs about 1 KB and 40 µs a token: 400 KB of `[1,1,1,...]` was
-# 400 MB and 16 s.  Counted (generously: every word and symbol) before parsing.
+# every token costs a tree-sitter node and, as a value, a Python object and a span: a file of
+# millions of `1,` would exhaust memory.  Counted (generously: every word and symbol) first.
 MAX_HCL_TOKENS = 200_000
 _TOKEN = re.compile(r"[\w.-]+|[^\w\s]")
 _CACHE_SIZE = 512
@@ -126,7 +126,7 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
                                  span.line, span.column)
         walker.spans[("blocks", index)] = span
         blocks.append(record)
-    check_accounted(walker, root, nodes)
+    check_accounted(walker, root, (node for node, _, _ in nodes))
     return ParsedFile(path, blocks, walker.spans)
 
 
@@ -291,9 +291,7 @@ def parse_path(abs_path: Path, display: str) -> ParsedFile | None:
     """
     try:
         return parse_hcl(read_text(abs_path, display), display)
-    except ParseError:
-        return None
-    except RecursionError:
+    except (ParseError, RecursionError):
         return None
 
 
@@ -306,14 +304,31 @@ def _display(display_dir: str, name: str) -> str:
     return f"{display_dir}/{name}" if display_dir else name
 
 
-def parse_module(directory: Path, display_dir: str, root: Path | None = None) -> list[ParsedFile]:
-    """Every parseable `.tf` file of the module in `directory` (see `module_files`)."""
+def parse_module(directory: Path, display_dir: str, root: Path | None = None,
+                 skip: Container[str] = ()) -> list[ParsedFile]:
+    """Every parseable `.tf` file of the module in `directory` (see `module_files`), but
+    those whose display path is in `skip` (never read)."""
     parsed: list[ParsedFile] = []
     for file in module_files(directory, root):
-        result = parse_path(file, _display(display_dir, file.name))
+        display = _display(display_dir, file.name)
+        result = None if display in skip else parse_path(file, display)
         if result is not None:
             parsed.append(result)
     return parsed
+
+
+def _gather_blocks(parsed_files: Iterable[ParsedFile], prefix: JsonPath,
+                   spans: dict[JsonPath, Span]) -> list[dict[str, Any]]:
+    """The blocks of `parsed_files` in one list, each block's span (in its own file) at
+    `(*prefix, n)` in `spans`."""
+    blocks: list[dict[str, Any]] = []
+    for parsed in parsed_files:
+        for index, block in enumerate(parsed.blocks):
+            span = parsed.spans.get(("blocks", index), Span(block["line"]))
+            key: JsonPath = (*prefix, len(blocks))
+            spans[key] = Span(span.line, span.column, path=parsed.path)
+            blocks.append(block)
+    return blocks
 
 
 @dataclass
@@ -395,18 +410,9 @@ def _context(source: Source, skip: set[str]) -> tuple[dict[str, Any], dict[JsonP
     assert source.abs_path is not None
     display_dir = _display_dir(source)
     files = _module_displays(source.abs_path.parent, source.root, display_dir)
-    blocks: list[dict[str, Any]] = []
     spans: dict[JsonPath, Span] = {}
-    for file, display in zip(module_files(source.abs_path.parent, source.root), files, strict=True):
-        if display in skip:
-            continue
-        parsed = parse_path(file, display)
-        if parsed is None:
-            continue
-        for index, block in enumerate(parsed.blocks):
-            span = parsed.spans.get(("blocks", index), Span(block["line"]))
-            spans[("module", "blocks", len(blocks))] = Span(span.line, span.column, path=display)
-            blocks.append(block)
+    blocks = _gather_blocks(parse_module(source.abs_path.parent, display_dir, source.root, skip),
+                            ("module", "blocks"), spans)
     return {"directory": display_dir or ".", "files": list(files), "blocks": blocks}, spans
 
 
@@ -443,17 +449,9 @@ def _child_modules(blocks: list[dict[str, Any]], directory: Path, root: Path | N
         if child in seen or not child.is_dir():
             continue
         display_dir = relative_to_root(child, root)
-        child_blocks: list[dict[str, Any]] = []
         child_path: JsonPath = (*path, name)
-        for file in module_files(child, root):
-            parsed = parse_path(file, _display(display_dir, file.name))
-            if parsed is None:
-                continue
-            for index, child_block in enumerate(parsed.blocks):
-                span = parsed.spans.get(("blocks", index), Span(child_block["line"]))
-                key: JsonPath = (*child_path, "blocks", len(child_blocks))
-                spans[key] = Span(span.line, span.column, path=parsed.path)
-                child_blocks.append(child_block)
+        child_blocks = _gather_blocks(parse_module(child, display_dir, root),
+                                      (*child_path, "blocks"), spans)
         out[name] = {"source": source, "directory": display_dir, "blocks": child_blocks}
         grandchildren = _child_modules(child_blocks, child, root, (*child_path, "children"), spans,
                                        seen | {child}, depth + 1)
@@ -499,10 +497,7 @@ def load_module(files: Sequence[tuple[Path, str]], root: Path | None,
         document.problems = problems
         return document
     abs_path, first = loaded[0]
-    try:
-        text = read_text(abs_path, first.path, max_bytes)
-    except ParseError as exc:  # changed since it was parsed
-        raise exc from None
+    text = read_text(abs_path, first.path, max_bytes)  # a ParseError if changed since parsed
     source = Source(path=first.path, text=text, kind="terraform", abs_path=abs_path, root=root)
     try:
         document = _document(source, [parsed for _, parsed in loaded],
