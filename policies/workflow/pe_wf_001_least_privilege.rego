@@ -20,7 +20,7 @@
 #     packages: write}`. Never use `write-all`.
 package pe.workflow.least_privilege
 
-import data.pe.workflow.lib.steps.triggers
+import data.pe.workflow.lib.pipeline.triggers
 import rego.v1
 
 jobs := object.get(input, "jobs", {})

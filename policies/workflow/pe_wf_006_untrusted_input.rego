@@ -30,6 +30,7 @@
 #     `env: {TITLE: ${{ github.event.pull_request.title }}}` then `echo "$TITLE"`.
 package pe.workflow.untrusted_input
 
+import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.steps
 import data.pe.workflow.lib.steps.expressions
 import data.pe.workflow.lib.untrusted
@@ -111,7 +112,7 @@ indirect(e, ctx) := sprintf("`%s` (step '%s' takes in %s)", [ctx.path, ctx.parts
 	ctx.parts[0] == "steps"
 	ctx.parts[2] == "outputs"
 	some i, step in job_steps(e)
-	lower(steps.text(step.id)) == ctx.parts[1]
+	lower(pipeline.text(step.id)) == ctx.parts[1]
 	fields := {f |
 		some s in expressions
 		s.job == e.job

@@ -165,7 +165,7 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 }
 
 # `gh run download` (read from the shell model) without `-D`/`--dir` under the temp directory
-artifact_downloads contains {"job": steps.text(script.job), "index": script.step, "path": command.at, "what": command.text} if {
+artifact_downloads contains {"job": pipeline.text(script.job), "index": script.step, "path": command.at, "what": command.text} if {
 	some script in object.get(input, "scripts", [])
 	some command in script.commands
 	command.name == "gh"
@@ -180,7 +180,7 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	steps.uses_action(s.step, "actions/github-script")
 	contains(steps.with_input(s.step, "script"), "downloadArtifact")
 	some script in object.get(input, "scripts", [])
-	steps.text(script.job) == s.job
+	pipeline.text(script.job) == s.job
 	script.step > s.index
 	some command in script.commands
 	command.name == "unzip"

@@ -25,6 +25,7 @@
 #     reusable workflow only the secrets it declares (`secrets: {token: ${{ secrets.X }}}`).
 package pe.workflow.secrets_in_run
 
+import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.steps
 import data.pe.workflow.lib.steps.expressions
 import rego.v1
@@ -141,7 +142,7 @@ secret_env(e) := {name: held |
 
 # the env variables (lower-cased) the step of `e` sees from `env:` mappings
 env_names(e) := {lower(key) |
-	some env in [object.get(input, "env", {}), object.get(object.get(object.get(input, "jobs", {}), steps.text(e.job), {}), "env", {}), object.get(steps.step_of(e), "env", {})]
+	some env in [object.get(input, "env", {}), object.get(object.get(object.get(input, "jobs", {}), pipeline.text(e.job), {}), "env", {}), object.get(steps.step_of(e), "env", {})]
 	is_object(env)
 	some key, _ in env
 }

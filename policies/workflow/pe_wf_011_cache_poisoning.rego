@@ -22,10 +22,10 @@
 #     setup-go, `lookup-only: true` on actions/cache, `enable-cache: false` on setup-uv).
 package pe.workflow.cache_poisoning
 
+import data.pe.workflow.lib.pipeline.on_value
+import data.pe.workflow.lib.pipeline.triggers
 import data.pe.workflow.lib.steps
 import data.pe.workflow.lib.steps.all_steps
-import data.pe.workflow.lib.steps.on_value
-import data.pe.workflow.lib.steps.triggers
 import rego.v1
 
 # Actions that publish what the job built.

@@ -21,8 +21,8 @@
 #     auto-merge, use `dependabot/fetch-metadata` on a `pull_request` trigger).
 package pe.workflow.spoofable_bot_conditions
 
+import data.pe.workflow.lib.pipeline.triggers
 import data.pe.workflow.lib.steps.expressions
-import data.pe.workflow.lib.steps.triggers
 import rego.v1
 
 spoofable_actors := {"github.actor", "github.triggering_actor"}

@@ -19,8 +19,8 @@
 #     minimal, and treat every field of the event as attacker-controlled.
 package pe.workflow.privileged_triggers
 
-import data.pe.workflow.lib.steps.on_value
-import data.pe.workflow.lib.steps.triggers
+import data.pe.workflow.lib.pipeline.on_value
+import data.pe.workflow.lib.pipeline.triggers
 import rego.v1
 
 why := {

@@ -4,6 +4,8 @@
 # nothing itself.
 package pe.workflow.lib.steps
 
+import data.pe.workflow.lib.pipeline.text
+import data.pe.workflow.lib.pipeline.triggers
 import rego.v1
 
 # Every step of a workflow (`jobs.<id>.steps`) or composite action (`runs.steps`):
@@ -19,11 +21,6 @@ all_steps contains {"job": "", "index": i, "path": ["runs", "steps", i], "step":
 	is_array(input.runs.steps)
 	some i, step in input.runs.steps
 }
-
-# the text of `x` when it is a string, else ""
-text(x) := x if {
-	is_string(x)
-} else := ""
 
 # The action a `uses:` names, lowered and without its ref: `actions/checkout`.
 # A block scalar (`uses: >-` on its own line) may leave white space around it.
@@ -42,18 +39,8 @@ with_input(step, key) := text(object.get(step["with"], key, "")) if {
 
 # ------------------------------------------------------------------ triggers
 
-# `on:` as pe-policy reads it (YAML 1.2); YAML 1.1 parsers (conftest's) make the key `true`
-on_value := object.get(input, "on", object.get(input, "true", null))
-
-default triggers := set()
-
-triggers := object.keys(on_value) if {
-	is_object(on_value)
-} else := {name | some name in on_value} if {
-	is_array(on_value)
-} else := {on_value} if {
-	is_string(on_value)
-}
+# (the triggers themselves, and `on:` as conftest's YAML 1.1 also reads it, are
+# lib/pipeline.rego's `triggers` and `on_value`)
 
 # Triggers a pull request from a fork (anyone with a GitHub account) sets off.
 fork_pr_triggers := triggers & {"pull_request", "pull_request_target"}

@@ -265,6 +265,8 @@ class StringReader:
         self.is_action = is_action
         self._lines: _Lines | None = None
         self._mappings: dict[JsonPath, list[int] | None] = {}
+        # the `${{ }}` of each string read (read() first): scripts() needs those of `run:`
+        self._templates: dict[JsonPath, list[Template]] = {}
 
     def mapping(self, path: JsonPath, value: str) -> list[int] | None:
         """Offsets in the string at `path` -> offsets in the file (None: no source, an alias)."""
@@ -344,6 +346,7 @@ class StringReader:
                          else find_templates(value))
         except ExpressionSyntaxError as exc:
             raise self._error(dotted, exc, mapping, path) from None
+        self._templates[path] = templates
         place = self._place(path)
         for ordinal, template in enumerate(templates):
             body = value[template.body_start:template.body_end]
@@ -407,10 +410,8 @@ class StringReader:
     def _bash(self, path: JsonPath, run: str) -> dict[str, Any]:
         from pe_policy.loaders.shell import parse_bash
 
-        try:
-            templates = [(t.start, t.end) for t in find_templates(run)]
-        except ExpressionSyntaxError:  # refused with the expressions already: never here
-            templates = []
+        # found by read() (a `run:` without `${{` has none)
+        templates = [(t.start, t.end) for t in self._templates.get(path, [])]
         parsed = parse_bash(run, templates)
         mapping = self.mapping(path, run)
 
