@@ -159,18 +159,12 @@ def parse_text(text: str, path: str, parser: str) -> Configuration:
 
         value, spans = convert(text, path)
     elif parser == "json":
-        import json
+        from pe_policy.loaders import Source
+        from pe_policy.loaders.generic import json_positions, parse_json
 
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParseError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-        except RecursionError:
-            raise ParseError(path, "invalid JSON: nested too deeply") from None
-        try:
-            spans = load_yaml(text, path)[1]
-        except ParseError:
-            spans = {}
+        source = Source(path, text, "generic")
+        value = parse_json(source)
+        spans = json_positions(source).spans
     elif parser == "yaml":
         parts = _yaml_parts(text)
         if len(parts) == 1:
