@@ -45,10 +45,6 @@ class Configuration:
     value: Any
     documents: list[Document] = field(default_factory=list)
 
-    @property
-    def is_list(self) -> bool:
-        return isinstance(self.value, list)
-
 
 def parser_for(path: str, forced: str | None) -> str | None:
     """conftest's `NewFromPath`: the parser's name, or None when conftest has none for it."""
