@@ -155,6 +155,8 @@ CASES: list[Case] = [
     case("config-file-in-cwd", "test", "deployment.yaml", cwd="configfile", covers="inputs"),
     case("config-file-flag", "test", "-c", "configfile/other.toml", "-p", "configfile/rules",
          "configfile/deployment.yaml", compare="json", covers="inputs"),
+    case("config-file-yaml", "test", "-c", "configfile/other.yaml", "configfile/deployment.yaml",
+         compare="json", covers="inputs"),
     case("conftest-file-data", "test", "-p", "policies/fileinfo", "k8s/pod.json",
          "compose/docker-compose.yml", "terraform/main.tf", covers="inputs"),
     case("compose", "test", "-p", "policies/compose", "-n", "compose", "compose", covers="inputs"),

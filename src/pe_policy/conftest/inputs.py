@@ -45,10 +45,6 @@ class Configuration:
     value: Any
     documents: list[Document] = field(default_factory=list)
 
-    @property
-    def is_list(self) -> bool:
-        return isinstance(self.value, list)
-
 
 def parser_for(path: str, forced: str | None) -> str | None:
     """conftest's `NewFromPath`: the parser's name, or None when conftest has none for it."""
@@ -159,18 +155,12 @@ def parse_text(text: str, path: str, parser: str) -> Configuration:
 
         value, spans = convert(text, path)
     elif parser == "json":
-        import json
+        from pe_policy.loaders import Source
+        from pe_policy.loaders.generic import json_positions, parse_json
 
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParseError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-        except RecursionError:
-            raise ParseError(path, "invalid JSON: nested too deeply") from None
-        try:
-            spans = load_yaml(text, path)[1]
-        except ParseError:
-            spans = {}
+        source = Source(path, text, "generic")
+        value = parse_json(source)
+        spans = json_positions(source).spans
     elif parser == "yaml":
         parts = _yaml_parts(text)
         if len(parts) == 1:

@@ -53,10 +53,6 @@ class TestRun:
     def count(self, what: str) -> int:
         return sum(len(getattr(r, what)) for r in self.results)
 
-    @property
-    def successes(self) -> int:
-        return sum(r.successes for r in self.results)
-
     def exit_code(self, fail_on_warn: bool = False) -> int:
         """conftest's: 1 on failures (2 with --fail-on-warn, warnings then 1); errors 1."""
         failures, warnings = self.count("failures"), self.count("warnings")

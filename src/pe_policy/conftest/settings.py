@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pe_policy.findings import ParseError
+
 CONFIG_NAMES = ("conftest.toml", "conftest.yaml", "conftest.yml", "conftest.json")
 
 
@@ -37,11 +39,13 @@ def read_settings(config_file: str | None) -> dict[str, Any]:
             else:  # pragma: no cover - Python 3.10
                 import tomli as tomllib
             values = tomllib.loads(text)
-        else:
-            import yaml
+        else:  # YAML and JSON: the project's reader (its limits, its line numbers)
+            from pe_policy.loaders.yaml_source import load_yaml
 
-            values = yaml.safe_load(text) or {}
-    except Exception as exc:  # tomllib.TOMLDecodeError, yaml.YAMLError
+            values = load_yaml(text, path.as_posix())[0] or {}
+    except ParseError as exc:  # names the file and line already
+        raise SettingsError(f"error reading config: {exc}") from None
+    except Exception as exc:  # tomllib.TOMLDecodeError
         raise SettingsError(f"error reading config: {path}: {exc}") from None
     if not isinstance(values, dict):
         raise SettingsError(f"error reading config: {path}: expected a table of settings")
