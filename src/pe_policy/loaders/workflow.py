@@ -49,15 +49,16 @@ _NAMED = frozenset({"with", "env", "secrets", "outputs", "inputs"})
 def load(source: Source) -> Document:
     is_action = source.kind == "action"
     scalars: dict[JsonPath, ScalarSource] = {}
+    irregular: set[str] = set()
     data, spans = load_yaml(source.text, source.path, scalars=scalars,
-                            scalar_keys=_RECORDED_KEYS, unique_keys=True)
+                            scalar_keys=_RECORDED_KEYS, unique_keys=True, irregular=irregular)
     what = "action metadata" if is_action else "workflow"
     source_map = SourceMap(spans)
     if isinstance(data, dict):
         if not is_action:
             _check_top_level_keys(data, spans, source.path)
         _coerce_strings(data, scalars, source.text, is_action)
-        reader = StringReader(source, scalars, source_map, is_action)
+        reader = StringReader(source, scalars, source_map, is_action, tree=not irregular)
         data["expressions"] = list(reader.read(data))
         data["scripts"] = list(reader.scripts(data))
     model = validate(CompositeAction if is_action else Workflow, data, spans, source.path, what)
@@ -258,9 +259,12 @@ class StringReader:
     (ExpressionUse), and every `run:` script with its shell (ShellScript)."""
 
     def __init__(self, source: Source, scalars: dict[JsonPath, ScalarSource],
-                 source_map: SourceMap, is_action: bool) -> None:
+                 source_map: SourceMap, is_action: bool, tree: bool = False) -> None:
         self.source = source
         self.scalars = scalars
+        # the data is a tree of the file's nodes in its order (no alias, merge key or second
+        # document: load_yaml's `irregular`): `scalars` lists, in order, every string to read
+        self.tree = tree
         self.source_map = source_map
         self.is_action = is_action
         self._lines: _Lines | None = None
@@ -283,6 +287,10 @@ class StringReader:
         return self._lines
 
     def read(self, data: Any) -> Iterator[dict[str, Any]]:
+        """Every `${{ }}` of the file's strings and every condition, in the file's order."""
+        if self.tree:
+            yield from self._read_recorded(data)
+            return
         stack: list[tuple[JsonPath, Any]] = [((), data)]
         while stack:
             path, node = stack.pop()
@@ -295,6 +303,18 @@ class StringReader:
             elif isinstance(node, str) and ("${{" in node or self._is_condition(path)):
                 # everywhere, descriptions included: GitHub's template reader parses every
                 # `${{ }}` of a workflow or action.yml and refuses the file over a bad one
+                yield from self._scalar(path, node)
+
+    def _read_recorded(self, data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """read() without walking the data: load_yaml recorded every string that holds
+        `${{` and every value under a condition key, in the file's order (see `tree`)."""
+        for path in self.scalars:
+            if path[0] in _DERIVED:
+                continue
+            node: Any = data
+            for part in path:
+                node = node[part]
+            if isinstance(node, str) and ("${{" in node or self._is_condition(path)):
                 yield from self._scalar(path, node)
 
     def _place(self, path: JsonPath) -> dict[str, Any]:

@@ -83,11 +83,12 @@ def resolve_scalar(value: str, tag: str | None, plain: bool) -> Any:
 
 
 class _Frame:
-    __slots__ = ("anchor", "chars", "key", "key_mark", "merges", "path", "size", "start",
-                 "value")
+    __slots__ = ("anchor", "chars", "is_list", "key", "key_mark", "merges", "path", "size",
+                 "start", "value")
 
     def __init__(self, value: Any, path: JsonPath, start: Any, anchor: str | None) -> None:
         self.value = value
+        self.is_list = isinstance(value, list)
         self.path = path
         self.start = start
         self.anchor = anchor
@@ -130,6 +131,7 @@ def load_yaml(
     text: str, file_path: str, *, multi: bool = False, line_offset: int = 0,
     scalars: dict[JsonPath, ScalarSource] | None = None,
     scalar_keys: frozenset[str] = frozenset(), unique_keys: bool = False,
+    irregular: set[str] | None = None,
 ) -> tuple[Any, dict[JsonPath, Span]]:
     """Parse `text`; return the data (a list of documents when `multi`) and its spans.
 
@@ -138,7 +140,10 @@ def load_yaml(
     of every scalar value under a key in `scalar_keys` (positions inside it: expressions;
     the text as written: `run: 0x10`).  `unique_keys`
     refuses a key repeated in one mapping, as GitHub does (YAML says a key is unique; most
-    parsers keep the last).
+    parsers keep the last).  `irregular`, when given, receives "alias", "merge" or
+    "documents" when the text has an alias, a merge key or more than one document: without
+    them the data is a tree of the file's own nodes, each at its path, in the file's order
+    (so are `scalars`), which lets a caller read `scalars` instead of walking the data.
     Raises ParseError with the line and column of the problem.
     """
     spans: dict[JsonPath, Span] = {}
@@ -194,6 +199,8 @@ def load_yaml(
             return
         key = top.key
         if key == "<<" and top.key_mark is not None:
+            if irregular is not None:
+                irregular.add("merge")
             merged = value if isinstance(value, list) else [value]
             top.merges.extend(m for m in merged if isinstance(m, dict))
         else:
@@ -210,24 +217,70 @@ def load_yaml(
             event = parser.get_event()
             kind = type(event)
             if kind is _SCALAR:  # the common case first, by exact type: this loop is the loader's hot spot
-                plain = bool(event.implicit[0]) and not event.style
-                value = resolve_scalar(event.value, event.tag, plain)
+                text_value = event.value
+                style = event.style
+                tag = event.tag
+                if tag is None and (style or (text_value and text_value[0] not in _SPECIAL_START)):
+                    value: Any = text_value  # quoted, a block, or plain text: no resolving
+                else:
+                    value = resolve_scalar(text_value, tag, bool(event.implicit[0]) and not style)
                 if event.anchor:
-                    anchors[event.anchor] = (value, 1, len(event.value))
-                if scalars is not None and stack:
-                    top = stack[-1]
-                    if isinstance(top.value, list):
-                        where: Any = (*top.path, len(top.value))
-                    else:
-                        where = None if top.key is _NO_KEY or top.key == "<<" else (*top.path, top.key)
-                    if where is not None and (where[-1] in scalar_keys
-                                              or (isinstance(value, str) and "${{" in value)):
-                        scalars[where] = ScalarSource(event.start_mark.index, event.end_mark.index,
-                                                      event.style or "")
-                attach(value, 1, event.start_mark, event.end_mark, chars=len(event.value))
+                    anchors[event.anchor] = (value, 1, len(text_value))
+                if not stack:
+                    attach(value, 1, event.start_mark, event.end_mark, chars=len(text_value))
+                    continue
+                # attach(), inlined for scalars: one call less per node
+                total += 1
+                if total > MAX_NODES:
+                    attach(value, 0, event.start_mark, event.end_mark)  # raises the limit
+                top = stack[-1]
+                top.size += 1
+                top.chars += len(text_value)
+                if top.is_list:
+                    items = top.value
+                    where: Any = (*top.path, len(items))
+                    if scalars is not None and isinstance(value, str) and "${{" in value:
+                        scalars[where] = ScalarSource(event.start_mark.index,
+                                                      event.end_mark.index, style or "")
+                    start = event.start_mark
+                    end = event.end_mark
+                    spans[where] = Span(start.line + 1, start.column + 1, end.line + 1,
+                                        end.column + 1)
+                    items.append(value)
+                    continue
+                key = top.key
+                if key is _NO_KEY:
+                    try:
+                        top.key = _key_text(value)
+                    except TypeError as exc:
+                        raise fail(str(exc), event.start_mark) from None
+                    top.key_mark = event.start_mark
+                    continue
+                top.key = _NO_KEY
+                if key == "<<":
+                    if irregular is not None:
+                        irregular.add("merge")
+                    continue  # a merge of a scalar: nothing to merge
+                where = (*top.path, key)
+                if scalars is not None and (key in scalar_keys or (isinstance(value, str)
+                                                                   and "${{" in value)):
+                    scalars[where] = ScalarSource(event.start_mark.index, event.end_mark.index,
+                                                  style or "")
+                mapping = top.value
+                if unique_keys and key in mapping:
+                    raise fail(f"key {key!r} is already defined in this mapping "
+                               "(a key may appear only once)", top.key_mark)
+                start = top.key_mark
+                end = event.end_mark
+                spans[where] = Span(start.line + 1, start.column + 1, end.line + 1,
+                                    end.column + 1)
+                mapping[key] = value
             elif event is None or kind is yaml.StreamEndEvent:
                 break
-            elif kind is yaml.DocumentStartEvent or kind is yaml.DocumentEndEvent:
+            elif kind is yaml.DocumentStartEvent:
+                if documents and irregular is not None:
+                    irregular.add("documents")
+            elif kind is yaml.DocumentEndEvent:
                 continue
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 if len(stack) >= MAX_DEPTH:
@@ -254,6 +307,8 @@ def load_yaml(
                 if event.anchor not in anchors:
                     raise fail(f"unknown alias *{event.anchor}", event.start_mark)
                 value, size, chars = anchors[event.anchor]
+                if irregular is not None:
+                    irregular.add("alias")
                 attach(value, size + chars // ALIAS_CHARS_PER_NODE, event.start_mark,
                        event.end_mark, chars=chars)
     except yaml.MarkedYAMLError as exc:
