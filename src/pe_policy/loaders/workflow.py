@@ -179,7 +179,7 @@ class _Lines:
 _ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
 
 
-def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
+def align(value: str, text: str, scalar: ScalarSource) -> list[int] | _LineMapping:
     """For each offset in a scalar's value (and its end), the offset in the file it came from.
 
     The value differs from its source by indentation, folding, quotes and escapes, never by
@@ -187,9 +187,9 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
     an expression lands on its column in the file.
     """
     if scalar.style == "|":
-        mapping = _literal_block(value, text, scalar)
-        if mapping is not None:
-            return mapping
+        by_line = _literal_block(value, text, scalar)
+        if by_line is not None:
+            return by_line
     position = scalar.start
     end = scalar.end
     if scalar.style in ("'", '"'):
@@ -228,7 +228,23 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int]:
     return mapping
 
 
-def _literal_block(value: str, text: str, scalar: ScalarSource) -> list[int] | None:
+class _LineMapping:
+    """`align`'s answer for a literal block, worked out per line on demand: each line of
+    the value is a line of the file less its indent (most scripts are thousands of
+    characters, and a script's expressions and commands ask for a few dozen offsets)."""
+
+    __slots__ = ("file_starts", "value_starts")
+
+    def __init__(self, value_starts: list[int], file_starts: list[int]) -> None:
+        self.value_starts = value_starts  # offset in the value of each line's first character
+        self.file_starts = file_starts  # offset in the file of the same character
+
+    def __getitem__(self, offset: int) -> int:
+        line = bisect_right(self.value_starts, offset) - 1
+        return self.file_starts[line] + offset - self.value_starts[line]
+
+
+def _literal_block(value: str, text: str, scalar: ScalarSource) -> _LineMapping | None:
     """`run: |` (most scripts): each line of the value is a line of the file less its indent.
 
     None when that does not hold (an indentation indicator, tabs): `align` then matches
@@ -242,16 +258,18 @@ def _literal_block(value: str, text: str, scalar: ScalarSource) -> list[int] | N
     if len(value_lines) > len(raw_lines):
         return None
     indent = next((len(line) - len(line.lstrip(" ")) for line in raw_lines if line.strip()), 0)
-    mapping: list[int] = []
+    value_starts: list[int] = []
+    file_starts: list[int] = []
     offset = header_end + 1
+    position = 0
     for raw, line in zip(raw_lines, value_lines, strict=False):  # chomped lines: fewer values
         if raw[indent:] != line:
             return None
-        start = min(offset + indent, offset + len(raw))
-        mapping.extend(range(start, start + len(line) + 1))  # the line and its line break
+        value_starts.append(position)
+        file_starts.append(min(offset + indent, offset + len(raw)))
+        position += len(line) + 1  # the line and its line break
         offset += len(raw) + 1
-    del mapping[len(value) + 1:]
-    return mapping
+    return _LineMapping(value_starts, file_starts)
 
 
 class StringReader:
@@ -268,11 +286,11 @@ class StringReader:
         self.source_map = source_map
         self.is_action = is_action
         self._lines: _Lines | None = None
-        self._mappings: dict[JsonPath, list[int] | None] = {}
+        self._mappings: dict[JsonPath, list[int] | _LineMapping | None] = {}
         # the `${{ }}` of each string read (read() first): scripts() needs those of `run:`
         self._templates: dict[JsonPath, list[Template]] = {}
 
-    def mapping(self, path: JsonPath, value: str) -> list[int] | None:
+    def mapping(self, path: JsonPath, value: str) -> list[int] | _LineMapping | None:
         """Offsets in the string at `path` -> offsets in the file (None: no source, an alias)."""
         if path not in self._mappings:
             scalar = self.scalars.get(path)
@@ -348,7 +366,7 @@ class StringReader:
         place = self._place(path)
         return len(place["key_path"]) == 1
 
-    def _span(self, mapping: list[int] | None, path: JsonPath, start: int, end: int) -> Span:
+    def _span(self, mapping: list[int] | _LineMapping | None, path: JsonPath, start: int, end: int) -> Span:
         if mapping is None:  # no source for this scalar (behind an alias): the node itself
             node = self.source_map.locate(path)
             return Span(node.line, node.column, node.end_line, node.end_column)
@@ -398,7 +416,7 @@ class StringReader:
             }
             yield use
 
-    def _located(self, at: JsonPath, mapping: list[int] | None, path: JsonPath, start: int,
+    def _located(self, at: JsonPath, mapping: list[int] | _LineMapping | None, path: JsonPath, start: int,
                  end: int) -> dict[str, Any]:
         """`at` and the position fields, with `at` entered in the source map."""
         span = self._span(mapping, path, start, end)
@@ -406,7 +424,8 @@ class StringReader:
         return {"at": list(at), "line": span.line, "column": span.column,
                 "end_line": span.end_line, "end_column": span.end_column}
 
-    def _error(self, dotted: str, exc: ExpressionSyntaxError, mapping: list[int] | None, path: JsonPath) -> ParseError:
+    def _error(self, dotted: str, exc: ExpressionSyntaxError,
+               mapping: list[int] | _LineMapping | None, path: JsonPath) -> ParseError:
         span = self._span(mapping, path, exc.offset, exc.offset + 1)
         return ParseError(self.source.path, f"{dotted}: invalid expression: {exc} (GitHub refuses "
                           "the file)", span.line, span.column)
