@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 MAX_DEPTH = 64  # GitHub stops at 50 levels; a little slack, never a RecursionError
@@ -375,6 +376,36 @@ def parse_expression(text: str, base: int = 0) -> Parsed:
     Offsets in the result are `base` + the offset in `text`.  Raises ExpressionSyntaxError.
     """
     return _uses(_Parser(tokenize(text, base)).parse())
+
+
+# An expression this short is parsed once per process: `${{ secrets.GITHUB_TOKEN }}`,
+# `${{ matrix.os }}` and `${{ github.event.pull_request.head.sha }}` recur in most workflows.
+SHARED_EXPRESSION_CHARS = 1024
+
+
+def parse_expression_shared(text: str) -> Parsed:
+    """parse_expression(text) (offsets from 0), parsed once per process for a short text.
+
+    The result is shared by every caller that parses the same text: read it, never change
+    it (`copied` gives a caller its own AST).
+    """
+    if len(text) <= SHARED_EXPRESSION_CHARS:
+        return _parse_shared(text)
+    return parse_expression(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_shared(text: str) -> Parsed:
+    return parse_expression(text)
+
+
+def copied(value: Any) -> Any:
+    """A JSON-like value (an AST) with lists and mappings of its own, its leaves shared."""
+    if isinstance(value, dict):
+        return {key: copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copied(item) for item in value]
+    return value
 
 
 @dataclass

@@ -83,8 +83,28 @@ def prepare() -> None:
     _bash()
 
 
+# A script this short is parsed once per process: the same `npm ci`, `make test` or
+# `echo "x=${{ ... }}" >> "$GITHUB_OUTPUT"` recurs across a repository's workflows.
+SHARED_SCRIPT_CHARS = 4096
+
+
 def parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
-    """Parse `script`, whose `${{ }}` sit at `templates` ((start, end) offsets, in order)."""
+    """Parse `script`, whose `${{ }}` sit at `templates` ((start, end) offsets, in order).
+
+    The result of a short script is shared by every caller that parses the same text: read
+    it, never change it.
+    """
+    if len(script) <= SHARED_SCRIPT_CHARS:
+        return _parse_bash_shared(script, tuple(templates))
+    return _parse_bash(script, templates)
+
+
+@lru_cache(maxsize=2048)
+def _parse_bash_shared(script: str, templates: tuple[tuple[int, int], ...]) -> ShellScript:
+    return _parse_bash(script, list(templates))
+
+
+def _parse_bash(script: str, templates: list[tuple[int, int]]) -> ShellScript:
     masked = list(script)
     for start, end in templates:
         masked[start:end] = _PLACEHOLDER * (end - start)

@@ -22,8 +22,9 @@ from pe_policy.loaders import Source
 from pe_policy.loaders.expressions import (
     ExpressionSyntaxError,
     Template,
+    copied,
     find_templates,
-    parse_expression,
+    parse_expression_shared,
 )
 from pe_policy.loaders.structured import validate
 from pe_policy.loaders.yaml_source import ScalarSource, load_yaml
@@ -192,6 +193,12 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int] | _LineMappi
             return by_line
     position = scalar.start
     end = scalar.end
+    if scalar.style in ("", "'", '"'):  # most: one line, written as it reads
+        first = position + (scalar.style != "")
+        written = text[first:first + len(value)]
+        if (written == value and first + len(value) <= end
+                and not (scalar.style == '"' and "\\" in written)):
+            return _LineMapping([0], [first])
     if scalar.style in ("'", '"'):
         position += 1
     elif scalar.style in ("|", ">"):
@@ -388,10 +395,12 @@ class StringReader:
         place = self._place(path)
         for ordinal, template in enumerate(templates):
             body = value[template.body_start:template.body_end]
+            base = template.body_start  # offsets in `parsed` are in `body`, shared (see below)
             try:
-                parsed = parse_expression(body, template.body_start)
+                parsed = parse_expression_shared(body)
             except ExpressionSyntaxError as exc:
-                raise self._error(dotted, exc, mapping, path) from None
+                raise self._error(dotted, ExpressionSyntaxError(str(exc), base + exc.offset),
+                                  mapping, path) from None
             at = (*path, ordinal)
             use: dict[str, Any] = {
                 "path": list(path), "at": list(at), **place,
@@ -400,18 +409,21 @@ class StringReader:
                 "implicit": implicit,
                 "whole": template.start == 0 and template.end == len(value),
                 **self._located(at, mapping, path, template.start, template.end),
-                "ast": parsed.ast,
+                # the parse is shared by every string with this body: each use has its own copy
+                "ast": copied(parsed.ast),
                 "contexts": [
-                    {"path": ".".join(ref.parts), "parts": ref.parts,
-                     "text": value[ref.start:ref.end], "functions": ref.functions,
-                     "flows": ref.flows, "dynamic": ref.dynamic,
-                     **self._located((*at, "contexts", index), mapping, path, ref.start, ref.end)}
+                    {"path": ".".join(ref.parts), "parts": list(ref.parts),
+                     "text": value[base + ref.start:base + ref.end],
+                     "functions": list(ref.functions), "flows": ref.flows, "dynamic": ref.dynamic,
+                     **self._located((*at, "contexts", index), mapping, path, base + ref.start,
+                                     base + ref.end)}
                     for index, ref in enumerate(parsed.contexts)],
                 "functions": [
-                    {"name": call.name, "text": value[call.start:call.end],
-                     "arguments": call.arguments, "functions": call.functions, "flows": call.flows,
-                     **self._located((*at, "functions", index), mapping, path, call.start,
-                                     call.end)}
+                    {"name": call.name, "text": value[base + call.start:base + call.end],
+                     "arguments": copied(call.arguments), "functions": list(call.functions),
+                     "flows": call.flows,
+                     **self._located((*at, "functions", index), mapping, path, base + call.start,
+                                     base + call.end)}
                     for index, call in enumerate(parsed.calls)],
             }
             yield use
@@ -466,11 +478,13 @@ class StringReader:
             "variables": [{"name": v.name, "quoted": v.quoted,
                            **located("variables", i, v.start, v.end)}
                           for i, v in enumerate(parsed.variables)],
-            "commands": [{"name": c.name, "arguments": c.arguments, "stdout": c.stdout,
-                          "variables": c.variables, **located("commands", i, c.start, c.end)}
+            # `parsed` is shared by every script of this text: each has its own lists
+            "commands": [{"name": c.name, "arguments": list(c.arguments), "stdout": c.stdout,
+                          "variables": list(c.variables),
+                          **located("commands", i, c.start, c.end)}
                          for i, c in enumerate(parsed.commands)],
-            "writes": [{"file": w.file, "command": w.command, "names": w.names,
-                        "variables": w.variables,
+            "writes": [{"file": w.file, "command": w.command, "names": list(w.names),
+                        "variables": list(w.variables),
                         "expressions": [[*path, ordinal] for ordinal in w.expressions],
                         **located("writes", i, w.start, w.end)}
                        for i, w in enumerate(parsed.writes)],
