@@ -101,6 +101,10 @@ class _Frame:
 
 _NO_KEY = object()
 _SCALAR = yaml.ScalarEvent
+_MAPPING_START = yaml.MappingStartEvent
+_MAPPING_END = yaml.MappingEndEvent
+_SEQUENCE_START = yaml.SequenceStartEvent
+_SEQUENCE_END = yaml.SequenceEndEvent
 
 
 def _span(start: Any, end: Any) -> Span:
@@ -282,17 +286,38 @@ def load_yaml(
                     irregular.add("documents")
             elif kind is yaml.DocumentEndEvent:
                 continue
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
                 path = child_path()
-                if stack and not isinstance(stack[-1].value, list) and stack[-1].key is _NO_KEY:
+                if stack and not stack[-1].is_list and stack[-1].key is _NO_KEY:
                     raise fail("a mapping key must be a scalar", event.start_mark)
-                container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+                container: Any = [] if kind is _SEQUENCE_START else {}
                 stack.append(_Frame(container, path, event.start_mark, event.anchor))
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
                 frame = stack.pop()
                 value = frame.value
+                if stack and not frame.merges and not frame.anchor and total + frame.size <= MAX_NODES:
+                    # attach(), inlined for the common container: no merge, no anchor, in a
+                    # sequence or under a key that is not `<<`
+                    top = stack[-1]
+                    if top.is_list or (top.key is not _NO_KEY and top.key != "<<"):
+                        if not top.is_list and unique_keys and top.key in top.value:
+                            raise fail(f"key {top.key!r} is already defined in this mapping "
+                                       "(a key may appear only once)", top.key_mark)
+                        total += frame.size
+                        top.size += frame.size
+                        top.chars += frame.chars
+                        start = frame.start if top.is_list else top.key_mark
+                        end = event.end_mark
+                        spans[frame.path] = Span(start.line + 1, start.column + 1, end.line + 1,
+                                                 end.column + 1)
+                        if top.is_list:
+                            top.value.append(value)
+                        else:
+                            top.value[top.key] = value
+                            top.key = _NO_KEY
+                        continue
                 if frame.merges:
                     merged: dict[str, Any] = {}
                     for source in reversed(frame.merges):
