@@ -27,7 +27,7 @@ from pe_policy.loaders.expressions import (
     parse_expression_shared,
 )
 from pe_policy.loaders.structured import validate
-from pe_policy.loaders.yaml_source import ScalarSource, load_yaml
+from pe_policy.loaders.yaml_source import ScalarSource, load_yaml, new_span
 from pe_policy.models.workflow import CompositeAction, Workflow
 
 # keys whose value is an expression even without `${{ }}`
@@ -376,11 +376,11 @@ class StringReader:
     def _span(self, mapping: list[int] | _LineMapping | None, path: JsonPath, start: int, end: int) -> Span:
         if mapping is None:  # no source for this scalar (behind an alias): the node itself
             node = self.source_map.locate(path)
-            return Span(node.line, node.column, node.end_line, node.end_column)
+            return new_span(node.line, node.column, node.end_line, node.end_column)
         line, column = self.lines.at(mapping[start])
         # the end: just after the last character (mapped), so a span never runs past its text
         end_line, end_column = self.lines.at(mapping[max(start, end - 1)] + (1 if end > start else 0))
-        return Span(line, column, end_line, end_column)
+        return new_span(line, column, end_line, end_column)
 
     def _scalar(self, path: JsonPath, value: str) -> Iterator[dict[str, Any]]:
         mapping = self.mapping(path, value)
