@@ -184,12 +184,7 @@ class _Lines:
     """Character offset in the file -> 1-based line and column."""
 
     def __init__(self, text: str) -> None:
-        starts = [0]
-        position = text.find("\n")
-        while position >= 0:
-            starts.append(position + 1)
-            position = text.find("\n", position + 1)
-        self.starts = starts
+        self.starts = _line_starts(text.split("\n"), 0)
 
     def at(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.starts, offset) - 1
@@ -284,18 +279,25 @@ def _literal_block(value: str, text: str, scalar: ScalarSource) -> _LineMapping 
     if len(value_lines) > len(raw_lines):
         return None
     indent = next((len(line) - len(line.lstrip(" ")) for line in raw_lines if line.strip()), 0)
-    value_starts: list[int] = []
-    file_starts: list[int] = []
-    offset = header_end + 1
-    position = 0
-    for raw, line in zip(raw_lines, value_lines, strict=False):  # chomped lines: fewer values
-        if raw[indent:] != line:
-            return None
-        value_starts.append(position)
-        file_starts.append(min(offset + indent, offset + len(raw)))
-        position += len(line) + 1  # the line and its line break
-        offset += len(raw) + 1
+    del raw_lines[len(value_lines):]  # chomped lines: fewer values
+    if [raw[indent:] for raw in raw_lines] != value_lines:
+        return None
+    # where each line starts (after the previous one and its line break), in the value and
+    # in the file; a line shorter than the indent (a blank one) starts at its end
+    value_starts = _line_starts(value_lines, 0)
+    file_starts = [start + min(indent, len(raw))
+                   for start, raw in zip(_line_starts(raw_lines, header_end + 1), raw_lines,
+                                         strict=True)]
     return _LineMapping(value_starts, file_starts)
+
+
+def _line_starts(lines: list[str], first: int) -> list[int]:
+    """Offset of each of `lines` when they are joined by line breaks from offset `first`."""
+    from itertools import accumulate
+
+    starts = list(accumulate(map((1).__add__, map(len, lines)), initial=first))
+    del starts[-1]
+    return starts
 
 
 class StringReader:

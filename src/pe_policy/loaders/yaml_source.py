@@ -128,8 +128,15 @@ def new_span(line: int, column: int | None, end_line: int | None, end_column: in
 
 
 def _span(start: Any, end: Any) -> Span:
-    """The span of a node from libyaml's marks (0-based)."""
-    return new_span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    """The span of a node from libyaml's marks (0-based): new_span's, one call less per node."""
+    span = _new_object(Span)
+    fields = span.__dict__
+    fields["line"] = start.line + 1
+    fields["column"] = start.column + 1
+    fields["end_line"] = end.line + 1
+    fields["end_column"] = end.column + 1
+    fields["path"] = None
+    return span
 
 
 def _key_text(key: Any) -> str:
@@ -272,10 +279,13 @@ def load_yaml(
                     continue
                 key = top.key
                 if key is _NO_KEY:
-                    try:
-                        top.key = _key_text(value)
-                    except TypeError as exc:
-                        raise fail(str(exc), event.start_mark) from None
+                    if type(value) is str:
+                        top.key = value
+                    else:
+                        try:
+                            top.key = _key_text(value)
+                        except TypeError as exc:
+                            raise fail(str(exc), event.start_mark) from None
                     top.key_mark = event.start_mark
                     continue
                 top.key = _NO_KEY
