@@ -354,8 +354,8 @@ class StringReader:
     def _read_recorded(self, data: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """read() without walking the data: load_yaml recorded every string that holds
         `${{` and every value under a condition key, in the file's order (see `tree`)."""
-        for path in self.scalars:
-            if path[0] in _DERIVED:
+        for path, scalar in self.scalars.items():
+            if path[0] in _DERIVED or not (scalar.expression or path[-1] in CONDITION_KEYS):
                 continue
             node: Any = data
             for part in path:
@@ -389,10 +389,10 @@ class StringReader:
                 "key_path": list(rest)}
 
     def _is_condition(self, path: JsonPath) -> bool:
+        """`if:` (`pre-if`, `post-if`) of the workflow, a job, a step or the action itself."""
         if not path or path[-1] not in CONDITION_KEYS:
             return False
-        place = self._place(path)
-        return len(place["key_path"]) == 1
+        return len(self._place(path)["key_path"]) == 1
 
     def _span(self, mapping: list[int] | _LineMapping | None, path: JsonPath, start: int, end: int) -> Span:
         if mapping is None:  # no source for this scalar (behind an alias): the node itself
@@ -405,13 +405,12 @@ class StringReader:
 
     def _scalar(self, path: JsonPath, value: str) -> Iterator[dict[str, Any]]:
         mapping = self.mapping(path, value)
-        dotted = ".".join(str(p) for p in path)
         implicit = "${{" not in value  # a condition without `${{ }}`: all of it is the expression
         try:
             templates = ([Template(0, len(value), 0, len(value))] if implicit
                          else find_templates(value))
         except ExpressionSyntaxError as exc:
-            raise self._error(dotted, exc, mapping, path) from None
+            raise self._error(exc, mapping, path) from None
         self._templates[path] = templates
         place = self._place(path)
         for ordinal, template in enumerate(templates):
@@ -420,7 +419,7 @@ class StringReader:
             try:
                 parsed = parse_expression_shared(body)
             except ExpressionSyntaxError as exc:
-                raise self._error(dotted, ExpressionSyntaxError(str(exc), base + exc.offset),
+                raise self._error(ExpressionSyntaxError(str(exc), base + exc.offset),
                                   mapping, path) from None
             at = (*path, ordinal)
             use: dict[str, Any] = {
@@ -457,9 +456,10 @@ class StringReader:
         return {"at": list(at), "line": span.line, "column": span.column,
                 "end_line": span.end_line, "end_column": span.end_column}
 
-    def _error(self, dotted: str, exc: ExpressionSyntaxError,
+    def _error(self, exc: ExpressionSyntaxError,
                mapping: list[int] | _LineMapping | None, path: JsonPath) -> ParseError:
         span = self._span(mapping, path, exc.offset, exc.offset + 1)
+        dotted = ".".join(str(p) for p in path)
         return ParseError(self.source.path, f"{dotted}: invalid expression: {exc} (GitHub refuses "
                           "the file)", span.line, span.column)
 

@@ -157,6 +157,7 @@ class ScalarSource(NamedTuple):
     start: int  # character offset in the text of the scalar's first character (quote, `|`...)
     end: int
     style: str  # '' plain, "'", '"', '|' or '>'
+    expression: bool = False  # the value is a string that holds `${{`
 
 
 def load_yaml(
@@ -273,7 +274,7 @@ def load_yaml(
                     where: Any = (*top.path, len(items))
                     if scalars is not None and isinstance(value, str) and "${{" in value:
                         scalars[where] = ScalarSource(event.start_mark.index,
-                                                      event.end_mark.index, style or "")
+                                                      event.end_mark.index, style or "", True)
                     spans[where] = _span(event.start_mark, event.end_mark)
                     items.append(value)
                     continue
@@ -294,10 +295,11 @@ def load_yaml(
                         irregular.add("merge")
                     continue  # a merge of a scalar: nothing to merge
                 where = (*top.path, key)
-                if scalars is not None and (key in scalar_keys or (isinstance(value, str)
-                                                                   and "${{" in value)):
-                    scalars[where] = ScalarSource(event.start_mark.index, event.end_mark.index,
-                                                  style or "")
+                if scalars is not None:
+                    expression = isinstance(value, str) and "${{" in value
+                    if expression or key in scalar_keys:
+                        scalars[where] = ScalarSource(event.start_mark.index,
+                                                      event.end_mark.index, style or "", expression)
                 mapping = top.value
                 if unique_keys and key in mapping:
                     raise fail(f"key {key!r} is already defined in this mapping "
