@@ -168,9 +168,8 @@ def _coerce_strings(data: dict[str, Any], scalars: dict[JsonPath, ScalarSource],
                     is_action: bool) -> None:
     """`run: true`, `name: 2024`: GitHub reads the text as written, so do we."""
     for mapping, path, keys in _string_fields(data, is_action):
-        for key in keys.intersection(mapping):
-            value = mapping[key]
-            if value is None or isinstance(value, (str, dict, list)):
+        for key, value in mapping.items():  # a value replaced, no key added: safe to iterate
+            if key not in keys or value is None or isinstance(value, (str, dict, list)):
                 continue
             scalar = scalars.get((*path, key))
             if scalar is not None and scalar.style == "":
