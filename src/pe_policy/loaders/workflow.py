@@ -193,7 +193,7 @@ class _Lines:
 _ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
 
 
-def align(value: str, text: str, scalar: ScalarSource) -> list[int] | _LineMapping:
+def align(value: str, text: str, scalar: ScalarSource) -> list[int] | _LineMapping | _Shift:
     """For each offset in a scalar's value (and its end), the offset in the file it came from.
 
     The value differs from its source by indentation, folding, quotes and escapes, never by
@@ -211,7 +211,7 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int] | _LineMappi
         written = text[first:first + len(value)]
         if (written == value and first + len(value) <= end
                 and not (scalar.style == '"' and "\\" in written)):
-            return _LineMapping([0], [first])
+            return _Shift(first) if "\n" not in value else _LineMapping([0], [first])
     if scalar.style in ("'", '"'):
         position += 1
     elif scalar.style in ("|", ">"):
@@ -246,6 +246,21 @@ def align(value: str, text: str, scalar: ScalarSource) -> list[int] | _LineMappi
         position = found + 1
     mapping[len(value)] = min(position, end)
     return mapping
+
+
+class _Shift:
+    """`align`'s answer for a one-line scalar written as it reads: offset `i` of the value is
+    `first + i` in the file, on the line (and from the column) of `first`."""
+
+    __slots__ = ("column", "first", "line")
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.line = 0  # worked out by the first StringReader._span that needs it
+        self.column = 0
+
+    def __getitem__(self, offset: int) -> int:
+        return self.first + offset
 
 
 class _LineMapping:
@@ -313,11 +328,11 @@ class StringReader:
         self.source_map = source_map
         self.is_action = is_action
         self._lines: _Lines | None = None
-        self._mappings: dict[JsonPath, list[int] | _LineMapping | None] = {}
+        self._mappings: dict[JsonPath, list[int] | _LineMapping | _Shift | None] = {}
         # the `${{ }}` of each string read (read() first): scripts() needs those of `run:`
         self._templates: dict[JsonPath, list[Template]] = {}
 
-    def mapping(self, path: JsonPath, value: str) -> list[int] | _LineMapping | None:
+    def mapping(self, path: JsonPath, value: str) -> list[int] | _LineMapping | _Shift | None:
         """Offsets in the string at `path` -> offsets in the file (None: no source, an alias)."""
         if path not in self._mappings:
             scalar = self.scalars.get(path)
@@ -393,10 +408,15 @@ class StringReader:
             return False
         return len(self._place(path)["key_path"]) == 1
 
-    def _span(self, mapping: list[int] | _LineMapping | None, path: JsonPath, start: int, end: int) -> Span:
+    def _span(self, mapping: list[int] | _LineMapping | _Shift | None, path: JsonPath, start: int, end: int) -> Span:
         if mapping is None:  # no source for this scalar (behind an alias): the node itself
             node = self.source_map.locate(path)
             return new_span(node.line, node.column, node.end_line, node.end_column)
+        if mapping.__class__ is _Shift:  # one line: columns by arithmetic, no line lookups
+            if not mapping.line:
+                mapping.line, mapping.column = self.lines.at(mapping.first)
+            return new_span(mapping.line, mapping.column + start, mapping.line,
+                            mapping.column + max(start, end - 1) + (1 if end > start else 0))
         line, column = self.lines.at(mapping[start])
         # the end: just after the last character (mapped), so a span never runs past its text
         end_line, end_column = self.lines.at(mapping[max(start, end - 1)] + (1 if end > start else 0))
@@ -447,7 +467,7 @@ class StringReader:
             }
             yield use
 
-    def _located(self, at: JsonPath, mapping: list[int] | _LineMapping | None, path: JsonPath, start: int,
+    def _located(self, at: JsonPath, mapping: list[int] | _LineMapping | _Shift | None, path: JsonPath, start: int,
                  end: int) -> dict[str, Any]:
         """`at` and the position fields, with `at` entered in the source map."""
         span = self._span(mapping, path, start, end)
@@ -456,7 +476,7 @@ class StringReader:
                 "end_line": span.end_line, "end_column": span.end_column}
 
     def _error(self, exc: ExpressionSyntaxError,
-               mapping: list[int] | _LineMapping | None, path: JsonPath) -> ParseError:
+               mapping: list[int] | _LineMapping | _Shift | None, path: JsonPath) -> ParseError:
         span = self._span(mapping, path, exc.offset, exc.offset + 1)
         dotted = ".".join(str(p) for p in path)
         return ParseError(self.source.path, f"{dotted}: invalid expression: {exc} (GitHub refuses "
