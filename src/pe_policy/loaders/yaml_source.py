@@ -128,15 +128,8 @@ def new_span(line: int, column: int | None, end_line: int | None, end_column: in
 
 
 def _span(start: Any, end: Any) -> Span:
-    """The span of a node from libyaml's marks (0-based): new_span's, one call less per node."""
-    span = _new_object(Span)
-    fields = span.__dict__
-    fields["line"] = start.line + 1
-    fields["column"] = start.column + 1
-    fields["end_line"] = end.line + 1
-    fields["end_column"] = end.column + 1
-    fields["path"] = None
-    return span
+    """The span of a node from libyaml's marks (0-based)."""
+    return new_span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
 def _key_text(key: Any) -> str:
@@ -191,6 +184,16 @@ def load_yaml(
         column = (mark.column + 1) if mark is not None else None
         return ParseError(file_path, message, line, column)
 
+    def too_many(mark: Any) -> ParseError:
+        return fail(f"document expands to more than {MAX_NODES:,} nodes "
+                    "(an alias bomb, or a file too large to check; an alias counts the nodes it "
+                    f"repeats and one more per {ALIAS_CHARS_PER_NODE} characters of their text)",
+                    mark)
+
+    def repeated(key: str, mark: Any) -> ParseError:
+        return fail(f"key {key!r} is already defined in this mapping "
+                    "(a key may appear only once)", mark)
+
     def child_path() -> JsonPath:
         if not stack:
             return (len(documents),) if multi else ()
@@ -207,12 +210,7 @@ def load_yaml(
         nonlocal total
         total += size
         if total > MAX_NODES:
-            raise fail(
-                f"document expands to more than {MAX_NODES:,} nodes "
-                "(an alias bomb, or a file too large to check; an alias counts the nodes it "
-                f"repeats and one more per {ALIAS_CHARS_PER_NODE} characters of their text)",
-                start,
-            )
+            raise too_many(start)
         if not stack:
             documents.append(value)
             return
@@ -238,8 +236,7 @@ def load_yaml(
             top.merges.extend(m for m in merged if isinstance(m, dict))
         else:
             if unique_keys and key in top.value:
-                raise fail(f"key {key!r} is already defined in this mapping "
-                           "(a key may appear only once)", top.key_mark)
+                raise repeated(key, top.key_mark)
             spans[(*top.path, key) if path is None else path] = _span(top.key_mark, end)
             top.value[key] = value
         top.key = _NO_KEY
@@ -265,7 +262,7 @@ def load_yaml(
                 # attach(), inlined for scalars: one call less per node
                 total += 1
                 if total > MAX_NODES:
-                    attach(value, 0, event.start_mark, event.end_mark)  # raises the limit
+                    raise too_many(event.start_mark)
                 top = stack[-1]
                 top.size += 1
                 top.chars += len(text_value)
@@ -302,8 +299,7 @@ def load_yaml(
                                                       event.end_mark.index, style or "", expression)
                 mapping = top.value
                 if unique_keys and key in mapping:
-                    raise fail(f"key {key!r} is already defined in this mapping "
-                               "(a key may appear only once)", top.key_mark)
+                    raise repeated(key, top.key_mark)
                 spans[where] = _span(top.key_mark, event.end_mark)
                 mapping[key] = value
             elif event is None or kind is yaml.StreamEndEvent:
@@ -330,8 +326,7 @@ def load_yaml(
                     top = stack[-1]
                     if top.is_list or (top.key is not _NO_KEY and top.key != "<<"):
                         if not top.is_list and unique_keys and top.key in top.value:
-                            raise fail(f"key {top.key!r} is already defined in this mapping "
-                                       "(a key may appear only once)", top.key_mark)
+                            raise repeated(top.key, top.key_mark)
                         total += frame.size
                         top.size += frame.size
                         top.chars += frame.chars
