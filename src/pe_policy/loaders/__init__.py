@@ -87,12 +87,19 @@ def refuse_empty(source: Source, what: str, start: str) -> None:
 
 
 def loader_for(kind: str) -> Callable[[Source], Document]:
+    load = _LOADERS.get(kind)
+    if load is not None:  # asked once per file: the import machinery only the first time
+        return load
     try:
         module_name = LOADER_MODULES[kind]
     except KeyError:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})") from None
     module = importlib.import_module(f"pe_policy.loaders.{module_name}")
-    return cast(Callable[[Source], Document], module.load)
+    load = _LOADERS[kind] = cast(Callable[[Source], Document], module.load)
+    return load
+
+
+_LOADERS: dict[str, Callable[[Source], Document]] = {}
 
 
 def prepare_loader(kind: str) -> None:

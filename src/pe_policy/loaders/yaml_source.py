@@ -86,9 +86,9 @@ class _Frame:
     __slots__ = ("anchor", "chars", "is_list", "key", "key_mark", "merges", "path", "size",
                  "start", "value")
 
-    def __init__(self, value: Any, path: JsonPath, start: Any, anchor: str | None) -> None:
-        self.value = value
-        self.is_list = isinstance(value, list)
+    def __init__(self, is_list: bool, path: JsonPath, start: Any, anchor: str | None) -> None:
+        self.value: Any = [] if is_list else {}
+        self.is_list = is_list
         self.path = path
         self.start = start
         self.anchor = anchor
@@ -96,7 +96,7 @@ class _Frame:
         self.key_mark: Any = None
         self.size = 1
         self.chars = 0  # of the strings and keys below: what an alias to this node repeats
-        self.merges: list[dict[str, Any]] = []
+        self.merges: list[dict[str, Any]] | None = None  # the mappings of its `<<` keys
 
 
 _NO_KEY = object()
@@ -194,14 +194,6 @@ def load_yaml(
         return fail(f"key {key!r} is already defined in this mapping "
                     "(a key may appear only once)", mark)
 
-    def child_path() -> JsonPath:
-        if not stack:
-            return (len(documents),) if multi else ()
-        top = stack[-1]
-        if isinstance(top.value, list):
-            return (*top.path, len(top.value))
-        return (*top.path, top.key)
-
     def attach(value: Any, size: int, start: Any, end: Any, path: JsonPath | None = None,
                chars: int = 0) -> None:
         """Add a finished node to its parent; `path` is worked out here unless given (a key has none).
@@ -233,6 +225,8 @@ def load_yaml(
             if irregular is not None:
                 irregular.add("merge")
             merged = value if isinstance(value, list) else [value]
+            if top.merges is None:
+                top.merges = []
             top.merges.extend(m for m in merged if isinstance(m, dict))
         else:
             if unique_keys and key in top.value:
@@ -312,11 +306,16 @@ def load_yaml(
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 if len(stack) >= MAX_DEPTH:
                     raise fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
-                path = child_path()
-                if stack and not stack[-1].is_list and stack[-1].key is _NO_KEY:
+                if not stack:
+                    path: JsonPath = (len(documents),) if multi else ()
+                elif stack[-1].is_list:
+                    path = (*stack[-1].path, len(stack[-1].value))
+                elif stack[-1].key is _NO_KEY:
                     raise fail("a mapping key must be a scalar", event.start_mark)
-                container: Any = [] if kind is _SEQUENCE_START else {}
-                stack.append(_Frame(container, path, event.start_mark, event.anchor))
+                else:
+                    path = (*stack[-1].path, stack[-1].key)
+                stack.append(_Frame(kind is _SEQUENCE_START, path, event.start_mark,
+                                    event.anchor))
             elif kind is _MAPPING_END or kind is _SEQUENCE_END:
                 frame = stack.pop()
                 value = frame.value
