@@ -785,6 +785,9 @@ def run() -> None:
     file.  Everything that must outlive the process is already done by then: reports are
     written atomically and closed, workers are reaped; only the standard streams are flushed.
     """
+    from pe_policy import pause_collector
+
+    pause_collector()  # until the inputs are loaded (runner.run, run_each)
     try:
         main()
         code: int = 0
