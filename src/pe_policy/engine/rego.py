@@ -60,6 +60,9 @@ class RegoModule:
     # Why the module could not be read (`read_module(keep_unreadable=True)`): it then has no
     # package or rules, and `check` reports this error and evaluates every other module.
     error: PolicyError | None = None
+    # read from a file of the built-in pack (`load_ruleset`): the pack's own text, which
+    # `sandbox.pack_refusals` need not compare with the pack's files
+    built_in: bool = False
 
     @property
     def is_test(self) -> bool:

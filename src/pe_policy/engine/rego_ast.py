@@ -51,7 +51,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -562,6 +562,27 @@ def _digest(text: str) -> str:
 def _cache_file(digest: str) -> Path | None:
     root = _cache_root()
     return None if root is None else root / f"{digest}.json"
+
+
+def cached_value(namespace: str, data: bytes, compute: Callable[[], Any]) -> Any:
+    """What `compute()` makes of `data` (a JSON value), from this cache when the same bytes
+    were seen before: files of the same policy directories, read by content like outlines."""
+    root = _cache_root()
+    if root is None:
+        return compute()
+    digest = hashlib.blake2b(_salt() + namespace.encode() + b"\0", digest_size=20)
+    digest.update(data)
+    file = root / f"{namespace}-{digest.hexdigest()}.json"
+    try:
+        return json.loads(file.read_bytes())["value"]
+    except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: compute it
+        pass
+    value = compute()
+    from pe_policy.output import write_atomic
+
+    with contextlib.suppress(OSError):  # on a read-only or full disk the next run computes it
+        write_atomic(file, json.dumps({"value": value}))
+    return value
 
 
 def _load(file: Path) -> Outline | None:
