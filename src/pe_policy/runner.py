@@ -49,6 +49,7 @@ import contextlib
 import gc
 import io
 import json
+import mmap
 import multiprocessing
 import os
 import signal
@@ -116,9 +117,11 @@ class RuleWatch:
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
         self._index = {key: i for i, key in enumerate(self.keys)}
-        ctx = multiprocessing.get_context("fork")
-        # [document number, rule index, the last rule entered on this document]
-        self.state = ctx.RawArray("q", 3)
+        # [document number, rule index, the last rule entered on this document], in an anonymous
+        # shared mapping that forked workers write to (multiprocessing's RawArray is the same,
+        # but its first one imports ctypes and makes an arena file: 9 ms of a one-file run)
+        self._memory = mmap.mmap(-1, 3 * 8)
+        self.state = memoryview(self._memory).cast("q")
         self.skip: set[tuple[int, int]] = set()
 
     def begin(self, doc_number: int) -> None:
