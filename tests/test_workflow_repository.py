@@ -11,8 +11,8 @@ enough files for several worker lanes, or runs on the real OPA.
 from __future__ import annotations
 
 import copy
-import time
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
