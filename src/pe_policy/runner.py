@@ -768,6 +768,8 @@ class _Run:
         # Build the engine here, once: every worker inherits it compiled.
         if self.evaluator.ruleset.policy_modules:
             _ = self.evaluator.backend
+        if self.repository_in_worker:  # imported once, here, not in each worker
+            import pe_policy.engine.repository  # noqa: F401
         try:
             self._drive()
         finally:

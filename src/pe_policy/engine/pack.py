@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -95,8 +96,16 @@ def _display(file: Path, parent: Path, resolved: Path | None = None) -> str:
 
 
 def policy_files(directory: Path, suffix: str) -> list[Path]:
-    return sorted(p for p in directory.rglob(f"*{suffix}") if p.is_file()
-                  and "__pycache__" not in p.parts)
+    """The files below `directory` named `*suffix`, sorted: as `rglob` finds them (not below a
+    symbolic link to a directory), never in a `__pycache__`, which is not even listed."""
+    if "__pycache__" in directory.parts:
+        return []
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(directory):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        found.extend(path for name in names
+                     if name.endswith(suffix) and (path := Path(folder, name)).is_file())
+    return sorted(found)
 
 
 def python_rule_files(directory: Path) -> list[Path]:
