@@ -62,3 +62,33 @@ def test_files_that_are_not_plain_literals_are_run(tmp_path: Path, source: str) 
     path.write_text("from pe_policy.engine.python_rules import rule\n\n" + source, encoding="utf-8")
     assert describe(path) is None
     assert all(type(r.check).__name__ != "_LazyCheck" for r in python_rules_from(path))
+
+
+def test_a_description_is_kept_by_content_and_a_changed_file_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`describe` keeps what the source says in the outline cache, by the file's content: the
+    next run reads no source tree, and an edited file is read again, never an old entry."""
+    import ast
+
+    monkeypatch.setenv("PE_POLICY_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "acme_cached.py"
+    rule_source = ('from pe_policy.engine.python_rules import rule\n\n\n'
+                   '@rule("ACME-910", severity="{severity}", kinds=["generic"], title="Cached")\n'
+                   'def cached(doc, ctx):\n    """Kept by content."""\n    yield "x"\n')
+    path.write_text(rule_source.format(severity="low"), encoding="utf-8")
+    [first] = describe(path) or []
+    parses: list[object] = []
+    real_parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda *a, **k: parses.append(a) or real_parse(*a, **k))
+    [again] = describe(path) or []
+    assert again == first and parses == []  # from the cache
+    moved = tmp_path / "moved" / "acme_cached.py"  # the same text elsewhere: its own origin
+    moved.parent.mkdir()
+    moved.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    [elsewhere] = describe(moved) or []
+    assert elsewhere.origin == str(moved) and elsewhere.description == "Kept by content."
+    path.write_text(rule_source.format(severity="critical"), encoding="utf-8")
+    [edited] = describe(path) or []
+    assert edited.severity.value == "critical" and len(parses) == 1
+    executed = [r.meta for r in load_python_rules(path, tmp_path)]
+    assert [edited] == executed

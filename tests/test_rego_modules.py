@@ -9,6 +9,7 @@ test asks the real `opa parse`).
 
 from __future__ import annotations
 
+import datetime
 import json
 import textwrap
 from pathlib import Path
@@ -349,6 +350,24 @@ def test_a_damaged_cache_entry_is_read_again(monkeypatch: pytest.MonkeyPatch,
     entry.write_text('{"package": 1', encoding="utf-8")
     assert module(ANNOTATED).annotations == first.annotations
     assert json.loads(entry.read_text(encoding="utf-8"))["package"] == "acme.annotated"
+
+
+def test_metadata_is_read_once_per_content_and_a_value_json_cannot_carry_every_time(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The cache keeps each METADATA block read as YAML when JSON carries it unchanged, so a
+    later run reads no YAML; a block with a date (YAML's, not JSON's) is read from its text
+    on every run, as it always was, and gives the same annotation."""
+    import yaml
+
+    monkeypatch.setenv(rego_ast.CACHE_ENV, str(tmp_path))
+    dated = ANNOTATED.replace("# title: CI rules", "# title: CI rules\n# custom_date: 2024-05-01")
+    fresh = [module(ANNOTATED).annotations, module(dated).annotations]
+    assert fresh[1][0].data["custom_date"] == datetime.date(2024, 5, 1)
+    reads: list[str] = []
+    real_load = yaml.load
+    monkeypatch.setattr(yaml, "load", lambda text, **kw: reads.append(text) or real_load(text, **kw))
+    assert [module(ANNOTATED).annotations, module(dated).annotations] == fresh  # cached outlines
+    assert reads == [rego_ast.known_outline("p.rego", textwrap.dedent(dated)).blocks[0].text]
 
 
 def test_an_empty_cache_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -379,3 +380,55 @@ def test_the_benchmark_corpus_repositories_are_judged_once(tmp_path: Path, rules
     assert len(stage_findings) <= 1
     if {"codeql", "python-ci"} <= names:  # ruff, pytest, CodeQL and `python -m build`
         assert stage_findings == []
+
+
+SLOW_REPOSITORY_RULE = """
+# METADATA
+# title: A repository-level rule that runs past any deadline
+# custom:
+#   id: ORG-REPO-001
+#   severity: high
+#   kinds: [workflow]
+package org.slow_repository
+
+document_facts := {"seen": true}
+
+deny contains {"msg": "every pair checked"} if {
+	count(input) > 0
+	every i in numbers.range(1, 20000) {
+		every j in numbers.range(1, 20000) {
+			i + j > 0
+		}
+	}
+}
+"""
+
+
+@pytest.mark.parametrize("count", [1, 3 * MIN_DOCUMENTS_PER_LANE], ids=["one lane", "lanes"])
+def test_a_repository_rule_past_the_deadline_is_an_error_the_inputs_still_judged(
+        tmp_repo: Path, count: int) -> None:
+    """The repositories are judged in a worker with the deadline every document has: the
+    worker of a one-lane run once it has answered for every input (no second fork), or one of
+    their own after lanes.  A rule still running at the deadline is a PE-RULE-ERROR on the
+    repository's input, and every input's own findings are kept."""
+    from pe_policy.runner import Limits
+
+    policies = tmp_repo / "org-policies"
+    policies.mkdir()
+    (policies / "slow_repository.rego").write_text(SLOW_REPOSITORY_RULE, encoding="utf-8")
+    unpinned = TESTS.replace(f"actions/setup-python@{SHA}", "actions/setup-python@v5")
+    repository(tmp_repo, {f"tests-{n:03}.yml": unpinned for n in range(count)})
+    rules = load_ruleset([REPO / "policies" / "workflow", policies])
+    started = time.monotonic()
+    result = check([tmp_repo], tmp_repo.resolve(), config=Config(), ruleset=rules,
+                   limits=Limits(timeout=2, memory_mb=1024))
+    assert time.monotonic() - started < 60
+    errors = [f for f in result.findings if f.rule_id == "PE-RULE-ERROR"]
+    # one task judges the repositories: each of their rules is stopped with it, on every input
+    assert sorted((f.location.path, f.properties["failed_rule"]) for f in errors) == [
+        (f".github/workflows/tests-{n:03}.yml", rule) for n in range(count)
+        for rule in ("ORG-REPO-001", "PE-WF-003", "PE-WF-009")]
+    assert all("did not finish within the evaluation deadline of 2 s" in f.message
+               for f in errors)
+    pinning = {f.location.path for f in result.findings if f.rule_id == "PE-WF-002"}
+    assert len(pinning) == count  # each input's own rules ran

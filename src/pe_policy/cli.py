@@ -156,7 +156,7 @@ def _repo_config(root: Path, config_file: Path | None,
 
     from pe_policy.config import ConfigError, resolve_config
     from pe_policy.engine.pack import PYTHON_RULES_OFF, skipped_python_rules
-    from pe_policy.trust import TrustError
+    from pe_policy.pull_request_run import TrustError
 
     try:
         config = (resolve_config(root, config_file, max_file_bytes=max_file_bytes) if base is None
@@ -178,7 +178,11 @@ def _pull_request_base(root: Path, policy_ref: str | None,
     """On a pull request, its base, which the configuration is read from (trust.py); None on
     any other run.  A base that cannot be read ends the run (exit 2), never falling back to
     the pull request's own configuration."""
-    from pe_policy.trust import TrustError, open_base
+    from pe_policy.pull_request_run import TrustError, pull_request_run
+
+    if not pull_request_run(policy_ref, pull_requests, os.environ):
+        return None  # trust.py (reading a base from git) is not even imported
+    from pe_policy.trust import open_base
 
     try:
         base = open_base(root, policy_ref=policy_ref, pull_requests=pull_requests)
@@ -302,7 +306,7 @@ def check(
     ignore_unknown = under_pre_commit if ignore_unknown is None else ignore_unknown
     targets = list(paths) or ([] if pr_files or git_ranges else [Path.cwd()])
     root = repo_root(root, targets[0] if targets else Path.cwd())
-    from pe_policy.trust import TrustError
+    from pe_policy.pull_request_run import TrustError
 
     base = _pull_request_base(root, policy_ref, pr_files)  # None unless a pull request
     config = _repo_config(root, config_file, max_file_bytes, allow_python_rules, base=base)
@@ -785,6 +789,9 @@ def run() -> None:
     file.  Everything that must outlive the process is already done by then: reports are
     written atomically and closed, workers are reaped; only the standard streams are flushed.
     """
+    from pe_policy import pause_collector
+
+    pause_collector()  # until the inputs are loaded (runner.run, run_each)
     try:
         main()
         code: int = 0

@@ -36,7 +36,9 @@ Repository-level rules (engine/repository.py: PE-WF-003 and PE-WF-009 judge a re
 workflows together) run last: each worker sends back, with an input's findings, the facts
 such a rule needs of it, and one more worker (`run_each`, with the same deadline and memory
 limit) judges each repository from them, reading the repository's files that were not
-inputs on demand.
+inputs on demand.  A run of one lane spares that fork: its worker, once it has answered for
+every input, judges the repositories itself (with a deadline of their own, as `run_each`
+gives), unless it was restarted on the way.
 
 Either way the findings come back in input order, so the report is the same.
 """
@@ -47,6 +49,7 @@ import contextlib
 import gc
 import io
 import json
+import mmap
 import multiprocessing
 import os
 import signal
@@ -58,6 +61,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pe_policy import resume_collector
 from pe_policy.document import CheckedFile, Document
 from pe_policy.engine.evaluate import (
     ALL_RULES,
@@ -113,9 +117,11 @@ class RuleWatch:
     def __init__(self, keys: Sequence[str]) -> None:
         self.keys = list(keys)
         self._index = {key: i for i, key in enumerate(self.keys)}
-        ctx = multiprocessing.get_context("fork")
-        # [document number, rule index, the last rule entered on this document]
-        self.state = ctx.RawArray("q", 3)
+        # [document number, rule index, the last rule entered on this document], in an anonymous
+        # shared mapping that forked workers write to (multiprocessing's RawArray is the same,
+        # but its first one imports ctypes and makes an arena file: 9 ms of a one-file run)
+        self._memory = mmap.mmap(-1, 3 * 8)
+        self.state = memoryview(self._memory).cast("q")
         self.skip: set[tuple[int, int]] = set()
 
     def begin(self, doc_number: int) -> None:
@@ -332,10 +338,14 @@ class _Work:
         self.documents.unloadable[number] = error.to_finding(item.kind)
 
 
+REPOSITORY_MESSAGE = "repository"  # a worker's findings of the repository-level rules
+
+
 def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
             watch: RuleWatch, stderr_fd: int, memory_mb: int | None,
-            isolation: _Isolation | None = None) -> None:
-    """The forked worker: these documents of the work, in order, one message each."""
+            isolation: _Isolation | None = None, repository: bool = False) -> None:
+    """The forked worker: these documents of the work, in order, one message each; then, with
+    `repository`, the findings of the repository-level rules on them (`_repository_findings`)."""
     os.dup2(2, 1)  # a rule's print() must never end up inside a JSON or SARIF report on stdout
     os.dup2(stderr_fd, 2)  # the engine's abort messages are read back by the parent
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
@@ -349,8 +359,16 @@ def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
         _locked_down_worker(conn, evaluator, work, numbers, watch, isolation)
     evaluator.watch = watch.enter
     def send_all() -> None:
+        files: dict[int, CheckedFile] = {}
         for message in work.messages(evaluator, numbers, watch):
             conn.send(message)
+            if message[2] is not None:
+                files[message[0]] = message[2]
+        if repository:  # every input answered: what the parent would fork `run_each` for
+            from pe_policy.engine.repository import repository_findings
+
+            evaluator.watch = None  # no document's rule: the parent knows this phase
+            conn.send((REPOSITORY_MESSAGE, repository_findings(evaluator, work.documents, files)))
         conn.send(None)
 
     _exit_after(send_all, lambda error: conn.send(("error", error)))
@@ -422,6 +440,11 @@ def _locked_down_worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: l
                 lambda error: conn.send_bytes(json.dumps({"error": error}).encode()))
 
 
+def _past_deadline(timeout: float | None) -> str:
+    return (f"did not finish within the evaluation deadline of {timeout or 0:g} s (raise it "
+            "with --eval-timeout)")
+
+
 def _death_reason(exitcode: int | None, stderr_text: str, memory_mb: int | None) -> str:
     tail = next((ln.strip() for ln in stderr_text.splitlines()
                  if "memory allocation" in ln or "MemoryError" in ln), "")
@@ -473,10 +496,16 @@ class _Lane:
         self.deadline: float | None = None
         self.given: list[int] = []  # what the running worker was given
         self.greeted = False  # a locked-down worker's first message (its notes) has come
+        self.repository = False  # the running worker judges the repositories after the inputs
 
     @property
     def done(self) -> bool:
         return self.next >= len(self.numbers)
+
+    @property
+    def judging_repository(self) -> bool:
+        """Whether the worker has answered for every input and is judging the repositories."""
+        return self.repository and self.done and self.run.repository_found is None
 
     def spawn(self) -> None:
         run = self.run
@@ -484,6 +513,8 @@ class _Lane:
         if run.isolation is not None:
             pending = pending[:ISOLATED_DOCUMENTS_PER_WORKER]
         self.given, self.greeted = pending, False
+        # only a worker given every input has the facts of each (a restarted one has not)
+        self.repository = run.repository_in_worker and pending == self.numbers
         self.watch.begin(pending[0])  # a worker that dies before its first document names it
         receiver, sender = run.ctx.Pipe(duplex=False)
         self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
@@ -492,7 +523,8 @@ class _Lane:
             self.process = run.ctx.Process(
                 target=_worker, daemon=True,
                 args=(sender, run.evaluator, run.work, pending, self.watch,
-                      self.stderr_file.fileno(), run.limits.memory_mb, run.isolation))
+                      self.stderr_file.fileno(), run.limits.memory_mb, run.isolation,
+                      self.repository))
             self.process.start()
         finally:
             gc.unfreeze()
@@ -559,10 +591,13 @@ class _Lane:
     def timed_out(self) -> None:
         self.process.kill()
         number, rule_index = self.position()
+        in_repository = self.judging_repository
         self.stop(died=True)
-        timeout = self.run.limits.timeout or 0
-        self.failed(number, rule_index, f"did not finish within the evaluation deadline of "
-                                        f"{timeout:g} s (raise it with --eval-timeout)")
+        reason = _past_deadline(self.run.limits.timeout)
+        if in_repository:
+            self.run.repository_stop = reason
+        else:
+            self.failed(number, rule_index, reason)
 
     def died(self) -> None:
         """The worker's end without its last message: a failure where it was."""
@@ -571,8 +606,13 @@ class _Lane:
         self.stderr_file.seek(0)
         text = self.stderr_file.read().decode("utf-8", "replace")
         exitcode = self.process.exitcode
+        in_repository = self.judging_repository
         self.stop(died=True)
-        self.failed(number, rule_index, _death_reason(exitcode, text, self.run.limits.memory_mb))
+        reason = _death_reason(exitcode, text, self.run.limits.memory_mb)
+        if in_repository:
+            self.run.repository_stop = reason
+        else:
+            self.failed(number, rule_index, reason)
 
     def receive(self) -> None:
         """Handle one message (or the worker's death)."""
@@ -591,8 +631,15 @@ class _Lane:
             return
         if message[0] == "error":
             number, rule_index = self.watch.position
+            in_repository = self.judging_repository
             self.stop(died=True)
-            self.failed(number, rule_index, str(message[1]))
+            if in_repository:
+                run.repository_stop = str(message[1])
+            else:
+                self.failed(number, rule_index, str(message[1]))
+            return
+        if message[0] == REPOSITORY_MESSAGE:
+            run.repository_found = message[1]
             return
         number, found, checked = message
         run.results[number] = found
@@ -658,7 +705,8 @@ class _Run:
 
     def __init__(self, evaluator: Evaluator, work: _Work, limits: Limits,
                  progress: ProgressFn | None, lanes: int = 1, *,
-                 numbers: Sequence[int] | None = None, isolation: _Isolation | None = None) -> None:
+                 numbers: Sequence[int] | None = None, isolation: _Isolation | None = None,
+                 repository: bool = False) -> None:
         self.evaluator = evaluator
         self.work = work
         self.limits = limits
@@ -673,6 +721,11 @@ class _Run:
         self.isolation = isolation  # repository Python rules: locked-down workers
         self.rule_stops: dict[int, int] = {}  # rule index -> how often it stopped a worker
         self.notes: set[tuple[str, str]] = set()  # what their platform could not enforce
+        # `repository`: the worker judges the repositories too, once it has answered for every
+        # input (one lane); what it found, or why it stopped there
+        self.repository_in_worker = repository and lanes == 1
+        self.repository_found: dict[int, list[Any]] | None = None
+        self.repository_stop: str | None = None
         chosen = list(range(len(work))) if numbers is None else list(numbers)
         self.lanes = [_Lane(self, [chosen[i] for i in share])
                       for share in _shares(len(chosen), lanes)]
@@ -715,6 +768,8 @@ class _Run:
         # Build the engine here, once: every worker inherits it compiled.
         if self.evaluator.ruleset.policy_modules:
             _ = self.evaluator.backend
+        if self.repository_in_worker:  # imported once, here, not in each worker
+            import pe_policy.engine.repository  # noqa: F401
         try:
             self._drive()
         finally:
@@ -823,6 +878,7 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
     `lanes` overrides how many workers (0: in this process); by default `lanes_for`.
     `sizes` (bytes per input, where known) lets a costly load use more cores.
     """
+    resume_collector()  # loading documents makes garbage: no longer start-up (cli.run)
     documents = RunDocuments(inputs, root, max_bytes)
     work = _Work(documents, judge)
     count = lanes_for(evaluator, inputs, limits, sizes) if lanes is None else lanes
@@ -832,12 +888,15 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
         evaluator.ruleset = replace(ruleset, python_rules=[
             r for r in ruleset.python_rules if not r.isolated])
     try:
+        judged: _Run | None = None  # the run whose worker judged the repositories, if one did
         if count:
-            isolated = _Run(evaluator, work, limits, progress, count)
+            isolated = _Run(evaluator, work, limits, progress, count,
+                            repository=judge is judge_findings)
             isolated.run()
             by_number = {number: isolated.findings_of(number) for number in range(len(work))}
             files_by_number = isolated.files
             results = isolated.results
+            judged = isolated
         else:
             by_number, files_by_number, results = {}, {}, {}
             for number, found, checked in work.messages(evaluator, range(len(work)), None):
@@ -849,7 +908,7 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
                     progress("checking", len(results), len(work))
         if judge is judge_findings:
             for number, found in _repository_findings(evaluator, documents, files_by_number,
-                                                      limits).items():
+                                                      limits, judged).items():
                 by_number.setdefault(number, []).extend(found)
     finally:
         evaluator.ruleset = ruleset
@@ -866,13 +925,17 @@ def run(evaluator: Evaluator, inputs: Sequence[RunInput], *, root: Path | None,
 
 
 def _repository_findings(evaluator: Evaluator, documents: RunDocuments,
-                         files: dict[int, CheckedFile], limits: Limits) -> dict[int, list[Any]]:
+                         files: dict[int, CheckedFile], limits: Limits,
+                         judged: _Run | None = None) -> dict[int, list[Any]]:
     """The repository-level rules' findings (engine/repository.py), by input number: in a
-    worker with the run's deadline and memory limit, as every other evaluation."""
+    worker with the run's deadline and memory limit, as every other evaluation.  That is the
+    worker of `judged` when it got that far (a run of one lane), else one forked for them."""
     from pe_policy.engine.repository import has_repository_rules, repository_findings
 
     if not has_repository_rules(evaluator, {checked.kind for checked in files.values()}):
         return {}
+    if judged is not None and judged.repository_found is not None:
+        return dict(judged.repository_found)
     if evaluator.backend_name == "opa":  # a server with its own limits, not to be forked
         limits = Limits(timeout=None, memory_mb=None)
 
@@ -886,6 +949,8 @@ def _repository_findings(evaluator: Evaluator, documents: RunDocuments,
                         rule_error(checked, meta.id, module.path, reason, meta.severity))
         return out
 
+    if judged is not None and judged.repository_stop is not None:
+        return stopped(0, judged.repository_stop)
     [found], _ = run_each(1, lambda _number: repository_findings(evaluator, documents, files),
                           limits, stopped=stopped)
     return dict(found)
@@ -949,6 +1014,7 @@ def run_each(count: int, task: Callable[[int], Any], limits: Limits, *,
     last task: one, unless a worker was stopped).  In this process when there are no limits,
     no `fork`, or no task.
     """
+    resume_collector()  # the tasks make garbage: no longer start-up (cli.run)
     if not count or not limits.active or not fork_available():
         return [task(number) for number in range(count)], [finish()] if finish is not None else []
     from multiprocessing.connection import wait
@@ -974,8 +1040,7 @@ def run_each(count: int, task: Callable[[int], Any], limits: Limits, *,
             while True:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if not wait([receiver], left):
-                    reason = (f"did not finish within the evaluation deadline of "
-                              f"{limits.timeout:g} s (raise it with --eval-timeout)")
+                    reason = _past_deadline(limits.timeout)
                     break
                 try:
                     message = receiver.recv()

@@ -47,30 +47,19 @@ from pe_policy.config import (
 )
 from pe_policy.findings import Finding, JsonPath, Location, ParseError, Severity
 from pe_policy.output import write_atomic
+from pe_policy.pull_request_run import PULL_REQUEST_EVENTS, TrustError, pull_request_run
 
 if TYPE_CHECKING:
     from pe_policy.document import CheckedFile, Span
     from pe_policy.engine.pack import RuleSet
     from pe_policy.filters import Baseline
 
-PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 CODEOWNERS_FILES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")  # GitHub's order
 GIT_TIMEOUT = 120  # seconds for one git command
 PAYLOAD_MAX_BYTES = 64 * 1024 * 1024
 HEAD_MAX_BYTES = 16 * 1024 * 1024  # a head file read only to compare it with the base
 MAX_NAMED_FILES = 5  # changed policy files a message names; the rest are counted
 _SKIPPED_PARTS = ("__pycache__",)
-
-
-class TrustError(Exception):
-    """The base of a pull request cannot be read: a usage error (exit 2) saying how to fix it."""
-
-
-def pull_request_run(policy_ref: str | None, pull_requests: Sequence[Path],
-                     environ: Mapping[str, str]) -> bool:
-    """Whether a run checks a pull request, and so reads its configuration from the base."""
-    return (policy_ref is not None or bool(pull_requests)
-            or environ.get("GITHUB_EVENT_NAME", "") in PULL_REQUEST_EVENTS)
 
 
 def open_base(root: Path, *, policy_ref: str | None = None, pull_requests: Sequence[Path] = (),

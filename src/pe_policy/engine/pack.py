@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -84,17 +86,26 @@ class RuleSet:
         return kinds
 
 
-def _display(file: Path, parent: Path) -> str:
-    """`file` as findings name it: relative to the policy directory's parent (`parent`, resolved)."""
+def _display(file: Path, parent: Path, resolved: Path | None = None) -> str:
+    """`file` as findings name it: relative to the policy directory's parent (`parent`, resolved).
+    `resolved`: `file.resolve()`, where the caller has it already."""
     try:
-        return file.resolve().relative_to(parent).as_posix()
+        return (resolved or file.resolve()).relative_to(parent).as_posix()
     except ValueError:
         return file.as_posix()
 
 
 def policy_files(directory: Path, suffix: str) -> list[Path]:
-    return sorted(p for p in directory.rglob(f"*{suffix}") if p.is_file()
-                  and "__pycache__" not in p.parts)
+    """The files below `directory` named `*suffix`, sorted: as `rglob` finds them (not below a
+    symbolic link to a directory), never in a `__pycache__`, which is not even listed."""
+    if "__pycache__" in directory.parts:
+        return []
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(directory):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        found.extend(path for name in names
+                     if name.endswith(suffix) and (path := Path(folder, name)).is_file())
+    return sorted(found)
 
 
 def python_rule_files(directory: Path) -> list[Path]:
@@ -145,13 +156,15 @@ PYTHON_RULES_OFF = ("Python rules run only when the configuration enables them "
                     "(`python_rules: true` in .pe-policy.yaml) or with --allow-python-rules")
 
 
-def _built_in(file: Path) -> bool:
-    """Whether a rule file is the built-in pack's (its own code, never a repository's)."""
-    try:
-        file.resolve().relative_to(builtin_policy_dir().resolve())
-    except ValueError:
-        return False
-    return True
+@functools.cache
+def _builtin_root() -> Path:
+    return builtin_policy_dir().resolve()
+
+
+def _built_in(file: Path, resolved: Path | None = None) -> bool:
+    """Whether a rule file is the built-in pack's (its own code, never a repository's).
+    `resolved`: `file.resolve()`, where the caller has it already."""
+    return (resolved or file.resolve()).is_relative_to(_builtin_root())
 
 
 def skipped_python_rules(directories: Iterable[Path]) -> list[str]:
@@ -189,9 +202,11 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False,
         for file in policy_files(directory, ".rego"):
             if file.name.endswith("_test.rego") and not include_tests:
                 continue  # a test module by its name: not worth reading (half the built-in files)
-            module = read_module(file, _display(file, parent), keep_unreadable=True)
+            resolved = file.resolve()
+            module = read_module(file, _display(file, parent, resolved), keep_unreadable=True)
             if module.is_test and not include_tests:
                 continue
+            module.built_in = _built_in(file, resolved)
             ruleset.rego_modules.append(module)
             if module.is_test or module.error is not None:
                 continue  # its rules are tests: they give no findings, so they name none
@@ -202,10 +217,11 @@ def load_ruleset(directories: Iterable[Path], *, include_tests: bool = False,
                     if ids.claim(meta.id, module.path, note.line, module=True):
                         ruleset.catalog.add(meta)
         for file in python_rule_files(directory):
-            built_in = _built_in(file)
+            resolved = file.resolve()
+            built_in = _built_in(file, resolved)
             if not built_in and python_rules == "skip":
                 continue  # never read: skipped_python_rules lists it
-            shown = _display(file, parent)
+            shown = _display(file, parent, resolved)
             try:
                 # metadata now, code when a document needs it
                 rules = python_rules_from(file, directory,

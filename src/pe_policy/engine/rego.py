@@ -27,7 +27,7 @@ from pe_policy.findings import Severity
 if TYPE_CHECKING:
     from pe_policy.engine.rego_ast import MetadataBlock
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RESULT_PREFIXES = ("deny", "violation", "warn")  # conftest's: rules whose values are findings
 # Where an annotation may stand, and the scopes it may then have (OPA's rules); the first is
 # the scope of one that names none.
@@ -60,6 +60,9 @@ class RegoModule:
     # Why the module could not be read (`read_module(keep_unreadable=True)`): it then has no
     # package or rules, and `check` reports this error and evaluates every other module.
     error: PolicyError | None = None
+    # read from a file of the built-in pack (`load_ruleset`): the pack's own text, which
+    # `sandbox.pack_refusals` need not compare with the pack's files
+    built_in: bool = False
 
     @property
     def is_test(self) -> bool:
@@ -151,7 +154,8 @@ def _annotations(path: str, blocks: Iterable[MetadataBlock]) -> tuple[Annotation
     notes: list[Annotation] = []
     for block in blocks:
         try:
-            data = yaml.load(block.text, Loader=_YAML_LOADER) or {}  # libyaml: 10x faster
+            data = (block.parsed if block.parsed is not None  # read once, kept by content
+                    else yaml.load(block.text, Loader=YAML_LOADER) or {})  # libyaml: 10x faster
         except yaml.YAMLError as exc:
             raise PolicyError(path, f"invalid METADATA annotation: {exc}", block.line) from None
         if not isinstance(data, dict):

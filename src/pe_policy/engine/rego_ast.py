@@ -51,16 +51,18 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from pe_policy.engine.policy_error import PolicyError, RegoSyntaxError, policy_error_from_engine
 
 CACHE_ENV = "PE_POLICY_CACHE_DIR"
-_FORMAT = "rego-outline-3"  # bump when the outline (or how it is read) changes
+_FORMAT = "rego-outline-4"  # bump when the outline (or how it is read) changes
 # Rego's keywords: a package key spelled like one is written `["if"]`, not `.if`
 _KEYWORDS = frozenset({"as", "contains", "default", "else", "every", "false", "if", "import",
                        "in", "not", "null", "package", "some", "true", "with"})
@@ -101,6 +103,9 @@ class MetadataBlock:
     target: str  # what it annotates: "package", "rule", "import", or "" (nothing follows it)
     rule: str | None  # the rule's name when target is "rule"
     text: str  # the YAML below the `METADATA` line
+    # `text` read as YAML, when JSON carries the value as it is (so the cache keeps it): read
+    # once per content, not on every run; None: `rego._annotations` reads `text`
+    parsed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -468,6 +473,19 @@ def _chain(tagged: dict[str, Any]) -> tuple[tuple[str | None, ...] | None, list[
 # ---------------------------------------------------------------- METADATA comments
 
 
+def _plain_yaml(text: str) -> dict[str, Any] | None:
+    """`text`'s YAML mapping if JSON carries it unchanged (no date, no key that is not a
+    string...), else None: then it is read from `text` each time, errors and all."""
+    from pe_policy.engine.rego import YAML_LOADER
+
+    try:
+        data = yaml.load(text, Loader=YAML_LOADER)
+        plain = isinstance(data, dict) and json.loads(json.dumps(data)) == data
+    except (yaml.YAMLError, TypeError, ValueError):
+        return None
+    return data if plain else None
+
+
 def _metadata_blocks(data: bytes, statements: list[tuple[int, int, int, str, str | None]]
                      ) -> list[MetadataBlock]:
     blocks: list[MetadataBlock] = []
@@ -476,7 +494,7 @@ def _metadata_blocks(data: bytes, statements: list[tuple[int, int, int, str, str
         gap = data[position:start] if start >= position else b""
         at_line_start = position == 0 or data[position - 1:position] == b"\n"
         for block_line, text in _blocks(_comments(gap, line, at_line_start)):
-            blocks.append(MetadataBlock(block_line, target, rule, text))
+            blocks.append(MetadataBlock(block_line, target, rule, text, _plain_yaml(text)))
         if target:
             line = start_line + data.count(b"\n", start, end)
             position = max(position, end)
@@ -564,6 +582,27 @@ def _cache_file(digest: str) -> Path | None:
     return None if root is None else root / f"{digest}.json"
 
 
+def cached_value(namespace: str, data: bytes, compute: Callable[[], Any]) -> Any:
+    """What `compute()` makes of `data` (a JSON value), from this cache when the same bytes
+    were seen before: files of the same policy directories, read by content like outlines."""
+    root = _cache_root()
+    if root is None:
+        return compute()
+    digest = hashlib.blake2b(_salt() + namespace.encode() + b"\0", digest_size=20)
+    digest.update(data)
+    file = root / f"{namespace}-{digest.hexdigest()}.json"
+    try:
+        return json.loads(file.read_bytes())["value"]
+    except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: compute it
+        pass
+    value = compute()
+    from pe_policy.output import write_atomic
+
+    with contextlib.suppress(OSError):  # on a read-only or full disk the next run computes it
+        write_atomic(file, json.dumps({"value": value}))
+    return value
+
+
 def _load(file: Path) -> Outline | None:
     try:
         raw = json.loads(file.read_bytes())
@@ -571,8 +610,9 @@ def _load(file: Path) -> Outline | None:
             package=str(raw["package"]),
             v0=bool(raw["v0"]),
             rules=tuple(RuleHead(str(n), str(k), int(ln), int(c)) for n, k, ln, c in raw["rules"]),
-            blocks=tuple(MetadataBlock(int(ln), str(t), None if r is None else str(r), str(x))
-                         for ln, t, r, x in raw["blocks"]),
+            blocks=tuple(MetadataBlock(int(ln), str(t), None if r is None else str(r), str(x),
+                                       parsed if isinstance(parsed, dict) else None)
+                         for ln, t, r, x, parsed in raw["blocks"]),
             negations=tuple((int(s), int(e), str(x)) for s, e, x in raw["negations"]),
             package_at=(int(raw["package_at"][0]), int(raw["package_at"][1])),
             imports=tuple((str(n), tuple(str(k) for k in p)) for n, p in raw["imports"]),
@@ -590,7 +630,7 @@ def _store(file: Path, outline: Outline) -> None:
         "package": outline.package,
         "v0": outline.v0,
         "rules": [[h.name, h.kind, h.line, h.column] for h in outline.rules],
-        "blocks": [[b.line, b.target, b.rule, b.text] for b in outline.blocks],
+        "blocks": [[b.line, b.target, b.rule, b.text, b.parsed] for b in outline.blocks],
         "negations": [list(edit) for edit in outline.negations],
         "package_at": list(outline.package_at),
         "imports": [[name, list(path)] for name, path in outline.imports],

@@ -311,7 +311,8 @@ def pack_refusals(modules: Iterable[RegoModule]) -> dict[str, PolicyError]:
     out: dict[str, PolicyError] = {}
     own: frozenset[str] | None = None
     for module in modules:
-        if module.error is not None or _first_key(module.package) != PACK_NAMESPACE:
+        if (module.error is not None or module.built_in
+                or _first_key(module.package) != PACK_NAMESPACE):
             continue
         if own is None:
             own = _pack_digests(str(builtin_policy_dir()))

@@ -113,6 +113,9 @@ def prepare_loader(kind: str) -> None:
                       "prepare", None)
     if prepare is not None:
         prepare()
+    from pe_policy.models import model_class
+
+    model_class(kind).model_rebuild()  # a model built on first use (defer_build): built now
 
 
 def _os_error(display: str, exc: OSError) -> ParseError:

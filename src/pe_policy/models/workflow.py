@@ -10,9 +10,15 @@ Where GitHub takes a mapping it also takes one `${{ }}` expression that yields i
 `${{ }}` of the file parsed (ExpressionUse) and every `run:` script (ShellScript).
 What the workflow rules share (steps, untrusted contexts, the pipeline's stages) lives
 beside them, in `policies/workflow/lib/*.rego`.
+
+Every class is built when first used (`defer_build`), not when this module is imported:
+validating a workflow needs only `Workflow`'s validator, whose schema holds the nested
+classes, and building each class's own validator and serializer too took 10 ms of every
+run.  `loaders.prepare_loader` builds the model of each kind in the run before workers fork.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: pydantic would evaluate each annotation from its
+# text when it builds a class (1.5 ms of every run for this module)
 
 from typing import Any
 
@@ -24,7 +30,7 @@ Mapping = dict[str, Any] | str  # likewise
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class _Located(BaseModel):
@@ -34,6 +40,8 @@ class _Located(BaseModel):
     path, then the expression's ordinal in that string, then `contexts`/`functions` and an
     index): a rule that reports `"path": x.at` points at the expression itself.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     at: list[str | int]
     line: int
@@ -135,6 +143,8 @@ class ShellScript(BaseModel):
 
     `${{ }}` are parsed as opaque words (GitHub splices them in before the shell runs).
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     path: list[str | int] = Field(description="The `run` node.")
     scope: str
