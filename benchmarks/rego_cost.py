@@ -13,10 +13,12 @@ real loaders, builds that same query, and prints for each rule
 
 `total` is the whole batch query minus the empty one; `repository` the once-per-repository
 rules (modules that define `document_facts`) judging the corpus as one repository.
-Every figure is the minimum of --repeat runs (the machine may be shared), in seconds of CPU.
+Every figure is the minimum of --repeat runs taken in turns (the machine may be shared), in
+seconds of CPU.
 
     python benchmarks/rego_cost.py benchmarks/corpus/workflows-500
-    python benchmarks/rego_cost.py DIR --kind workflow --repeat 7 --only pe_wf_003
+    python benchmarks/rego_cost.py DIR --kind workflow --repeat 7 --only pipeline_stages
+    python benchmarks/rego_cost.py DIR --query data.pe.workflow.lib.pipeline.job_stages
 """
 
 from __future__ import annotations
@@ -53,13 +55,15 @@ def corpus_inputs(directory: Path, kind: str) -> list[str]:
     return texts
 
 
-def cpu_seconds(work: Callable[[], object], repeat: int) -> float:
-    """The least CPU time (this process) of `repeat` runs of `work`."""
-    best = float("inf")
+def cpu_seconds(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """The least CPU time (this process) of `repeat` runs of each work, run in turns (one of
+    each, then again) so that a slower or faster spell of a shared machine touches them all."""
+    best = dict.fromkeys(works, float("inf"))
     for _ in range(repeat):
-        start = time.process_time()
-        work()
-        best = min(best, time.process_time() - start)
+        for name, work in works.items():
+            start = time.process_time()
+            work()
+            best[name] = min(best[name], time.process_time() - start)
     return best
 
 
@@ -70,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--kind", default="workflow")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", default="", help="rules whose package contains this text")
+    parser.add_argument("--query", action="append", default=[],
+                        help="instead of the table: the alone cost of this Rego query "
+                             "(a library rule: data.pe.workflow.lib.pipeline.job_stages); repeatable")
     args = parser.parse_args(argv)
 
     from pe_policy.engine.evaluate import FACTS_RULE, Evaluator, judges_repository
@@ -93,16 +100,20 @@ def main(argv: Sequence[str] | None = None) -> None:
                 backend.eval_rules_each(paths, batch)
         return work
 
-    empty = cpu_seconds(batch_query(["1"]), args.repeat)
-    total = cpu_seconds(batch_query(rules), args.repeat) - empty
-    rows = []
-    for rule in rules:
-        if args.only and args.only not in rule:
-            continue
-        others = [r for r in rules if r != rule]
-        marginal = total + empty - cpu_seconds(batch_query(others), args.repeat)
-        alone = cpu_seconds(batch_query([rule]), args.repeat) - empty
-        rows.append((marginal, alone, rule))
+    if args.query:
+        times = cpu_seconds({query: batch_query([query]) for query in ["1", *args.query]},
+                            args.repeat)
+        for query in args.query:
+            print(f"{times[query] - times['1']:7.3f}  {query}")
+        return
+    shown = [rule for rule in rules if args.only in rule]
+    works = {"": batch_query(["1"]), "*": batch_query(rules)}
+    for rule in shown:
+        works[f"-{rule}"] = batch_query([r for r in rules if r != rule])
+        works[f"+{rule}"] = batch_query([rule])
+    times = cpu_seconds(works, args.repeat)
+    empty, total = times[""], times["*"] - times[""]
+    rows = [(times["*"] - times[f"-{rule}"], times[f"+{rule}"] - empty, rule) for rule in shown]
 
     facts_modules = [m for m in modules if judges_repository(m)]
     repository = 0.0
@@ -118,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 backend.set_input_json(json.dumps(items))
                 for rule_name in module.result_rules:
                     backend.eval_rule(f"data.{module.package}.{rule_name}")
-        repository = cpu_seconds(judge, args.repeat)
+        repository = cpu_seconds({"": judge}, args.repeat)[""]
 
     print(f"{len(inputs)} {args.kind} documents from {args.corpus}, batches of {BATCH}, "
           f"min of {args.repeat} runs, CPU seconds")
