@@ -33,9 +33,9 @@ package pe.workflow.untrusted_checkout
 import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.pipeline.triggers
 import data.pe.workflow.lib.steps
+import data.pe.workflow.lib.steps.expressions
 import data.pe.workflow.lib.steps.named_steps
 import data.pe.workflow.lib.steps.used_actions
-import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:

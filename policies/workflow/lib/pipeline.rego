@@ -39,9 +39,9 @@ import rego.v1
 # turn the key into `true`, so fall back to that (null: neither). These rules read a
 # workflow: a repository-level rule's input (a list of workflows) has neither `on:` nor
 # jobs. (No rule for "the workflow": on regorus every rule a file evaluates costs.)
-on_value := object.get(input, "on", object.get(input, "true", null)) if {
-	is_object(input)
-} else := null
+default on_value := null
+
+on_value := object.get(input, "on", object.get(input, "true", null)) if is_object(input)
 
 # the names of its triggers: `on: push`, `on: [push, pull_request]` or `on: {push: ...}`
 default triggers := set()
@@ -70,9 +70,9 @@ is_pipeline if {
 
 # --------------------------------------------------------------------- jobs
 
-jobs := object.get(input, "jobs", {}) if {
-	is_object(input)
-} else := {}
+default jobs := {}
+
+jobs := object.get(input, "jobs", {}) if is_object(input)
 
 needs_of(job) := [job.needs] if {
 	is_string(job.needs)

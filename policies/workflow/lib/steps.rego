@@ -39,7 +39,7 @@ uses_action(step, name) if action_name(step.uses) == name
 # function call costs, and function results are not cached as rules are).
 named_steps := [[action_name(s.step.uses), s] | some s in all_steps; is_string(s.step.uses)]
 
-used_actions := {name | some [name, _] in named_steps}
+used_actions contains name if some [name, _] in named_steps
 
 # the value of a step's input `with.<key>`, "" when not given or not a string
 with_input(step, key) := text(object.get(step["with"], key, "")) if {
