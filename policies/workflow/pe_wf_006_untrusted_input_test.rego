@@ -1,5 +1,6 @@
 package pe.workflow.untrusted_input_test
 
+import data.pe.workflow.lib.untrusted
 import data.pe.workflow.untrusted_input
 import rego.v1
 
@@ -85,4 +86,29 @@ test_backport_template_is_code if {
 	results := untrusted_input.deny with input as workflow([{"uses": "tibdex/backport@v2"}], [template])
 	some r in results
 	contains(r.msg, "backport `title_template:`")
+}
+
+ctx(path) := {"path": path, "functions": []}
+
+# lib/untrusted.described: a listed field, or a context inside one, through `*` for any one part
+test_described_matches_listed_fields_and_what_they_contain if {
+	untrusted.described(ctx("github.head_ref")) == "`github.head_ref`"
+	untrusted.described(ctx("github.event.issue.title")) == "`github.event.issue.title`"
+	untrusted.described(ctx("github.event.pull_request.head.ref.x")) == "`github.event.pull_request.head.ref.x`"
+	untrusted.described(ctx("github.event.commits.0.message")) == "`github.event.commits.0.message`"
+	untrusted.described(ctx("github.event.commits.*.author.name")) == "`github.event.commits.*.author.name`"
+	untrusted.described(ctx("github.event.workflow_run.pull_requests.3.head.ref")) == "`github.event.workflow_run.pull_requests.3.head.ref`"
+	untrusted.described(ctx("github.event.pages.home.page_name")) == "`github.event.pages.home.page_name`"
+	not untrusted.described(ctx("github.event.commits.0.id"))
+	not untrusted.described(ctx("github.event.pull_request.head.sha"))
+	not untrusted.described(ctx("github.event.issue"))
+	not untrusted.described(ctx("github.ref"))
+	not untrusted.described(ctx("github.event.issue.number"))
+}
+
+# described looks fields up with at most one part as `*`: a field with two would never match
+test_listed_fields_have_at_most_one_wildcard if {
+	every name in untrusted.listed_fields {
+		count([part | some part in split(name, "."); part == "*"]) <= 1
+	}
 }

@@ -33,8 +33,9 @@ package pe.workflow.untrusted_checkout
 import data.pe.workflow.lib.pipeline
 import data.pe.workflow.lib.pipeline.triggers
 import data.pe.workflow.lib.steps
-import data.pe.workflow.lib.steps.all_steps
 import data.pe.workflow.lib.steps.expressions
+import data.pe.workflow.lib.steps.named_steps
+import data.pe.workflow.lib.steps.used_actions
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
@@ -152,15 +153,17 @@ runs_code(step) if regex.match(`(?i)^(docker/build-push-action|docker/bake-actio
 
 # a download of the triggering run's artifacts that lands in the workspace
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
-	some s in all_steps
-	steps.uses_action(s.step, "actions/download-artifact")
+	"actions/download-artifact" in used_actions
+	some [name, s] in named_steps
+	name == "actions/download-artifact"
 	contains(steps.with_input(s.step, "run-id"), "workflow_run")
 	in_workspace(steps.with_input(s.step, "path"))
 }
 
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
-	some s in all_steps
-	steps.uses_action(s.step, "dawidd6/action-download-artifact")
+	"dawidd6/action-download-artifact" in used_actions
+	some [name, s] in named_steps
+	name == "dawidd6/action-download-artifact"
 	in_workspace(steps.with_input(s.step, "path"))
 }
 
@@ -176,8 +179,9 @@ artifact_downloads contains {"job": pipeline.text(script.job), "index": script.s
 # the GitHub Security Lab pattern: github-script fetches the run's artifact zip
 # (`downloadArtifact`), a later step unzips it where the job's code lives
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": "github-script downloadArtifact"} if {
-	some s in all_steps
-	steps.uses_action(s.step, "actions/github-script")
+	"actions/github-script" in used_actions
+	some [name, s] in named_steps
+	name == "actions/github-script"
 	contains(steps.with_input(s.step, "script"), "downloadArtifact")
 	some script in object.get(input, "scripts", [])
 	pipeline.text(script.job) == s.job

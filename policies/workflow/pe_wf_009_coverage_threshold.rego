@@ -143,7 +143,8 @@ ungated_runs := [run |
 	regex.match(runner, job_tools[job_id]) # see gated_steps
 	runs := [[i, line] |
 		some i, step in input.jobs[job_id].steps
-		regex.match(runner, lower(pipeline.text(step.run)))
+		is_string(step.run)
+		regex.match(runner, lower(step.run))
 		some line in split(step.run, "\n")
 		regex.match(runner, lower(line))
 		not regex.match(installs, line)

@@ -24,8 +24,8 @@ package pe.workflow.cache_poisoning
 
 import data.pe.workflow.lib.pipeline.on_value
 import data.pe.workflow.lib.pipeline.triggers
-import data.pe.workflow.lib.steps
-import data.pe.workflow.lib.steps.all_steps
+import data.pe.workflow.lib.steps.named_steps
+import data.pe.workflow.lib.steps.used_actions
 import rego.v1
 
 # Actions that publish what the job built.
@@ -66,16 +66,17 @@ publishing_workflow contains "`release` trigger" if "release" in triggers
 publishing_workflow contains "pushed tags" if tag_push
 
 publishing_jobs[job_id] := name if {
-	some s in all_steps
-	name := steps.action_name(s.step.uses)
+	count(used_actions & publishers) > 0 # (most workflows use none)
+	some [name, s] in named_steps
 	name in publishers
 	job_id := s.job
 }
 
 deny contains {"msg": msg, "path": array.concat(s.path, ["uses"])} if {
-	some s in all_steps
-	name := steps.action_name(s.step.uses)
-	caches(name, s.step)
+	publishes # most workflows do not: their caching steps are not looked at
+	some [name, s] in named_steps
+	spec := caching_actions[name]
+	caches(spec, s.step)
 	why := reason(s.job)
 	msg := sprintf(
 		"`%s` restores a cache in a job that publishes (%s): a poisoned cache entry ends up in the release; build releases without caches",
@@ -87,19 +88,21 @@ reason(job_id) := concat(" and ", sort(publishing_workflow)) if {
 	count(publishing_workflow) > 0
 } else := sprintf("it runs `%s`", [publishing_jobs[job_id]])
 
-caches(name, _) if {
-	caching_actions[name].how == "always"
+publishes if count(publishing_workflow) > 0
+
+publishes if count(used_actions & publishers) > 0
+
+caches(spec, _) if {
+	spec.how == "always"
 }
 
-caches(name, step) if {
-	spec := caching_actions[name]
+caches(spec, step) if {
 	spec.how == "input"
 	value := lower(trim_space(sprintf("%v", [object.get(object.get(step, "with", {}), spec.input, "")])))
 	not value in {"", "false", "null"}
 }
 
-caches(name, step) if {
-	spec := caching_actions[name]
+caches(spec, step) if {
 	spec.how == "default"
 	value := lower(trim_space(sprintf("%v", [object.get(object.get(step, "with", {}), spec.input, "")])))
 	value != spec.off_when

@@ -20,19 +20,20 @@
 #     give it the token explicitly (`git push https://x-access-token:${GH_TOKEN}@...`).
 package pe.workflow.persisted_credentials
 
-import data.pe.workflow.lib.steps
-import data.pe.workflow.lib.steps.all_steps
+import data.pe.workflow.lib.steps.named_steps
+import data.pe.workflow.lib.steps.used_actions
 import rego.v1
 
 uploads[job] contains s.index if {
-	some s in all_steps
-	steps.action_name(s.step.uses) == "actions/upload-artifact"
+	some [name, s] in named_steps
+	name == "actions/upload-artifact"
 	job := s.job
 }
 
 deny contains {"msg": msg, "path": array.concat(s.path, ["uses"])} if {
-	some s in all_steps
-	steps.uses_action(s.step, "actions/checkout")
+	"actions/upload-artifact" in used_actions # (most workflows upload nothing)
+	some [name, s] in named_steps
+	name == "actions/checkout"
 	persists(s.step)
 	some later in uploads[s.job]
 	later > s.index

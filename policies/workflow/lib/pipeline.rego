@@ -36,14 +36,12 @@ import rego.v1
 # ------------------------------------------------------------------ triggers
 
 # `on:` as pe-policy reads it (YAML 1.2); YAML 1.1 parsers such as conftest's
-# turn the key into `true`, so fall back to that (null: neither).
-on_value := object.get(workflow, "on", object.get(workflow, "true", null))
+# turn the key into `true`, so fall back to that (null: neither). These rules read a
+# workflow: a repository-level rule's input (a list of workflows) has neither `on:` nor
+# jobs. (No rule for "the workflow": on regorus every rule a file evaluates costs.)
+default on_value := null
 
-# the workflow: `input`, unless a repository-level rule's input (a list of workflows) is
-# being read, where these rules have nothing to say
-default workflow := {}
-
-workflow := input if is_object(input)
+on_value := object.get(input, "on", object.get(input, "true", null)) if is_object(input)
 
 # the names of its triggers: `on: push`, `on: [push, pull_request]` or `on: {push: ...}`
 default triggers := set()
@@ -72,7 +70,9 @@ is_pipeline if {
 
 # --------------------------------------------------------------------- jobs
 
-jobs := object.get(workflow, "jobs", {})
+default jobs := {}
+
+jobs := object.get(input, "jobs", {}) if is_object(input)
 
 needs_of(job) := [job.needs] if {
 	is_string(job.needs)

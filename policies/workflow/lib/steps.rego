@@ -32,6 +32,15 @@ action_name(uses) := lower(parts[0]) if {
 # the step runs the action `name` (`owner/repo`, any ref)
 uses_action(step, name) if action_name(step.uses) == name
 
+# [action name, all_steps entry] of every step that runs an action, and the set of those
+# names. Worked out once per file: a rule that looks for a few actions first asks
+# `"actions/checkout" in used_actions` (most files use none of them), then reads
+# named_steps, instead of calling action_name on every step itself (on regorus each
+# function call costs, and function results are not cached as rules are).
+named_steps := [[action_name(s.step.uses), s] | some s in all_steps; is_string(s.step.uses)]
+
+used_actions contains name if some [name, _] in named_steps
+
 # the value of a step's input `with.<key>`, "" when not given or not a string
 with_input(step, key) := text(object.get(step["with"], key, "")) if {
 	is_object(step["with"])
