@@ -499,11 +499,21 @@ DOC_TAIL = """
 
 ## Where the time goes, and what keeps it short
 
-- Start-up is most of a pre-commit run: Python, click, pydantic, PyYAML and
-  regorus cost about 0.2 s before any work. Everything else is imported
-  lazily (a run on workflows never imports the Terraform, markdown or HCL
-  loaders), `_test.rego` files are not read by `check`, and the command
-  exits without tearing the interpreter down (`cli.run`: 50-70 ms).
+- Start-up is most of a pre-commit run: Python, click, pydantic, PyYAML,
+  tree-sitter and regorus cost about 0.14 s before any work. Everything else
+  is imported lazily (a run on workflows never imports the Terraform, markdown
+  or HCL loaders), `_test.rego` files are not read by `check`, and the
+  command exits without tearing the interpreter down (`cli.run`: 50-70 ms).
+  What start-up reads it reads once per content: the built-in pack's outlines
+  with their METADATA and its Python rules' metadata come from the cache
+  (12 ms for the whole pack, was 24). The workflow models are built on first
+  use, only `Workflow`'s validator (`defer_build`), the bash parser's error
+  query when a script has an error; the cycle collector is paused while the
+  command starts (`pe_policy.pause_collector`: it scanned tens of thousands of
+  long-lived objects, 13 ms) and what start-up built is frozen when it
+  resumes. A run small enough for one worker judges the repository-level
+  rules (PE-WF-003/009) in that worker, after its inputs, instead of forking
+  another.
 - Rego: only the modules for the kinds present are compiled; all of a
   document's rules are evaluated in one engine call (helper rules computed
   once), and consecutive documents of one kind share one call (`with input
@@ -521,6 +531,19 @@ DOC_TAIL = """
   or short script that recurs across files (`${{ secrets.GITHUB_TOKEN }}`, `npm ci`)
   is parsed once per process; the garbage collector pauses while a workflow loads.
   `python benchmarks/load_workflows.py DIR` measures loading alone (CPU, in process).
+- Why the two workflow targets are still missed (measured 2026-12-05, quiet
+  machine): one workflow is ~0.21-0.23 s against 0.2 s: interpreter and
+  imports ~0.12 s (click 15 ms, pydantic ~30 ms, PyYAML 10 ms), the built-in
+  rule set 12 ms, the workflow loader and its model 45 ms (pydantic builds
+  `Workflow`'s validator in 16 ms), then loading, compiling and evaluating the
+  file in a forked worker ~35 ms. 500 workflows take ~1.4 s of CPU against
+  zizmor's ~0.5 s: Rego evaluation ~0.7 s (`python benchmarks/rego_cost.py
+  DIR` prints it rule by rule; no rule above 0.1 s, regorus costs 1.6-3.3 us
+  per regex match and ~2 us per function call), loading ~0.2 s
+  (`benchmarks/load_workflows.py`), start-up ~0.2 s before the workers fork.
+  regorus's compiled mode (`regorus.Program`/`Rvm`) was measured 2.7x faster
+  on the pack but gave different values for 6 of its 19 rules (and cannot
+  compile `walk`), so it is not used.
 """
 
 
