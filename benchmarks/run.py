@@ -513,7 +513,9 @@ DOC_TAIL = """
   long-lived objects, 13 ms) and what start-up built is frozen when it
   resumes. A run small enough for one worker judges the repository-level
   rules (PE-WF-003/009) in that worker, after its inputs, instead of forking
-  another.
+  another. No pydantic plugin is looked for or loaded (`pe_policy/__init__.py`:
+  a plugin would see every value validated, secrets included; the search alone
+  imported `importlib.metadata`, 16 ms).
 - Rego: only the modules for the kinds present are compiled; all of a
   document's rules are evaluated in one engine call (helper rules computed
   once), and consecutive documents of one kind share one call (`with input
@@ -532,11 +534,11 @@ DOC_TAIL = """
   is parsed once per process; the garbage collector pauses while a workflow loads.
   `python benchmarks/load_workflows.py DIR` measures loading alone (CPU, in process).
 - Why the two workflow targets are still missed (measured 2026-12-05, quiet
-  machine): one workflow is ~0.21-0.23 s against 0.2 s: interpreter and
+  machine): one workflow is ~0.205-0.21 s against 0.2 s: interpreter and
   imports ~0.12 s (click 15 ms, pydantic ~30 ms, PyYAML 10 ms), the built-in
-  rule set 12 ms, the workflow loader and its model 45 ms (pydantic builds
-  `Workflow`'s validator in 16 ms), then loading, compiling and evaluating the
-  file in a forked worker ~35 ms. 500 workflows take ~1.4 s of CPU against
+  rule set 12 ms, the workflow loader and its model ~30 ms, then loading,
+  compiling and evaluating the file in a forked worker ~35 ms (of which the
+  fork's copy-on-write page faults ~10 ms: 12,000 minor faults a run). 500 workflows take ~1.4 s of CPU against
   zizmor's ~0.5 s: Rego evaluation ~0.7 s (`python benchmarks/rego_cost.py
   DIR` prints it rule by rule; no rule above 0.1 s, regorus costs 1.6-3.3 us
   per regex match and ~2 us per function call), loading ~0.2 s

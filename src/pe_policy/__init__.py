@@ -1,6 +1,8 @@
 """pe-policy: policy-as-code for the whole delivery process."""
 
 import gc
+import sys
+import types
 
 __version__ = "0.1.0"
 # where pe-policy lives: pre-commit installs it from here (`pe-policy init`), SARIF names it
@@ -31,3 +33,27 @@ def resume_collector() -> None:
         _collector_paused = False
         gc.freeze()
         gc.enable()
+
+
+def _without_pydantic_plugins() -> None:
+    """pydantic loads every installed distribution's `pydantic` entry point into the process
+    the first time it builds a model, and each such plugin then sees every value validated:
+    a workflow's `env:` or a Terraform variable's default, secrets included.  pe-policy runs
+    no plugin (no third-party code may observe the documents it checks), so the module that
+    finds them is replaced, before pydantic imports it, by one that finds none.  That module
+    imports `importlib.metadata` (email, zipfile, csv...) to search the entry points: 16 ms,
+    8 % of a pre-commit run on one workflow.
+
+    pydantic reads it in one place (`plugin/_schema_validator.create_schema_validator`:
+    `from ._loader import get_plugins`, then a plain `SchemaValidator` when there are none);
+    tests/test_pydantic_plugins.py fails if that changes or if a plugin still runs.
+    """
+    name = "pydantic.plugin._loader"
+    if name in sys.modules:  # imported already (by the embedding program): leave it be
+        return
+    loader = types.ModuleType(name, "pe-policy: no pydantic plugin runs (pe_policy/__init__.py)")
+    loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+    sys.modules[name] = loader
+
+
+_without_pydantic_plugins()
