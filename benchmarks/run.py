@@ -513,9 +513,10 @@ DOC_TAIL = """
   long-lived objects, 13 ms) and what start-up built is frozen when it
   resumes. A run small enough for one worker judges the repository-level
   rules (PE-WF-003/009) in that worker, after its inputs, instead of forking
-  another. No pydantic plugin is looked for or loaded (`pe_policy/__init__.py`:
-  a plugin would see every value validated, secrets included; the search alone
-  imported `importlib.metadata`, 16 ms).
+  another. The command looks for no pydantic plugin and loads none
+  (`pe_policy.without_pydantic_plugins`, from `cli.run`: a plugin would see
+  every value validated, secrets included; the search alone imported
+  `importlib.metadata`, 16 ms).
 - Rego: only the modules for the kinds present are compiled; all of a
   document's rules are evaluated in one engine call (helper rules computed
   once), and consecutive documents of one kind share one call (`with input

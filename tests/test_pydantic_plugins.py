@@ -1,9 +1,10 @@
-"""No pydantic plugin runs inside pe-policy (pe_policy/__init__.py `_without_pydantic_plugins`).
+"""No pydantic plugin runs inside the `pe-policy` command (`without_pydantic_plugins`).
 
 A pydantic plugin is any installed distribution with a `pydantic` entry point; pydantic
 imports it when it builds its first model and hands it every value validated afterwards.
 The spy below is such a plugin, installed for real (a `.dist-info` on the path): plain
-pydantic loads it, pe-policy must not, neither when imported nor as the `pe-policy` command.
+pydantic loads it, the command must not; a program that imports pe_policy as a library
+keeps its plugins.
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ SPY = textwrap.dedent('''
 
 BUILD_A_MODEL = textwrap.dedent('''
     import sys
-    if sys.argv[1] == "pe-policy":
+    if sys.argv[1] == "library":
         import pe_policy  # noqa: F401
+    elif sys.argv[1] == "command":
+        from pe_policy import without_pydantic_plugins
+        without_pydantic_plugins()
     from pydantic import BaseModel
 
     class Secret(BaseModel):
@@ -81,8 +85,15 @@ def test_plain_pydantic_runs_the_installed_plugin(spy_plugin: dict[str, str]) ->
     assert _log(spy_plugin) == ["loaded", "sees Secret"]
 
 
-def test_no_plugin_runs_once_pe_policy_is_imported(spy_plugin: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-c", BUILD_A_MODEL, "pe-policy"], env=spy_plugin,
+def test_importing_pe_policy_leaves_the_program_s_plugins_alone(spy_plugin: dict[str, str],
+                                                                ) -> None:
+    subprocess.run([sys.executable, "-c", BUILD_A_MODEL, "library"], env=spy_plugin,
+                   check=True, timeout=60)
+    assert _log(spy_plugin) == ["loaded", "sees Secret"]
+
+
+def test_no_plugin_runs_once_the_command_has_turned_them_off(spy_plugin: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-c", BUILD_A_MODEL, "command"], env=spy_plugin,
                    check=True, timeout=60)
     assert _log(spy_plugin) == []
 

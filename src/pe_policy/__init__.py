@@ -35,14 +35,15 @@ def resume_collector() -> None:
         gc.enable()
 
 
-def _without_pydantic_plugins() -> None:
+def without_pydantic_plugins() -> None:
     """pydantic loads every installed distribution's `pydantic` entry point into the process
     the first time it builds a model, and each such plugin then sees every value validated:
-    a workflow's `env:` or a Terraform variable's default, secrets included.  pe-policy runs
-    no plugin (no third-party code may observe the documents it checks), so the module that
-    finds them is replaced, before pydantic imports it, by one that finds none.  That module
-    imports `importlib.metadata` (email, zipfile, csv...) to search the entry points: 16 ms,
-    8 % of a pre-commit run on one workflow.
+    a workflow's `env:` or a Terraform variable's default, secrets included.  The `pe-policy`
+    command runs no plugin (no third-party code may observe the documents it checks), so
+    `cli.run` replaces the module that finds them, before pydantic imports it, by one that
+    finds none.  That module imports `importlib.metadata` (email, zipfile, csv...) to search
+    the entry points: 16 ms, 8 % of a pre-commit run on one workflow.  Importing pe_policy
+    as a library changes nothing: the embedding program's plugins are its own business.
 
     pydantic reads it in one place (`plugin/_schema_validator.create_schema_validator`:
     `from ._loader import get_plugins`, then a plain `SchemaValidator` when there are none);
@@ -54,6 +55,3 @@ def _without_pydantic_plugins() -> None:
     loader = types.ModuleType(name, "pe-policy: no pydantic plugin runs (pe_policy/__init__.py)")
     loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
     sys.modules[name] = loader
-
-
-_without_pydantic_plugins()

@@ -789,8 +789,9 @@ def run() -> None:
     file.  Everything that must outlive the process is already done by then: reports are
     written atomically and closed, workers are reaped; only the standard streams are flushed.
     """
-    from pe_policy import pause_collector
+    from pe_policy import pause_collector, without_pydantic_plugins
 
+    without_pydantic_plugins()  # before the first model is built
     pause_collector()  # until the inputs are loaded (runner.run, run_each)
     try:
         main()
