@@ -539,11 +539,12 @@ DOC_TAIL = """
   imports ~0.12 s (click 15 ms, pydantic ~30 ms, PyYAML 10 ms), the built-in
   rule set 12 ms, the workflow loader and its model ~30 ms, then loading,
   compiling and evaluating the file in a forked worker ~35 ms (of which the
-  fork's copy-on-write page faults ~10 ms: 12,000 minor faults a run). 500 workflows take ~1.4 s of CPU against
-  zizmor's ~0.5 s: Rego evaluation ~0.7 s (`python benchmarks/rego_cost.py
-  DIR` prints it rule by rule; no rule above 0.1 s, regorus costs 1.6-3.3 us
-  per regex match and ~2 us per function call), loading ~0.2 s
-  (`benchmarks/load_workflows.py`), start-up ~0.2 s before the workers fork.
+  fork's copy-on-write page faults ~10 ms: 12,000 minor faults a run). 500
+  workflows take ~1.4 s of CPU against zizmor's ~0.5 s: Rego evaluation
+  ~0.7 s (`python benchmarks/rego_cost.py DIR` prints it rule by rule; no
+  rule above 0.1 s, regorus costs 1.6-3.3 us per regex match and ~2 us per
+  function call), loading ~0.2 s (`benchmarks/load_workflows.py`), start-up
+  ~0.2 s before the workers fork.
   regorus's compiled mode (`regorus.Program`/`Rvm`) was measured 2.7x faster
   on the pack but gave different values for 6 of its 19 rules (and cannot
   compile `walk`), so it is not used.
