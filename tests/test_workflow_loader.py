@@ -206,3 +206,96 @@ def test_unknown_keys_are_kept() -> None:
     assert doc.input["jobs"]["a"]["steps"][0]["x-step"] == 2
 
 
+
+
+def test_expressions_behind_aliases_and_merge_keys_are_read_where_they_land() -> None:
+    """The loader reads a file's expressions from what load_yaml recorded, in the file's order,
+    only when the data is a tree of the file's own nodes: an alias or a merge key puts a
+    string at a second path, which only the walk of the data finds."""
+    doc = load("""
+        on: push
+        env: &env
+          TITLE: ${{ github.event.issue.title }}
+        jobs:
+          a: &job
+            runs-on: ubuntu-latest
+            if: github.event_name == 'push'
+            steps:
+              - run: echo "${{ github.head_ref }}"
+          b:
+            <<: *job
+            env: *env
+    """)
+    assert [use["path"] for use in doc.input["expressions"]] == [
+        ["env", "TITLE"], ["jobs", "a", "if"], ["jobs", "a", "steps", 0, "run"],
+        ["jobs", "b", "if"], ["jobs", "b", "steps", 0, "run"], ["jobs", "b", "env", "TITLE"]]
+    # the copies are placed where they land: the mapping that merges them, the alias
+    lines = (doc.text or "").splitlines()
+    located = {tuple(use["path"]): lines[use["line"] - 1].strip()
+               for use in doc.input["expressions"]}
+    assert located[("jobs", "b", "if")] == "b:"
+    assert located[("jobs", "b", "env", "TITLE")] == "env: *env"
+
+
+@pytest.mark.parametrize(
+    ("text", "irregular"),
+    [
+        ("on: push\njobs: {}\n", set()),
+        ("on: push\nenv: &e {A: x}\njobs: {a: {runs-on: x, env: *e}}\n", {"alias"}),
+        ("on: push\njobs:\n  a: &j {runs-on: x}\n  b: {<<: *j}\n", {"alias", "merge"}),
+        ("on: push\njobs: {}\n---\nenv: {A: '${{ x }}'}\n", {"documents"}),
+    ],
+)
+def test_yaml_reports_what_makes_the_data_more_than_the_files_tree(
+        text: str, irregular: set[str]) -> None:
+    from pe_policy.loaders.yaml_source import load_yaml
+
+    found: set[str] = set()
+    load_yaml(text, "ci.yml", irregular=found)
+    assert found == irregular
+    # a second document is not the first one's tree: its strings are not read into it
+    assert load_text(text, "ci.yml", "workflow").input["on"] == "push"
+
+
+def test_fast_span_is_the_dataclass_span() -> None:
+    """new_span fills Span's fields without its __init__: it must make the same object."""
+    from pe_policy.document import Span
+    from pe_policy.loaders.yaml_source import new_span
+
+    made = new_span(3, 5, 4, None)
+    assert made == Span(3, 5, 4, None) and hash(made) == hash(Span(3, 5, 4, None))
+    assert vars(made) == vars(Span(3, 5, 4, None))
+
+
+def test_parses_shared_across_documents_are_copied_for_each() -> None:
+    """An expression or a script parsed once per process is shared by every document with the
+    same text: what one document's reader (or a rule) does to its lists leaves the others'."""
+    import copy
+
+    text = """
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - if: contains(fromJSON('["a", "b"]'), github.event.issue.title)
+                run: echo "t=${{ github.head_ref }}" >> "$GITHUB_OUTPUT"; make test "$X"
+    """
+    first = load(text)
+    before = copy.deepcopy(first.input)
+    use = first.input["expressions"][0]
+    assert use["functions"] and use["contexts"]  # what is changed below is there
+    use["ast"].clear()
+    use["contexts"][0]["parts"].append("changed")
+    use["contexts"][0]["functions"].append("changed")
+    use["functions"][0]["arguments"][0].clear()
+    use["functions"][0]["functions"].append("changed")
+    script = first.input["scripts"][0]
+    assert script["commands"] and script["writes"]
+    for command in script["commands"]:
+        command["arguments"].append("changed")
+        command["variables"].append("changed")
+    for write in script["writes"]:
+        write["names"].append("changed")
+        write["variables"].append("changed")
+    assert load(text).input == before

@@ -66,19 +66,19 @@ class Token:
     end: int
 
 
-def tokenize(text: str, base: int = 0) -> list[Token]:
-    """Tokens of `text` with offsets shifted by `base` (where `text` starts in its scalar)."""
+def tokenize(text: str) -> list[Token]:
+    """Tokens of `text`, with their offsets in it."""
     tokens: list[Token] = []
     position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise ExpressionSyntaxError(f"unexpected character {text[position]!r}", base + position)
+            raise ExpressionSyntaxError(f"unexpected character {text[position]!r}", position)
         kind = match.lastgroup or ""
         if kind != "ws":
-            tokens.append(Token(kind, match.group(), base + match.start(), base + match.end()))
+            tokens.append(Token(kind, match.group(), match.start(), match.end()))
         position = match.end()
-    tokens.append(Token("end", "", base + len(text), base + len(text)))
+    tokens.append(Token("end", "", len(text), len(text)))
     return tokens
 
 
@@ -370,12 +370,14 @@ def _number(text: str) -> int | float:
     return sign * value
 
 
-def parse_expression(text: str, base: int = 0) -> Parsed:
+def parse_expression(text: str) -> Parsed:
     """Parse one expression (the text between `${{` and `}}`, or a bare `if:`).
 
-    Offsets in the result are `base` + the offset in `text`.  Raises ExpressionSyntaxError.
+    Offsets in the result are offsets in `text` (a caller adds where `text` starts in its
+    string: the result may be shared, see parse_expression_shared).  Raises
+    ExpressionSyntaxError.
     """
-    return _uses(_Parser(tokenize(text, base)).parse())
+    return _uses(_Parser(tokenize(text)).parse())
 
 
 # An expression this short is parsed once per process: `${{ secrets.GITHUB_TOKEN }}`,
@@ -384,7 +386,7 @@ SHARED_EXPRESSION_CHARS = 1024
 
 
 def parse_expression_shared(text: str) -> Parsed:
-    """parse_expression(text) (offsets from 0), parsed once per process for a short text.
+    """parse_expression(text), parsed once per process for a short text.
 
     The result is shared by every caller that parses the same text: read it, never change
     it (`copied` gives a caller its own AST).

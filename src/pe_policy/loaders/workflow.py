@@ -361,9 +361,7 @@ class StringReader:
             elif isinstance(node, list):
                 stack.extend(((*path, index), value)
                              for index, value in reversed(list(enumerate(node))))
-            elif isinstance(node, str) and ("${{" in node or self._is_condition(path)):
-                # everywhere, descriptions included: GitHub's template reader parses every
-                # `${{ }}` of a workflow or action.yml and refuses the file over a bad one
+            elif self._holds_expressions(path, node):
                 yield from self._scalar(path, node)
 
     def _read_recorded(self, data: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -375,8 +373,14 @@ class StringReader:
             node: Any = data
             for part in path:
                 node = node[part]
-            if isinstance(node, str) and ("${{" in node or self._is_condition(path)):
+            if self._holds_expressions(path, node):
                 yield from self._scalar(path, node)
+
+    def _holds_expressions(self, path: JsonPath, node: Any) -> bool:
+        """A string with a `${{ }}` or a condition: everywhere, descriptions included, as
+        GitHub's template reader parses every `${{ }}` of a workflow or action.yml and
+        refuses the file over a bad one."""
+        return isinstance(node, str) and ("${{" in node or self._is_condition(path))
 
     def _place(self, path: JsonPath) -> dict[str, Any]:
         """Scope (workflow, job, step, action), job id, step index, and the key within the scope."""
