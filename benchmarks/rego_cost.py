@@ -37,7 +37,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-BATCH = 16  # engine/evaluate.py BATCH_DOCUMENTS
 
 
 def corpus_inputs(directory: Path, kind: str) -> list[str]:
@@ -83,7 +82,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "(a library rule: data.pe.workflow.lib.pipeline.job_stages); repeatable")
     args = parser.parse_args(argv)
 
-    from pe_policy.engine.evaluate import FACTS_RULE, Evaluator, judges_repository
+    from pe_policy.engine.evaluate import (
+        BATCH_DOCUMENTS,
+        FACTS_RULE,
+        Evaluator,
+        judges_repository,
+    )
     from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
     from pe_policy.pipeline import ruleset_for_kinds
 
@@ -96,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     modules = [m for m in evaluator.modules if not m.kinds or args.kind in m.kinds]
     rules = [f"data.{m.package}.{r}" for m in modules
              for r in ((FACTS_RULE,) if judges_repository(m) else m.result_rules)]
-    batches = [inputs[i:i + BATCH] for i in range(0, len(inputs), BATCH)]
+    batches = [inputs[i:i + BATCH_DOCUMENTS] for i in range(0, len(inputs), BATCH_DOCUMENTS)]
 
     def batch_query(paths: list[str]) -> Callable[[], object]:
         def work() -> None:
@@ -135,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     backend.eval_rule(f"data.{module.package}.{rule_name}")
         repository = cpu_seconds({"": judge}, args.repeat)[""]
 
-    print(f"{len(inputs)} {args.kind} documents from {args.corpus}, batches of {BATCH}, "
+    print(f"{len(inputs)} {args.kind} documents from {args.corpus}, batches of {BATCH_DOCUMENTS}, "
           f"min of {args.repeat} runs, CPU seconds")
     print(f"{'marginal':>9} {'alone':>7}  rule")
     for marginal, alone, rule in sorted(rows, reverse=True):

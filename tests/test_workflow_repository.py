@@ -432,3 +432,26 @@ def test_a_repository_rule_past_the_deadline_is_an_error_the_inputs_still_judged
                for f in errors)
     pinning = {f.location.path for f in result.findings if f.rule_id == "PE-WF-002"}
     assert len(pinning) == count  # each input's own rules ran
+
+
+def test_a_one_lane_run_judges_the_repositories_in_its_worker(
+        tmp_repo: Path, ruleset: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of one lane forks no second worker for the repositories (`run_each`): its worker
+    judges them once it has answered for every input; a run of several lanes forks one.  The
+    verdict is the same either way."""
+    from pe_policy import runner
+
+    forks: list[int] = []
+    real_run_each = runner.run_each
+    monkeypatch.setattr(runner, "run_each",
+                        lambda count, *a, **k: forks.append(count) or real_run_each(count, *a, **k))
+    verdicts = []
+    for count in (1, 3 * MIN_DOCUMENTS_PER_LANE):
+        repository(tmp_repo, {f"tests-{n:03}.yml": TESTS for n in range(count)}
+                   | {"release.yml": RELEASE})
+        result = check([tmp_repo], tmp_repo.resolve(), config=Config(), ruleset=ruleset,
+                       limits=runner.Limits(timeout=60, memory_mb=2048))
+        verdicts.append([(rule, path) for rule, path, _line, _message
+                         in process_findings(result)])
+    assert forks == [1]  # the several lanes' run only
+    assert verdicts == [[("PE-WF-003", ".github/workflows/release.yml")]] * 2

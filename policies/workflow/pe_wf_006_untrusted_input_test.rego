@@ -106,9 +106,24 @@ test_described_matches_listed_fields_and_what_they_contain if {
 	not untrusted.described(ctx("github.event.issue.number"))
 }
 
-# described looks fields up with at most one part as `*`: a field with two would never match
+# described looks fields up with at most one part as `*`, after `github.event`: a field with
+# two, or one sooner, would never match
 test_listed_fields_have_at_most_one_wildcard if {
 	every name in untrusted.listed_fields {
-		count([part | some part in split(name, "."); part == "*"]) <= 1
+		wildcards := [i | some i, part in split(name, "."); part == "*"]
+		count(wildcards) <= 1
+		every i in wildcards {
+			i >= 2
+		}
 	}
+}
+
+# a prefix of two parts (`github.event`) has no part that may be `*`: it is looked up as written
+test_wildcarded_leaves_the_first_two_parts_as_written if {
+	untrusted.wildcarded(["github", "event"]) == [["github", "event"]]
+	untrusted.wildcarded(["github", "event", "a", "b"]) == [
+		["github", "event", "a", "b"],
+		["github", "event", "*", "b"],
+		["github", "event", "a", "*"],
+	]
 }

@@ -554,6 +554,16 @@ class _Lane:
             sys.stderr.write(text)
         self.process = None
 
+    def stopped(self, number: int, rule_index: int, reason: str) -> None:
+        """The worker ended without its last message (deadline, death, an error): a failure
+        where it was, or, once it had answered for every input, of the repositories it judged."""
+        in_repository = self.judging_repository
+        self.stop(died=True)
+        if in_repository:
+            self.run.repository_stop = reason
+        else:
+            self.failed(number, rule_index, reason)
+
     def failed(self, number: int, rule_index: int, reason: str) -> None:
         self.run.failure(number, rule_index, reason)
         if self.run.isolation is not None:
@@ -591,13 +601,7 @@ class _Lane:
     def timed_out(self) -> None:
         self.process.kill()
         number, rule_index = self.position()
-        in_repository = self.judging_repository
-        self.stop(died=True)
-        reason = _past_deadline(self.run.limits.timeout)
-        if in_repository:
-            self.run.repository_stop = reason
-        else:
-            self.failed(number, rule_index, reason)
+        self.stopped(number, rule_index, _past_deadline(self.run.limits.timeout))
 
     def died(self) -> None:
         """The worker's end without its last message: a failure where it was."""
@@ -605,14 +609,8 @@ class _Lane:
         number, rule_index = self.position()
         self.stderr_file.seek(0)
         text = self.stderr_file.read().decode("utf-8", "replace")
-        exitcode = self.process.exitcode
-        in_repository = self.judging_repository
-        self.stop(died=True)
-        reason = _death_reason(exitcode, text, self.run.limits.memory_mb)
-        if in_repository:
-            self.run.repository_stop = reason
-        else:
-            self.failed(number, rule_index, reason)
+        self.stopped(number, rule_index,
+                     _death_reason(self.process.exitcode, text, self.run.limits.memory_mb))
 
     def receive(self) -> None:
         """Handle one message (or the worker's death)."""
@@ -631,12 +629,7 @@ class _Lane:
             return
         if message[0] == "error":
             number, rule_index = self.watch.position
-            in_repository = self.judging_repository
-            self.stop(died=True)
-            if in_repository:
-                run.repository_stop = str(message[1])
-            else:
-                self.failed(number, rule_index, str(message[1]))
+            self.stopped(number, rule_index, str(message[1]))
             return
         if message[0] == REPOSITORY_MESSAGE:
             run.repository_found = message[1]

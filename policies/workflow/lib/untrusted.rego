@@ -57,8 +57,8 @@ listed := {name | some name in listed_fields}
 # the parts of a context's prefix as written, and with each of its parts after the first
 # two (`github.event`) as `*`
 wildcarded(prefix) := array.concat([prefix], [variant |
-	some i in numbers.range(2, count(prefix) - 1)
-	i >= 2 # (numbers.range counts down when the prefix has two parts)
+	some i, _ in prefix
+	i >= 2
 	variant := array.concat(array.concat(array.slice(prefix, 0, i), ["*"]), array.slice(prefix, i + 1, count(prefix)))
 ])
 
