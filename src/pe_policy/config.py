@@ -7,7 +7,6 @@ The defaults are the ones `POLICIES.md` states.  Rego rules read them as
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import math
 import os
@@ -156,7 +155,7 @@ class Config:
         def verify(selector: str, key: JsonPath) -> None:
             if any(selects(selector, rule_id) for rule_id in known_ids):
                 return
-            hint = difflib.get_close_matches(selector.upper(), known_ids, n=1, cutoff=0.6)
+            hint = _closest(selector.upper(), known_ids)
             issues.append(self.issue(key, f"{dotted(key)}: no rule matches {selector!r}"
                                      + (f"; did you mean {hint[0]}?" if hint else
                                         " (`pe-policy rules` lists them)")))
@@ -174,6 +173,13 @@ class Config:
             verify(waiver.rule, ("waivers", i, "rule"))
         if issues:
             raise ConfigError(issues)
+
+
+def _closest(word: str, choices: list[str]) -> list[str]:
+    """The "did you mean" of a misspelt name (difflib is imported only for a mistake)."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
 
 
 def dotted(key: JsonPath) -> str:
@@ -270,7 +276,7 @@ def _schema_issues(data: Any, spans: dict[JsonPath, Span], display: str) -> list
         if error.validator == "additionalProperties" and isinstance(instance, dict):
             allowed = sorted(error.schema.get("properties", {}))
             for extra in (k for k in instance if k not in allowed):
-                hint = difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6)
+                hint = _closest(extra, allowed)
                 what = "parameter" if key == ("params",) else "key"
                 message = f"{dotted((*key, extra))}: unknown {what} {extra!r}" + (
                     f"; did you mean {hint[0]!r}?" if hint else

@@ -50,7 +50,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,9 +58,10 @@ from typing import Any
 
 import yaml
 
+from pe_policy.cache_dir import CACHE_ENV as CACHE_ENV  # tests and callers name it here
+from pe_policy.cache_dir import cache_directory
 from pe_policy.engine.policy_error import PolicyError, RegoSyntaxError, policy_error_from_engine
 
-CACHE_ENV = "PE_POLICY_CACHE_DIR"
 _FORMAT = "rego-outline-4"  # bump when the outline (or how it is read) changes
 # Rego's keywords: a package key spelled like one is written `["if"]`, not `.if`
 _KEYWORDS = frozenset({"as", "contains", "default", "else", "every", "false", "if", "import",
@@ -181,6 +181,8 @@ def _stderr_into(sink: list[str]) -> Iterator[None]:
         yield
         return
     try:
+        import tempfile  # only when a module is parsed (not cached): 4 ms of imports
+
         with tempfile.TemporaryFile() as captured:
             os.dup2(captured.fileno(), 2)
             try:
@@ -549,13 +551,8 @@ def _blocks(comments: list[tuple[int, int, str | None]]) -> list[tuple[int, str]
 
 
 def _cache_root() -> Path | None:
-    configured = os.environ.get(CACHE_ENV)
-    if configured is not None:
-        return Path(configured) / "rego" if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.path.isabs(base):  # no home directory: no cache, rather than one in the cwd
-        return None
-    return Path(base) / "pe-policy" / "rego"
+    directory = cache_directory()
+    return None if directory is None else Path(directory) / "rego"
 
 
 @functools.cache
