@@ -2,7 +2,7 @@
 
 `PE_POLICY_CACHE_DIR` when it is set (an empty value: no cache at all), else
 `$XDG_CACHE_HOME/pe-policy`, else `~/.cache/pe-policy`.  Rego outlines (engine/rego_ast.py)
-and compiled dataclass methods (method_cache.py) live there.  Without a home directory there
+and what Python compiles at start-up (compile_cache.py) live there.  Without a home directory there
 is no cache, rather than one in the current directory.
 """
 

@@ -790,10 +790,10 @@ def run() -> None:
     written atomically and closed, workers are reaped; only the standard streams are flushed.
     """
     from pe_policy import pause_collector, without_pydantic_plugins
-    from pe_policy.method_cache import cache_dataclass_methods, save_dataclass_methods
+    from pe_policy.compile_cache import save_compile_cache, use_compile_cache
 
     without_pydantic_plugins()  # before the first model is built
-    cache_dataclass_methods()  # before the first dataclass is defined
+    use_compile_cache()  # before the first dataclass or pattern is compiled
     pause_collector()  # until the inputs are loaded (runner.run, run_each)
     try:
         main()
@@ -802,7 +802,7 @@ def run() -> None:
         if isinstance(exc.code, str):
             sys.stderr.write(exc.code + "\n")
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    save_dataclass_methods()
+    save_compile_cache()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

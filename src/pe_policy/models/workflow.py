@@ -29,6 +29,17 @@ EnvMap = dict[str, Any] | str  # a mapping, or one `${{ fromJSON(...) }}` expres
 Mapping = dict[str, Any] | str  # likewise
 
 
+# Default factories written in Python: pydantic reads a factory's signature, and for a builtin
+# (`list`, `dict`) that means tokenizing its text signature, with a tokenizer pattern built
+# anew each run (set order): 2 ms of every start-up, which compile_cache.py cannot keep.
+def _empty_list() -> list[Any]:
+    return []
+
+
+def _empty_dict() -> dict[str, Any]:
+    return {}
+
+
 class _Node(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
@@ -119,7 +130,7 @@ class ShellCommand(_Located):
     stdout: str = Field(default="log", description="Where its output goes: `log` (the job log), "
                         "`pipe` (the next command of a pipeline), `file` (a redirect), "
                         "`captured` (`$(...)`).")
-    variables: list[str] = Field(default_factory=list,
+    variables: list[str] = Field(default_factory=_empty_list,
                                  description="Variables its words expand, in order.")
     text: str
 
@@ -200,7 +211,7 @@ class Job(_Node):
         default=None, description="Deployment environment: a name or `{name, url}`.")
     if_: str | bool | None = Field(default=None, alias="if")
     env: EnvMap | None = None
-    steps: list[Step] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=_empty_list)
     uses: str | None = Field(default=None, description="A reusable workflow call: "
                              "`owner/repo/.github/workflows/x.yml@ref` or `./.github/workflows/x.yml`.")
     with_: Mapping | None = Field(default=None, alias="with",
@@ -242,10 +253,10 @@ class Workflow(_Node):
     env: EnvMap | None = None
     defaults: Mapping | None = None
     concurrency: str | dict[str, Any] | None = None
-    jobs: dict[str, Job] = Field(default_factory=dict)
-    expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
+    jobs: dict[str, Job] = Field(default_factory=_empty_dict)
+    expressions: list[ExpressionUse] = Field(default_factory=_empty_list, description="Added by the "
                                              "loader: every expression of the file.")
-    scripts: list[ShellScript] = Field(default_factory=list, description="Added by the loader: "
+    scripts: list[ShellScript] = Field(default_factory=_empty_list, description="Added by the loader: "
                                        "every `run:` script.")
 
     @property
@@ -261,7 +272,7 @@ class Workflow(_Node):
 
 class ActionRuns(_Node):
     using: str | None = Field(default=None, description="`composite`, `docker`, `node20`...")
-    steps: list[Step] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=_empty_list)
     main: str | None = None
     image: str | None = Field(default=None, description="Docker actions: `Dockerfile` or "
                               "`docker://image`.")
@@ -276,8 +287,8 @@ class CompositeAction(_Node):
     inputs: dict[str, Any] | None = None
     outputs: dict[str, Any] | None = None
     runs: ActionRuns | None = None
-    expressions: list[ExpressionUse] = Field(default_factory=list, description="Added by the "
+    expressions: list[ExpressionUse] = Field(default_factory=_empty_list, description="Added by the "
                                              "loader: every expression of the file.")
-    scripts: list[ShellScript] = Field(default_factory=list, description="Added by the loader: "
+    scripts: list[ShellScript] = Field(default_factory=_empty_list, description="Added by the loader: "
                                        "every `run:` script.")
 

@@ -1,0 +1,196 @@
+"""What Python compiles again at every start-up, compiled once per interpreter instead.
+
+Two things are compiled from the same text on every run of the command, before any input is
+read: dataclass methods and regular expressions.
+
+* `dataclasses` writes each class's `__init__`, `__repr__`, `__eq__`, `__hash__` (and a
+  frozen class's `__setattr__`/`__delattr__`) as source text and compiles it with `exec`
+  whenever the class is defined: a `pe-policy check` on one workflow defines about 90 (its
+  own records, pydantic's and annotated-types'), 400 compilations, 20 ms.
+* `re` parses each pattern and assembles its matching program in Python, at import for most
+  of them: 70 patterns, 13 ms (a third of it one character class in PyYAML's reader).
+
+Of a 200 ms pre-commit run, that is a sixth.  So the `pe-policy` command (`cli.run`, like
+`without_pydantic_plugins`) keeps the results in the user cache, as Python keeps a module's
+bytecode in `__pycache__`: one file per interpreter, mapping each method's exact source text
+to its code object and each pattern (with its flags) to its matching program.  Where Python
+would compile a text the file has, it takes the result from the file; a text not seen before
+is compiled as before and kept for the next run.  The classes and patterns are the same
+either way: only the compilation is skipped.
+
+Matching programs are `re`'s internal format: they are kept only for the exact interpreter
+build and `_sre` engine (`_ENGINE`), and only on Python 3.11, whose `re._compiler.compile`
+`_compile_pattern` follows step by step (other versions compile as usual).
+
+The file holds code that is executed, so it is read only when it is a regular file owned by
+this user that no one else may write (the rule for `~/.ssh`), and written with mode 0600.
+`PE_POLICY_CACHE_DIR` set to an empty value turns it off with the rest of the cache.
+Importing pe_policy as a library changes nothing.
+"""
+
+import _sre
+import builtins
+import contextlib
+import dataclasses
+import marshal
+import os
+import stat
+import sys
+from types import CodeType
+from typing import Any
+
+from pe_policy.cache_dir import cache_directory
+
+_MAX_ENTRIES = 5000  # per table: texts of several versions of pe-policy and its libraries
+# a matching program is only valid for the engine that made it
+_ENGINE = f"{sys.version}\0{_sre.MAGIC}\0{_sre.CODESIZE}"
+
+# pattern key (type name, pattern, flags) -> (flags, program, groups - 1, groupindex, indexgroup)
+_Program = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+
+_methods: dict[str, CodeType] = {}
+_patterns: dict[tuple[str, str | bytes, int], _Program] = {}
+_new_methods: dict[str, CodeType] = {}  # compiled in this run: written back by `save`
+_new_patterns: dict[tuple[str, str | bytes, int], _Program] = {}
+_file: str | None = None
+
+
+def _cache_file() -> str | None:
+    directory = cache_directory()
+    tag = sys.implementation.cache_tag
+    if directory is None or tag is None:
+        return None
+    return os.path.join(directory, f"compiled-{tag}.marshal")
+
+
+def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
+    """`exec` as dataclasses calls it, with the text's code from the cache when it is there.
+
+    `compile(..., dont_inherit=True)` gives what `exec` on the text would: the code of
+    `dataclasses`, which has no `from __future__` flags to pass on."""
+    if isinstance(source, str):
+        code = _methods.get(source) or _new_methods.get(source)
+        if code is None:
+            code = _new_methods[source] = compile(source, "<string>", "exec", dont_inherit=True)
+        source = code
+    builtins.exec(source, globals, locals)
+
+
+def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
+    """`re._compiler.compile` (Python 3.11), with the matching program from the cache."""
+    compiler, parser = _re_modules
+    if not isinstance(pattern, (str, bytes)) or flags & compiler.SRE_FLAG_DEBUG:
+        return _original_compile(pattern, flags)
+    key = (type(pattern).__name__, pattern, int(flags))  # ints: a RegexFlag is no marshal type
+    program = _patterns.get(key) or _new_patterns.get(key)
+    if program is None:
+        parsed = parser.parse(pattern, flags)
+        code = [int(word) for word in compiler._code(parsed, flags)]  # opcodes are int subclasses
+        groupindex = dict(parsed.state.groupdict)
+        names: list[str | None] = [None] * parsed.state.groups
+        for name, index in groupindex.items():
+            names[index] = name
+        program = _new_patterns[key] = (int(flags | parsed.state.flags), code,
+                                        parsed.state.groups - 1, groupindex, tuple(names))
+    final_flags, code, groups, groupindex, indexgroup = program
+    return _sre.compile(pattern, final_flags, code, groups, groupindex, indexgroup)
+
+
+_re_modules: Any = (None, None)  # re._compiler and re._parser, once replaced
+_original_compile: Any = None  # `re._compiler.compile` as it was
+
+
+def _trusted(fd: int) -> bool:
+    info = os.fstat(fd)
+    geteuid = getattr(os, "geteuid", None)
+    return (geteuid is not None and stat.S_ISREG(info.st_mode) and info.st_uid == geteuid()
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return {}
+    try:
+        if not _trusted(fd):
+            return {}
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            table = marshal.loads(handle.read())  # marshal.load reads a file in tiny pieces: 10x slower
+    except (OSError, EOFError, ValueError, TypeError):  # torn or not ours: compile again
+        return {}
+    finally:
+        os.close(fd)
+    return table if isinstance(table, dict) else {}
+
+
+def _valid_methods(table: Any) -> dict[str, CodeType]:
+    if not isinstance(table, dict):
+        return {}
+    return {text: code for text, code in table.items()
+            if isinstance(text, str) and isinstance(code, CodeType)}
+
+
+def _valid_patterns(table: Any) -> dict[tuple[str, str | bytes, int], _Program]:
+    if not isinstance(table, dict):
+        return {}
+    valid = {}
+    for key, program in table.items():
+        if (isinstance(key, tuple) and len(key) == 3 and isinstance(program, tuple)
+                and len(program) == 5 and isinstance(program[1], list)):
+            valid[key] = program
+    return valid
+
+
+def use_compile_cache() -> None:
+    """From now on, dataclasses and regular expressions made in this process take their
+    compiled form from the cache (see the module doc).  Does nothing without a cache
+    directory, or when something else already replaced what it replaces."""
+    global _file, _re_modules, _original_compile
+    if _file is not None or "exec" in vars(dataclasses):
+        return
+    _file = _cache_file()
+    if _file is None:
+        return
+    table = _read(_file)
+    _methods.update(_valid_methods(table.get("methods")))
+    dataclasses.exec = _exec  # type: ignore[attr-defined]
+    if sys.version_info[:2] != (3, 11):
+        return
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    if _compiler.compile.__module__ == "re._compiler":  # not already replaced
+        if table.get("engine") == _ENGINE:
+            _patterns.update(_valid_patterns(table.get("patterns")))
+        _re_modules = (_compiler, _parser)
+        _original_compile = _compiler.compile
+        _compiler.compile = _compile_pattern
+
+
+def save_compile_cache() -> None:
+    """Keep what this run compiled for the next one (nothing to do on a warm cache)."""
+    if _file is None or not (_new_methods or _new_patterns):
+        return
+    methods = {**_methods, **_new_methods}
+    patterns = {**_patterns, **_new_patterns}
+    table = {
+        "engine": _ENGINE,
+        "methods": methods if len(methods) <= _MAX_ENTRIES else _new_methods,
+        "patterns": patterns if len(patterns) <= _MAX_ENTRIES else _new_patterns,
+    }
+    temporary = f"{_file}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(_file), mode=0o700, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(marshal.dumps(table))
+        os.replace(temporary, _file)  # a concurrent reader sees the old table or this one
+    except (OSError, ValueError):  # read-only or full disk, or a value marshal refuses: the
+        with contextlib.suppress(OSError):  # next run compiles again
+            os.unlink(temporary)
+        return
+    _methods.update(_new_methods)
+    _patterns.update(_new_patterns)
+    _new_methods.clear()
+    _new_patterns.clear()
