@@ -49,6 +49,7 @@ def test_second_run_compiles_nothing_and_reports_the_same(tmp_path: Path) -> Non
     # pe-policy's own records and pydantic's: hundreds of methods; PyYAML's and ours: patterns
     assert len(table["methods"]) > 200
     assert any("def __init__(self,rule_id:_type_rule_id" in text for text in table["methods"])
+    assert "CoreSchema" in table["annotations"]  # pydantic-core's TypedDicts
     if sys.version_info[:2] == (3, 11):
         assert len(table["patterns"]) > 30
     written = table_file.stat().st_mtime_ns
@@ -258,3 +259,34 @@ def test_cached_programs_are_what_runs_only_for_the_engine_that_made_them(tmp_pa
     table["engine"] = "another interpreter"
     file.write_bytes(marshal.dumps(table))
     assert run("cached") == "none"  # another engine's programs are not used
+
+
+HINTS = textwrap.dedent('''
+    import sys, typing
+    if sys.argv[1] == "cached":
+        from pe_policy.compile_cache import use_compile_cache, save_compile_cache
+        use_compile_cache()
+    class Record(typing.TypedDict):
+        count: "int"
+        names: "list[str] | None"
+    if sys.argv[1] == "cached":
+        save_compile_cache()
+    print(typing.get_type_hints(Record))
+''')
+
+
+def test_string_annotations_from_the_cache(tmp_path: Path) -> None:
+    def run(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", HINTS, mode], capture_output=True,
+                              text=True, check=True,
+                              env={**os.environ, "PE_POLICY_CACHE_DIR": str(tmp_path)}).stdout.strip()
+
+    plain = run("plain")
+    assert plain == "{'count': <class 'int'>, 'names': list[str] | None}"
+    assert run("cached") == plain
+    file = tmp_path / CACHE_NAME
+    table = marshal.loads(file.read_bytes())
+    table["annotations"]["int"] = compile("float", "<string>", "eval", dont_inherit=True)
+    file.write_bytes(marshal.dumps(table))
+    assert run("cached") == plain.replace("int", "float", 1)  # the cached code is what ran
+    assert run("plain") == plain

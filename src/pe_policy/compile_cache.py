@@ -1,19 +1,22 @@
 """What Python compiles again at every start-up, compiled once per interpreter instead.
 
-Two things are compiled from the same text on every run of the command, before any input is
-read: dataclass methods and regular expressions.
+Three things are compiled from the same text on every run of the command, before any input is
+read: dataclass methods, string annotations and regular expressions.
 
 * `dataclasses` writes each class's `__init__`, `__repr__`, `__eq__`, `__hash__` (and a
   frozen class's `__setattr__`/`__delattr__`) as source text and compiles it with `exec`
   whenever the class is defined: a `pe-policy check` on one workflow defines about 90 (its
   own records, pydantic's and annotated-types'), 400 compilations, 20 ms.
+* `typing` compiles each annotation written as a string (`ForwardRef`): pydantic-core's 85
+  schema types alone have 730, 5 ms.
 * `re` parses each pattern and assembles its matching program in Python, at import for most
   of them: 70 patterns, 13 ms (a third of it one character class in PyYAML's reader).
 
 Of a 200 ms pre-commit run, that is a sixth.  So the `pe-policy` command (`cli.run`, like
 `without_pydantic_plugins`) keeps the results in the user cache, as Python keeps a module's
 bytecode in `__pycache__`: one file per interpreter, mapping each method's exact source text
-to its code object and each pattern (with its flags) to its matching program.  Where Python
+(and annotation) to its code object and each pattern (with its flags) to its matching
+program.  Where Python
 would compile a text the file has, it takes the result from the file; a text not seen before
 is compiled as before and kept for the next run.  The classes and patterns are the same
 either way: only the compilation is skipped.
@@ -36,6 +39,7 @@ import marshal
 import os
 import stat
 import sys
+import typing
 from types import CodeType
 from typing import Any
 
@@ -49,8 +53,10 @@ _ENGINE = f"{sys.version}\0{_sre.MAGIC}\0{_sre.CODESIZE}"
 _Program = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
 
 _methods: dict[str, CodeType] = {}
+_annotations: dict[str, CodeType] = {}
 _patterns: dict[tuple[str, str | bytes, int], _Program] = {}
 _new_methods: dict[str, CodeType] = {}  # compiled in this run: written back by `save`
+_new_annotations: dict[str, CodeType] = {}
 _new_patterns: dict[tuple[str, str | bytes, int], _Program] = {}
 _file: str | None = None
 
@@ -63,17 +69,31 @@ def _cache_file() -> str | None:
     return os.path.join(directory, f"compiled-{tag}.marshal")
 
 
-def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
-    """`exec` as dataclasses calls it, with the text's code from the cache when it is there.
+def _cached_code(source: str, mode: str, known: dict[str, CodeType],
+                 new: dict[str, CodeType]) -> CodeType:
+    """The code of `source` from the cache, else compiled as the caller would have.
 
-    `compile(..., dont_inherit=True)` gives what `exec` on the text would: the code of
-    `dataclasses`, which has no `from __future__` flags to pass on."""
+    `dont_inherit=True`: `dataclasses` and `typing` have no `from __future__` flags to pass
+    on to what they compile."""
+    code = known.get(source) or new.get(source)
+    if code is None:
+        code = new[source] = compile(source, "<string>", mode, dont_inherit=True)
+    return code
+
+
+def _exec(source: Any, globals: Any = None, locals: Any = None, /) -> None:
+    """`exec` as dataclasses calls it: a method's text, with its code from the cache."""
     if isinstance(source, str):
-        code = _methods.get(source) or _new_methods.get(source)
-        if code is None:
-            code = _new_methods[source] = compile(source, "<string>", "exec", dont_inherit=True)
-        source = code
+        source = _cached_code(source, "exec", _methods, _new_methods)
     builtins.exec(source, globals, locals)
+
+
+def _compile(source: Any, filename: Any, mode: str, *args: Any, **kwargs: Any) -> Any:
+    """`compile` as typing's ForwardRef calls it: an annotation's text, with its code from the
+    cache (anything else is compiled as asked)."""
+    if isinstance(source, str) and filename == "<string>" and mode == "eval" and not (args or kwargs):
+        return _cached_code(source, "eval", _annotations, _new_annotations)
+    return builtins.compile(source, filename, mode, *args, **kwargs)
 
 
 def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
@@ -124,7 +144,7 @@ def _read(path: str) -> dict[str, Any]:
     return table if isinstance(table, dict) else {}
 
 
-def _valid_methods(table: Any) -> dict[str, CodeType]:
+def _valid_codes(table: Any) -> dict[str, CodeType]:
     if not isinstance(table, dict):
         return {}
     return {text: code for text, code in table.items()
@@ -147,14 +167,16 @@ def use_compile_cache() -> None:
     compiled form from the cache (see the module doc).  Does nothing without a cache
     directory, or when something else already replaced what it replaces."""
     global _file, _re_modules, _original_compile
-    if _file is not None or "exec" in vars(dataclasses):
+    if _file is not None or "exec" in vars(dataclasses) or "compile" in vars(typing):
         return
     _file = _cache_file()
     if _file is None:
         return
     table = _read(_file)
-    _methods.update(_valid_methods(table.get("methods")))
+    _methods.update(_valid_codes(table.get("methods")))
+    _annotations.update(_valid_codes(table.get("annotations")))
     dataclasses.exec = _exec  # type: ignore[attr-defined]
+    typing.compile = _compile  # type: ignore[attr-defined]
     if sys.version_info[:2] != (3, 11):
         return
     from re import _compiler, _parser  # type: ignore[attr-defined]
@@ -167,17 +189,20 @@ def use_compile_cache() -> None:
         _compiler.compile = _compile_pattern
 
 
+def _merged(known: dict[Any, Any], new: dict[Any, Any]) -> dict[Any, Any]:
+    merged = {**known, **new}
+    return merged if len(merged) <= _MAX_ENTRIES else dict(new)  # beyond that, start over
+
+
 def save_compile_cache() -> None:
     """Keep what this run compiled for the next one (nothing to do on a warm cache)."""
-    if _file is None or not (_new_methods or _new_patterns):
+    if _file is None or not (_new_methods or _new_annotations or _new_patterns):
         return
-    methods = {**_methods, **_new_methods}
-    patterns = {**_patterns, **_new_patterns}
-    table = {
-        "engine": _ENGINE,
-        "methods": methods if len(methods) <= _MAX_ENTRIES else _new_methods,
-        "patterns": patterns if len(patterns) <= _MAX_ENTRIES else _new_patterns,
-    }
+    table = {"engine": _ENGINE, **{
+        name: _merged(known, new) for name, known, new in (
+            ("methods", _methods, _new_methods),
+            ("annotations", _annotations, _new_annotations),
+            ("patterns", _patterns, _new_patterns))}}
     temporary = f"{_file}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(_file), mode=0o700, exist_ok=True)
@@ -191,6 +216,8 @@ def save_compile_cache() -> None:
             os.unlink(temporary)
         return
     _methods.update(_new_methods)
+    _annotations.update(_new_annotations)
     _patterns.update(_new_patterns)
     _new_methods.clear()
+    _new_annotations.clear()
     _new_patterns.clear()
