@@ -251,10 +251,23 @@ def test_yaml_reports_what_makes_the_data_more_than_the_files_tree(
     from pe_policy.loaders.yaml_source import load_yaml
 
     found: set[str] = set()
-    load_yaml(text, "ci.yml", irregular=found)
+    load_yaml(text, "ci.yml", irregular=found, multi="documents" in irregular)
     assert found == irregular
-    # a second document is not the first one's tree: its strings are not read into it
-    assert load_text(text, "ci.yml", "workflow").input["on"] == "push"
+
+
+def test_a_second_document_is_refused_not_dropped() -> None:
+    """GitHub reads one workflow per file (zizmor refuses the file too): what follows a `---`
+    with content would go unchecked, so the file is a PE-PARSE at that line."""
+    from pe_policy.findings import ParseError
+
+    text = ("on: push\njobs: {a: {runs-on: x, steps: [run: make]}}\n---\n"
+            "on: pull_request_target\njobs: {b: {runs-on: x, steps: [run: 'echo ${{ github.head_ref }}']}}\n")
+    with pytest.raises(ParseError) as refused:
+        load_text(text, "ci.yml", "workflow")
+    assert (refused.value.line, refused.value.column) == (3, 1)
+    assert "second YAML document" in str(refused.value)
+    # an empty document after the workflow (a stray `---` at the end) loses nothing
+    assert load_text(text.split("---")[0] + "---\n", "ci.yml", "workflow").input["on"] == "push"
 
 
 def test_fast_span_is_the_dataclass_span() -> None:

@@ -170,10 +170,13 @@ def load_yaml(
     "documents" when the text has an alias, a merge key or more than one document: without
     them the data is a tree of the file's own nodes, each at its path, in the file's order
     (so are `scalars`), which lets a caller read `scalars` instead of walking the data.
+    Without `multi`, a file with a second document that holds anything is refused (a
+    ParseError at its start), never read in part.
     Raises ParseError with the line and column of the problem.
     """
     spans: dict[JsonPath, Span] = {}
     documents: list[Any] = []
+    starts: list[Any] = []  # where each document starts
     anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, nodes, characters)
     total = 0
     stack: list[_Frame] = []
@@ -299,6 +302,7 @@ def load_yaml(
             elif event is None or kind is yaml.StreamEndEvent:
                 break
             elif kind is yaml.DocumentStartEvent:
+                starts.append(event.start_mark)
                 if documents and irregular is not None:
                     irregular.add("documents")
             elif kind is yaml.DocumentEndEvent:
@@ -365,6 +369,12 @@ def load_yaml(
         raise ParseError(file_path, f"nesting deeper than {MAX_DEPTH} levels") from None
     finally:
         parser.dispose()
+    if not multi:  # one document is read: a later one with content would go unchecked
+        later = next((i for i in range(1, len(documents)) if documents[i] is not None), None)
+        if later is not None:
+            raise fail("a second YAML document starts here (after `---`): a file of this kind "
+                       "is one document, so this one would go unchecked; remove the `---` or "
+                       "split the file", starts[later] if later < len(starts) else None)
 
     if line_offset:
         spans = {
