@@ -33,13 +33,13 @@ Importing pe_policy as a library changes nothing.
 
 import _sre
 import builtins
-import contextlib
 import dataclasses
 import marshal
 import os
 import stat
 import sys
 import typing
+from pathlib import Path
 from types import CodeType
 from typing import Any
 
@@ -203,18 +203,14 @@ def save_compile_cache() -> None:
             ("methods", _methods, _new_methods),
             ("annotations", _annotations, _new_annotations),
             ("patterns", _patterns, _new_patterns))}}
-    temporary = f"{_file}.{os.getpid()}.tmp"
+    from pe_policy.output import write_atomic
+
     try:
         os.makedirs(os.path.dirname(_file), mode=0o700, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(marshal.dumps(table))
-        os.replace(temporary, _file)  # a concurrent reader sees the old table or this one
+        # a reader sees the old table or this one; 0600 whatever the umask (see _trusted)
+        write_atomic(Path(_file), marshal.dumps(table), mode=0o600)
     except (OSError, ValueError):  # read-only or full disk, or a value marshal refuses: the
-        with contextlib.suppress(OSError):  # next run compiles again
-            os.unlink(temporary)
-        return
+        return  # next run compiles again
     _methods.update(_new_methods)
     _annotations.update(_new_annotations)
     _patterns.update(_new_patterns)

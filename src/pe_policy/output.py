@@ -246,9 +246,10 @@ def _write_temporary(directory: Path, target: str, payload: bytes, mode: int) ->
     return fd, name
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
+def write_atomic(path: Path, content: str | bytes, mode: int | None = None) -> None:
     """Write to a temporary file beside `path`, then rename it into place.
 
+    The file gets `mode` when given, else the mode it had, else 0666 minus the umask.
     OSError when it cannot be written; UnsafeOutputError (an OSError) when `path` is not
     a regular file or a new path, checked before writing and again before the rename.
     """
@@ -257,7 +258,8 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     _sweep_once(directory)
     payload = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = _write_temporary(directory, path.name, payload, _new_file_mode(path))
+    fd, tmp = _write_temporary(directory, path.name, payload,
+                               _new_file_mode(path) if mode is None else mode)
     try:
         check_output(path)  # swapped for a FIFO or a directory while we wrote
         os.replace(tmp, path)
