@@ -134,3 +134,38 @@ def test_a_file_named_on_the_command_line_is_checked_even_if_ignored(tmp_path: P
     repo = _ignoring_repo(tmp_path, git=False)
     found = [c.path for c in discover([repo / "out" / "plan.json"], repo.resolve())[0]]
     assert found == ["out/plan.json"]
+
+
+def test_walked_files_are_named_as_resolving_each_would_name_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A walk names a file by its path below the walked directory and resolves only links
+    (`_placed_below`): the same names and problems as `place` on every file, for a directory
+    given as `.`, through `..`, through a link, and with links inside and out of the root."""
+    import os
+
+    from pe_policy import discover as module
+
+    root = tmp_path / "repo"
+    workflows = root / "real" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (root / ".git").mkdir()
+    (workflows / "ci.yml").write_text(WORKFLOW, encoding="utf-8")
+    (workflows / "linked-in.yml").symlink_to(workflows / "ci.yml")
+    outside = tmp_path / "elsewhere.yml"
+    outside.write_text(WORKFLOW, encoding="utf-8")
+    (workflows / "linked-out.yml").symlink_to(outside)
+    (root / "alias").symlink_to(root / "real")
+    (root / "other").mkdir()
+    monkeypatch.chdir(root)
+    givens = [Path("."), Path("real"), Path("other/../real"), Path("alias"), root / "real"]
+    fast = {str(g): discover([g], root) for g in givens}
+    monkeypatch.setattr(module, "_placed_below",
+                        lambda file, walked, under, root: module.place(file, root))
+    for given in givens:
+        names = [(c.path, c.kind) for c in fast[str(given)][0]]
+        assert names == [(c.path, c.kind) for c in discover([given], root)[0]], given
+        assert fast[str(given)][1] == discover([given], root)[1], given
+    assert ("real/.github/workflows/ci.yml", "workflow") in [
+        (c.path, c.kind) for c in fast["."][0]]
+    assert any("elsewhere" not in p and "linked-out" in p for p, _ in fast["."][1])
+    assert os.path.islink(workflows / "linked-in.yml")
