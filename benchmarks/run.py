@@ -194,9 +194,12 @@ class Tool:
     cmd: Sequence[str]
     count: Callable[[str], int | None]
     repeat: int | None = None  # None: the run's --repeat
+    env: dict[str, str] | None = None  # set for this tool's runs
 
 
 ONE_FILE_REPEATS = 9
+NO_CACHE_CASE = "one workflow, no cache"
+NO_RULES_CASE = "workflows, no workflow rules"
 TF_CASE = ".tf module"
 
 
@@ -231,7 +234,7 @@ class Bench:
         for turn in range(max(tool.repeat or self.repeat for tool in tools)):
             for tool, row in zip(tools, rows, strict=True):
                 if turn < (tool.repeat or self.repeat):
-                    row.runs.append(measure(tool.cmd, cwd, tool.count, timeout))
+                    row.runs.append(measure(tool.cmd, cwd, tool.count, timeout, tool.env))
         for row in rows:
             self.results.append(row)
             best = row.best
@@ -267,6 +270,13 @@ class Bench:
                 tools.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
                                              "--no-progress", str(directory)], _count_zizmor))
             self.side_by_side("workflows", size, directory, tools)
+            if n == max(sizes):  # what is not Rego: start-up, loading, workers, the report
+                config = self.out / "no-workflow-rules.yaml"
+                config.write_text('rules:\n  disable: ["PE-WF"]\n', encoding="utf-8")
+                check = self.pe_check(directory, directory)
+                self.side_by_side(NO_RULES_CASE, size, directory, [
+                    Tool("pe-policy", [*check.cmd[:2], "--config", str(config), *check.cmd[2:]],
+                         _count_pe)])
 
     def one_workflow(self) -> None:
         directory = self.out / "workflows-1"
@@ -277,6 +287,10 @@ class Bench:
             tools.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
                                          "--no-progress", str(target)], _count_zizmor, repeat))
         self.side_by_side("one workflow", "1 file", directory, tools)
+        # the first run after installing: no Rego outline and no compiled start-up code kept
+        cold = self.pe_check(target, directory, repeat)
+        self.side_by_side(NO_CACHE_CASE, "1 file", directory, [
+            Tool("pe-policy", cold.cmd, _count_pe, repeat, env={"PE_POLICY_CACHE_DIR": ""})])
         self.side_by_side("pe-policy --help", "-", directory,
                           [Tool("pe-policy", [self.pe, "--help"], lambda _out: None, repeat)])
 
