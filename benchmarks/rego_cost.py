@@ -23,6 +23,11 @@ seconds of CPU.
     python benchmarks/rego_cost.py benchmarks/corpus/workflows-500
     python benchmarks/rego_cost.py DIR --kind workflow --repeat 7 --only pipeline_stages
     python benchmarks/rego_cost.py DIR --query data.pe.workflow.lib.pipeline.job_stages
+    python benchmarks/rego_cost.py DIR --opa .tools/bin/opa
+
+`--opa` adds the same query in the real OPA, as a peer figure: `opa eval` of the pack's bundle
+(`pe-policy bundle`) over all the documents at once (`with input as` each), CPU seconds of
+the opa process, and of the same process with a query that only counts the documents.
 """
 
 from __future__ import annotations
@@ -70,6 +75,35 @@ def cpu_seconds(works: dict[str, Callable[[], object]], repeat: int) -> dict[str
     return best
 
 
+def opa_seconds(opa: str, inputs: list[str], rules: list[str], repeat: int) -> tuple[float, float]:
+    """(CPU seconds of `opa eval` judging every input with `rules`, of one only counting them),
+    each the least of `repeat` runs taken in turns."""
+    import os
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle, documents = Path(scratch, "bundle.tar.gz"), Path(scratch, "inputs.json")
+        subprocess.run([sys.executable, "-m", "pe_policy", "bundle", "-o", str(bundle)],
+                       check=True, capture_output=True, cwd=scratch)
+        documents.write_text("[" + ",".join(inputs) + "]", encoding="utf-8")
+        queries = {
+            "all": f"x := count([[i, r] | d := input[i]; r := [{', '.join(rules)}] with input as d])",
+            "empty": "x := count(input)",
+        }
+        best = dict.fromkeys(queries, float("inf"))
+        for _ in range(repeat):
+            for name, query in queries.items():
+                process = subprocess.Popen([opa, "eval", "-b", str(bundle), "-i", str(documents),
+                                            "--format", "json", query],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                _, status, usage = os.wait4(process.pid, 0)
+                if status != 0:
+                    sys.exit(f"opa eval failed: {process.stderr.read().decode() if process.stderr else ''}")
+                best[name] = min(best[name], usage.ru_utime + usage.ru_stime)
+    return best["all"], best["empty"]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path, nargs="?",
@@ -80,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--query", action="append", default=[],
                         help="instead of the table: the alone cost of this Rego query "
                              "(a library rule: data.pe.workflow.lib.pipeline.job_stages); repeatable")
+    parser.add_argument("--opa", metavar="OPA", default="",
+                        help="also evaluate the whole query with this opa binary (see above)")
     args = parser.parse_args(argv)
 
     from pe_policy.engine.evaluate import (
@@ -146,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{marginal:9.3f} {alone:7.3f}  {rule}")
     print(f"{total:9.3f} {'':7}  total (all rules, one batch query; empty query {empty:.3f})")
     print(f"{repository:9.3f} {'':7}  repository rules, once over the corpus")
+    if args.opa:
+        opa_total, opa_empty = opa_seconds(args.opa, inputs, rules, args.repeat)
+        print(f"{opa_total - opa_empty:9.3f} {'':7}  total in OPA (`opa eval`: {opa_total:.3f}, "
+              f"of which reading the bundle and the documents {opa_empty:.3f})")
 
 
 if __name__ == "__main__":

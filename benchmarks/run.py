@@ -530,7 +530,13 @@ DOC_TAIL = """
   another. The command looks for no pydantic plugin and loads none
   (`pe_policy.without_pydantic_plugins`, from `cli.run`: a plugin would see
   every value validated, secrets included; the search alone imported
-  `importlib.metadata`, 16 ms).
+  `importlib.metadata`, 16 ms). What Python compiles again at every start-up is
+  kept in the user cache like bytecode (`pe_policy/compile_cache.py`): dataclass
+  methods (400 compilations), typing's string annotations (730, mostly
+  pydantic-core's) and regular expressions' matching programs (70, a third of
+  the time in one character class of PyYAML's): 35 ms of a one-workflow run,
+  read back in 1 ms. The first run after installing compiles them (the
+  `one workflow, no cache` row: no cache at all, Rego outlines included).
 - Rego: only the modules for the kinds present are compiled; all of a
   document's rules are evaluated in one engine call (helper rules computed
   once), and consecutive documents of one kind share one call (`with input
@@ -548,20 +554,32 @@ DOC_TAIL = """
   or short script that recurs across files (`${{ secrets.GITHUB_TOKEN }}`, `npm ci`)
   is parsed once per process; the garbage collector pauses while a workflow loads.
   `python benchmarks/load_workflows.py DIR` measures loading alone (CPU, in process).
-- Why the two workflow targets are still missed (measured 2026-12-05, quiet
-  machine): one workflow is ~0.205-0.21 s against 0.2 s: interpreter and
-  imports ~0.12 s (click 15 ms, pydantic ~30 ms, PyYAML 10 ms), the built-in
-  rule set 12 ms, the workflow loader and its model ~30 ms, then loading,
-  compiling and evaluating the file in a forked worker ~35 ms (of which the
-  fork's copy-on-write page faults ~10 ms: 12,000 minor faults a run). 500
-  workflows take ~1.4 s of CPU against zizmor's ~0.5 s: Rego evaluation
-  ~0.7 s (`python benchmarks/rego_cost.py DIR` prints it rule by rule; no
-  rule above 0.1 s, regorus costs 1.6-3.3 us per regex match and ~2 us per
-  function call), loading ~0.2 s (`benchmarks/load_workflows.py`), start-up
-  ~0.2 s before the workers fork.
+- The 500-workflow target (no more time than zizmor) is not met, and on these
+  2-core machines it cannot be while the whole workflow pack is Rego, as the
+  issue that set it also asks. Measured 2026-12-05 (the rows above and
+  `benchmarks/rego_cost.py`): everything that is not Rego
+  (start-up, discovering and loading 500 workflows into the typed model, the
+  workers, the report) is the `workflows, no workflow rules` row, ~0.40 s,
+  two thirds of zizmor's whole audit (~0.6-0.8 s). Evaluating the pack is the
+  rest: ~0.72 s of CPU in one regorus process (`rego_cost.py`; no rule above
+  0.1 s, the shared pipeline library ~0.17 s; regorus costs 1.6-3.3 us per
+  regex match and ~2 us per function call, ~20 us per rule per document
+  before it does anything), ~0.9 s across the two workers running at once.
+  OPA itself is slower on the same query: `opa eval` of the bundle over the
+  same 500 inputs takes 1.9 s of CPU beyond reading them
+  (`python benchmarks/rego_cost.py DIR --opa .tools/bin/opa`). To finish in
+  zizmor's time the pack would have to run in about a quarter of a second on
+  the two cores: twice as fast as regorus runs it, four times as fast as OPA.
   regorus's compiled mode (`regorus.Program`/`Rvm`) was measured 2.7x faster
   on the pack but gave different values for 6 of its 19 rules (and cannot
-  compile `walk`), so it is not used.
+  compile `walk`), so it is not used; OPA's Wasm target needs an OPA built with
+  Wasm (the `go install` build has none) and a Wasm host in Python.
+- One workflow file meets its target since the start-up cache above; the
+  rest of the ~0.19 s is interpreter and imports (~0.1 s: pydantic, click,
+  PyYAML and multiprocessing are about half of it), the rule set (12 ms),
+  the workflow loader and its model (35 ms), compiling the pack (13 ms) and
+  the forked worker (~20 ms, of which regorus's first query on a new engine
+  ~5 ms).
 """
 
 
