@@ -74,10 +74,16 @@ DEFINE = textwrap.dedent('''
 ''')
 
 
+def _run(script: str, mode: str, cache: Path) -> str:
+    """What `script` prints, run by a fresh interpreter: `plain`, or `cached` (the command's
+    switch on first), with `cache` as the user cache."""
+    return subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PE_POLICY_CACHE_DIR": str(cache)}
+                          ).stdout.strip()
+
+
 def _define(mode: str, cache: Path) -> str:
-    run = subprocess.run([sys.executable, "-c", DEFINE, mode], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PE_POLICY_CACHE_DIR": str(cache)})
-    return run.stdout.strip()
+    return _run(DEFINE, mode, cache)
 
 
 def _doctor(cache: Path) -> None:
@@ -166,9 +172,7 @@ SAME_CLASSES = textwrap.dedent('''
 
 def test_classes_built_from_the_cache_behave_as_compiled_ones(tmp_path: Path) -> None:
     def run(mode: str) -> str:
-        return subprocess.run([sys.executable, "-c", SAME_CLASSES, mode], capture_output=True,
-                              text=True, check=True,
-                              env={**os.environ, "PE_POLICY_CACHE_DIR": str(tmp_path)}).stdout
+        return _run(SAME_CLASSES, mode, tmp_path)
 
     plain = run("plain")
     assert run("cached") == plain  # compiled, and kept
@@ -215,9 +219,7 @@ PATTERNS = textwrap.dedent(r'''
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="patterns are cached on 3.11 only")
 def test_patterns_from_the_cache_match_as_compiled_ones(tmp_path: Path) -> None:
     def run(mode: str) -> str:
-        return subprocess.run([sys.executable, "-c", PATTERNS, mode], capture_output=True,
-                              text=True, check=True,
-                              env={**os.environ, "PE_POLICY_CACHE_DIR": str(tmp_path)}).stdout
+        return _run(PATTERNS, mode, tmp_path)
 
     plain = run("plain")
     assert run("cached") == plain  # compiled, and kept
@@ -243,9 +245,7 @@ FIND = textwrap.dedent(r'''
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="patterns are cached on 3.11 only")
 def test_cached_programs_are_what_runs_only_for_the_engine_that_made_them(tmp_path: Path) -> None:
     def run(mode: str) -> str:
-        return subprocess.run([sys.executable, "-c", FIND, mode], capture_output=True,
-                              text=True, check=True,
-                              env={**os.environ, "PE_POLICY_CACHE_DIR": str(tmp_path)}).stdout.strip()
+        return _run(FIND, mode, tmp_path)
 
     assert run("cached") == "none"
     file = tmp_path / CACHE_NAME
@@ -277,9 +277,7 @@ HINTS = textwrap.dedent('''
 
 def test_string_annotations_from_the_cache(tmp_path: Path) -> None:
     def run(mode: str) -> str:
-        return subprocess.run([sys.executable, "-c", HINTS, mode], capture_output=True,
-                              text=True, check=True,
-                              env={**os.environ, "PE_POLICY_CACHE_DIR": str(tmp_path)}).stdout.strip()
+        return _run(HINTS, mode, tmp_path)
 
     plain = run("plain")
     assert plain == "{'count': <class 'int'>, 'names': list[str] | None}"
