@@ -10,20 +10,21 @@ read: dataclass methods, string annotations and regular expressions.
 * `typing` compiles each annotation written as a string (`ForwardRef`): pydantic-core's 85
   schema types alone have 730, 5 ms.
 * `re` parses each pattern and assembles its matching program in Python, at import for most
-  of them: 70 patterns, 13 ms (a third of it one character class in PyYAML's reader).
+  of them: 70 patterns, 12 ms (a third of it one character class in PyYAML's reader).
 
-Of a 200 ms pre-commit run, that is a sixth.  So the `pe-policy` command (`cli.run`, like
-`without_pydantic_plugins`) keeps the results in the user cache, as Python keeps a module's
-bytecode in `__pycache__`: one file per interpreter, mapping each method's exact source text
-(and annotation) to its code object and each pattern (with its flags) to its matching
-program.  Where Python
-would compile a text the file has, it takes the result from the file; a text not seen before
-is compiled as before and kept for the next run.  The classes and patterns are the same
-either way: only the compilation is skipped.
+That was 35 ms of a 230 ms pre-commit run on one workflow.  So the `pe-policy` command
+(`cli.run`, like `without_pydantic_plugins`) keeps the results in the user cache, as Python
+keeps a module's bytecode in `__pycache__`: one file per interpreter, mapping each method's
+and annotation's exact source text to its code object, and each pattern (with its flags) to
+its matching program.  Where Python would compile a text the file has, it takes the result
+from the file (1 ms to read them all); a text not seen before is compiled as before and kept
+for the next run.  The classes, annotations and patterns are the same either way: only the
+compilation is skipped.
 
 Matching programs are `re`'s internal format: they are kept only for the exact interpreter
-build and `_sre` engine (`_ENGINE`), and only on Python 3.11, whose `re._compiler.compile`
-`_compile_pattern` follows step by step (other versions compile as usual).
+build and `_sre` engine (`_ENGINE`), only on Python 3.11, whose `re._compiler.compile`
+`_compile_pattern` follows step by step (other versions compile patterns as usual), and one
+that `_sre` refuses is compiled again.
 
 The file holds code that is executed, so it is read only when it is a regular file owned by
 this user that no one else may write (the rule for `~/.ssh`), and written with mode 0600.
@@ -59,6 +60,8 @@ _new_methods: dict[str, CodeType] = {}  # compiled in this run: written back by 
 _new_annotations: dict[str, CodeType] = {}
 _new_patterns: dict[tuple[str, str | bytes, int], _Program] = {}
 _file: str | None = None
+_re_modules: Any = (None, None)  # re._compiler and re._parser, once replaced
+_original_compile: Any = None  # `re._compiler.compile` as it was
 
 
 def _cache_file() -> str | None:
@@ -113,11 +116,12 @@ def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
         program = _new_patterns[key] = (int(flags | parsed.state.flags), code,
                                         parsed.state.groups - 1, groupindex, tuple(names))
     final_flags, code, groups, groupindex, indexgroup = program
-    return _sre.compile(pattern, final_flags, code, groups, groupindex, indexgroup)
-
-
-_re_modules: Any = (None, None)  # re._compiler and re._parser, once replaced
-_original_compile: Any = None  # `re._compiler.compile` as it was
+    try:
+        return _sre.compile(pattern, final_flags, code, groups, groupindex, indexgroup)
+    except (RuntimeError, TypeError, ValueError, OverflowError):  # not a program _sre takes
+        _patterns.pop(key, None)
+        _new_patterns.pop(key, None)
+        return _original_compile(pattern, flags)
 
 
 def _trusted(fd: int) -> bool:
@@ -163,9 +167,9 @@ def _valid_patterns(table: Any) -> dict[tuple[str, str | bytes, int], _Program]:
 
 
 def use_compile_cache() -> None:
-    """From now on, dataclasses and regular expressions made in this process take their
-    compiled form from the cache (see the module doc).  Does nothing without a cache
-    directory, or when something else already replaced what it replaces."""
+    """From now on, dataclasses, string annotations and regular expressions made in this
+    process take their compiled form from the cache (see the module doc).  Does nothing
+    without a cache directory, or when something else already replaced what it replaces."""
     global _file, _re_modules, _original_compile
     if _file is not None or "exec" in vars(dataclasses) or "compile" in vars(typing):
         return
