@@ -15,6 +15,9 @@ from pe_policy.findings import PARSE_RULE_ID, Severity
 
 @dataclass(frozen=True)
 class RuleMeta:
+    """What pe-policy knows of one rule, from a `@rule(...)` decorator or a `# METADATA`
+    annotation: the same for every engine, so `rules`, `explain` and reporters treat all alike."""
+
     id: str
     title: str
     severity: Severity

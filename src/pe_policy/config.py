@@ -109,6 +109,9 @@ class Waiver:
 
 @dataclass
 class Config:
+    """A repository's settings from `.pe-policy.yaml` (the defaults when it has none): what
+    runs, at which severity, on which files; `spans` lets a complaint point at its key's line."""
+
     params: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_PARAMS))
     path: Path | None = None
     enable: tuple[str, ...] | None = None  # None: every rule

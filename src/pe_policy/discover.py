@@ -30,6 +30,9 @@ _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---\s*\n(.*?)\n(?:---|\.\.\.)\s*(?:\n|
 
 @dataclass(frozen=True)
 class Candidate:
+    """A file found by `discover`, with its kind as judged from its path or its first few
+    kilobytes (None: a file named explicitly that is not checked, so the run can say so)."""
+
     abs_path: Path
     path: str  # relative to the root, POSIX
     kind: str | None  # None: not a kind pe-policy knows

@@ -75,6 +75,9 @@ class SourceMap:
 
 @dataclass
 class Document:
+    """One loaded input (a file, or a Terraform module of several) as rules see it: its typed
+    model, and the source map that turns a JSON path in it back into a line of the file."""
+
     kind: str
     path: str  # relative to the repository root, POSIX style
     model: BaseModel

@@ -109,6 +109,9 @@ class InlineSuppression:
 
 @dataclass
 class _Scan:
+    """What the suppression scan finds in one file: the well-formed ignore comments, and
+    the malformed ones (line, column, text, syntax) that PE-SUPPRESS reports."""
+
     suppressions: list[InlineSuppression] = field(default_factory=list)
     malformed: list[tuple[int, int, str, CommentSyntax]] = field(default_factory=list)
 

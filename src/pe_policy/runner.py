@@ -153,6 +153,9 @@ class RuleWatch:
 
 @dataclass(frozen=True)
 class _Rule:
+    """A rule a worker may run, by its index in `rule_keys`: when a worker stops inside it
+    (deadline, memory, crash), what its PE-RULE-ERROR says, and for Rego what to run alone."""
+
     key: str  # what the evaluator passes to `watch`
     rule_id: str
     origin: str  # the defining file, as the error names it

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class SecretMatch:
+    """A credential found in a line: what it is, and a masked form safe to show; the value
+    itself is kept for redaction (redact.py) and must never reach a finding."""
+
     kind: str  # "AWS access key ID", "password"
     start: int  # 0-based offsets of the secret value in the line
     end: int

@@ -183,6 +183,9 @@ def _resolve(toplevel: Path, ref: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Entry:
+    """One line of `git ls-tree` in the base commit: a file or directory to read from the
+    pull request's base, and the object that holds it."""
+
     mode: str
     kind: str
     object_id: str
@@ -555,6 +558,9 @@ def owners_of(path: str, rules: Sequence[tuple[str, re.Pattern[str], tuple[str, 
 
 @dataclass(frozen=True)
 class _Change:
+    """One way the head's configuration differs from the base's, for PE-CFG-001: each is a
+    line of the summary, and one that weakens the gate is also a finding at its key."""
+
     text: str  # "rules.disable adds PE-WF-002": how the summary names it
     key: JsonPath  # where it is in the head's configuration
     weakens: str = ""  # the finding's message when it weakens the gate ("" when it does not)

@@ -17,6 +17,8 @@ CONFTEST_VERSION = "0.71.1"  # the conftest whose layouts these are (tools/versi
 
 @dataclass(frozen=True)
 class OutputOptions:
+    """How conftest's output formats render, from the `test` and `verify` command lines."""
+
     suppress_exceptions: bool = False
     junit_hide_message: bool = False
     github_hide_passed: bool = False

@@ -47,6 +47,9 @@ class RunError:
 
 @dataclass
 class TestRun:
+    """The outcome of `pe-policy test`: conftest's results per input, and what could not be
+    tested; it decides the exit code as conftest would."""
+
     results: list[CheckResult] = field(default_factory=list)
     errors: list[RunError] = field(default_factory=list)
 

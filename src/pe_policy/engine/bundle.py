@@ -29,6 +29,9 @@ BUILTIN_PREFIX = "pe-policy"  # where the built-in pack sits inside the bundle
 
 @dataclass
 class BundleSummary:
+    """What `build_bundle` wrote, for `pe-policy bundle` to report: the manifest's revision
+    and roots, the modules inside, and the Python rule files left out."""
+
     revision: str
     roots: list[str]
     modules: list[str] = field(default_factory=list)  # paths inside the bundle

@@ -92,6 +92,9 @@ def _vars(value: Any, *, comprehensions: bool = True) -> Iterator[str]:
 
 @dataclass
 class _Lift:
+    """An operand bound before its `not` (`__pe_neg_N := ...`): the byte range that the
+    variable `name` replaces."""
+
     start: int
     end: int
     name: str
@@ -99,6 +102,9 @@ class _Lift:
 
 @dataclass
 class _Negation:
+    """A negated statement whose operands are bound first, as OPA binds them: its byte range,
+    and what the rewrite puts before it on the same line."""
+
     start: int
     end: int
     lifts: list[_Lift]  # bound before the `not`, in this order
@@ -108,6 +114,9 @@ class _Negation:
 
 @dataclass
 class _Rewriter:
+    """Walks one module's parse tree for negations and collects the edits (`render`) that
+    make regorus evaluate them as OPA does."""
+
     data: bytes
     globals: frozenset[str]  # the module's rules and imports: references when named bare
     counter: int = 0

@@ -36,6 +36,9 @@ def builtin_policy_dir() -> Path:
 
 @dataclass
 class RuleSet:
+    """Every rule a run may evaluate, Python and Rego, and the catalog that describes them:
+    the built-in pack plus the policy directories, as the configuration selects them."""
+
     catalog: Catalog = field(default_factory=Catalog)
     python_rules: list[PythonRule] = field(default_factory=list)
     rego_modules: list[RegoModule] = field(default_factory=list)

@@ -108,6 +108,8 @@ _F = TypeVar("_F", bound=RuleFunction)
 
 @dataclass(frozen=True)
 class PythonRule:
+    """A rule a `@rule(...)` decorator registered: its metadata, and the function that checks."""
+
     meta: RuleMeta
     check: RuleFunction  # the function, or a stand-in with `resolve()` until its file runs
     # a repository's rule (not the built-in pack's): its file is imported and run only in a

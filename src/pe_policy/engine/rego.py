@@ -36,6 +36,9 @@ _SCOPES = {"package": ("package", "subpackages"), "rule": ("rule", "document")}
 
 @dataclass(frozen=True)
 class Annotation:
+    """A `# METADATA` annotation, its YAML read: what gives a Rego rule, or every rule of a
+    package, its ID, severity and help text."""
+
     scope: str  # "package" or "subpackages" above the package; "rule" or "document" above a rule
     rule: str | None  # the rule name for an annotation above a rule
     line: int
@@ -48,6 +51,9 @@ class Annotation:
 
 @dataclass
 class RegoModule:
+    """A `.rego` file of a policy directory as pe-policy reads it from its outline: which
+    rules give findings, which are tests, and the annotations that describe them."""
+
     path: str
     text: str
     package: str

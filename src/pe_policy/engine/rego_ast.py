@@ -99,6 +99,8 @@ class NameUse:
 
 @dataclass(frozen=True)
 class MetadataBlock:
+    """A `# METADATA` comment block, delimited as OPA delimits it, and what it annotates."""
+
     line: int  # the `# METADATA` comment's
     target: str  # what it annotates: "package", "rule", "import", or "" (nothing follows it)
     rule: str | None  # the rule's name when target is "rule"
@@ -110,6 +112,9 @@ class MetadataBlock:
 
 @dataclass(frozen=True)
 class Outline:
+    """What pe-policy reads of a module's parse tree (see the module docstring): read once
+    per text, and cached on disk by content so a later run need not import regorus."""
+
     package: str
     v0: bool
     rules: tuple[RuleHead, ...]  # every rule definition, in source order

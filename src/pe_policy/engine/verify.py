@@ -36,6 +36,8 @@ from pe_policy.engine.sandbox import refusals
 
 @dataclass(frozen=True)
 class TestCase:
+    """The outcome of one `test_*` rule, named and placed as `opa test` reports it."""
+
     name: str  # data.<package>.<test rule>
     file: str
     line: int
@@ -46,6 +48,8 @@ class TestCase:
 
 @dataclass(frozen=True)
 class FileCoverage:
+    """Which lines of one policy file the tests evaluated and which they did not (`--coverage`)."""
+
     file: str
     covered: tuple[int, ...]
     not_covered: tuple[int, ...]
@@ -58,6 +62,9 @@ class FileCoverage:
 
 @dataclass
 class VerifyReport:
+    """The outcome of a `pe-policy verify` run, which the output renders and which decides
+    the exit code."""
+
     cases: list[TestCase] = field(default_factory=list)
     coverage: list[FileCoverage] | None = None
     notes: list[str] = field(default_factory=list)

@@ -60,6 +60,8 @@ class ExpressionSyntaxError(ValueError):
 
 @dataclass
 class Token:
+    """A token of an expression, with its offsets in the text; an `end` token closes the list."""
+
     kind: str  # string | number | ident | op | end
     text: str
     start: int
@@ -96,6 +98,9 @@ class ContextUse:
 
 @dataclass
 class CallUse:
+    """One function call (`format(...)`), as the flat list carries it: its arguments' AST,
+    the calls around it, and whether its value can reach the expression's."""
+
     name: str
     start: int
     end: int
@@ -106,6 +111,9 @@ class CallUse:
 
 @dataclass
 class Parsed:
+    """One expression parsed: its AST without offsets, and the flat lists of context
+    references and function calls that rules read, in source order."""
+
     ast: dict[str, Any]
     contexts: list[ContextUse] = field(default_factory=list)
     calls: list[CallUse] = field(default_factory=list)

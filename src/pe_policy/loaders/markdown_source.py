@@ -155,6 +155,8 @@ def _check_line_count(text: str, path: str) -> None:
 
 @dataclass
 class FrontMatter:
+    """The YAML front matter of a Markdown file, parsed, its spans in lines of the file."""
+
     data: Any  # the parsed YAML; None for an empty block
     spans: dict[JsonPath, Span]  # keyed from the front matter's root, lines in the file
     line: int  # the opening fence
@@ -191,6 +193,8 @@ class Block:
 
 @dataclass
 class Cell:
+    """A table cell's plain text, and where it sits in its line, for a finding to point at."""
+
     text: str
     column: int | None = None  # 1-based, where the cell's text starts in its line
     end_column: int | None = None
@@ -198,12 +202,16 @@ class Cell:
 
 @dataclass
 class Row:
+    """A row of a table's body, at its line."""
+
     line: int
     cells: list[Cell]
 
 
 @dataclass
 class Table:
+    """A Markdown table: its header and body rows, and the lines it spans."""
+
     line: int
     end_line: int
     header: list[Cell]
@@ -212,6 +220,9 @@ class Table:
 
 @dataclass
 class Section:
+    """A heading and everything under it, up to the next heading of the same or a higher
+    level; `key` is the heading as rules match it (`heading_key`)."""
+
     heading: str
     key: str
     level: int
@@ -240,6 +251,9 @@ def _is_placeholder_block(block: Block) -> bool:
 
 @dataclass
 class MarkdownDocument:
+    """A Markdown file parsed once into positioned pieces, which the runbook and report
+    loaders look up by heading or by line."""
+
     lines: list[str]
     front_matter: FrontMatter | None
     blocks: list[Block]

@@ -29,6 +29,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # not `$1`, `$@`: positional an
 
 @dataclass
 class Variable:
+    """An environment variable a script expands (`$X`, `${X}`), at its offsets."""
+
     name: str
     start: int
     end: int
@@ -37,6 +39,8 @@ class Variable:
 
 @dataclass
 class Command:
+    """A command the script runs: its words as written, and where its standard output goes."""
+
     name: str
     arguments: list[str]
     start: int
@@ -49,6 +53,9 @@ class Command:
 
 @dataclass
 class Write:
+    """A write to a file GitHub reads back between steps (`>> "$GITHUB_ENV"`), and what the
+    written content carries."""
+
     file: str  # GITHUB_ENV, GITHUB_PATH, ...
     command: str  # what writes: `echo`, `printf`, `cat` (a heredoc), `tee`, `{ ... }`
     names: list[str]  # `NAME=...` / `NAME<<DELIM` that the content starts a line with
@@ -60,6 +67,9 @@ class Write:
 
 @dataclass
 class ShellScript:
+    """What rules need of one bash script (see the module docstring).  A short script's is
+    shared by every caller that parses the same text: read it, never change it."""
+
     variables: list[Variable] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)

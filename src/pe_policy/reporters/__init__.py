@@ -26,6 +26,9 @@ FORMATS: tuple[str, ...] = tuple(REPORTER_MODULES)
 
 @dataclass(frozen=True)
 class ReportOptions:
+    """How a run's result is rendered: the command line's choices, handed to every format
+    (each reads those that concern it)."""
+
     color: bool = False
     tool_version: str = ""
     quiet: bool = False  # findings only: no code frames, nothing when clean (pre-commit)
