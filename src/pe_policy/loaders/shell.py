@@ -67,8 +67,9 @@ class Write:
 
 @dataclass
 class ShellScript:
-    """What rules need of one bash script (see the module docstring).  A short script's is
-    shared by every caller that parses the same text: read it, never change it."""
+    """What rules need of one bash script (see the module docstring).  `parse_bash` shares
+    the one of a short script with every caller that parses the same text: read it, never
+    change it."""
 
     variables: list[Variable] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
