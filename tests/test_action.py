@@ -162,6 +162,35 @@ def test_check_step_passes_on_a_clean_repository(tmp_path: Path, runner_temp: Pa
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps run in bash")
+def test_check_step_reads_no_cache_it_did_not_make(tmp_path: Path, runner_temp: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A step before the action (a pull request's own code) could plant a cache: compiled
+    start-up code that pe-policy would execute.  The Check step uses a new cache of its own."""
+    import marshal
+
+    workspace = tmp_path / "workspace"
+    (workspace / ".git").mkdir(parents=True)
+    write(workspace, ".github/workflows/docs.yml", documented_workflows()[1])
+    planted = tmp_path / "planted-cache"
+    pe_policy = [str(runner_temp / "pe-policy-venv" / "bin" / "pe-policy"), "check", "-q",
+                 str(workspace / ".github" / "workflows" / "docs.yml"), "--root", str(workspace)]
+    env = {**os.environ, "PE_POLICY_CACHE_DIR": str(planted)}
+    assert subprocess.run(pe_policy, env=env, capture_output=True, check=False).returncode == 0
+    table_file = next(planted.glob("compiled-*.marshal"))
+    table = marshal.loads(table_file.read_bytes())
+    table["methods"] = {text: compile("raise RuntimeError('planted')", "<string>", "exec")
+                        for text in table["methods"]}
+    table_file.write_bytes(marshal.dumps(table))
+    poisoned = subprocess.run(pe_policy, env=env, capture_output=True, text=True, check=False)
+    assert poisoned.returncode != 0 and "planted" in poisoned.stderr  # it would run
+    monkeypatch.setenv("PE_POLICY_CACHE_DIR", str(planted))
+    process, _, output = run_check_step(workspace, runner_temp, {})
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert output.read_text(encoding="utf-8").splitlines()[0] == "exit-code=0"
+    assert list(runner_temp.glob("pe-policy-cache.*/compiled-*.marshal"))  # its own, new
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="the action's steps run in bash")
 def test_sarif_file_output_is_empty_when_no_sarif_was_written(tmp_path: Path,
                                                                runner_temp: Path) -> None:
     """A usage error (exit 2) writes no SARIF; a SARIF left by an earlier run is not reported
