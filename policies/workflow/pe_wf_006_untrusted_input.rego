@@ -63,7 +63,15 @@ scripts contains [e, where] if {
 	e.scope == "step"
 	e.where == "with"
 	is_string(e.name)
-	where := code_inputs[steps.action_name(steps.step_of(e).uses)][lower(e.name)]
+	name := lower(e.name)
+	name in code_input_names # (most inputs are not code: the step's action is not read for them)
+	where := code_inputs[steps.action_name(steps.step_of(e).uses)][name]
+}
+
+# every input named in code_inputs, whatever the action
+code_input_names contains name if {
+	some inputs in code_inputs
+	some name, _ in inputs
 }
 
 deny contains {"msg": message(field, where), "path": e.path, "snippet": e.text} if {
@@ -85,47 +93,48 @@ message(field, where) := sprintf(
 
 # ------------------------------------------------------------- one step removed
 
-# `env.X`: the `env:` the step sees (step, else job, else workflow) sets X from untrusted data
+# The cases, one `else` chain (exclusive by the context's first part; regorus evaluates
+# every body of a function on each call):
+#   `env.X`: the `env:` the step sees (step, else job, else workflow) sets X from untrusted data;
+#   `matrix.X`: the job's matrix (or that entry of it) is built from untrusted data;
+#   `steps.S.outputs.Y`: step S of the same job, before this one, takes untrusted data in;
+#   `inputs.X` in a composite action: whoever calls the action decides what X holds.
 indirect(e, ctx) := sprintf("`%s` (set from %s)", [ctx.path, concat(", ", sort(fields))]) if {
 	ctx.parts[0] == "env"
 	count(ctx.parts) == 2
 	fields := env_fields(e, lower(ctx.parts[1]))
 	count(fields) > 0
-}
-
-# `matrix.X`: the job's matrix (or that entry of it) is built from untrusted data
-indirect(e, ctx) := sprintf("`%s` (built from %s)", [ctx.path, concat(", ", sort(fields))]) if {
+} else := sprintf("`%s` (built from %s)", [ctx.path, concat(", ", sort(fields))]) if {
 	ctx.parts[0] == "matrix"
-	entry := lower(ctx.parts[1])
-	fields := {f |
-		some m in expressions
-		m.job == e.job
-		m.where == "matrix"
-		matrix_entry(m.key_path, entry)
-		some f in untrusted.flowing_fields(m)
-	}
+	fields := matrix_fields(e, lower(ctx.parts[1]))
 	count(fields) > 0
-}
-
-# `steps.S.outputs.Y`: step S of the same job, before this one, takes untrusted data in
-indirect(e, ctx) := sprintf("`%s` (step '%s' takes in %s)", [ctx.path, ctx.parts[1], concat(", ", sort(fields))]) if {
+} else := sprintf("`%s` (step '%s' takes in %s)", [ctx.path, ctx.parts[1], concat(", ", sort(fields))]) if {
 	ctx.parts[0] == "steps"
 	ctx.parts[2] == "outputs"
 	some i, step in job_steps(e)
 	lower(pipeline.text(step.id)) == ctx.parts[1]
-	fields := {f |
-		some s in expressions
-		s.job == e.job
-		s.step == i
-		some f in untrusted.flowing_fields(s)
-	}
+	fields := step_fields(e.job, i)
 	count(fields) > 0
-}
-
-# `inputs.X` in a composite action: whoever calls the action decides what X holds
-indirect(_, ctx) := sprintf("`%s` (an input of this composite action: callers may pass event data)", [ctx.path]) if {
+} else := sprintf("`%s` (an input of this composite action: callers may pass event data)", [ctx.path]) if {
 	ctx.parts[0] == "inputs"
 	input.runs.using == "composite"
+}
+
+# the untrusted fields the matrix entry `entry` of the job of expression `e` is built from
+matrix_fields(e, entry) := {f |
+	some m in expressions
+	m.job == e.job
+	m.where == "matrix"
+	matrix_entry(m.key_path, entry)
+	some f in untrusted.flowing_fields(m)
+}
+
+# the untrusted fields step `i` of job `job` takes in
+step_fields(job, i) := {f |
+	some s in expressions
+	s.job == job
+	s.step == i
+	some f in untrusted.flowing_fields(s)
 }
 
 job_steps(e) := input.jobs[e.job].steps if {

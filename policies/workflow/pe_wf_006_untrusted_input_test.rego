@@ -88,6 +88,14 @@ test_backport_template_is_code if {
 	contains(r.msg, "backport `title_template:`")
 }
 
+# code_input_names (the cheap test before a step's action is read) lists every code input,
+# lowered as expressions' names are compared
+test_code_input_names_cover_every_code_input if {
+	untrusted_input.code_input_names == {"script", "inlinescript", "cmd", "run", "expression", "title_template", "body_template"}
+	camel := expr("step", "j", 0, "with", "inlineScript", ["with", "inlineScript"], "github.event.issue.title", true, [])
+	count(untrusted_input.deny) == 1 with input as workflow([{"uses": "azure/cli@v2"}], [camel])
+}
+
 ctx(path) := {"path": path, "functions": []}
 
 # lib/untrusted.described: a listed field, or a context inside one, through `*` for any one part

@@ -49,7 +49,7 @@ test_keyed_threshold_in_with_is_compared if {
 	r.path == ["jobs", "test", "with", "coverage-threshold"]
 }
 
-# gate_hint lets any_gate be skipped: every gate form must be found through it
+# gate_hint lets names_gate be skipped: every gate form must be found through it
 test_every_gate_form_is_recognised if {
 	every gate in [
 		"--cov-fail-under=90", "coverage report --fail-under=90", "echo fail_under=90 >> setup.cfg",

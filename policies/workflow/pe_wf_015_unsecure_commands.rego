@@ -23,21 +23,23 @@ import rego.v1
 
 variable := "ACTIONS_ALLOW_UNSECURE_COMMANDS"
 
-env_scopes contains [["env"], input.env] if is_object(input.env)
+# (path, value) of the variable in every `env:` that sets it (workflow, job, step): most set
+# it nowhere, and no path is built for them (on regorus each one costs)
+settings contains [["env"], value] if value := input.env[variable]
 
-env_scopes contains [["jobs", job_id, "env"], job.env] if {
+settings contains [["jobs", job_id, "env"], value] if {
 	some job_id, job in input.jobs
-	is_object(job.env)
+	value := job.env[variable]
 }
 
-env_scopes contains [array.concat(s.path, ["env"]), s.step.env] if {
+settings contains [array.concat(s.path, ["env"]), value] if {
 	some s in all_steps
-	is_object(s.step.env)
+	value := s.step.env[variable]
 }
 
 deny contains {"msg": msg, "path": path} if {
-	some [path, env] in env_scopes
-	enabled(env[variable])
+	some [path, value] in settings
+	enabled(value)
 	msg := sprintf(
 		"`%s` re-enables the `::set-env::`/`::add-path::` commands: any output of this job can then set its environment; write to $GITHUB_ENV/$GITHUB_PATH instead",
 		[variable],

@@ -33,13 +33,14 @@ deny contains {"msg": msg, "path": ["jobs", job_id, "runs-on"]} if {
 	)
 }
 
-self_hosted(runs_on) if has_label(runs_on)
-
-self_hosted(runs_on) if has_label(runs_on.labels)
-
-# a runner group is always self-hosted (GitHub-hosted larger runners too, but those are
-# named by `labels` alone)
+# (`else` chains: regorus evaluates every body of a function on each call)
 self_hosted(runs_on) if {
+	has_label(runs_on)
+} else if {
+	has_label(runs_on.labels)
+} else if {
+	# a runner group is always self-hosted (GitHub-hosted larger runners too, but those are
+	# named by `labels` alone)
 	is_object(runs_on)
 	is_string(runs_on.group)
 }
@@ -48,9 +49,7 @@ self_hosted(runs_on) if {
 has_label(labels) if {
 	is_string(labels)
 	lower(labels) == "self-hosted"
-}
-
-has_label(labels) if {
+} else if {
 	is_array(labels)
 	some label in labels
 	lower(label) == "self-hosted"

@@ -140,6 +140,23 @@ test_every_lint_and_test_tool_names_a_hint_word if {
 	}
 }
 
+test_every_build_tool_names_a_hint_word if {
+	every run in [
+		"docker build -t x .", "docker buildx build .", "docker compose build", "buildah bud .", "kaniko",
+		"python -m build", "python3 -m build", "pyproject-build", "poetry build", "uv build", "hatch build",
+		"pdm build", "flit build", "pip wheel .", "python setup.py sdist", "python setup.py bdist_wheel",
+		"cibuildwheel", "maturin build", "npm run build", "pnpm build", "yarn build", "bun run build",
+		"go build ./...", "cargo build --release", "mvn -B package", "./mvnw install", "./gradlew build",
+		"gradle assemble", "dotnet build", "dotnet publish", "make build", "ko build", "goreleaser release",
+		"pack build x",
+	] {
+		"build" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"run": run}]}}}
+	}
+	every uses in ["docker/build-push-action@0123", "docker/bake-action@0123", "pypa/build@0123"] {
+		"build" in pipeline.job_stages.x with input as {"jobs": {"x": {"steps": [{"uses": uses}]}}}
+	}
+}
+
 test_every_deploy_tool_names_a_hint_word if {
 	every run in [
 		"kubectl apply -f k8s", "kubectl set image d/x x=y", "kubectl rollout restart d/x", "kubectl create -f x",
