@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from array import array
 from pathlib import Path
 
 import pytest
@@ -261,7 +262,7 @@ def test_cached_programs_are_what_runs_only_for_the_engine_that_made_them(tmp_pa
     assert run("cached") == "none"  # another engine's programs are not used
     table = marshal.loads(file.read_bytes())
     program = list(table["patterns"][("str", r"\bneedle\b", 0)])
-    program[1] = [9999, 1, 2]  # no program `_sre` takes: compiled again, never a crash
+    program[1] = array("I", [9999, 1, 2]).tobytes()  # no program `_sre` takes: compiled again
     table["patterns"][("str", r"\bneedle\b", 0)] = tuple(program)
     file.write_bytes(marshal.dumps(table))
     assert run("cached") == "none"

@@ -40,6 +40,7 @@ import os
 import stat
 import sys
 import typing
+from array import array
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -50,8 +51,11 @@ _MAX_ENTRIES = 5000  # per table: texts of several versions of pe-policy and its
 # a matching program is only valid for the engine that made it
 _ENGINE = f"{sys.version}\0{_sre.MAGIC}\0{_sre.CODESIZE}"
 
-# pattern key (type name, pattern, flags) -> (flags, program, groups - 1, groupindex, indexgroup)
-_Program = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+# pattern key (type name, pattern, flags) -> (flags, program, groups - 1, groupindex, indexgroup);
+# the program as the bytes of an array of _sre code words: one object to read back, not one per
+# word (a table of every pattern pe-policy's loaders use took 5 ms to read as lists of ints)
+_Program = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
+_WORD = {2: "H", 4: "I", 8: "Q"}.get(_sre.CODESIZE, "I")
 
 _methods: dict[str, CodeType] = {}
 _annotations: dict[str, CodeType] = {}
@@ -108,7 +112,7 @@ def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
     program = _patterns.get(key) or _new_patterns.get(key)
     if program is None:
         parsed = parser.parse(pattern, flags)
-        code = [int(word) for word in compiler._code(parsed, flags)]  # opcodes are int subclasses
+        code = array(_WORD, compiler._code(parsed, flags)).tobytes()
         groupindex = dict(parsed.state.groupdict)
         names: list[str | None] = [None] * parsed.state.groups
         for name, index in groupindex.items():
@@ -117,7 +121,9 @@ def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
                                         parsed.state.groups - 1, groupindex, tuple(names))
     final_flags, code, groups, groupindex, indexgroup = program
     try:
-        return _sre.compile(pattern, final_flags, code, groups, groupindex, indexgroup)
+        words = array(_WORD)
+        words.frombytes(code)
+        return _sre.compile(pattern, final_flags, words.tolist(), groups, groupindex, indexgroup)
     except (RuntimeError, TypeError, ValueError, OverflowError):  # not a program _sre takes
         _patterns.pop(key, None)
         _new_patterns.pop(key, None)
@@ -161,7 +167,7 @@ def _valid_patterns(table: Any) -> dict[tuple[str, str | bytes, int], _Program]:
     valid = {}
     for key, program in table.items():
         if (isinstance(key, tuple) and len(key) == 3 and isinstance(program, tuple)
-                and len(program) == 5 and isinstance(program[1], list)):
+                and len(program) == 5 and isinstance(program[1], bytes)):
             valid[key] = program
     return valid
 
