@@ -561,7 +561,7 @@ DOC_TAIL = """
   (start-up, discovering and loading 500 workflows into the typed model, the
   workers, the report) is the `workflows, no workflow rules` row, ~0.40 s,
   two thirds of zizmor's whole audit (~0.6-0.8 s). Evaluating the pack is the
-  rest: ~0.72 s of CPU in one regorus process (`rego_cost.py`; no rule above
+  rest: ~0.69-0.72 s of CPU in one regorus process (`rego_cost.py`; no rule above
   0.1 s, the shared pipeline library ~0.17 s; regorus costs 1.6-3.3 us per
   regex match and ~2 us per function call, ~20 us per rule per document
   before it does anything), ~0.9 s across the two workers running at once.
@@ -575,7 +575,7 @@ DOC_TAIL = """
   compile `walk`), so it is not used; OPA's Wasm target needs an OPA built with
   Wasm (the `go install` build has none) and a Wasm host in Python.
 - One workflow file meets its target since the start-up cache above; the
-  rest of the ~0.19 s is interpreter and imports (~0.1 s: pydantic, click,
+  rest of the ~0.18 s is interpreter and imports (~0.1 s: pydantic, click,
   PyYAML and multiprocessing are about half of it), the rule set (12 ms),
   the workflow loader and its model (35 ms), compiling the pack (13 ms) and
   the forked worker (~20 ms, of which regorus's first query on a new engine
