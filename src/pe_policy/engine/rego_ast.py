@@ -50,6 +50,7 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -186,8 +187,6 @@ def _stderr_into(sink: list[str]) -> Iterator[None]:
         yield
         return
     try:
-        import tempfile  # only when a module is parsed (not cached): 4 ms of imports
-
         with tempfile.TemporaryFile() as captured:
             os.dup2(captured.fileno(), 2)
             try:
