@@ -241,9 +241,10 @@ class Bench:
             print(f"  {case:<14} {size:>12} {row.tool:<10} {row.wall:8.3f} s  "
                   f"{best.peak_mb:8.1f} MB  findings={best.findings}  {best.error}", flush=True)
 
-    def pe_check(self, target: Path, root: Path, repeat: int | None = None) -> Tool:
-        cmd = [self.pe, "check", "--format", "json", "--root", str(root), str(target)]
-        return Tool("pe-policy", cmd, _count_pe, repeat)
+    def pe_check(self, target: Path, root: Path, repeat: int | None = None,
+                 options: Sequence[str] = (), env: dict[str, str] | None = None) -> Tool:
+        cmd = [self.pe, "check", *options, "--format", "json", "--root", str(root), str(target)]
+        return Tool("pe-policy", cmd, _count_pe, repeat, env)
 
     # ----------------------------------------------------------------- cases
 
@@ -273,10 +274,8 @@ class Bench:
             if n == max(sizes):  # what is not Rego: start-up, loading, workers, the report
                 config = self.out / "no-workflow-rules.yaml"
                 config.write_text('rules:\n  disable: ["PE-WF"]\n', encoding="utf-8")
-                check = self.pe_check(directory, directory)
                 self.side_by_side(NO_RULES_CASE, size, directory, [
-                    Tool("pe-policy", [*check.cmd[:2], "--config", str(config), *check.cmd[2:]],
-                         _count_pe)])
+                    self.pe_check(directory, directory, options=("--config", str(config)))])
 
     def one_workflow(self) -> None:
         directory = self.out / "workflows-1"
@@ -288,9 +287,8 @@ class Bench:
                                          "--no-progress", str(target)], _count_zizmor, repeat))
         self.side_by_side("one workflow", "1 file", directory, tools)
         # the first run after installing: no Rego outline and no compiled start-up code kept
-        cold = self.pe_check(target, directory, repeat)
         self.side_by_side(NO_CACHE_CASE, "1 file", directory, [
-            Tool("pe-policy", cold.cmd, _count_pe, repeat, env={"PE_POLICY_CACHE_DIR": ""})])
+            self.pe_check(target, directory, repeat, env={"PE_POLICY_CACHE_DIR": ""})])
         self.side_by_side("pe-policy --help", "-", directory,
                           [Tool("pe-policy", [self.pe, "--help"], lambda _out: None, repeat)])
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from pe_policy.cache_dir import CACHE_ENV
 from pe_policy.engine import rego_ast
 from pe_policy.engine.rego import PolicyError, RegoSyntaxError, parse_module
 from tests.conftest import REPO, line_of, run_cli
@@ -168,7 +169,7 @@ def test_v0_and_v1_user_modules_both_give_findings(tmp_repo: Path) -> None:
 def test_the_v0_parse_prints_nothing(capfd: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """regorus's v0 parser warns on stderr about every v1 keyword it meets."""
-    monkeypatch.setenv(rego_ast.CACHE_ENV, "")  # parsed, not read from the cache
+    monkeypatch.setenv(CACHE_ENV, "")  # parsed, not read from the cache
     module("package quiet\n\ndeny contains msg if {\n\tsome x in input\n\tmsg := x\n}\n")
     assert capfd.readouterr().err == ""
 
@@ -326,7 +327,7 @@ def test_the_built_in_pack_reads_as_before() -> None:
 
 
 def test_outlines_are_cached_by_content(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(rego_ast.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     text = ANNOTATED
     first = module(text)
     assert len(list((tmp_path / "rego").glob("*.json"))) == 1
@@ -344,7 +345,7 @@ def test_outlines_are_cached_by_content(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 def test_a_damaged_cache_entry_is_read_again(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
-    monkeypatch.setenv(rego_ast.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     first = module(ANNOTATED)
     (entry,) = (tmp_path / "rego").glob("*.json")
     entry.write_text('{"package": 1', encoding="utf-8")
@@ -359,7 +360,7 @@ def test_metadata_is_read_once_per_content_and_a_value_json_cannot_carry_every_t
     on every run, as it always was, and gives the same annotation."""
     import yaml
 
-    monkeypatch.setenv(rego_ast.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     dated = ANNOTATED.replace("# title: CI rules", "# title: CI rules\n# custom_date: 2024-05-01")
     fresh = [module(ANNOTATED).annotations, module(dated).annotations]
     assert fresh[1][0].data["custom_date"] == datetime.date(2024, 5, 1)
@@ -372,7 +373,7 @@ def test_metadata_is_read_once_per_content_and_a_value_json_cannot_carry_every_t
 
 def test_an_empty_cache_setting_turns_the_cache_off(monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Path) -> None:
-    monkeypatch.setenv(rego_ast.CACHE_ENV, "")
+    monkeypatch.setenv(CACHE_ENV, "")
     monkeypatch.chdir(tmp_path)
     module(ANNOTATED)
     assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from pe_policy.cache_dir import CACHE_ENV
 from pe_policy.engine import rego_ast
 from pe_policy.engine.backends import RegorusBackend
 from pe_policy.engine.rego import parse_module
@@ -339,7 +340,7 @@ def test_a_wildcard_in_a_negation_is_left_to_regorus(tmp_path: Path) -> None:
 
 def test_the_rewrite_is_cached_with_the_outline(monkeypatch: pytest.MonkeyPatch,
                                                  tmp_path: Path) -> None:
-    monkeypatch.setenv(rego_ast.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     monkeypatch.setattr(rego_ast, "_READ", {})  # this process has read nothing yet
     text = MODULES["table"][0]
     first = as_opa_evaluates("table.rego", text)

@@ -59,7 +59,6 @@ from typing import Any
 
 import yaml
 
-from pe_policy.cache_dir import CACHE_ENV as CACHE_ENV  # tests and callers name it here
 from pe_policy.cache_dir import cache_directory
 from pe_policy.engine.policy_error import PolicyError, RegoSyntaxError, policy_error_from_engine
 
