@@ -42,6 +42,7 @@ class Run:
     findings: int | None
     exit_code: int
     error: str = ""
+    cpu: float = 0.0  # user + system seconds of the process and the workers it waited for
 
 
 @dataclass
@@ -60,6 +61,11 @@ class Row:
     @property
     def wall(self) -> float:
         ok = [r.wall for r in self.runs if not r.error] or [r.wall for r in self.runs]
+        return statistics.median(ok)
+
+    @property
+    def cpu(self) -> float:
+        ok = [r.cpu for r in self.runs if not r.error] or [r.cpu for r in self.runs]
         return statistics.median(ok)
 
 
@@ -116,7 +122,8 @@ def measure(cmd: Sequence[str], cwd: Path, count: Callable[[str], int | None],
     peak_mb = rusage.ru_maxrss / 1024  # Linux: kilobytes
     if wall > timeout:
         error = f"killed after {timeout:.0f} s"
-    return Run(wall, peak_mb, findings, proc.returncode, error)
+    cpu = rusage.ru_utime + rusage.ru_stime  # wait4: with the descendants it waited for
+    return Run(wall, peak_mb, findings, proc.returncode, error, cpu)
 
 
 # --------------------------------------------------------------------------- tools
@@ -239,7 +246,7 @@ class Bench:
             self.results.append(row)
             best = row.best
             print(f"  {case:<14} {size:>12} {row.tool:<10} {row.wall:8.3f} s  "
-                  f"{best.peak_mb:8.1f} MB  findings={best.findings}  {best.error}", flush=True)
+                  f"cpu {row.cpu:7.3f} s  {best.peak_mb:8.1f} MB  findings={best.findings}  {best.error}", flush=True)
 
     def pe_check(self, target: Path, root: Path, repeat: int | None = None,
                  options: Sequence[str] = (), env: dict[str, str] | None = None) -> Tool:
@@ -344,8 +351,9 @@ def _find(rows: list[Row], case: str, size: str, tool: str) -> Row | None:
 
 
 def table(rows: list[Row]) -> list[str]:
-    out = ["| case | input | tool | wall s (median) | peak MB | findings | pe-policy / this |",
-           "|---|---:|---|---:|---:|---:|---:|"]
+    out = ["| case | input | tool | wall s (median) | CPU s (median) | peak MB | findings "
+           "| pe-policy / this |",
+           "|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         best = r.best
         ratio = ""
@@ -358,8 +366,8 @@ def table(rows: list[Row]) -> list[str]:
         findings = "" if best.findings is None else f"{best.findings:,}"
         if best.error:
             findings = f"error: {best.error[:60]}"
-        out.append(f"| {r.case} | {r.size} | {r.tool} | {r.wall:.3f} | {best.peak_mb:.0f} | "
-                   f"{findings} | {ratio} |")
+        out.append(f"| {r.case} | {r.size} | {r.tool} | {r.wall:.3f} | {r.cpu:.3f} | "
+                   f"{best.peak_mb:.0f} | {findings} | {ratio} |")
     return out
 
 
@@ -389,8 +397,12 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
             rows, "workflows", size, "zizmor")
         if n == 500 and mine and peer:
             factor = mine.wall / peer.wall
+            cores = os.cpu_count() or 1
             lines.append(f"- 500 workflows in no more time than zizmor: {factor:.2f}x "
-                         f"({verdict(factor <= 1.0)})")
+                         f"({verdict(factor <= 1.0)}). pe-policy used {mine.cpu:.2f} s of CPU, "
+                         f"so {mine.cpu / cores:.2f} s of wall time at the least on {cores} "
+                         f"cores even if every core were busy all along; zizmor took "
+                         f"{peer.wall:.2f} s ({peer.cpu:.2f} s of CPU)")
     one = _find(rows, "one workflow", "1 file", "pe-policy")
     if one:
         lines.append(f"- one workflow file (pre-commit) in at most 0.2 s: {one.wall:.3f} s "
@@ -554,24 +566,40 @@ DOC_TAIL = """
   `python benchmarks/load_workflows.py DIR` measures loading alone (CPU, in process).
 - The 500-workflow target (no more time than zizmor) is not met, and on these
   2-core machines it cannot be while the whole workflow pack is Rego, as the
-  issue that set it also asks. Measured 2026-12-05 (the rows above and
+  issue that set it also asks. The CPU column says why: pe-policy spends about
+  1.45 s of CPU on the 500 workflows, so even with both cores busy from its first
+  millisecond to its last it needs ~0.73 s, more than zizmor's whole run (one
+  core, ~0.6-0.8 s). Measured 2026-12-05 (the rows above and
   `benchmarks/rego_cost.py`): everything that is not Rego
   (start-up, discovering and loading 500 workflows into the typed model, the
-  workers, the report) is the `workflows, no workflow rules` row, ~0.40 s,
-  two thirds of zizmor's whole audit (~0.6-0.8 s). Evaluating the pack is the
-  rest: ~0.69-0.72 s of CPU in one regorus process (`rego_cost.py`; no rule above
+  workers, the report) is the `workflows, no workflow rules` row, ~0.40 s of
+  wall and ~0.54 s of CPU, most of zizmor's whole audit. Evaluating the pack is the
+  rest: ~0.69-0.75 s of CPU in one regorus process (`rego_cost.py`; no rule above
   0.1 s, the shared pipeline library ~0.17 s; regorus costs 1.6-3.3 us per
   regex match and ~2 us per function call, ~20 us per rule per document
-  before it does anything), ~0.9 s across the two workers running at once.
+  before it does anything), ~0.8-0.9 s across the two workers running at once.
   OPA itself is slower on the same query: `opa eval` of the bundle over the
   same 500 inputs takes 1.9 s of CPU beyond reading them
   (`python benchmarks/rego_cost.py DIR --opa .tools/bin/opa`). To finish in
   zizmor's time the pack would have to run in about a quarter of a second on
   the two cores: twice as fast as regorus runs it, four times as fast as OPA.
-  regorus's compiled mode (`regorus.Program`/`Rvm`) was measured 2.7x faster
-  on the pack but gave different values for 6 of its 19 rules (and cannot
-  compile `walk`), so it is not used; OPA's Wasm target needs an OPA built with
-  Wasm (the `go install` build has none) and a Wasm host in Python.
+- Measured and not kept (2026-12-05): regorus's compiled mode
+  (`regorus.Program`/`Rvm`) runs the pack 1.8x faster in process but gives
+  other values than the interpreter for 5 of its 19 rules on this corpus (the
+  stage facts of PE-WF-003/009, PE-WF-006, PE-WF-014 and PE-WF-020) and
+  cannot compile `walk`; a whole run with it (wrong values and all) was only 7 %
+  faster (0.83 s against 0.90 s, zizmor 0.63 s). regorus 0.14.1 built from
+  crates.io evaluates the pack 12 % faster than the PyPI build (0.65 s against
+  0.74 s of CPU, the same values) and its compiled mode is wrong on 3 rules:
+  not worth a Rust build in every install. Dealing the inputs to the workers
+  a batch at a time on demand, with the last idle worker judging the
+  repositories, made the workers finish together but the run no shorter
+  (0.869 s against 0.865 s, median of 9 in turns): they were already within
+  0-15 ms of each other, and judging the repositories costs its ~30 ms in a
+  worker as in a fork. Threads cannot share the cores: the regorus binding
+  holds the GIL while it evaluates (two threads took as long as one). OPA's
+  Wasm target needs an OPA built with Wasm (the `go install` build has none)
+  and a Wasm host in Python.
 - One workflow file meets its target since the start-up cache above; the
   rest of the ~0.18 s is interpreter and imports (~0.1 s: pydantic, click,
   PyYAML and multiprocessing are about half of it), the rule set (12 ms),
