@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -207,6 +207,7 @@ class Tool:
 ONE_FILE_REPEATS = 9
 NO_CACHE_CASE = "one workflow, no cache"
 NO_RULES_CASE = "workflows, no workflow rules"
+ONE_CORE_CASE = "workflows, one core"  # `taskset -c 0`: how the run scales with cores
 TF_CASE = ".tf module"
 
 
@@ -283,6 +284,10 @@ class Bench:
                 config.write_text('rules:\n  disable: ["PE-WF"]\n', encoding="utf-8")
                 self.side_by_side(NO_RULES_CASE, size, directory, [
                     self.pe_check(directory, directory, options=("--config", str(config)))])
+                taskset = shutil.which("taskset")
+                if taskset and (os.cpu_count() or 1) > 1:  # the same runs held to one core
+                    self.side_by_side(ONE_CORE_CASE, size, directory, [
+                        replace(tool, cmd=[taskset, "-c", "0", *tool.cmd]) for tool in tools])
 
     def one_workflow(self) -> None:
         directory = self.out / "workflows-1"
@@ -403,6 +408,9 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
                          f"so {mine.cpu / cores:.2f} s of wall time at the least on {cores} "
                          f"cores even if every core were busy all along; zizmor took "
                          f"{peer.wall:.2f} s ({peer.cpu:.2f} s of CPU)")
+            one_core = _find(rows, ONE_CORE_CASE, size, "pe-policy")
+            if one_core and cores > 1 and one_core.wall > mine.wall:
+                lines.append(scaling(one_core.wall, mine.wall, cores, peer.wall))
     one = _find(rows, "one workflow", "1 file", "pe-policy")
     if one:
         lines.append(f"- one workflow file (pre-commit) in at most 0.2 s: {one.wall:.3f} s "
@@ -420,6 +428,19 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
                 lines.append(f"- {case}: 10x input ({small:,} -> {big:,}) costs {growth:.1f}x time "
                              f"({verdict(growth <= 11)}: at most 11x)")
     return lines
+
+
+def scaling(one_core: float, all_cores: float, cores: int, peer: float) -> str:
+    """Amdahl's law fitted to the run on one core and on `cores`: the part of the wall time
+    that does not shrink with more cores (start-up, the report) and the part the workers
+    share, and what that projects for 4 and 8 cores (pe-policy starts one worker per core)."""
+    parallel = (one_core - all_cores) * cores / (cores - 1)
+    serial = one_core - parallel
+    projected = ", ".join(f"{serial + parallel / n:.2f} s on {n}" for n in (4, 8))
+    return (f"- How it scales (the `{ONE_CORE_CASE}` row against the one above): "
+            f"{serial:.2f} s that no core count shortens and {parallel:.2f} s the workers "
+            f"share; projected {projected} cores, against zizmor's {peer:.2f} s (one core, "
+            f"whatever the machine has)")
 
 
 def tf_module_targets(rows: list[Row], sizes: Sequence[int]) -> list[str]:
@@ -569,7 +590,12 @@ DOC_TAIL = """
   issue that set it also asks. The CPU column says why: pe-policy spends about
   1.45 s of CPU on the 500 workflows, so even with both cores busy from its first
   millisecond to its last it needs ~0.73 s, more than zizmor's whole run (one
-  core, ~0.6-0.8 s). Measured 2026-12-05 (the rows above and
+  core, ~0.6-0.8 s). The `workflows, one core` rows hold both tools to one core
+  (`taskset -c 0`): zizmor takes the same time, pe-policy ~1.47 s. Fitted to
+  both runs (the Targets line), ~0.3 s of pe-policy's run does not shrink with
+  more cores and ~1.15 s is shared by its workers (one per core), so on 4 cores it
+  would take ~0.6 s, inside zizmor's time: a projection, as these machines have
+  2 cores. Measured 2026-12-05 (the rows above and
   `benchmarks/rego_cost.py`): everything that is not Rego
   (start-up, discovering and loading 500 workflows into the typed model, the
   workers, the report) is the `workflows, no workflow rules` row, ~0.40 s of
