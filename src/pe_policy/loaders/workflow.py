@@ -457,6 +457,7 @@ class StringReader:
                 "ast": copied(parsed.ast),
                 "contexts": [
                     {"path": ".".join(ref.parts), "parts": list(ref.parts),
+                     "written": list(ref.written),
                      "text": value[base + ref.start:base + ref.end],
                      "functions": list(ref.functions), "flows": ref.flows, "dynamic": ref.dynamic,
                      **self._located((*at, "contexts", index), mapping, path, base + ref.start,

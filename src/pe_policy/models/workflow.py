@@ -67,6 +67,9 @@ class ContextReference(_Located):
     path: str = Field(description="Dotted, lower-cased (GitHub's contexts are case-insensitive); "
                       "`['x']` reads as `.x`, `.*`/`[*]`/a computed index as `*`, `[0]` as `.0`.")
     parts: list[str]
+    written: list[str] = Field(description="`parts` as written (original case, `['x']` read "
+                               "as `x`): `secrets.Api_Key` -> `[secrets, Api_Key]`. For messages "
+                               "that name what the file names; compare `parts`.")
     text: str = Field(description="As written.")
     functions: list[str] = Field(description="Calls around the reference, outermost first, spelled "
                                  "as GitHub's docs spell them (`toJSON`, `contains`...).")
