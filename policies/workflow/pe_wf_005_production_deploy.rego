@@ -38,6 +38,7 @@ import data.pe.workflow.lib.pipeline.ancestors
 import data.pe.workflow.lib.pipeline.job_environments
 import data.pe.workflow.lib.pipeline.stage_jobs
 import data.pe.workflow.lib.pipeline.triggers
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
@@ -151,8 +152,7 @@ restricted contains job_id if {
 
 restricted contains job_id if {
 	some job_id in production_jobs
-	job := input.jobs[job_id]
-	not runs_regardless(job)
+	not job_id in runs_regardless
 	some upstream in ancestors[job_id]
 	restricted_if(input.jobs[upstream]["if"])
 }
@@ -162,8 +162,17 @@ restricted contains job_id if {
 	some job_id in production_jobs
 }
 
-# `if: always()` (or failure()/cancelled()) runs even when the jobs it needs were skipped
-runs_regardless(job) if regex.match(`(?i)(always|failure|cancelled)\s*\(`, pipeline.text(job["if"]))
+# The jobs whose `if:` calls always(), failure() or cancelled() (read from the parsed
+# condition, with or without `${{ }}`, in any spelling; never a word in a string literal):
+# GitHub then drops the implicit success(), so they run even when the jobs they need were
+# skipped.
+runs_regardless contains e.job if {
+	some e in expressions
+	e.where == "if"
+	e.scope == "job"
+	some call in e.functions
+	call.name in {"always", "failure", "cancelled"}
+}
 
 unsafe_triggers contains trigger if {
 	some trigger in triggers

@@ -23,11 +23,40 @@ test_weak_if_conditions_are_denied if {
 	count(production_deploy.deny) == 1 with input as {"on": ["workflow_dispatch"], "jobs": {"deploy": {"environment": "production", "if": "!startsWith(github.ref, 'refs/tags/')"}}} with data.pe.params as params
 }
 
+# the parsed `if:` of job `job` (only the fields the rule reads): the functions it calls
+job_condition(job, text, functions) := {
+	"scope": "job", "job": job, "where": "if", "path": ["jobs", job, "if"], "key_path": ["if"],
+	"text": text, "functions": [{"name": name} | some name in functions],
+}
+
+# `deploy` needs `staging`, which only runs on main; deploy's own `if:` is `text`, calling `functions`
+needs_restricted_staging(text, functions) := {"on": ["push"], "jobs": jobs, "expressions": [job_condition("deploy", text, functions)]} if {
+	jobs := {"staging": {"if": "github.ref == 'refs/heads/main'"}, "deploy": {"needs": "staging", "environment": "production", "if": text}}
+}
+
 test_restriction_inherited_from_needed_job_unless_always if {
 	jobs := {"staging": {"if": "github.ref == 'refs/heads/main'"}, "deploy": {"needs": "staging", "environment": "production"}}
 	count(production_deploy.deny) == 0 with input as {"on": ["push"], "jobs": jobs} with data.pe.params as params
-	always := {"staging": jobs.staging, "deploy": {"needs": "staging", "environment": "production", "if": "always()"}}
-	count(production_deploy.deny) == 1 with input as {"on": ["push"], "jobs": always} with data.pe.params as params
+	count(production_deploy.deny) == 1 with input as needs_restricted_staging("always()", ["always"]) with data.pe.params as params
+}
+
+# a status function anywhere in the parsed condition, as GitHub reads it: with `${{ }}`,
+# negated, spaced or in capitals (GitHub's names are case-insensitive; the loader spells them)
+test_any_status_function_runs_regardless_of_needed_jobs if {
+	every case in [
+		["${{ failure() || github.event_name == 'workflow_dispatch' }}", ["failure"]],
+		["!cancelled() && needs.staging.result == 'success'", ["cancelled"]],
+		["ALWAYS ( )", ["always"]],
+	] {
+		count(production_deploy.deny) == 1 with input as needs_restricted_staging(case[0], case[1]) with data.pe.params as params
+	}
+}
+
+# the words in a string literal are no call (a regex over the text took `'always('` for one
+# and dropped the restriction inherited from `staging`)
+test_status_word_in_a_string_literal_is_no_call if {
+	text := "github.event.action == 'always(' || contains(github.event.head_commit.message, 'failure (')"
+	count(production_deploy.deny) == 0 with input as needs_restricted_staging(text, ["contains"]) with data.pe.params as params
 }
 
 test_any_branch_deploy_points_at_environment if {
