@@ -215,7 +215,7 @@ artifact_downloads contains {"job": pipeline.text(script.job), "index": script.s
 	some command in script.commands
 	command.name == "gh"
 	array.slice(command.arguments, 0, 2) == ["run", "download"]
-	not into_temp(command.arguments)
+	not into_temp(command)
 }
 
 # the GitHub Security Lab pattern: github-script fetches the run's artifact zip
@@ -230,22 +230,44 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	script.step > s.index
 	some command in script.commands
 	command.name == "unzip"
-	not into_temp(command.arguments)
+	not into_temp(command)
 }
 
 # `-D DIR`, `--dir DIR`, `--dir=DIR` or (unzip) `-d DIR` under the runner's temp directory
-into_temp(arguments) if {
-	some i, flag in arguments
+into_temp(command) if {
+	some i, flag in command.arguments
 	flag in {"-D", "--dir", "-d"}
-	count(arguments) > i + 1 # a negated call on an undefined argument differs between engines
-	not in_workspace(arguments[i + 1])
+	count(command.arguments) > i + 1 # a negated call on an undefined argument differs between engines
+	argument_in_temp(command, i + 1, 0)
 }
 
-into_temp(arguments) if {
-	some argument in arguments
+into_temp(command) if {
+	some i, argument in command.arguments
 	startswith(argument, "--dir=")
-	not in_workspace(substring(argument, 6, -1))
+	argument_in_temp(command, i, 6)
 }
+
+# Argument `i` of the command, from character `from` on, is a path under the temp directory:
+# what it expands first (read from the shell model) is `$RUNNER_TEMP` or a parsed
+# `${{ runner.temp }}`, with only a quote before it; or it is a literal path under `/tmp/`.
+argument_in_temp(command, i, from) if {
+	some expansion in object.get(command, "expansions", [])[i]
+	quote_only(substring(command.arguments[i], from, expansion.offset - from))
+	temp_expansion(expansion)
+} else if {
+	startswith(trim_left(substring(command.arguments[i], from, -1), "\"'"), "/tmp/")
+}
+
+temp_expansion(expansion) if expansion.variable == "RUNNER_TEMP"
+
+temp_expansion(expansion) if {
+	some e in expressions
+	e.at == expansion.expression
+	e.ast.type == "context"
+	e.ast.path == "runner.temp"
+}
+
+quote_only(text) if text in {"", "\"", "'"}
 
 # The step's input `name` (a path) is under the runner's temp directory: it starts with
 # `${{ runner.temp }}` (the parsed expression, first in the value and nothing but the
@@ -267,5 +289,3 @@ input_in_temp(s, name) if {
 # a path written out under the temp directory (no `${{ }}`): `/tmp/x`, `$RUNNER_TEMP/x`
 temp_literal(path) if regex.match(`^\s*["']?(\$\{?RUNNER_TEMP|/tmp/)`, path)
 
-# where a download goes: the workspace unless the path is under the runner's temp directory
-in_workspace(path) if not regex.match(`^\s*["']?(\$\{\{\s*runner\.temp\s*\}\}|\$\{?RUNNER_TEMP|/tmp/)`, path)

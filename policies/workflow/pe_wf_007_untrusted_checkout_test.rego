@@ -140,16 +140,52 @@ test_workflow_run_artifact_into_a_path_that_only_names_runner_temp_is_denied if 
 	count(untrusted_checkout.deny) == 1 with input as {"on": ["workflow_run"], "jobs": {"b": {"steps": [other, {"run": "./report.sh"}]}}, "expressions": [run_id, cache]}
 }
 
-gh_download(arguments) := {"scope": "step", "job": "b", "step": 0, "commands": [{"name": "gh", "arguments": arguments, "text": "gh run download", "at": ["jobs", "b", "steps", 0, "run", "commands", 0]}]}
+# a `gh run download` command of the shell model: its arguments and what each expands
+gh_download(arguments, expansions) := {"scope": "step", "job": "b", "step": 0, "commands": [{"name": "gh", "arguments": arguments, "expansions": expansions, "text": "gh run download", "at": ["jobs", "b", "steps", 0, "run", "commands", 0]}]}
+
+run_temp := {"path": ["jobs", "b", "steps", 0, "run"], "at": ["jobs", "b", "steps", 0, "run", 0], "where": "run", "ast": context_ast("runner.temp")}
 
 test_gh_run_download_then_run_is_denied if {
-	wf := {"on": ["workflow_run"], "jobs": {"b": {"steps": [{"run": "gh run download"}, {"run": "./dist/publish.sh"}]}}}
-	results := untrusted_checkout.deny with input as object.union(wf, {"scripts": [gh_download(["run", "download", "$RUN_ID", "-n", "dist"])]})
+	wf := {"on": ["workflow_run"], "jobs": {"b": {"steps": [{"run": "gh run download"}, {"run": "./dist/publish.sh"}]}}, "expressions": [run_temp]}
+	results := untrusted_checkout.deny with input as object.union(wf, {"scripts": [gh_download(["run", "download", "\"$RUN_ID\"", "-n", "dist"], [[], [], [{"variable": "RUN_ID", "offset": 1}], [], []])]})
 	{r.path | some r in results} == {["jobs", "b", "steps", 0, "run", "commands", 0]}
-	count(untrusted_checkout.deny) == 0 with input as object.union(wf, {"scripts": [gh_download(["run", "download", "-D", "${{ runner.temp }}/dist"])]})
+	into_temp := gh_download(["run", "download", "-D", "${{ runner.temp }}/dist"], [[], [], [], [{"expression": run_temp.at, "offset": 0}]])
+	count(untrusted_checkout.deny) == 0 with input as object.union(wf, {"scripts": [into_temp]})
 }
 
-unzip(arguments) := {"scope": "step", "job": "b", "step": 1, "commands": [{"name": "unzip", "arguments": arguments, "text": "unzip pr.zip", "at": ["x"]}]}
+# where the directory goes, as the shell model says: `$RUNNER_TEMP` (quoted or not) or a
+# parsed `${{ runner.temp }}` first in it is the temp directory; a single-quoted
+# '$RUNNER_TEMP' (no expansion: a directory of that name in the workspace), another
+# variable whose name starts alike, or the variable later in the path are not
+test_gh_run_download_directory_is_read_from_the_shell_model if {
+	wf := {"on": ["workflow_run"], "jobs": {"b": {"steps": [{"run": "gh run download"}, {"run": "./dist/publish.sh"}]}}, "expressions": [run_temp]}
+	every case in [
+		["-D", "\"$RUNNER_TEMP/pr\"", [{"variable": "RUNNER_TEMP", "offset": 1}]],
+		["--dir", "${RUNNER_TEMP}/pr-$RUN_ID", [{"variable": "RUNNER_TEMP", "offset": 0}, {"variable": "RUN_ID", "offset": 18}]],
+		["--dir=\"${{ runner.temp }}/pr\"", null, [{"expression": run_temp.at, "offset": 7}]],
+		["-D", "/tmp/pr", []],
+	] {
+		script := downloads_into(case)
+		count(untrusted_checkout.deny) == 0 with input as object.union(wf, {"scripts": [script]})
+	}
+	every case in [
+		["-D", "$RUNNER_TEMP/pr", []],
+		["-D", "\"$RUNNER_TEMPLATES/pr\"", [{"variable": "RUNNER_TEMPLATES", "offset": 1}]],
+		["-D", "dist/$RUNNER_TEMP", [{"variable": "RUNNER_TEMP", "offset": 5}]],
+		["--dir=dist/${{ runner.temp }}", null, [{"expression": run_temp.at, "offset": 11}]],
+	] {
+		script := downloads_into(case)
+		count(untrusted_checkout.deny) == 1 with input as object.union(wf, {"scripts": [script]})
+	}
+}
+
+# `gh run download` with [flag, directory, expansions of the directory] (directory null: the
+# flag is `--dir=...`, one argument)
+downloads_into(case) := gh_download(["run", "download", case[0]], [[], [], case[2]]) if {
+	case[1] == null
+} else := gh_download(["run", "download", case[0], case[1]], [[], [], [], case[2]])
+
+unzip(arguments) := {"scope": "step", "job": "b", "step": 1, "commands": [{"name": "unzip", "arguments": arguments, "expansions": [[] | some _ in arguments], "text": "unzip pr.zip", "at": ["x"]}]}
 
 test_github_script_download_then_unzip_in_workspace_is_denied if {
 	fetch := {"uses": "actions/github-script@v7", "with": {"script": "await github.rest.actions.downloadArtifact({...})"}}
