@@ -136,6 +136,7 @@ DOWNLOADS = """
               gh run download "$RUN_ID" -n coverage -D "$RUNNER_TEMP/coverage"
               gh run download ${{ github.event.workflow_run.id }} --dir=${{ runner.temp }}/pr
               unzip pr.zip -d ${RUNNER_TEMP}/pr-$RUN_ID
+              unzip pr.zip -d /tmp/pr
 """
 
 
@@ -155,6 +156,7 @@ def test_what_each_argument_expands_and_where() -> None:
           [{"expression": [*run, 1], "offset": 6}]]),
         (["pr.zip", "-d", "${RUNNER_TEMP}/pr-$RUN_ID"],
          [[], [], [{"variable": "RUNNER_TEMP", "offset": 0}, {"variable": "RUN_ID", "offset": 18}]]),
+        (["pr.zip", "-d", "/tmp/pr"], []),  # nothing expands: no list per argument
     ]
     # the `at` of an expansion is one of the file's parsed expressions
     temp = [e for e in doc.input["expressions"] if e["at"] == [*run, 1]]

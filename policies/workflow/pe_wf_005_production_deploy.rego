@@ -162,14 +162,19 @@ restricted contains job_id if {
 	some job_id in production_jobs
 }
 
+# the parsed `${{ }}` of the jobs' `if:` (one pass over the file's expressions for the rules below)
+job_conditions contains e if {
+	some e in expressions
+	e.where == "if"
+	e.scope == "job"
+}
+
 # The jobs whose `if:` calls always(), failure() or cancelled() (read from the parsed
 # condition, with or without `${{ }}`, in any spelling; never a word in a string literal):
 # GitHub then drops the implicit success(), so they run even when the jobs they need were
 # skipped.
 runs_regardless contains e.job if {
-	some e in expressions
-	e.where == "if"
-	e.scope == "job"
+	some e in job_conditions
 	some call in e.functions
 	call.name in {"always", "failure", "cancelled"}
 }
@@ -253,9 +258,7 @@ tags_allowed if "refs/tags/" in release_refs
 # true whatever the ref. (Only jobs with a production deploy or one that waits for them are
 # asked; the rule is computed for every job with an `if:` once.)
 pinned_by_if contains e.job if {
-	some e in expressions
-	e.where == "if"
-	e.scope == "job"
+	some e in job_conditions
 	e.whole
 	pins_4(e.ast)
 }

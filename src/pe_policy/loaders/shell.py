@@ -51,7 +51,8 @@ class Command:
     variables: list[str] = field(default_factory=list)  # variables its words expand, in order
     # per argument, what it expands and where: ("variable", NAME, offset) for `$NAME`/`${NAME}`,
     # ("expression", ordinal of the `${{ }}`, offset); offsets in characters into the argument
-    # as written, so a rule knows what a path starts with (`"$RUNNER_TEMP/x"`: offset 1)
+    # as written, so a rule knows what a path starts with (`"$RUNNER_TEMP/x"`: offset 1);
+    # empty (not a list per argument) when no argument expands anything: most commands
     expansions: list[list[tuple[str, str | int, int]]] = field(default_factory=list)
 
 
@@ -249,8 +250,9 @@ class _Reader:
         argument_nodes = node.children_by_field_name("argument")
         arguments = [self.word(arg) for arg in argument_nodes]
         start, end = self.span(node)
+        expansions = [self.argument_expansions(arg) for arg in argument_nodes]
         return Command(name, arguments, start, end, _stdout(node), self.expanded(node),
-                       [self.argument_expansions(arg) for arg in argument_nodes])
+                       expansions if any(expansions) else [])
 
     def argument_expansions(self, node: Any) -> list[tuple[str, str | int, int]]:
         """What one argument expands (see Command.expansions), in order."""

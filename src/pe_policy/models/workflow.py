@@ -149,7 +149,8 @@ class ShellCommand(_Located):
                                  description="Variables its words expand, in order.")
     expansions: list[list[ArgumentExpansion]] = Field(
         default_factory=_empty_list, description="Per argument, the variables and `${{ }}` it "
-        "expands, in order: what a path argument starts with.")
+        "expands, in order: what a path argument starts with. Empty when no argument expands "
+        "anything.")
     text: str
 
 
