@@ -382,22 +382,29 @@ pin(node) if {
 	startswith(lower(literal.value), lower(prefix))
 }
 
-pinned_value("github.ref", value) if {
+pinned_value(path, value) if {
+	path == "github.ref"
 	some ref in release_refs
 	not endswith(ref, "/")
 	lower(ref) == value
 }
 
-pinned_value("github.ref_name", value) if {
+pinned_value(path, value) if {
+	path == "github.ref_name"
 	some ref in release_refs
 	startswith(ref, "refs/heads/")
 	not endswith(ref, "/")
 	lower(ref) == concat("", ["refs/heads/", value])
 }
 
-pinned_value("github.ref_type", "tag") if tags_allowed
+pinned_value(path, value) if {
+	path == "github.ref_type"
+	value == "tag"
+	tags_allowed
+}
 
-pinned_value("github.event_name", trigger) if {
-	trigger in triggers
-	safe_trigger(trigger)
+pinned_value(path, value) if {
+	path == "github.event_name"
+	value in triggers
+	safe_trigger(value)
 }

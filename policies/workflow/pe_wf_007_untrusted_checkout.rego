@@ -85,7 +85,7 @@ deny contains {"msg": msg, "path": download.path} if {
 
 # `actions/checkout` whose `ref:` or `repository:` is the head: a parsed `${{ }}` there whose
 # value can be one of the head's contexts (not one only compared or tested)
-checkouts contains {"job": e.job, "index": e.step, "path": e.path, "what": step["with"][input_name], "extra": {}} if {
+checkouts contains {"job": e.job, "index": e.step, "path": e.path, "what": what, "extra": {}} if {
 	"actions/checkout" in used_actions
 	some e in expressions
 	e.where == "with"
@@ -97,6 +97,7 @@ checkouts contains {"job": e.job, "index": e.step, "path": e.path, "what": step[
 	ctx.path in head_inputs[input_name]
 	step := input.jobs[e.job].steps[e.step]
 	steps.uses_action(step, "actions/checkout")
+	what := step["with"][input_name]
 }
 
 # `ref: refs/pull/${{ github.event.number }}/merge`: the pull request's ref written out (in
@@ -110,18 +111,6 @@ checkouts contains {"job": s.job, "index": s.index, "path": path, "what": ref, "
 	is_string(ref)
 	path := array.concat(s.path, ["with", "ref"])
 	pull_request_ref(path, ref)
-}
-
-pull_request_ref(path, value) if {
-	literal_text := strings.replace_n({e.text: "" | some e in expressions; e.path == path}, value)
-	contains(literal_text, "refs/pull/")
-} else if {
-	some e in expressions
-	e.path == path
-	walk(e.ast, [_, node])
-	node.type == "literal"
-	is_string(node.value)
-	contains(node.value, "refs/pull/")
 }
 
 # `gh pr checkout`, `git fetch ... pull/N...`, or git fetching/checking out a head ref
@@ -159,6 +148,18 @@ fetches_head(script, command) if {
 	ctx.path in head_refs
 }
 
+pull_request_ref(path, value) if {
+	literal_text := strings.replace_n({e.text: "" | some e in expressions; e.path == path}, value)
+	contains(literal_text, "refs/pull/")
+} else if {
+	some e in expressions
+	e.path == path
+	walk(e.ast, [_, node])
+	node.type == "literal"
+	is_string(node.value)
+	contains(node.value, "refs/pull/")
+}
+
 # expression `e` sits inside the span of `command`
 within(e, command) if {
 	[e.line, e.column] >= [command.line, command.column]
@@ -193,15 +194,6 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	not input_in_temp(s, "path")
 }
 
-# the input at `path` is the triggering run's id: `${{ github.event.workflow_run.id }}`
-of_triggering_run(path) if {
-	some e in expressions
-	e.path == path
-	some ctx in e.contexts
-	ctx.flows
-	startswith(ctx.path, "github.event.workflow_run.")
-}
-
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
 	"dawidd6/action-download-artifact" in used_actions
 	some [name, s] in named_steps
@@ -231,6 +223,15 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	some command in script.commands
 	command.name == "unzip"
 	not into_temp(command)
+}
+
+# the input at `path` is the triggering run's id: `${{ github.event.workflow_run.id }}`
+of_triggering_run(path) if {
+	some e in expressions
+	e.path == path
+	some ctx in e.contexts
+	ctx.flows
+	startswith(ctx.path, "github.event.workflow_run.")
 }
 
 # `-D DIR`, `--dir DIR`, `--dir=DIR` or (unzip) `-d DIR` under the runner's temp directory
@@ -275,17 +276,16 @@ quote_only(text) if text in {"", "\"", "'"}
 input_in_temp(s, name) if {
 	value := s.step["with"][name]
 	is_string(value)
+	trim(substring(value, 0, indexof(value, "${{")), " \t\n\"'") == "" # nothing before the first `${{ }}` ...
 	path := array.concat(s.path, ["with", name])
 	some e in expressions
 	e.path == path
-	e.at[count(e.at) - 1] == 0 # the first `${{ }}` of the value ...
+	e.at[count(e.at) - 1] == 0 # ... which is `${{ runner.temp }}`
 	e.ast.type == "context"
 	e.ast.path == "runner.temp"
-	trim(substring(value, 0, indexof(value, "${{")), " \t\n\"'") == "" # ... with nothing before it
 } else if {
 	temp_literal(steps.with_input(s.step, name))
 }
 
 # a path written out under the temp directory (no `${{ }}`): `/tmp/x`, `$RUNNER_TEMP/x`
 temp_literal(path) if regex.match(`^\s*["']?(\$\{?RUNNER_TEMP|/tmp/)`, path)
-

@@ -24,10 +24,13 @@ test_service_tag_is_denied_at_its_image if {
 }
 
 test_digest_and_expression_images_are_allowed if {
-	count(unpinned_images.deny) == 0 with input as {"jobs": {"t": {
-		"container": {"image": concat("@", ["node:20", digest])},
-		"services": {"db": {"image": "${{ matrix.db }}"}},
-	}}, "expressions": [{"path": ["jobs", "t", "services", "db", "image"], "text": "${{ matrix.db }}"}]}
+	count(unpinned_images.deny) == 0 with input as {
+		"jobs": {"t": {
+			"container": {"image": concat("@", ["node:20", digest])},
+			"services": {"db": {"image": "${{ matrix.db }}"}},
+		}},
+		"expressions": [{"path": ["jobs", "t", "services", "db", "image"], "text": "${{ matrix.db }}"}],
+	}
 }
 
 # judged from where the loader parsed a `${{ }}`, not from the text: an image whose own
