@@ -292,6 +292,31 @@ def test_dynamic_index_and_call_results() -> None:
                      (["inputs", "key"], False, False)]
 
 
+
+
+def test_contexts_carry_their_parts_as_written() -> None:
+    """`parts` are lower-cased for comparing (GitHub's contexts are case-insensitive);
+    `written` keeps what the file wrote, for messages that name it (PE-WF-008 names the
+    secret as written), whatever the spelling: `.Name`, `['Name']`, `[ 'Name' ]`."""
+    doc = load("""
+        on: push
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - run: |
+                  deploy ${{ secrets.Api_Key }} ${{ Secrets[ 'Deploy-Token' ] }}
+                  echo ${{ env.Release_Tag }} ${{ matrix[inputs.Os] }} ${{ github.Event.Issue[0] }}
+    """)
+    written = [(r["parts"], r["written"]) for r in refs(doc, "run")]
+    assert written == [
+        (["secrets", "api_key"], ["secrets", "Api_Key"]),
+        (["secrets", "deploy-token"], ["Secrets", "Deploy-Token"]),
+        (["env", "release_tag"], ["env", "Release_Tag"]),
+        (["matrix", "*"], ["matrix", "*"]),
+        (["inputs", "os"], ["inputs", "Os"]),
+        (["github", "event", "issue", "0"], ["github", "Event", "Issue", "0"]),
+    ]
 # --------------------------------------------------------------------------- generated expressions
 
 FUZZ = settings(max_examples=max(200, settings.default.max_examples), deadline=None,

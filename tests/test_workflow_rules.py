@@ -375,6 +375,106 @@ def test_wf008_forms(tmp_repo: Path, ruleset: RuleSet) -> None:
     ]
 
 
+def test_rules_read_parsed_expressions_not_text(tmp_repo: Path, ruleset: RuleSet) -> None:
+    """The forms a regex over the text got wrong, end to end through the real loader:
+    PE-WF-005 takes a status function in a string literal for no call, and pins the ref by
+    the parsed `&&`/`||`; PE-WF-007 tells a checkout of the head from a comparison with
+    it, and `$RUNNER_TEMP` from a single-quoted '$RUNNER_TEMP'; PE-WF-008 names a secret
+    (and an `env['X']`) as written."""
+    deploy = write_workflow(tmp_repo, f"""
+        on:
+          push:
+          workflow_dispatch:
+        permissions: {{}}
+        jobs:
+          staging:
+            runs-on: ubuntu-latest
+            if: github.ref == 'refs/heads/main'
+            steps:
+              - run: echo staged
+          promote:
+            needs: staging
+            if: github.event.head_commit.message != 'always()'
+            runs-on: ubuntu-latest
+            environment: production
+            steps:
+              - run: echo promote
+          release:
+            if: >-
+              (github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/'))
+              && github.event_name != 'workflow_dispatch'
+            runs-on: ubuntu-latest
+            environment: production
+            steps:
+              - run: echo release
+          hotfix:
+            needs: staging
+            if: ${{{{ ALWAYS() }}}}
+            runs-on: ubuntu-latest
+            environment: production
+            steps:
+              - run: echo hotfix
+    """, "deploy.yml")
+    assert rule_lines(run([deploy], ruleset, root=tmp_repo), "PE-WF-005") == [
+        line_of(deploy, "environment: production", 3)]
+    pwn = write_workflow(tmp_repo, f"""
+        on:
+          pull_request_target:
+            types: [labeled]
+        permissions: {{}}
+        jobs:
+          label:
+            runs-on: ubuntu-latest
+            permissions: {{pull-requests: write}}
+            steps:
+              - uses: actions/checkout@{SHA}
+                with:
+                  ref: ${{{{ github.event.pull_request.head.sha == github.sha && 'main' || github.base_ref }}}}
+                  persist-credentials: false
+              - run: ./scripts/label.sh
+    """, "label.yml")
+    assert rule_lines(run([pwn], ruleset, root=tmp_repo), "PE-WF-007") == []
+    artifacts = write_workflow(tmp_repo, """
+        on:
+          workflow_run:
+            workflows: [ci]
+            types: [completed]
+        permissions: {}
+        jobs:
+          report:
+            runs-on: ubuntu-latest
+            permissions: {actions: read}
+            env:
+              GH_TOKEN: ${{ github.token }}
+              RUN_ID: ${{ github.event.workflow_run.id }}
+            steps:
+              - run: gh run download "$RUN_ID" -n coverage -D "$RUNNER_TEMP/coverage"
+              - run: gh run download "$RUN_ID" -n site -D '$RUNNER_TEMP/site'
+              - run: ./scripts/summary.sh
+    """, "report.yml")
+    assert rule_lines(run([artifacts], ruleset, root=tmp_repo), "PE-WF-007") == [
+        line_of(artifacts, "-n site")]
+    secrets = write_workflow(tmp_repo, """
+        on: workflow_dispatch
+        permissions: {}
+        jobs:
+          publish:
+            runs-on: ubuntu-latest
+            permissions: {contents: read}
+            env:
+              Deploy_Key: ${{ secrets.DEPLOY_KEY }}
+            steps:
+              - run: |
+                  ./publish.sh --key "${{ SECRETS.Api_Key }}"
+                  ./deploy.sh "${{ env['Deploy_Key'] }}"
+    """, "publish.yml")
+    messages = sorted(f.message for f in run([secrets], ruleset, root=tmp_repo).active
+                      if f.rule_id == "PE-WF-008")
+    assert len(messages) == 2
+    assert "secret `Api_Key` is expanded" in messages[1] and '"$API_KEY"' in messages[1]
+    assert "`env.Deploy_Key` (secret `DEPLOY_KEY`)" in messages[0]
+
+
 def test_wf002_and_wf006_ignore_non_steps(tmp_repo: Path, ruleset: RuleSet) -> None:
     path = write_workflow(tmp_repo, f"""
         on: workflow_dispatch

@@ -120,6 +120,53 @@ def test_where_each_command_prints() -> None:
     ]
 
 
+DOWNLOADS = """
+    on:
+      workflow_run:
+        workflows: [ci]
+        types: [completed]
+    jobs:
+      report:
+        runs-on: ubuntu-latest
+        steps:
+          - env:
+              RUN_ID: ${{ github.event.workflow_run.id }}
+              GH_TOKEN: ${{ github.token }}
+            run: |
+              gh run download "$RUN_ID" -n coverage -D "$RUNNER_TEMP/coverage"
+              gh run download ${{ github.event.workflow_run.id }} --dir=${{ runner.temp }}/pr
+              unzip pr.zip -d ${RUNNER_TEMP}/pr-$RUN_ID
+              unzip pr.zip -d /tmp/pr
+"""
+
+
+def test_what_each_argument_expands_and_where() -> None:
+    """Per argument, its variables and `${{ }}` with their offsets into the argument as
+    written: what PE-WF-007 needs to tell a download into `$RUNNER_TEMP` from one into the
+    workspace, without reading the argument's text."""
+    doc = load(DOWNLOADS)
+    [script] = doc.input["scripts"]
+    run = ["jobs", "report", "steps", 0, "run"]
+    assert [(c["arguments"], c["expansions"]) for c in script["commands"]] == [
+        (["run", "download", '"$RUN_ID"', "-n", "coverage", "-D", '"$RUNNER_TEMP/coverage"'],
+         [[], [], [{"variable": "RUN_ID", "offset": 1}], [], [], [],
+          [{"variable": "RUNNER_TEMP", "offset": 1}]]),
+        (["run", "download", "${{ github.event.workflow_run.id }}", "--dir=${{ runner.temp }}/pr"],
+         [[], [], [{"expression": [*run, 0], "offset": 0}],
+          [{"expression": [*run, 1], "offset": 6}]]),
+        (["pr.zip", "-d", "${RUNNER_TEMP}/pr-$RUN_ID"],
+         [[], [], [{"variable": "RUNNER_TEMP", "offset": 0}, {"variable": "RUN_ID", "offset": 18}]]),
+        (["pr.zip", "-d", "/tmp/pr"], []),  # nothing expands: no list per argument
+    ]
+    # the `at` of an expansion is one of the file's parsed expressions
+    temp = [e for e in doc.input["expressions"] if e["at"] == [*run, 1]]
+    assert [e["ast"] for e in temp] == [
+        {"type": "context", "path": "runner.temp", "parts": ["runner", "temp"]}]
+    model = doc.model
+    assert isinstance(model, Workflow)
+    [parsed] = model.scripts
+    assert parsed.commands[1].expansions[3][0].offset == 6
+
 def test_shell_is_chosen_as_github_chooses_it() -> None:
     doc = load("""
         on: push

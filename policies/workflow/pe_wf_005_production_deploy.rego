@@ -38,6 +38,7 @@ import data.pe.workflow.lib.pipeline.ancestors
 import data.pe.workflow.lib.pipeline.job_environments
 import data.pe.workflow.lib.pipeline.stage_jobs
 import data.pe.workflow.lib.pipeline.triggers
+import data.pe.workflow.lib.steps.expressions
 import rego.v1
 
 # Evaluation cost (regorus, once per workflow) shapes this rule, see lib/pipeline.rego:
@@ -146,15 +147,14 @@ called_only if triggers == {"workflow_call"}
 # other rules is a hidden argument)
 restricted contains job_id if {
 	some job_id in production_jobs
-	restricted_if(input.jobs[job_id]["if"])
+	job_id in pinned_by_if
 }
 
 restricted contains job_id if {
 	some job_id in production_jobs
-	job := input.jobs[job_id]
-	not runs_regardless(job)
+	not job_id in runs_regardless
 	some upstream in ancestors[job_id]
-	restricted_if(input.jobs[upstream]["if"])
+	upstream in pinned_by_if
 }
 
 restricted contains job_id if {
@@ -162,8 +162,22 @@ restricted contains job_id if {
 	some job_id in production_jobs
 }
 
-# `if: always()` (or failure()/cancelled()) runs even when the jobs it needs were skipped
-runs_regardless(job) if regex.match(`(?i)(always|failure|cancelled)\s*\(`, pipeline.text(job["if"]))
+# the parsed `${{ }}` of the jobs' `if:` (one pass over the file's expressions for the rules below)
+job_conditions contains e if {
+	some e in expressions
+	e.where == "if"
+	e.scope == "job"
+}
+
+# The jobs whose `if:` calls always(), failure() or cancelled() (read from the parsed
+# condition, with or without `${{ }}`, in any spelling; never a word in a string literal):
+# GitHub then drops the implicit success(), so they run even when the jobs they need were
+# skipped.
+runs_regardless contains e.job if {
+	some e in job_conditions
+	some call in e.functions
+	call.name in {"always", "failure", "cancelled"}
+}
 
 unsafe_triggers contains trigger if {
 	some trigger in triggers
@@ -236,60 +250,161 @@ tag_allowed(tag) if {
 
 tags_allowed if "refs/tags/" in release_refs
 
-# `if:` conditions, compared without spaces or case: every `||` branch must pin the ref
-restricted_if(condition) if {
-	is_string(condition)
-	every part in split(normalise(condition), "||") {
-		restricts(part)
+# ------------------------------------------------- `if:` conditions, parsed
+
+# The jobs whose `if:` (the parsed condition: the loader's AST, never its text) runs them only
+# for a release ref: every way the condition can be true pins the ref. Only a condition that
+# is all of the `if:` counts: `if: |` with a `${{ }}` and a line break is a non-empty string,
+# true whatever the ref. (Only jobs with a production deploy or one that waits for them are
+# asked; the rule is computed for every job with an `if:` once.)
+pinned_by_if contains e.job if {
+	some e in job_conditions
+	e.whole
+	pins_4(e.ast)
+}
+
+# A condition pins the ref: a pinning comparison or call (pin); an `&&` with an operand that
+# pins; an `||` whose operands all pin. Rego has no recursion: unrolled to four levels of
+# `&&`/`||` alternation (`(a || b) && c`, `a && (b || c) || d`, ...); deeper nesting pins
+# nothing, which reports the job rather than miss one.
+pins_4(node) if pin(node)
+
+pins_4(node) if {
+	node.op == "&&"
+	some operand in operands(node, "&&")
+	pins_3(operand)
+}
+
+pins_4(node) if {
+	node.op == "||"
+	every operand in operands(node, "||") {
+		pins_3(operand)
 	}
 }
 
-normalise(condition) := lower(no_parens) if {
-	no_spaces := replace(replace(replace(condition, " ", ""), "\t", ""), "\n", "")
-	single_quoted := replace(no_spaces, "\"", "'")
-	no_braces := replace(replace(single_quoted, "${{", ""), "}}", "")
-	no_parens := replace(no_braces, "(", "")
+pins_3(node) if pin(node)
+
+pins_3(node) if {
+	node.op == "&&"
+	some operand in operands(node, "&&")
+	pins_2(operand)
 }
 
-restricts(part) if {
-	some ref in release_refs
-	not endswith(ref, "/")
-	some term in exact_terms(lower(ref))
-	contains(part, term)
-	not contains(part, concat("", ["!", term]))
+pins_3(node) if {
+	node.op == "||"
+	every operand in operands(node, "||") {
+		pins_2(operand)
+	}
 }
 
-restricts(part) if {
-	some prefix in release_refs
-	endswith(prefix, "/")
-	term := sprintf("startswithgithub.ref,'%s", [lower(prefix)])
-	contains(part, term)
-	not contains(part, concat("", ["!", term]))
+pins_2(node) if pin(node)
+
+pins_2(node) if {
+	node.op == "&&"
+	some operand in operands(node, "&&")
+	pins_1(operand)
 }
 
-restricts(part) if {
-	tags_allowed
-	contains(part, "github.ref_type=='tag'")
+pins_2(node) if {
+	node.op == "||"
+	every operand in operands(node, "||") {
+		pins_1(operand)
+	}
 }
 
-# `github.event_name == 'push'` where every push is already restricted
-restricts(part) if {
-	some trigger in triggers
-	safe_trigger(trigger)
-	contains(part, sprintf("github.event_name=='%s'", [trigger]))
+pins_1(node) if pin(node)
+
+pins_1(node) if {
+	node.op == "&&"
+	some operand in operands(node, "&&")
+	pin(operand)
+}
+
+pins_1(node) if {
+	node.op == "||"
+	every operand in operands(node, "||") {
+		pin(operand)
+	}
+}
+
+# the operands of a chain of `op` (`a || b || c`, grouped any way): none is itself an `op`
+operands(node, op) := [operand |
+	walk(node, [path, operand])
+	count(path) > 0
+	chained(node, path, op)
+	not operand.op == op
+]
+
+# every step of `path` from `root` goes into an operand of an `op`
+chained(root, path, op) if {
+	every i, step in path {
+		step in {"left", "right"}
+		object.get(root, array.slice(path, 0, i), null).op == op
+	}
+}
+
+# `github.ref == 'refs/heads/main'` (either way round; GitHub compares strings ignoring case),
+# `github.ref_name == 'main'`, `github.ref_type == 'tag'`, `github.event_name == 'push'` where
+# pushes are already restricted
+pin(node) if {
+	node.type == "binary"
+	node.op == "=="
+	some [ctx, literal] in [[node.left, node.right], [node.right, node.left]]
+	ctx.type == "context"
+	literal.type == "literal"
+	is_string(literal.value)
+	pinned_value(ctx.path, lower(literal.value))
 }
 
 # `github.event_name != 'pull_request'` where that is the only unrestricted trigger
-restricts(part) if {
-	some trigger in unsafe_triggers
-	contains(part, sprintf("github.event_name!='%s'", [trigger]))
-	unsafe_triggers == {trigger}
+pin(node) if {
+	node.type == "binary"
+	node.op == "!="
+	some [ctx, literal] in [[node.left, node.right], [node.right, node.left]]
+	ctx.type == "context"
+	ctx.path == "github.event_name"
+	literal.type == "literal"
+	is_string(literal.value)
+	unsafe_triggers == {lower(literal.value)}
 }
 
-exact_terms(ref) := {
-	sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref]),
-	sprintf("github.ref_name=='%s'", [branch]), sprintf("'%s'==github.ref_name", [branch]),
-} if {
+# `startsWith(github.ref, 'refs/tags/')` with a `release_refs` prefix
+pin(node) if {
+	node.type == "call"
+	lower(node.name) == "startswith"
+	[ctx, literal] := node.arguments
+	ctx.type == "context"
+	ctx.path == "github.ref"
+	literal.type == "literal"
+	is_string(literal.value)
+	some prefix in release_refs
+	endswith(prefix, "/")
+	startswith(lower(literal.value), lower(prefix))
+}
+
+pinned_value(path, value) if {
+	path == "github.ref"
+	some ref in release_refs
+	not endswith(ref, "/")
+	lower(ref) == value
+}
+
+pinned_value(path, value) if {
+	path == "github.ref_name"
+	some ref in release_refs
 	startswith(ref, "refs/heads/")
-	branch := trim_prefix(ref, "refs/heads/")
-} else := {sprintf("github.ref=='%s'", [ref]), sprintf("'%s'==github.ref", [ref])}
+	not endswith(ref, "/")
+	lower(ref) == concat("", ["refs/heads/", value])
+}
+
+pinned_value(path, value) if {
+	path == "github.ref_type"
+	value == "tag"
+	tags_allowed
+}
+
+pinned_value(path, value) if {
+	path == "github.event_name"
+	value in triggers
+	safe_trigger(value)
+}

@@ -49,9 +49,18 @@ privileged contains t if {
 	t in {"pull_request_target", "workflow_run"}
 }
 
-head_ref := `(?i)(github\.event\.pull_request\.head\.(sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(sha|branch)|github\.event\.workflow_run\.head_commit\.id|github\.event\.pull_request\.merge_commit_sha|refs/pull/)`
+# The pull request's head as contexts (paths lower-cased, as the loader gives them): its
+# ref or SHA (what `ref:` or `git fetch` would take) and its repository (the fork).
+head_refs := {
+	"github.event.pull_request.head.sha", "github.event.pull_request.head.ref", "github.head_ref",
+	"github.event.workflow_run.head_sha", "github.event.workflow_run.head_branch",
+	"github.event.workflow_run.head_commit.id", "github.event.pull_request.merge_commit_sha",
+}
 
-head_repository := `(?i)(github\.event\.pull_request\.head\.repo\.full_name|github\.event\.workflow_run\.head_repository\.full_name)`
+head_repositories := {"github.event.pull_request.head.repo.full_name", "github.event.workflow_run.head_repository.full_name"}
+
+# the checkout input -> the contexts that make it the pull request's code
+head_inputs := {"ref": head_refs, "repository": head_repositories}
 
 deny contains object.union({"msg": msg, "path": checkout.path}, checkout.extra) if {
 	count(privileged) > 0
@@ -74,22 +83,34 @@ deny contains {"msg": msg, "path": download.path} if {
 	)
 }
 
-checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].ref, "extra": {}} if {
-	some job_id, job in input.jobs
-	is_array(job.steps)
-	some i, step in job.steps
-	is_checkout(step)
-	regex.match(head_ref, pipeline.text(step["with"].ref))
-	path := ["jobs", job_id, "steps", i, "with", "ref"]
+# `actions/checkout` whose `ref:` or `repository:` is the head: a parsed `${{ }}` there whose
+# value can be one of the head's contexts (not one only compared or tested)
+checkouts contains {"job": e.job, "index": e.step, "path": e.path, "what": what, "extra": {}} if {
+	"actions/checkout" in used_actions
+	some e in expressions
+	e.where == "with"
+	e.scope == "step"
+	is_string(e.job)
+	[_, input_name] := e.key_path
+	some ctx in e.contexts
+	ctx.flows
+	ctx.path in head_inputs[input_name]
+	step := input.jobs[e.job].steps[e.step]
+	steps.uses_action(step, "actions/checkout")
+	what := step["with"][input_name]
 }
 
-checkouts contains {"job": job_id, "index": i, "path": path, "what": step["with"].repository, "extra": {}} if {
-	some job_id, job in input.jobs
-	is_array(job.steps)
-	some i, step in job.steps
-	is_checkout(step)
-	regex.match(head_repository, pipeline.text(step["with"].repository))
-	path := ["jobs", job_id, "steps", i, "with", "repository"]
+# `ref: refs/pull/${{ github.event.number }}/merge`: the pull request's ref written out (in
+# the text around the expressions, or as a string literal in one: `format('refs/pull/{0}/merge', ...)`)
+checkouts contains {"job": s.job, "index": s.index, "path": path, "what": ref, "extra": {}} if {
+	"actions/checkout" in used_actions
+	some [name, s] in named_steps
+	name == "actions/checkout"
+	s.job != ""
+	ref := s.step["with"].ref
+	is_string(ref)
+	path := array.concat(s.path, ["with", "ref"])
+	pull_request_ref(path, ref)
 }
 
 # `gh pr checkout`, `git fetch ... pull/N...`, or git fetching/checking out a head ref
@@ -124,7 +145,19 @@ fetches_head(script, command) if {
 	e.where == "run"
 	within(e, command)
 	some ctx in e.contexts
-	regex.match(head_ref, ctx.path)
+	ctx.path in head_refs
+}
+
+pull_request_ref(path, value) if {
+	literal_text := strings.replace_n({e.text: "" | some e in expressions; e.path == path}, value)
+	contains(literal_text, "refs/pull/")
+} else if {
+	some e in expressions
+	e.path == path
+	walk(e.ast, [_, node])
+	node.type == "literal"
+	is_string(node.value)
+	contains(node.value, "refs/pull/")
 }
 
 # expression `e` sits inside the span of `command`
@@ -141,13 +174,14 @@ first_runner(job_id, index) := pipeline.step_label(job_steps[first], first) if {
 	first := min(runners)
 }
 
-is_checkout(step) if startswith(lower(pipeline.text(step.uses)), "actions/checkout@")
-
 runs_code(step) if is_string(step.run)
 
 runs_code(step) if startswith(pipeline.text(step.uses), "./")
 
-runs_code(step) if regex.match(`(?i)^(docker/build-push-action|docker/bake-action|github/codeql-action/autobuild)@`, pipeline.text(step.uses))
+runs_code(step) if steps.action_name(step.uses) in code_running_actions
+
+# actions that build or run the checked-out code (a Dockerfile, a build script)
+code_running_actions := {"docker/build-push-action", "docker/bake-action", "github/codeql-action/autobuild"}
 
 # ------------------------------------------------------------ artifact poisoning
 
@@ -156,15 +190,15 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	"actions/download-artifact" in used_actions
 	some [name, s] in named_steps
 	name == "actions/download-artifact"
-	contains(steps.with_input(s.step, "run-id"), "workflow_run")
-	in_workspace(steps.with_input(s.step, "path"))
+	of_triggering_run(array.concat(s.path, ["with", "run-id"]))
+	not input_in_temp(s, "path")
 }
 
 artifact_downloads contains {"job": s.job, "index": s.index, "path": array.concat(s.path, ["uses"]), "what": s.step.uses} if {
 	"dawidd6/action-download-artifact" in used_actions
 	some [name, s] in named_steps
 	name == "dawidd6/action-download-artifact"
-	in_workspace(steps.with_input(s.step, "path"))
+	not input_in_temp(s, "path")
 }
 
 # `gh run download` (read from the shell model) without `-D`/`--dir` under the temp directory
@@ -173,7 +207,7 @@ artifact_downloads contains {"job": pipeline.text(script.job), "index": script.s
 	some command in script.commands
 	command.name == "gh"
 	array.slice(command.arguments, 0, 2) == ["run", "download"]
-	not into_temp(command.arguments)
+	not into_temp(command)
 }
 
 # the GitHub Security Lab pattern: github-script fetches the run's artifact zip
@@ -188,22 +222,70 @@ artifact_downloads contains {"job": s.job, "index": s.index, "path": array.conca
 	script.step > s.index
 	some command in script.commands
 	command.name == "unzip"
-	not into_temp(command.arguments)
+	not into_temp(command)
+}
+
+# the input at `path` is the triggering run's id: `${{ github.event.workflow_run.id }}`
+of_triggering_run(path) if {
+	some e in expressions
+	e.path == path
+	some ctx in e.contexts
+	ctx.flows
+	startswith(ctx.path, "github.event.workflow_run.")
 }
 
 # `-D DIR`, `--dir DIR`, `--dir=DIR` or (unzip) `-d DIR` under the runner's temp directory
-into_temp(arguments) if {
-	some i, flag in arguments
+into_temp(command) if {
+	some i, flag in command.arguments
 	flag in {"-D", "--dir", "-d"}
-	count(arguments) > i + 1 # a negated call on an undefined argument differs between engines
-	not in_workspace(arguments[i + 1])
+	count(command.arguments) > i + 1 # a negated call on an undefined argument differs between engines
+	argument_in_temp(command, i + 1, 0)
 }
 
-into_temp(arguments) if {
-	some argument in arguments
+into_temp(command) if {
+	some i, argument in command.arguments
 	startswith(argument, "--dir=")
-	not in_workspace(substring(argument, 6, -1))
+	argument_in_temp(command, i, 6)
 }
 
-# where a download goes: the workspace unless the path is under the runner's temp directory
-in_workspace(path) if not regex.match(`^\s*["']?(\$\{\{\s*runner\.temp\s*\}\}|\$\{?RUNNER_TEMP|/tmp/)`, path)
+# Argument `i` of the command, from character `from` on, is a path under the temp directory:
+# what it expands first (read from the shell model) is `$RUNNER_TEMP` or a parsed
+# `${{ runner.temp }}`, with only a quote before it; or it is a literal path under `/tmp/`.
+argument_in_temp(command, i, from) if {
+	some expansion in object.get(command, "expansions", [])[i]
+	quote_only(substring(command.arguments[i], from, expansion.offset - from))
+	temp_expansion(expansion)
+} else if {
+	startswith(trim_left(substring(command.arguments[i], from, -1), "\"'"), "/tmp/")
+}
+
+temp_expansion(expansion) if expansion.variable == "RUNNER_TEMP"
+
+temp_expansion(expansion) if {
+	some e in expressions
+	e.at == expansion.expression
+	e.ast.type == "context"
+	e.ast.path == "runner.temp"
+}
+
+quote_only(text) if text in {"", "\"", "'"}
+
+# The step's input `name` (a path) is under the runner's temp directory: it starts with
+# `${{ runner.temp }}` (the parsed expression, first in the value and nothing but the
+# context), or is a literal path under it.
+input_in_temp(s, name) if {
+	value := s.step["with"][name]
+	is_string(value)
+	trim(substring(value, 0, indexof(value, "${{")), " \t\n\"'") == "" # nothing before the first `${{ }}` ...
+	path := array.concat(s.path, ["with", name])
+	some e in expressions
+	e.path == path
+	e.at[count(e.at) - 1] == 0 # ... which is `${{ runner.temp }}`
+	e.ast.type == "context"
+	e.ast.path == "runner.temp"
+} else if {
+	temp_literal(steps.with_input(s.step, name))
+}
+
+# a path written out under the temp directory (no `${{ }}`): `/tmp/x`, `$RUNNER_TEMP/x`
+temp_literal(path) if regex.match(`^\s*["']?(\$\{?RUNNER_TEMP|/tmp/)`, path)

@@ -45,7 +45,7 @@ deny contains {"msg": pasted_message(what, ctx_name), "path": e.path, "snippet":
 	ctx.flows
 	count(ctx.parts) == 2
 	ctx.parts[0] == "env"
-	ctx_name := split(ctx.text, ".")[1]
+	ctx_name := ctx.written[1] # as written: `env.Release_Key`, `env['Release_Key']`
 	some held in secret_env(e)[lower(ctx_name)]
 	what := sprintf("`env.%s` (%s)", [ctx_name, held])
 }
@@ -117,16 +117,10 @@ secret(ctx) := ["the `github.token`", "GH_TOKEN"] if {
 	ctx.parts[0] == "secrets"
 	count(ctx.parts) == 2
 	ctx.parts[1] != "*"
-	name := written_name(ctx)
+	name := ctx.written[1] # as written (`secrets.Api_Key`, `secrets['Api_Key']`)
 } else := ["every secret (the whole `secrets` context)", "NAME"] if {
 	ctx.parts[0] == "secrets"
 }
-
-# the secret's name as written (`secrets.Api_Key`, `secrets['Api_Key']`)
-written_name(ctx) := found[0][1] if {
-	found := regex.find_all_string_submatch_n(`^secrets\s*(?:\.\s*|\[\s*['"])([\w-]+)`, ctx.text, 1)
-	count(found) == 1
-} else := ctx.parts[1]
 
 # env variable (lower-cased) -> what it holds, for the step of expression `e`
 secret_env(e) := {name: held |

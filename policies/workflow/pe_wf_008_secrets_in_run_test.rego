@@ -3,11 +3,18 @@ package pe.workflow.secrets_in_run_test
 import data.pe.workflow.secrets_in_run
 import rego.v1
 
-# one parsed `${{ }}` with one context (only the fields the rule reads)
+# one parsed `${{ }}` with one context (only the fields the rule reads): `context` dotted
+# as written (`secrets.Npm-Token`), `written` the expression's text
 expr(scope, job, step, where, name, context, written, flows, functions) := {
 	"scope": scope, "job": job, "step": step, "where": where, "name": name,
 	"path": ["jobs", job, "steps", step, where], "text": sprintf("${{ %s }}", [written]),
-	"contexts": [{"path": lower(context), "parts": split(lower(context), "."), "text": context, "flows": flows, "functions": functions}],
+	"contexts": [reference(split(context, "."), context, flows, functions)],
+}
+
+# a context reference as the loader gives it: parts lower-cased, and as written
+reference(written, text, flows, functions) := {
+	"path": lower(concat(".", written)), "parts": [lower(part) | some part in written], "written": written,
+	"text": text, "flows": flows, "functions": functions,
 }
 
 in_run(context, flows) := expr("step", "j", 0, "run", null, context, context, flows, [])
@@ -20,6 +27,19 @@ test_secret_in_run_is_denied_with_its_name if {
 	some r in results
 	contains(r.msg, "secret `Npm-Token` is expanded into a `run:` script")
 	contains(r.msg, "\"$NPM_TOKEN\"")
+}
+
+# the name as the loader read it, whatever the spelling around it: the message names
+# `Api_Key` (a regex over the text missed `SECRETS.` and fell back to `api_key`)
+test_secret_name_is_the_one_written_in_any_spelling if {
+	every name in [["SECRETS", "Api_Key"], ["Secrets", "Api_Key"]] {
+		some text in ["SECRETS.Api_Key", "Secrets [ 'Api_Key' ]"]
+		e := object.union(in_run("secrets.x", true), {"contexts": [reference(name, text, true, [])]})
+		results := secrets_in_run.deny with input as workflow({"run": "x"}, [e])
+		some r in results
+		contains(r.msg, "secret `Api_Key` is expanded")
+		contains(r.msg, "\"$API_KEY\"")
+	}
 }
 
 test_a_test_on_a_secret_is_allowed if {
@@ -37,6 +57,16 @@ test_env_variable_holding_a_secret_in_run_is_denied if {
 	results := secrets_in_run.deny with input as workflow({"run": "x", "env": {"TOKEN": "t"}}, [env, in_run("env.TOKEN", true)])
 	some r in results
 	contains(r.msg, "`env.TOKEN` (secret `TOKEN`)")
+}
+
+# `${{ env['Deploy_Token'] }}` is the same variable as `env.Deploy_Token` (splitting the
+# text at its dots found no name in it, and no finding)
+test_env_variable_indexed_by_name_is_denied_as_written if {
+	env := expr("step", "j", 0, "env", "DEPLOY_TOKEN", "secrets.TOKEN", "secrets.TOKEN", true, [])
+	pasted := object.union(in_run("env.x", true), {"contexts": [reference(["env", "Deploy_Token"], "env['Deploy_Token']", true, [])]})
+	results := secrets_in_run.deny with input as workflow({"run": "x", "env": {"DEPLOY_TOKEN": "t"}}, [env, pasted])
+	some r in results
+	contains(r.msg, "`env.Deploy_Token` (secret `TOKEN`)")
 }
 
 # one command of the shell model (only the fields the rule reads)

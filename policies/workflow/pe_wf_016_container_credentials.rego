@@ -18,6 +18,7 @@
 #     revoke the one that was committed.
 package pe.workflow.container_credentials
 
+import data.pe.workflow.lib.steps.expression_paths
 import rego.v1
 
 # (path of `credentials`, what holds them, credentials)
@@ -37,6 +38,7 @@ credentials contains [["jobs", job_id, "services", name, "credentials"], sprintf
 deny contains {"msg": msg, "path": path} if {
 	some [path, holder, creds] in credentials
 	hard_coded(creds.password)
+	not array.concat(path, ["password"]) in expression_paths # a `${{ }}` (parsed): a secret, usually
 	msg := sprintf(
 		"the %s has a hard-coded registry password: anyone who can read the repository can use it; use `${{ secrets.NAME }}` and revoke this one",
 		[holder],
@@ -46,7 +48,6 @@ deny contains {"msg": msg, "path": path} if {
 hard_coded(password) if {
 	is_string(password)
 	trim_space(password) != ""
-	not contains(password, "${{")
 }
 
 hard_coded(password) if is_number(password)

@@ -24,10 +24,21 @@ test_service_tag_is_denied_at_its_image if {
 }
 
 test_digest_and_expression_images_are_allowed if {
-	count(unpinned_images.deny) == 0 with input as {"jobs": {"t": {
-		"container": {"image": concat("@", ["node:20", digest])},
-		"services": {"db": {"image": "${{ matrix.db }}"}},
-	}}}
+	count(unpinned_images.deny) == 0 with input as {
+		"jobs": {"t": {
+			"container": {"image": concat("@", ["node:20", digest])},
+			"services": {"db": {"image": "${{ matrix.db }}"}},
+		}},
+		"expressions": [{"path": ["jobs", "t", "services", "db", "image"], "text": "${{ matrix.db }}"}],
+	}
+}
+
+# judged from where the loader parsed a `${{ }}`, not from the text: an image whose own
+# string holds a parsed expression is known only at run time; an expression in another
+# string (here a service's) does not exempt it
+test_image_is_judged_unless_the_loader_parsed_an_expression_there if {
+	count(unpinned_images.deny) == 0 with input as {"jobs": {"t": {"container": "ghcr.io/acme/${{ matrix.tool }}:1"}}, "expressions": [{"path": ["jobs", "t", "container"], "text": "${{ matrix.tool }}"}]}
+	count(unpinned_images.deny) == 1 with input as {"jobs": {"t": {"container": "ghcr.io/acme/${{ matrix.tool }}:1"}}, "expressions": [{"path": ["jobs", "t", "services", "db", "image"]}]}
 }
 
 # ------------------------------------------------------------------ PE-WF-015
@@ -56,7 +67,19 @@ test_literal_container_password_is_denied_without_its_value if {
 }
 
 test_secret_password_is_allowed if {
-	count(container_credentials.deny) == 0 with input as {"jobs": {"t": {"services": {"db": {"image": "x", "credentials": {"username": "u", "password": "${{ secrets.P }}"}}}}}}
+	count(container_credentials.deny) == 0 with input as {
+		"jobs": {"t": {"services": {"db": {"image": "x", "credentials": {"username": "u", "password": "${{ secrets.P }}"}}}}},
+		"expressions": [{"path": ["jobs", "t", "services", "db", "credentials", "password"], "text": "${{ secrets.P }}"}],
+	}
+}
+
+# judged by where the loader parsed a `${{ }}`: one in the username does not make the
+# password a secret
+test_password_is_judged_by_its_own_expression if {
+	count(container_credentials.deny) == 1 with input as {
+		"jobs": {"t": {"container": {"image": "x", "credentials": {"username": "${{ github.actor }}", "password": "hunter2"}}}},
+		"expressions": [{"path": ["jobs", "t", "container", "credentials", "username"], "text": "${{ github.actor }}"}],
+	}
 }
 
 # ------------------------------------------------------------------ PE-WF-014

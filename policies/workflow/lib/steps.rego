@@ -59,6 +59,9 @@ fork_pr_triggers := triggers & {"pull_request", "pull_request_target"}
 # every `${{ }}` of the file, parsed by the loader (contexts, functions, where it sits)
 expressions := object.get(input, "expressions", [])
 
+# the paths of the strings that hold a `${{ }}` (their value is only known at run time)
+expression_paths contains e.path if some e in expressions
+
 # the step a (step-scope) expression sits in
 step_of(e) := input.jobs[e.job].steps[e.step] if {
 	is_string(e.job)

@@ -89,6 +89,7 @@ class ContextUse:
     """One reference to a context (`github.event.issue.title`), as the flat list carries it."""
 
     parts: list[str]  # lower-cased; `*` for `.*`, `[*]` and a computed index
+    written: list[str]  # the same parts as written (original case): `secrets.Api_Key`
     start: int
     end: int
     functions: list[str]  # enclosing calls, outermost first
@@ -215,13 +216,14 @@ class _Parser:
         return node
 
     def accessor(self) -> tuple[str, dict[str, Any]]:
-        """One `.name`, `.*`, `[expr]` or `[*]`: (its part of a dotted path, '' if computed; node)."""
+        """One `.name`, `.*`, `[expr]` or `[*]`: (its part of a dotted path as written, '' if
+        computed; node)."""
         dot = self.accept(".")
         if dot is not None:
             token = self.advance()
             if token.kind == "ident":
-                return token.text.lower(), {"type": "literal", "value": token.text,
-                                            "_start": token.start, "_end": token.end}
+                return token.text, {"type": "literal", "value": token.text,
+                                    "_start": token.start, "_end": token.end}
             if token.kind == "op" and token.text == "*":
                 return "*", {"type": "wildcard", "_start": token.start, "_end": token.end}
             raise ExpressionSyntaxError(
@@ -241,12 +243,12 @@ class _Parser:
         if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-            return str(value).lower(), index
+            return str(value), index
         return "", index
 
     def context(self) -> dict[str, Any]:
         root = self.advance()
-        parts = [root.text.lower()]
+        written = [root.text]
         indexes: list[dict[str, Any]] = []
         dynamic = False
         while self.at(".") or self.at("["):
@@ -254,8 +256,10 @@ class _Parser:
             if not part:
                 dynamic = True
                 indexes.append(index)
-            parts.append(part or "*")
+            written.append(part or "*")
+        parts = [part.lower() for part in written]
         node: dict[str, Any] = {"type": "context", "path": ".".join(parts), "parts": parts,
+                                "_written": written,
                                 "_start": root.start, "_end": self.tokens[self.index - 1].end}
         if dynamic:
             node["indexes"] = indexes
@@ -328,8 +332,9 @@ def _uses(ast: dict[str, Any]) -> Parsed:
         parent[key] = clean
         kind = node["type"]
         if kind == "context":
-            parsed.contexts.append(ContextUse(node["parts"], node["_start"], node["_end"],
-                                              list(functions), flows, "indexes" in node))
+            parsed.contexts.append(ContextUse(node["parts"], node["_written"], node["_start"],
+                                              node["_end"], list(functions), flows,
+                                              "indexes" in node))
             if "indexes" in node:
                 clean["indexes"] = list(node["indexes"])
                 for position in reversed(range(len(node["indexes"]))):

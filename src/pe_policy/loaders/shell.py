@@ -49,6 +49,11 @@ class Command:
     # pipeline), "file" (a redirect), "captured" (`$(...)`, `<(...)`, a backquote)
     stdout: str = "log"
     variables: list[str] = field(default_factory=list)  # variables its words expand, in order
+    # per argument, what it expands and where: ("variable", NAME, offset) for `$NAME`/`${NAME}`,
+    # ("expression", ordinal of the `${{ }}`, offset); offsets in characters into the argument
+    # as written, so a rule knows what a path starts with (`"$RUNNER_TEMP/x"`: offset 1);
+    # empty (not a list per argument) when no argument expands anything: most commands
+    expansions: list[list[tuple[str, str | int, int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -242,9 +247,31 @@ class _Reader:
     def command(self, node: Any) -> Command:
         name_node = node.child_by_field_name("name")
         name = self.word(name_node) if name_node is not None else ""
-        arguments = [self.word(arg) for arg in node.children_by_field_name("argument")]
+        argument_nodes = node.children_by_field_name("argument")
+        arguments = [self.word(arg) for arg in argument_nodes]
         start, end = self.span(node)
-        return Command(name, arguments, start, end, _stdout(node), self.expanded(node))
+        expansions = [self.argument_expansions(arg) for arg in argument_nodes]
+        return Command(name, arguments, start, end, _stdout(node), self.expanded(node),
+                       expansions if any(expansions) else [])
+
+    def argument_expansions(self, node: Any) -> list[tuple[str, str | int, int]]:
+        """What one argument expands (see Command.expansions), in order."""
+        start, end = self.span(node)
+        if "$" not in self.script[start:end]:  # neither a variable nor a `${{ }}`: most words
+            return []
+        found: list[tuple[str, str | int, int]] = [
+            ("expression", ordinal, t_start - start)
+            for ordinal, (t_start, t_end) in enumerate(self.templates)
+            if start <= t_start and t_end <= end]
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if current.type in ("simple_expansion", "expansion"):
+                name = self.variable_name(current)
+                if name is not None and _NAME.match(name):
+                    found.append(("variable", name, self.char(current.start_byte) - start))
+            stack.extend(current.children)
+        return sorted(found, key=lambda expansion: expansion[2])
 
     def expanded(self, node: Any) -> list[str]:
         """The variables `node`'s words expand (`$X`, `${X}`, quoted or not), in order."""

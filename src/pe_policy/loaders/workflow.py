@@ -457,6 +457,7 @@ class StringReader:
                 "ast": copied(parsed.ast),
                 "contexts": [
                     {"path": ".".join(ref.parts), "parts": list(ref.parts),
+                     "written": list(ref.written),
                      "text": value[base + ref.start:base + ref.end],
                      "functions": list(ref.functions), "flows": ref.flows, "dynamic": ref.dynamic,
                      **self._located((*at, "contexts", index), mapping, path, base + ref.start,
@@ -526,6 +527,10 @@ class StringReader:
             # `parsed` is shared by every script of this text: each has its own lists
             "commands": [{"name": c.name, "arguments": list(c.arguments), "stdout": c.stdout,
                           "variables": list(c.variables),
+                          "expansions": [[{"variable": what, "offset": offset} if kind == "variable"
+                                          else {"expression": [*path, what], "offset": offset}
+                                          for kind, what, offset in argument]
+                                         for argument in c.expansions],
                           **located("commands", i, c.start, c.end)}
                          for i, c in enumerate(parsed.commands)],
             "writes": [{"file": w.file, "command": w.command, "names": list(w.names),

@@ -67,6 +67,9 @@ class ContextReference(_Located):
     path: str = Field(description="Dotted, lower-cased (GitHub's contexts are case-insensitive); "
                       "`['x']` reads as `.x`, `.*`/`[*]`/a computed index as `*`, `[0]` as `.0`.")
     parts: list[str]
+    written: list[str] = Field(description="`parts` as written (original case, `['x']` read "
+                               "as `x`): `secrets.Api_Key` -> `[secrets, Api_Key]`. For messages "
+                               "that name what the file names; compare `parts`.")
     text: str = Field(description="As written.")
     functions: list[str] = Field(description="Calls around the reference, outermost first, spelled "
                                  "as GitHub's docs spell them (`toJSON`, `contains`...).")
@@ -123,6 +126,18 @@ class ShellVariable(_Located):
     quoted: bool = Field(description="Inside double quotes or a heredoc: no word splitting.")
 
 
+class ArgumentExpansion(BaseModel):
+    """A variable or a `${{ }}` in one argument of a command, and where in it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    variable: str | None = Field(default=None, description="`$NAME`, `${NAME}`, `${NAME:-x}`...")
+    expression: list[str | int] | None = Field(default=None, description="`at` of the `${{ }}` "
+                                               "(see ExpressionUse.at).")
+    offset: int = Field(description="Characters into the argument as written (`arguments`): "
+                        "`\"$RUNNER_TEMP/x\"` has `RUNNER_TEMP` at 1.")
+
+
 class ShellCommand(_Located):
     name: str = Field(description="The command as written (`echo`, `kubectl`, `./deploy.sh`).")
     arguments: list[str] = Field(description="Each argument as written, outer quotes off when "
@@ -132,6 +147,10 @@ class ShellCommand(_Located):
                         "`captured` (`$(...)`).")
     variables: list[str] = Field(default_factory=_empty_list,
                                  description="Variables its words expand, in order.")
+    expansions: list[list[ArgumentExpansion]] = Field(
+        default_factory=_empty_list, description="Per argument, the variables and `${{ }}` it "
+        "expands, in order: what a path argument starts with. Empty when no argument expands "
+        "anything.")
     text: str
 
 
