@@ -172,7 +172,8 @@ def kind_by_path(path: str) -> str | None:
             return "workflow"
         if name in ("action.yml", "action.yaml"):
             return "action"
-    if suffix == ".tf":  # Terraform never loads a hidden file (loaders.terraform.ignored_by_terraform)
+    if suffix == ".tf" or name.endswith(".tf.json"):  # `.tf.json`: Terraform's JSON syntax
+        # Terraform never loads a hidden file (loaders.terraform.ignored_by_terraform)
         return None if p.name.startswith(".") else "terraform"
     if name.endswith((".tfplan.json", ".plan.json")) or name in ("tfplan.json", "plan.json"):
         return "terraform_plan"
