@@ -113,7 +113,7 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
 
     nodes, walker, root = parse_blocks(text, path)
     blocks: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int | None]] = {}
     for node, block_type, labels in nodes:
         span = walker.span(node)
         index = len(blocks)
@@ -125,13 +125,15 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
     return ParsedFile(path, blocks, walker.spans)
 
 
-def _declared_once(record: dict[str, Any], span: Span, seen: dict[str, int], path: str) -> dict[str, Any]:
-    """`record`, unless a block of its address came before (`seen`: address -> line)."""
+def _declared_once(record: dict[str, Any], span: Span, seen: dict[str, tuple[int, int | None]],
+                   path: str) -> dict[str, Any]:
+    """`record`, unless a block of its address came before (`seen`: address -> its place;
+    two blocks of a `.tf.json` file may share a line)."""
     if record["block_type"] in ("resource", "data", "module", "variable", "output"):
-        first = seen.setdefault(record["address"], span.line)
-        if first != span.line:
-            raise ParseError(path, f"{record['address']} is declared twice (first at line {first})",
-                             span.line, span.column)
+        first = seen.setdefault(record["address"], (span.line, span.column))
+        if first != (span.line, span.column):
+            raise ParseError(path, f"{record['address']} is declared twice (first at line "
+                             f"{first[0]})", span.line, span.column)
     return record
 
 
@@ -154,7 +156,7 @@ def _parse_json_cached(text: str, path: str) -> ParsedFile:
 
     found, spans = read_blocks(text, path)
     blocks: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int | None]] = {}
     for index, (labels, values, span) in enumerate(found):
         blocks.append(_declared_once(_block_record(labels, values, path, span, path), span, seen, path))
         spans[("blocks", index)] = span
