@@ -24,6 +24,7 @@ from pe_policy.loaders.terraform import parse_config
 
 _BARE_ITEMS = frozenset({"depends_on", "ignore_changes", "replace_triggered_by"})
 _LABELLED_NESTED = frozenset({"dynamic", "provisioner"})
+_ARGUMENTS_ONLY = frozenset({"variable", "locals", "module", "output"})  # bodies without blocks
 
 
 def _bare(value: Any) -> Any:
@@ -53,13 +54,16 @@ class _Writer:
                              for label, inner in item.items()} for n, item in enumerate(value)]
             elif key in _BARE_ITEMS and isinstance(value, list):
                 out[key] = [_bare(item) for item in value]
+            elif key == "providers" and block_type == "module" and isinstance(value, dict):
+                out[key] = {name: _bare(item) for name, item in value.items()}
             elif (key == "provider" and block_type in ("resource", "data")) or (
                     key == "type" and block_type == "variable") or (
                     key == "iterator" and block_type == "dynamic"):
                 out[key] = _bare(value)
             elif isinstance(value, (dict, list)) and self._is_jsonencode(here):
                 out[key] = "${jsonencode(" + json.dumps(value) + ")}"
-            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            elif (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+                  and block_type not in _ARGUMENTS_ONLY):
                 out[key] = [self.body(item, (*here, n), key) for n, item in enumerate(value)]
                 if len(out[key]) == 1:
                     out[key] = out[key][0]  # one nested block: an object, as CDKTF writes it
@@ -83,18 +87,18 @@ def to_tf_json(text: str, path: str) -> str:
         for label in labels[:-1]:
             level = level.setdefault(label, {})
         level.setdefault(labels[-1], []).append(body)
-    return json.dumps(_single(root), indent=2) + "\n"
+    for block_type, value in root.items():
+        if block_type != "//":
+            root[block_type] = _one_body_bare(value)
+    return json.dumps(root, indent=2) + "\n"
 
 
-def _single(node: Any) -> Any:
-    """Label levels holding one body as the body itself (the common form); several stay an array."""
-    if isinstance(node, dict):
-        return {key: _single(value) for key, value in node.items()}
-    if isinstance(node, list) and len(node) == 1 and isinstance(node[0], dict):
-        return _single(node[0])
-    if isinstance(node, list):
-        return [_single(item) for item in node]
-    return node
+def _one_body_bare(level: Any) -> Any:
+    """Below a block type, the label levels: where one body has the labels, the body itself
+    (the common form); several stay an array (`provider "aws"` twice, with an alias)."""
+    if isinstance(level, list):
+        return level[0] if len(level) == 1 else level
+    return {label: _one_body_bare(inner) for label, inner in level.items()}
 
 
 def twin_tree(source: Path, target: Path) -> list[str]:

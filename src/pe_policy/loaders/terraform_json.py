@@ -56,10 +56,11 @@ BLOCK_LABELS: dict[str, int] = {
 # never a nested block)
 MAP_ARGUMENTS = frozenset({
     "tags", "tags_all", "labels", "annotations", "triggers", "variables", "environment_variables",
-    "app_settings", "parameters", "policy", "assume_role_policy", "metadata", "user_labels",
+    "app_settings", "parameters", "policy", "assume_role_policy", "user_labels",
     "resource_labels", "default_labels", "freeform_tags", "defined_tags", "attributes",
-    "properties", "settings_json", "context", "values", "data", "binary_data", "selector",
-    "node_selector", "match_labels", "extra_args", "options", "environment_vars",
+    "properties", "settings_json", "context", "values", "data", "binary_data",
+    "node_selector", "match_labels", "match_expressions_map", "extra_args", "options",
+    "environment_vars", "limits", "requests", "keepers", "for_each", "input", "triggers_replace",
 })
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -234,6 +235,8 @@ def _hcl_expression(text: str, bare: bool) -> Any:
 def _hcl_expression_cached(text: str, bare: bool) -> Any:
     from pe_policy.loaders.hcl import Walker, parse_source
 
+    if bare and text.startswith("${") and text.endswith("}"):
+        bare = False  # `"${aws.west}"`: Terraform takes a lone interpolation here too (with a warning)
     if bare:
         if "\n" in text:
             raise _NotAnExpression("an expression of one line is expected")
