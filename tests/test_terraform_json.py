@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 
@@ -404,3 +405,54 @@ def test_json_twins_of_the_corpus_read_as_their_hcl() -> None:
             ambiguous += 1
         same += not differences
     assert same >= len(files) - 20 and ambiguous
+
+
+# ---------------------------------------------------------------- checkov, a peer
+
+# checkov checks that judge what a pe-policy rule judges, with the pe-policy finding's
+# message fragment that says the same: (check, rule, resource type, fragment)
+CHECKOV_PAIRS = [
+    ("CKV_AWS_20", "PE-TF-003", "aws_s3_bucket", "sets the public ACL"),
+    ("CKV_AWS_53", "PE-TF-003", "aws_s3_bucket_public_access_block", "block_public_acls"),
+    ("CKV_AWS_54", "PE-TF-003", "aws_s3_bucket_public_access_block", "block_public_policy"),
+    ("CKV_AWS_55", "PE-TF-003", "aws_s3_bucket_public_access_block", "ignore_public_acls"),
+    ("CKV_AWS_56", "PE-TF-003", "aws_s3_bucket_public_access_block", "restrict_public_buckets"),
+    ("CKV_AWS_17", "PE-TF-008", "aws_db_instance", "publicly accessible"),
+    ("CKV_AWS_3", "PE-TF-004", "aws_ebs_volume", "encrypted"),
+]
+OPEN_PORT_CHECKS = ("CKV_AWS_24", "CKV_AWS_25")  # SSH, RDP from anywhere: PE-TF-002 flags more
+
+
+def test_checkov_flags_the_resources_pe_policy_flags_in_json(tmp_path: Path) -> None:
+    """checkov reads `.tf.json` (its `terraform_json` framework): on the JSON twins of the
+    bad fixtures, the resources it fails for each paired check are those pe-policy flags."""
+    checkov = Path(__file__).resolve().parent.parent / ".bench-venv" / "bin" / "checkov"
+    if not checkov.exists():
+        pytest.skip("checkov (a benchmark peer) is not installed: `make bench` installs it")
+    for name in ("network", "storage", "exposure"):
+        twin_tree(TWIN_FIXTURES[name], tmp_path / name)
+    run = subprocess.run([str(checkov), "-d", str(tmp_path), "--framework", "terraform_json",
+                          "-o", "json", "--skip-download", "--quiet"],
+                         capture_output=True, text=True, timeout=600, check=False)
+    reports = json.loads(run.stdout)
+    failed: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for report in reports if isinstance(reports, list) else [reports]:
+        for result in report.get("results", {}).get("failed_checks", []):
+            failed[result["check_id"]].add((Path(result["file_path"]).name,
+                                            result["resource"].rsplit(".", 1)[-1]))
+    ours = _check(tmp_path, tmp_path).findings
+
+    def flagged(rule: str, resource_type: str, fragment: str) -> set[tuple[str, str]]:
+        return {(Path(f.location.path).name, f.properties["address"].rsplit(".", 1)[-1])
+                for f in ours if f.rule_id == rule and fragment in f.message
+                and f.properties.get("address", "").startswith(resource_type + ".")}
+
+    compared = 0
+    for check_id, rule, resource_type, fragment in CHECKOV_PAIRS:
+        assert failed.get(check_id, set()) == flagged(rule, resource_type, fragment), check_id
+        compared += len(failed.get(check_id, ()))
+    assert compared >= 5
+    open_ports = set().union(*(failed.get(c, set()) for c in OPEN_PORT_CHECKS))
+    assert open_ports and open_ports <= {(Path(f.location.path).name,
+                                          f.properties["address"].rsplit(".", 1)[-1])
+                                         for f in ours if f.rule_id == "PE-TF-002"}
