@@ -169,7 +169,8 @@ class _Reader:
             raise self.error(at, f"Terraform JSON with more than {MAX_NODES:,} values: too large "
                              "to check")
         if depth > MAX_DEPTH:
-            raise self.error(at, f"invalid JSON: nested deeper than {MAX_DEPTH} levels")
+            raise self.error(at, f"Terraform JSON nested deeper than {MAX_DEPTH} levels: too deep "
+                             "to check")
         char = text[at]
         if char == "{":
             node.members = []
