@@ -18,6 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pe_policy.discover import kind_by_path
 from pe_policy.findings import ParseError
@@ -25,6 +27,7 @@ from pe_policy.loaders.terraform import module_files, parse_config
 from pe_policy.pipeline import CheckResult, check
 from tests.conftest import FIXTURES, run_cli
 from tests.reference_tools import run_tool
+from tests.test_fuzz_loaders import CHARS, FUZZ, assert_usable, mutated
 from tests.tf_json_twin import to_tf_json, twin_tree
 
 TWIN_FIXTURES = {
@@ -456,3 +459,27 @@ def test_checkov_flags_the_resources_pe_policy_flags_in_json(tmp_path: Path) -> 
     assert open_ports and open_ports <= {(Path(f.location.path).name,
                                           f.properties["address"].rsplit(".", 1)[-1])
                                          for f in ours if f.rule_id == "PE-TF-002"}
+
+
+# ---------------------------------------------------------------------------- fuzzed
+
+_FUZZ_SEEDS = [to_tf_json(path.read_text(encoding="utf-8"), path.name)
+               for path in sorted((FIXTURES / "terraform" / "bad" / "storage").glob("*.tf"))
+               + sorted((FIXTURES / "terraform" / "bad" / "iam").glob("*.tf"))]
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_json_loads_or_is_a_parse_error(data: st.DataObject) -> None:
+    """Any text in a `.tf.json` file loads into a usable document or is a ParseError at a line."""
+    from pe_policy.loaders import Source
+    from pe_policy.loaders.terraform import load
+
+    seed = data.draw(st.sampled_from(_FUZZ_SEEDS), label="seed")
+    text = data.draw(st.one_of(mutated(seed), st.text(CHARS, max_size=400)), label="text")
+    try:
+        doc = load(Source(path="infra/main.tf.json", text=text, kind="terraform"))
+    except ParseError as exc:
+        assert exc.path == "infra/main.tf.json" and exc.line >= 1 and exc.message.strip()
+        return
+    assert_usable(doc, "terraform", "infra/main.tf.json")
