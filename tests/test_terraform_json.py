@@ -339,6 +339,7 @@ def test_a_large_json_file_stops_at_the_limit() -> None:
     ("main.tf.json", "terraform"), ("infra/cdk.tf.json", "terraform"),
     ("override.tf.json", "terraform"), ("infra/network_override.tf.json", "terraform"),
     ("infra/.hidden.tf.json", None), ("package.json", None), ("main.tf.json.bak", None),
+    ("MAIN.TF.JSON", None),  # Terraform's suffixes are case-sensitive: it never loads this
     ("tfplan.json", "terraform_plan"),
 ])
 def test_tf_json_is_terraform_by_its_name(path: str, kind: str | None) -> None:
