@@ -186,6 +186,9 @@ def test_json_references_are_the_hcl_ones(tmp_path: Path) -> None:
         "provider": "aws.west", "on": "${true}"}}}}, indent=2), "main.tf.json")
     assert js.blocks[0]["values"] == hcl.blocks[0]["values"] | {"on": True}
     assert hcl.blocks[0]["values"]["on"] == "${true}"  # a quoted .tf string stays as written
+    nested = parse_config('{"resource": {"aws_x": {"a": {"idp": {"provider": "my idp"}}}}}', "x.tf.json")
+    assert nested.blocks[0]["values"] == {"idp": [{"provider": "my idp"}]}  # only a resource's own
+    # `provider` is a reference; a nested block's is the provider's argument, a template
     unlocated = ("line", "end_line", "file", "values")
     assert {k: v for k, v in js.blocks[0].items() if k not in unlocated} == \
         {k: v for k, v in hcl.blocks[0].items() if k not in unlocated}

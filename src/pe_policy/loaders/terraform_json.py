@@ -68,7 +68,8 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
 # Which properties of a body are blocks, per kind of body: name -> (labels, kind of its body).
-# "schema": a provider-defined body (resource, data, provider, nested blocks): see `_is_block`.
+# "schema": a provider-defined body (provider, nested blocks): see `_Converter.block_form`;
+# "resource": a resource's or data source's own body (a schema body with the meta-arguments).
 _BLOCKS: dict[str, dict[str, tuple[int, str]]] = {
     "locals": {}, "module": {}, "arguments": {}, "connection": {}, "moved": {}, "import": {},
     "variable": {"validation": (0, "arguments")},
@@ -81,9 +82,10 @@ _BLOCKS: dict[str, dict[str, tuple[int, str]]] = {
     "provisioner": {"connection": (0, "connection")},
     "removed": {"lifecycle": (0, "lifecycle"), "provisioner": (1, "provisioner"),
                 "connection": (0, "connection")},
-    "check": {"assert": (0, "arguments"), "data": (2, "schema")},
-    "schema": {"lifecycle": (0, "lifecycle"), "dynamic": (1, "dynamic"),
-               "provisioner": (1, "provisioner"), "connection": (0, "connection")},
+    "check": {"assert": (0, "arguments"), "data": (2, "resource")},
+    "schema": {"dynamic": (1, "dynamic")},
+    "resource": {"lifecycle": (0, "lifecycle"), "dynamic": (1, "dynamic"),
+                 "provisioner": (1, "provisioner"), "connection": (0, "connection")},
 }
 # (kind of body, argument) -> how its strings are read: "bare" (an expression without `${}`),
 # "bare_items" (a list of them), "bare_values" (an object of them), "literal" (no template)
@@ -91,8 +93,8 @@ _ARGUMENT_FORMS: dict[tuple[str, str], str] = {
     ("variable", "type"): "bare", ("variable", "default"): "literal",
     ("module", "source"): "literal", ("module", "version"): "literal",
     ("module", "providers"): "bare_values", ("module", "depends_on"): "bare_items",
-    ("schema", "depends_on"): "bare_items", ("output", "depends_on"): "bare_items",
-    ("check", "depends_on"): "bare_items", ("schema", "provider"): "bare",
+    ("resource", "depends_on"): "bare_items", ("output", "depends_on"): "bare_items",
+    ("check", "depends_on"): "bare_items", ("resource", "provider"): "bare",
     ("lifecycle", "ignore_changes"): "bare_items",
     ("lifecycle", "replace_triggered_by"): "bare_items",
     ("moved", "from"): "bare", ("moved", "to"): "bare", ("import", "to"): "bare",
@@ -100,7 +102,9 @@ _ARGUMENT_FORMS: dict[tuple[str, str], str] = {
     ("dynamic", "iterator"): "bare",
 }
 # top-level block type -> the kind of its body
-_TOP_BODIES = {"resource": "schema", "data": "schema", "ephemeral": "schema", "provider": "schema"}
+_TOP_BODIES = {"resource": "resource", "data": "resource", "ephemeral": "resource",
+               "provider": "schema"}
+_SCHEMA_BODIES = ("schema", "resource")
 
 
 class _Node:
@@ -330,7 +334,7 @@ class _Converter:
         """(labels, kind of body) when property `key` of a `kind` body is a block; None for an
         argument (see the module's docstring for how a provider's body is told)."""
         known = _BLOCKS[kind].get(key)
-        if known is not None or kind != "schema" or key in MAP_ARGUMENTS:
+        if known is not None or kind not in _SCHEMA_BODIES or key in MAP_ARGUMENTS:
             return known
         if _is_identifier_object(node):
             return 0, "schema"
