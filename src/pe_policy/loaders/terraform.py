@@ -1,7 +1,9 @@
-"""Terraform `.tf` files: every block with its values and the line of every attribute.
+"""Terraform `.tf` and `.tf.json` files: every block with its values and the line of every attribute.
 
-hcl.py parses (tree-sitter's HCL grammar) and builds each block's values, so each
-attribute, nested block, object key and list element gets its span.  The same parse
+hcl.py parses `.tf` (tree-sitter's HCL grammar) and builds each block's values, so each
+attribute, nested block, object key and list element gets its span; terraform_json.py
+reads `.tf.json` (Terraform's JSON syntax) into the same blocks (`parse_config` picks by
+the file's name, as Terraform does).  The same parse
 serves the plan loader, which maps a plan's resources onto the `.tf` blocks beside it
 (`parse_module`).
 
