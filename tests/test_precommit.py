@@ -72,6 +72,8 @@ def test_manifest_is_valid_and_consistent() -> None:
     ("pe-policy", "src/gateway/app.py", False), ("pe-policy", "config/settings.yml", False),
     ("pe-policy-workflows", WORKFLOW, True), ("pe-policy-workflows", TERRAFORM, False),
     ("pe-policy-terraform", TERRAFORM, True), ("pe-policy-terraform", "prod.tfplan.json", True),
+    ("pe-policy-terraform", "infra/cdk.tf.json", True), ("pe-policy", "infra/cdk.tf.json", True),
+    ("pe-policy-terraform", "package.json", False),
     ("pe-policy-docs", RUNBOOK, True), ("pe-policy-migrations", ALEMBIC, True),
     ("pe-policy-migrations", SQL_UP, True), ("pe-policy-migrations", WORKFLOW, False),
 ])

@@ -172,7 +172,9 @@ def kind_by_path(path: str) -> str | None:
             return "workflow"
         if name in ("action.yml", "action.yaml"):
             return "action"
-    if suffix == ".tf":  # Terraform never loads a hidden file (loaders.terraform.ignored_by_terraform)
+    # `.tf.json`: Terraform's JSON syntax, by its name as Terraform (case-sensitive) tells it.
+    # Terraform never loads a hidden file (loaders.terraform.ignored_by_terraform)
+    if suffix == ".tf" or p.name.endswith(".tf.json"):
         return None if p.name.startswith(".") else "terraform"
     if name.endswith((".tfplan.json", ".plan.json")) or name in ("tfplan.json", "plan.json"):
         return "terraform_plan"

@@ -1,7 +1,9 @@
-"""Terraform `.tf` files: every block with its values and the line of every attribute.
+"""Terraform `.tf` and `.tf.json` files: every block with its values and the line of every attribute.
 
-hcl.py parses (tree-sitter's HCL grammar) and builds each block's values, so each
-attribute, nested block, object key and list element gets its span.  The same parse
+hcl.py parses `.tf` (tree-sitter's HCL grammar) and builds each block's values, so each
+attribute, nested block, object key and list element gets its span; terraform_json.py
+reads `.tf.json` (Terraform's JSON syntax) into the same blocks (`parse_config` picks by
+the file's name, as Terraform does).  The same parse
 serves the plan loader, which maps a plan's resources onto the `.tf` blocks beside it
 (`parse_module`).
 
@@ -113,21 +115,54 @@ def _parse_cached(text: str, path: str) -> ParsedFile:
 
     nodes, walker, root = parse_blocks(text, path)
     blocks: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int | None]] = {}
     for node, block_type, labels in nodes:
         span = walker.span(node)
         index = len(blocks)
         values = walker.block_body(node, ("blocks", index, "values"))
-        record = _block_record([block_type, *labels], values, path, span, path)
-        if record["block_type"] in ("resource", "data", "module", "variable", "output"):
-            first = seen.setdefault(record["address"], span.line)
-            if first != span.line:
-                raise ParseError(path, f"{record['address']} is declared twice (first at line {first})",
-                                 span.line, span.column)
+        blocks.append(_declared_once(_block_record([block_type, *labels], values, path, span, path),
+                                     span, seen, path))
         walker.spans[("blocks", index)] = span
-        blocks.append(record)
     check_accounted(walker, root, (node for node, _, _ in nodes))
     return ParsedFile(path, blocks, walker.spans)
+
+
+def _declared_once(record: dict[str, Any], span: Span, seen: dict[str, tuple[int, int | None]],
+                   path: str) -> dict[str, Any]:
+    """`record`, unless a block of its address came before (`seen`: address -> its place;
+    two blocks of a `.tf.json` file may share a line)."""
+    if record["block_type"] in ("resource", "data", "module", "variable", "output"):
+        first = seen.setdefault(record["address"], (span.line, span.column))
+        if first != (span.line, span.column):
+            raise ParseError(path, f"{record['address']} is declared twice (first at line "
+                             f"{first[0]})", span.line, span.column)
+    return record
+
+
+def is_json_config(path: str) -> bool:
+    """A file in Terraform's JSON syntax (`main.tf.json`), by its name as Terraform tells."""
+    return path.endswith(".tf.json")
+
+
+def parse_config(text: str, path: str) -> ParsedFile:
+    """One Terraform file's text parsed, in the syntax its name says (`.tf` or `.tf.json`);
+    ParseError (with line and column) when it is not valid or too large to check."""
+    if is_json_config(path):
+        return _parse_json_cached(text, path)
+    return parse_hcl(text, path)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _parse_json_cached(text: str, path: str) -> ParsedFile:
+    from pe_policy.loaders.terraform_json import read_blocks
+
+    found, spans = read_blocks(text, path)
+    blocks: list[dict[str, Any]] = []
+    seen: dict[str, tuple[int, int | None]] = {}
+    for index, (labels, values, span) in enumerate(found):
+        blocks.append(_declared_once(_block_record(labels, values, path, span, path), span, seen, path))
+        spans[("blocks", index)] = span
+    return ParsedFile(path, blocks, spans)
 
 
 # ------------------------------------------------------------------------- IAM documents
@@ -260,6 +295,12 @@ def ignored_by_terraform(name: str) -> bool:
     return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
 
 
+def is_config_name(name: str) -> bool:
+    """A name Terraform loads as configuration in a module directory (hidden files aside):
+    `*.tf` and `*.tf.json`, override files (`override.tf`, `*_override.tf.json`) included."""
+    return name.endswith((".tf", ".tf.json"))
+
+
 def module_files(directory: Path, root: Path | None = None) -> list[Path]:
     """The `.tf` files of the module in `directory` that Terraform loads (one level, sorted);
     [] if unreadable.
@@ -275,7 +316,7 @@ def _module_listing(directory: Path, root: Path | None) -> tuple[Path, ...]:
     from pe_policy.discover import link_out_of_root
 
     try:
-        files = sorted(p for p in directory.iterdir() if p.suffix == ".tf"
+        files = sorted(p for p in directory.iterdir() if is_config_name(p.name)
                        and not ignored_by_terraform(p.name) and p.is_file()
                        and (root is None or not link_out_of_root(p, root)))
     except OSError:
@@ -290,7 +331,7 @@ def parse_path(abs_path: Path, display: str) -> ParsedFile | None:
     reported when they are checked themselves.
     """
     try:
-        return parse_hcl(read_text(abs_path, display), display)
+        return parse_config(read_text(abs_path, display), display)
     except (ParseError, RecursionError):
         return None
 
@@ -466,7 +507,7 @@ def _child_modules(blocks: list[dict[str, Any]], directory: Path, root: Path | N
 def load(source: Source) -> Document:
     """One `.tf` file, the rest of its module in `module.blocks` (see `load_module`)."""
     try:
-        parsed = parse_hcl(source.text, source.path)
+        parsed = parse_config(source.text, source.path)
         return _document(source, [parsed], [])
     except RecursionError:
         raise ParseError(source.path, "HCL nested too deeply to read") from None
@@ -513,7 +554,7 @@ PARALLEL_MIN_FILES = 64  # a module with fewer `.tf` files is parsed in one proc
 
 def _parse_one(abs_path: Path, display: str, max_bytes: int) -> ParsedFile | ParseError:
     try:
-        return parse_hcl(read_text(abs_path, display, max_bytes), display)
+        return parse_config(read_text(abs_path, display, max_bytes), display)
     except ParseError as exc:
         return exc
     except RecursionError:

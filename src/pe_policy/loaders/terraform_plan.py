@@ -185,7 +185,7 @@ def module_names(module_address: str | None) -> tuple[str, ...]:
 
 def _has_tf_files(directory: Path) -> bool:
     try:
-        return any(name.endswith(".tf") for name in os.listdir(directory))
+        return any(name.endswith((".tf", ".tf.json")) for name in os.listdir(directory))
     except OSError:
         return False
 

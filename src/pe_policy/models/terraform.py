@@ -1,4 +1,7 @@
-"""Terraform configuration (`.tf` files), as the blocks they declare.
+"""Terraform configuration (`.tf` and `.tf.json` files), as the blocks they declare.
+
+A `.tf.json` file (Terraform's JSON syntax) gives the same blocks as the `.tf` file
+it would be written as (loaders/terraform_json.py): a rule never tells them apart.
 
 The input Rego sees is this model as JSON.  Each block's `values` holds its
 attributes and nested blocks the way `terraform show -json` holds a resource's
