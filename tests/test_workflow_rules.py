@@ -381,11 +381,11 @@ def test_rules_read_parsed_expressions_not_text(tmp_repo: Path, ruleset: RuleSet
     the parsed `&&`/`||`; PE-WF-007 tells a checkout of the head from a comparison with
     it, and `$RUNNER_TEMP` from a single-quoted '$RUNNER_TEMP'; PE-WF-008 names a secret
     (and an `env['X']`) as written."""
-    deploy = write_workflow(tmp_repo, f"""
+    deploy = write_workflow(tmp_repo, """
         on:
           push:
           workflow_dispatch:
-        permissions: {{}}
+        permissions: {}
         jobs:
           staging:
             runs-on: ubuntu-latest
@@ -409,7 +409,7 @@ def test_rules_read_parsed_expressions_not_text(tmp_repo: Path, ruleset: RuleSet
               - run: echo release
           hotfix:
             needs: staging
-            if: ${{{{ ALWAYS() }}}}
+            if: ${{ ALWAYS() }}
             runs-on: ubuntu-latest
             environment: production
             steps:
