@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements/dev.lock
 STAMP := $(VENV)/.installed
+# the peers (checkov, zizmor): see `peers` below
+BENCH_VENV := .bench-venv
+PEERS_LOCK := requirements/peers.lock
 UV_VERSION := 0.13.9
 
 include tools/versions.mk
@@ -14,7 +17,7 @@ TOOL_BINARIES := $(TOOLS)/opa $(TOOLS)/conftest $(TOOLS)/regal $(TOOLS)/sarif-mu
 # go's build and module caches stay where the machine keeps them; only the binaries are ours
 GO ?= go
 
-.PHONY: install tools demo test lint fuzz bench clean schemas lock
+.PHONY: install tools peers demo test lint fuzz bench clean schemas lock
 
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +36,8 @@ lock: $(STAMP)
 		--generate-hashes --upgrade -o $(LOCK)
 	$(BIN)/uv pip compile --quiet pyproject.toml requirements/build.in --universal \
 		--python-version 3.10 --generate-hashes -c $(LOCK) -o requirements/runtime.lock
+	$(BIN)/uv pip compile --quiet requirements/peers.in --universal --python-version 3.11 \
+		--generate-hashes -o requirements/peers.lock
 
 # A tool on PATH at the pinned version is linked; otherwise it is built (first time: a few minutes).
 $(TOOLS)/opa: tools/versions.mk
@@ -60,7 +65,7 @@ demo: $(STAMP)
 	if [ $$code -eq 1 ]; then echo "(exit 1, as expected: the demo repository breaks rules on purpose)"; \
 	else exit $$code; fi
 
-test: $(STAMP) $(TOOL_BINARIES)
+test: $(STAMP) $(TOOL_BINARIES) $(BENCH_VENV)/.installed
 	PATH="$(abspath $(TOOLS)):$$PATH" $(BIN)/python -m pytest
 
 lint: $(STAMP) $(TOOLS)/opa $(TOOLS)/regal
@@ -73,12 +78,15 @@ lint: $(STAMP) $(TOOLS)/opa $(TOOLS)/regal
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz_loaders.py -q
 
-# checkov and zizmor live in their own venv (checkov is heavy and pins its own dependencies)
-BENCH_VENV := .bench-venv
-$(BENCH_VENV)/.installed:
+# The peers, checkov and zizmor, live in their own venv (checkov is heavy and pins its own
+# dependencies), installed from their hashed lock like .venv; the benchmarks and the checkov
+# differential test use them (CI installs them: a missing peer fails a test there)
+$(BENCH_VENV)/.installed: $(PEERS_LOCK)
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov zizmor
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(PEERS_LOCK)
 	@touch $@
+
+peers: $(BENCH_VENV)/.installed
 
 bench: $(STAMP) $(BENCH_VENV)/.installed
 	$(BIN)/python -m compileall -q src/pe_policy policies  # as an installed wheel would have

@@ -525,7 +525,8 @@ DOC_TAIL = """
 - **zizmor**: `zizmor --offline --format json --no-progress DIR` (findings =
   length of the JSON list).
 - Peers are installed into `.bench-venv` by `make bench` (checkov and
-  zizmor from PyPI); without them the harness still measures pe-policy and
+  zizmor from PyPI, at the versions of `requirements/peers.lock`); without
+  them the harness still measures pe-policy and
   the floor. `python benchmarks/run.py --quick` skips the 10,000-resource
   sizes; `--no-peers` skips checkov and zizmor; `--repeat N` sets the
   repeats (one file: at least 9; checkov three times on 1,000 resources and

@@ -45,6 +45,18 @@ def tool(name: str) -> str:
     pytest.skip(message)
 
 
+def peer(name: str) -> str:
+    """The path of the peer `name` (checkov, zizmor) in .bench-venv, installed from
+    requirements/peers.lock by `make peers`; skip (or, in CI, fail) when it is missing."""
+    found = REPO / ".bench-venv" / "bin" / name
+    if found.exists():
+        return str(found)
+    message = f"{name} (a peer) is not installed: run `make peers`"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI never skips a peer)")
+    pytest.skip(message)
+
+
 def run_tool(name: str, *args: str, cwd: Path = REPO, timeout: float = 300,
              stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([tool(name), *args], cwd=cwd, capture_output=True, text=True,

@@ -26,7 +26,7 @@ from pe_policy.findings import ParseError
 from pe_policy.loaders.terraform import module_files, parse_config
 from pe_policy.pipeline import CheckResult, check
 from tests.conftest import FIXTURES, run_cli
-from tests.reference_tools import run_tool
+from tests.reference_tools import peer, run_tool
 from tests.test_fuzz_loaders import CHARS, FUZZ, assert_usable, mutated
 from tests.tf_json_twin import to_tf_json, twin_tree
 
@@ -433,12 +433,10 @@ OPEN_PORT_CHECKS = ("CKV_AWS_24", "CKV_AWS_25")  # SSH, RDP from anywhere: PE-TF
 def test_checkov_flags_the_resources_pe_policy_flags_in_json(tmp_path: Path) -> None:
     """checkov reads `.tf.json` (its `terraform_json` framework): on the JSON twins of the
     bad fixtures, the resources it fails for each paired check are those pe-policy flags."""
-    checkov = Path(__file__).resolve().parent.parent / ".bench-venv" / "bin" / "checkov"
-    if not checkov.exists():
-        pytest.skip("checkov (a benchmark peer) is not installed: `make bench` installs it")
+    checkov = peer("checkov")
     for name in ("network", "storage", "exposure"):
         twin_tree(TWIN_FIXTURES[name], tmp_path / name)
-    run = subprocess.run([str(checkov), "-d", str(tmp_path), "--framework", "terraform_json",
+    run = subprocess.run([checkov, "-d", str(tmp_path), "--framework", "terraform_json",
                           "-o", "json", "--skip-download", "--quiet"],
                          capture_output=True, text=True, timeout=600, check=False)
     reports = json.loads(run.stdout)
