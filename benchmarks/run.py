@@ -589,14 +589,15 @@ DOC_TAIL = """
 - The 500-workflow target (no more time than zizmor) is not met, and on these
   2-core machines it cannot be while the whole workflow pack is Rego, as the
   issue that set it also asks. The CPU column says why: pe-policy spends about
-  1.45 s of CPU on the 500 workflows, so even with both cores busy from its first
-  millisecond to its last it needs ~0.73 s, more than zizmor's whole run (one
-  core, ~0.6-0.8 s). The `workflows, one core` rows hold both tools to one core
-  (`taskset -c 0`): zizmor takes the same time, pe-policy ~1.47 s. Fitted to
-  both runs (the Targets line), ~0.3 s of pe-policy's run does not shrink with
-  more cores and ~1.15 s is shared by its workers (one per core), so on 4 cores it
-  would take ~0.6 s, inside zizmor's time: a projection, as these machines have
-  2 cores. Measured 2026-12-05 (the rows above and
+  1.45-1.55 s of CPU on the 500 workflows, so even with both cores busy from its
+  first millisecond to its last it needs ~0.73-0.77 s, as long as zizmor's whole
+  run (one core, 0.6-0.8 s as the machine's speed drifts), and its first ~0.17 s
+  (start-up, before the workers) can use one core only. The `workflows, one core`
+  rows hold both tools to one core (`taskset -c 0`): zizmor takes the same time,
+  pe-policy ~1.5 s. Fitted to both runs (the Targets line), ~0.25-0.3 s of
+  pe-policy's run does not shrink with more cores and ~1.15-1.35 s is shared by
+  its workers (one per core), so on 4 cores it would take ~0.6 s, inside
+  zizmor's time: a projection, as these machines have 2 cores. Measured 2026-12-05 (the rows above and
   `benchmarks/rego_cost.py`): everything that is not Rego
   (start-up, discovering and loading 500 workflows into the typed model, the
   workers, the report) is the `workflows, no workflow rules` row, ~0.40 s of
