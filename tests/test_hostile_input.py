@@ -178,6 +178,17 @@ def test_deep_nesting_is_an_error_not_a_crash(repo: Path, rel: str, content: str
     assert_good_still_checked(result, repo)
 
 
+@pytest.mark.parametrize("rel", ["coverage.json", "reports/scan.sarif", "infra/main.tf.json"])
+def test_a_number_longer_than_python_converts_is_invalid_json(repo: Path, rel: str) -> None:
+    """`json` refuses an integer of more than 4,300 digits with a ValueError that is not a
+    JSONDecodeError: every JSON loader reports it as invalid JSON (generic.parse_json_text)."""
+    write(repo, rel, '{"version": ' + "1" * 5000 + "}")
+    result = bounded_cli(["."], repo)
+    error = parse_error(result, rel)
+    assert error["message"].startswith("invalid JSON: Exceeds the limit"), error
+    assert_good_still_checked(result, repo)
+
+
 def test_nesting_the_rego_engine_refuses_is_reported(repo: Path) -> None:
     """regorus (serde_json) stops at 128 levels; the YAML reader allows more."""
     deep = "[" * 200 + "1" + "]" * 200

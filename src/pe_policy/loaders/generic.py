@@ -29,12 +29,20 @@ def json_positions(source: Source) -> SourceMap:
 
 
 def parse_json(source: Source) -> Any:
+    return parse_json_text(source.text, source.path)
+
+
+def parse_json_text(text: str, path: str) -> Any:
+    """`json.loads(text)`; what it refuses is a ParseError of `path` (with line and column
+    where `json` names them), never a stack trace."""
     try:
-        return json.loads(source.text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ParseError(source.path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raise ParseError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
-        raise ParseError(source.path, "invalid JSON: nested too deeply") from None
+        raise ParseError(path, "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # a number of more digits than Python converts (4,300)
+        raise ParseError(path, f"invalid JSON: {exc}") from None
 
 
 def load(source: Source) -> Document:

@@ -42,6 +42,7 @@ from typing import Any
 
 from pe_policy.document import Span
 from pe_policy.findings import JsonPath, ParseError
+from pe_policy.loaders.generic import parse_json_text
 
 MAX_DEPTH = 256  # nesting of JSON arrays and objects
 MAX_NODES = 200_000  # values and keys, as the HCL loader counts tokens (terraform.MAX_HCL_TOKENS)
@@ -438,14 +439,7 @@ def read_blocks(text: str, path: str) -> tuple[list[tuple[list[str], dict[str, A
                                                 dict[JsonPath, Span]]:
     """([(labels, values, span)] of every top-level block in order, spans of their values at
     ("blocks", n, "values", ...)).  ParseError when `text` is not JSON, or not Terraform's."""
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    except RecursionError:
-        raise ParseError(path, "invalid JSON: nested too deeply") from None
-    except ValueError as exc:  # a number of too many digits
-        raise ParseError(path, f"invalid JSON: {exc}") from None
+    parse_json_text(text, path)  # validated (errors at their line and column), then located
     reader = _Reader(text, path)
     root, _ = reader.value(0)
     converter = _Converter(reader)
