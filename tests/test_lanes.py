@@ -175,11 +175,11 @@ def test_a_worker_that_fails_before_its_first_document_does_not_loop(
     real = runner._Work.messages
     failed = multiprocessing.get_context("fork").Value("i", 0)
 
-    def fails_once(self, evaluator, numbers, watch):  # type: ignore[no-untyped-def]
+    def fails_once(self, evaluator, numbers, watch, **options):  # type: ignore[no-untyped-def]
         if numbers[0] == 0 and not failed.value:
             failed.value = 1
             raise RuntimeError("broken before the first document")
-        return real(self, evaluator, numbers, watch)
+        return real(self, evaluator, numbers, watch, **options)
 
     monkeypatch.setattr(runner._Work, "messages", fails_once)
     workflows = many / ".github" / "workflows"

@@ -310,8 +310,15 @@ class _Work:
         return CheckedFile(item.path, item.kind)
 
     def messages(self, evaluator: Evaluator, numbers: Sequence[int],
-                 watch: RuleWatch | None) -> Iterator[Message]:
-        """Load a batch's worth of inputs, evaluate them, one message per input."""
+                 watch: RuleWatch | None, *, freeze_loaded: bool = False) -> Iterator[Message]:
+        """Load a batch's worth of inputs, evaluate them, one message per input.
+
+        `freeze_loaded` (a forked worker, which exits at the end): each batch's documents,
+        once loaded, leave the collector's generations (`gc.freeze`).  They stay alive to
+        the end of the run (cross-document rules read them), so every full collection that
+        evaluating the next batches triggers would walk all of them again to find them
+        alive: 0.05 s of the 1.5 s of CPU of a 500-workflow run.
+        """
         everything = self.documents
         batch = BATCH_DOCUMENTS if evaluator.batching else 1
         for first, last in _runs(numbers):
@@ -326,6 +333,8 @@ class _Work:
                     else:
                         loaded.append((number, doc))
                 numbers_in = [number for number, _ in loaded]
+                if freeze_loaded:
+                    gc.freeze()
                 documents = [doc for _, doc in loaded]
 
                 def begin_document(index: int, numbers_in: list[int] = numbers_in) -> None:
@@ -363,7 +372,7 @@ def _worker(conn: Any, evaluator: Evaluator, work: _Work, numbers: list[int],
     evaluator.watch = watch.enter
     def send_all() -> None:
         files: dict[int, CheckedFile] = {}
-        for message in work.messages(evaluator, numbers, watch):
+        for message in work.messages(evaluator, numbers, watch, freeze_loaded=True):
             conn.send(message)
             if message[2] is not None:
                 files[message[0]] = message[2]
