@@ -594,11 +594,13 @@ DOC_TAIL = """
   as`), so the engine's fixed cost per query is paid once per 16 documents.
   The built-in packs avoid case-insensitive regular expressions (matching
   lowered text instead) and compute per-job and per-resource facts once.
-- Large runs are split into one forked worker per core, each loading and
-  evaluating its own slice of the files (with the per-document deadline and
-  memory limit), so parsing is shared between the cores as well; a
-  cross-document rule loads the file it names on demand. The output is the
-  serial run's, byte for byte.
+- Runs of 20 files or more (or a few costly ones) are split into one forked
+  worker per core, each loading and evaluating its own slice of the files
+  (with the per-document deadline and memory limit), so parsing is shared
+  between the cores as well; a cross-document rule loads the file it names on
+  demand. The output is the serial run's, byte for byte. A second worker
+  costs ~20 ms and pays from about 20 files (it was 80 until 2026-12-05: 50
+  workflows took 0.34 s in one worker, 0.28 s in two).
 - A plan's JSON text goes to regorus as it is, never re-serialised.
 - Workflows are read in one pass over libyaml's events, which also records every
   string GitHub evaluates (no second walk to find the expressions); an expression
@@ -616,7 +618,13 @@ DOC_TAIL = """
   pe-policy ~1.5 s. Fitted to both runs (the Targets line), ~0.25-0.3 s of
   pe-policy's run does not shrink with more cores and ~1.15-1.35 s is shared by
   its workers (one per core), so on 4 cores it would take ~0.6 s, inside
-  zizmor's time: a projection, as these machines have 2 cores. Measured 2026-12-05 (the rows above and
+  zizmor's time: a projection, as these machines have 2 cores. A sixth to a
+  third of the CPU (0.23-0.48 s in two runs of the table) is the process
+  rules, PE-WF-003/004/005/009 and the pipeline library they share (which
+  stage each job is in, what its steps run), which no zizmor audit matches:
+  the rest of the pack, the same kind of audits as zizmor's, runs in about
+  zizmor's time (the `workflows, zizmor's kind of audits` rows: 0.90x and
+  1.04x of zizmor in two runs). Measured 2026-12-05 (the rows above and
   `benchmarks/rego_cost.py`): everything that is not Rego
   (start-up, discovering and loading 500 workflows into the typed model, the
   workers, the report) is the `workflows, no workflow rules` row, ~0.40 s of

@@ -474,7 +474,13 @@ def _death_reason(exitcode: int | None, stderr_text: str, memory_mb: int | None)
     return f"stopped the evaluation worker (exit status {exitcode})"
 
 
-MIN_DOCUMENTS_PER_LANE = 40  # fewer: one worker (another fork costs more than it saves)
+# Fewer inputs than twice this: one worker.  A second worker costs ~20 ms (its fork, its
+# first query on the inherited engine, the repository rules judged in a fork of their own)
+# and saves half of what the inputs cost (~2.5 ms a workflow or deployment report), so it
+# pays from about 20 inputs on (measured 2026-12-05, median of 12-14 runs in turns, 2 cores:
+# 20 workflows 0.234 -> 0.221 s, 20 deployment reports 0.268 -> 0.241 s, 30 workflows
+# 0.281 -> 0.255 s, 50 workflows 0.338 -> 0.283 s; 40 migrations the same either way).
+MIN_DOCUMENTS_PER_LANE = 10
 MAX_LANES = 8
 
 
@@ -835,7 +841,7 @@ class _Run:
 
 # Rough load cost, milliseconds per kilobyte, measured on the fixtures (2.1 GHz Xeon): markdown
 # is costly per byte, YAML and JSON are cheap.  A second lane pays for itself when the load
-# alone takes about LANE_MIN_MS; below MIN_DOCUMENTS_PER_LANE inputs it does only then.
+# alone takes about LANE_MIN_MS; below twice MIN_DOCUMENTS_PER_LANE inputs it does only then.
 PARSE_MS_PER_KB: dict[str, float] = {
     "deployment_report": 3.0, "qa_report": 2.0, "runbook": 1.3, "migration": 1.1,
     "terraform": 0.5, "workflow": 0.15, "action": 0.15, "generic": 0.15, "coverage": 0.1,
