@@ -610,8 +610,8 @@ DOC_TAIL = """
 - The 500-workflow target (no more time than zizmor) is not met, and on these
   2-core machines it cannot be while the whole workflow pack is Rego, as the
   issue that set it also asks. The CPU column says why: pe-policy spends about
-  1.45-1.55 s of CPU on the 500 workflows, so even with both cores busy from its
-  first millisecond to its last it needs ~0.73-0.77 s, as long as zizmor's whole
+  1.5-1.6 s of CPU on the 500 workflows, so even with both cores busy from its
+  first millisecond to its last it needs ~0.75-0.8 s, as long as zizmor's whole
   run (one core, 0.6-0.8 s as the machine's speed drifts), and its first ~0.17 s
   (start-up, before the workers) can use one core only. The `workflows, one core`
   rows hold both tools to one core (`taskset -c 0`): zizmor takes the same time,
@@ -619,12 +619,13 @@ DOC_TAIL = """
   pe-policy's run does not shrink with more cores and ~1.15-1.35 s is shared by
   its workers (one per core), so on 4 cores it would take ~0.6 s, inside
   zizmor's time: a projection, as these machines have 2 cores. A sixth to a
-  third of the CPU (0.23-0.48 s in two runs of the table) is the process
+  quarter of the CPU (0.23-0.48 s in three runs of the table) is the process
   rules, PE-WF-003/004/005/009 and the pipeline library they share (which
-  stage each job is in, what its steps run), which no zizmor audit matches:
-  the rest of the pack, the same kind of audits as zizmor's, runs in about
-  zizmor's time (the `workflows, zizmor's kind of audits` rows: 0.90x and
-  1.04x of zizmor in two runs). Measured 2026-12-05 (the rows above and
+  stage each job is in, what its steps run), which no zizmor audit matches.
+  The rest of the pack, the same kind of audits as zizmor's, runs in about
+  zizmor's time, not reliably less (the `workflows, zizmor's kind of audits`
+  rows: 0.90x, 0.92x and 1.04x of zizmor in three runs of the table; 1.18x
+  in 15 runs in turns at a moment zizmor took 0.63 s). Measured 2026-12-05 (the rows above and
   `benchmarks/rego_cost.py`): everything that is not Rego
   (start-up, discovering and loading 500 workflows into the typed model, the
   workers, the report) is the `workflows, no workflow rules` row, ~0.40 s of
