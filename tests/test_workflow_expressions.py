@@ -136,6 +136,35 @@ def test_condition_in_a_block_scalar_is_not_whole() -> None:
     [use] = doc.input["expressions"]
     assert not use["implicit"] and not use["whole"]
     assert (use["line"], use["column"]) == position_of(doc, "${{") == (6, 7)
+    assert use["offset"] == 0  # the block's value starts with it
+
+
+def test_each_expression_says_where_it_starts_in_its_string() -> None:
+    """`offset`: what comes before a `${{ }}` in its string is `value[:offset]` (PE-WF-007
+    reads a path under `${{ runner.temp }}` from it), counted in the value, not the file."""
+    doc = load("""
+        on: workflow_run
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            if: github.event.workflow_run.conclusion == 'success'
+            steps:
+              - uses: actions/download-artifact@v4
+                with:
+                  path: "dist/${{ runner.temp }}/${{ github.run_id }}"
+              - run: |
+                  echo start
+                  echo "${{ github.sha }}"
+    """)
+    found = {(use["where"], use["text"]): use["offset"] for use in doc.input["expressions"]}
+    path = "dist/${{ runner.temp }}/${{ github.run_id }}"
+    script = 'echo start\necho "${{ github.sha }}"\n'
+    assert found == {
+        ("if", "github.event.workflow_run.conclusion == 'success'"): 0,  # implicit: all of it
+        ("with", "${{ runner.temp }}"): path.index("${{ runner"),
+        ("with", "${{ github.run_id }}"): path.index("${{ github"),
+        ("run", "${{ github.sha }}"): script.index("${{"),
+    }
 
 
 def test_multiline_expression_is_located_token_by_token() -> None:

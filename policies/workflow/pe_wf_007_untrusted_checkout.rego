@@ -276,13 +276,13 @@ quote_only(text) if text in {"", "\"", "'"}
 input_in_temp(s, name) if {
 	value := s.step["with"][name]
 	is_string(value)
-	trim(substring(value, 0, indexof(value, "${{")), " \t\n\"'") == "" # nothing before the first `${{ }}` ...
 	path := array.concat(s.path, ["with", name])
 	some e in expressions
 	e.path == path
-	e.at[count(e.at) - 1] == 0 # ... which is `${{ runner.temp }}`
+	e.at[count(e.at) - 1] == 0 # the first `${{ }}` of the value ...
 	e.ast.type == "context"
-	e.ast.path == "runner.temp"
+	e.ast.path == "runner.temp" # ... is `${{ runner.temp }}`
+	trim(substring(value, 0, e.offset), " \t\n\"'") == "" # with nothing but quotes before it
 } else if {
 	temp_literal(steps.with_input(s.step, name))
 }

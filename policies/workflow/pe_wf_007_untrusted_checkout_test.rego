@@ -10,7 +10,7 @@ checkout_head := {"uses": "actions/checkout@0123", "with": {"ref": "${{ github.e
 with_expression(step, name, ordinal, text, contexts, ast) := {
 	"path": ["jobs", "b", "steps", step, "with", name], "at": ["jobs", "b", "steps", step, "with", name, ordinal],
 	"scope": "step", "job": "b", "step": step, "where": "with", "name": name, "key_path": ["with", name],
-	"text": text, "ast": ast, "functions": [],
+	"text": text, "offset": 0, "ast": ast, "functions": [],
 	"contexts": [{"path": path, "parts": split(path, "."), "flows": flows} | some [path, flows] in contexts],
 }
 
@@ -122,7 +122,7 @@ test_workflow_run_artifact_into_runner_temp_is_allowed if {
 	temp := with_expression(0, "path", 0, "${{ runner.temp }}", [["runner.temp", true]], context_ast("runner.temp"))
 	every case in [
 		["${{ runner.temp }}/artifacts", [run_id, temp]],
-		["'${{runner.temp}}/artifacts'", [run_id, object.union(temp, {"text": "${{runner.temp}}"})]],
+		["'${{runner.temp}}/artifacts'", [run_id, object.union(temp, {"text": "${{runner.temp}}", "offset": 1})]],
 		["/tmp/artifacts", [run_id]],
 		["${RUNNER_TEMP}/artifacts", [run_id]],
 	] {
@@ -133,7 +133,10 @@ test_workflow_run_artifact_into_runner_temp_is_allowed if {
 
 test_workflow_run_artifact_into_a_path_that_only_names_runner_temp_is_denied if {
 	into_workspace := json.patch(download_triggering, [{"op": "add", "path": "/with/path", "value": "dist/${{ runner.temp }}"}])
-	temp := with_expression(0, "path", 0, "${{ runner.temp }}", [["runner.temp", true]], context_ast("runner.temp"))
+	temp := object.union(
+		with_expression(0, "path", 0, "${{ runner.temp }}", [["runner.temp", true]], context_ast("runner.temp")),
+		{"offset": 5}, # after `dist/`
+	)
 	count(untrusted_checkout.deny) == 1 with input as {"on": ["workflow_run"], "jobs": {"b": {"steps": [into_workspace, {"run": "./report.sh"}]}}, "expressions": [run_id, temp]}
 	other := json.patch(download_triggering, [{"op": "add", "path": "/with/path", "value": "${{ runner.tool_cache }}/x"}])
 	cache := with_expression(0, "path", 0, "${{ runner.tool_cache }}", [["runner.tool_cache", true]], context_ast("runner.tool_cache"))

@@ -452,6 +452,7 @@ class StringReader:
                 "expression": body.strip(),
                 "implicit": implicit,
                 "whole": template.start == 0 and template.end == len(value),
+                "offset": template.start,
                 **self._located(at, mapping, path, template.start, template.end),
                 # the parse is shared by every string with this body: each use has its own copy
                 "ast": copied(parsed.ast),

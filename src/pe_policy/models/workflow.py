@@ -115,6 +115,8 @@ class ExpressionUse(_Located):
     implicit: bool = Field(description="An `if:` without `${{ }}`: all of it is the expression.")
     whole: bool = Field(description="The expression is all of the string: its value is the "
                         "node's value (not text spliced into more text).")
+    offset: int = Field(description="Where `text` starts in the string (characters; 0 for an "
+                        "implicit `if:`): what comes before it is `string[:offset]`.")
     ast: dict[str, Any]
     contexts: list[ContextReference]
     functions: list[FunctionCall]
