@@ -37,7 +37,6 @@ import builtins
 import dataclasses
 import marshal
 import os
-import stat
 import sys
 import typing
 from array import array
@@ -45,7 +44,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from pe_policy.cache_dir import cache_directory
+from pe_policy.cache_dir import cache_directory, read_trusted
 
 _MAX_ENTRIES = 5000  # per table: texts of several versions of pe-policy and its libraries
 # a matching program is only valid for the engine that made it
@@ -130,27 +129,14 @@ def _compile_pattern(pattern: Any, flags: int = 0) -> Any:
         return _original_compile(pattern, flags)
 
 
-def _trusted(fd: int) -> bool:
-    info = os.fstat(fd)
-    geteuid = getattr(os, "geteuid", None)
-    return (geteuid is not None and stat.S_ISREG(info.st_mode) and info.st_uid == geteuid()
-            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
-
-
 def _read(path: str) -> dict[str, Any]:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    data = read_trusted(path)
+    if data is None:
         return {}
     try:
-        if not _trusted(fd):
-            return {}
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            table = marshal.loads(handle.read())  # marshal.load reads a file in tiny pieces: 10x slower
-    except (OSError, EOFError, ValueError, TypeError):  # torn or not ours: compile again
+        table = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # torn or not ours: compile again
         return {}
-    finally:
-        os.close(fd)
     return table if isinstance(table, dict) else {}
 
 

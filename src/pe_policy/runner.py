@@ -238,10 +238,17 @@ class RunDocuments:
         return self._others[path]
 
     def _load_other(self, path: str) -> Document | None:
-        from pe_policy.discover import detect_kind, inside_root
-        from pe_policy.loaders import load_file
+        read = self.read_other(path)
+        return None if read is None else self.load_other(path, *read)
 
-        if self.root is None:
+    def read_other(self, path: str) -> tuple[Path, str, str] | None:
+        """(where it is, its kind, its text) of a file of the repository that is not an input,
+        read with an input's hardening and size limit; None when it cannot be (outside the
+        root, not a kind pe-policy knows, unreadable).  `load_other` then parses it."""
+        from pe_policy.discover import detect_kind, inside_root
+        from pe_policy.loaders import read_text
+
+        if self.root is None or path in self._numbers:
             return None
         abs_path = inside_root(self.root, path)
         if abs_path is None or not abs_path.is_file():
@@ -250,9 +257,20 @@ class RunDocuments:
         if kind is None:
             return None
         try:
-            return load_file(abs_path, path, kind, self.root, self.max_bytes)
+            return abs_path, kind, read_text(abs_path, path, self.max_bytes)
         except ParseError:
             return None
+
+    def load_other(self, path: str, abs_path: Path, kind: str, text: str) -> Document | None:
+        """The document `read_other` read, parsed once (None when it does not parse)."""
+        from pe_policy.loaders import load_text
+
+        if path not in self._others:
+            try:
+                self._others[path] = load_text(text, path, kind, abs_path=abs_path, root=self.root)
+            except ParseError:
+                self._others[path] = None
+        return self._others[path]
 
     def __iter__(self) -> Iterator[Document]:
         """Every input that loads (a rule that walks them all loads them all)."""

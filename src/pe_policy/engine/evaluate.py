@@ -268,6 +268,11 @@ class Evaluator:
     def backend_name(self) -> str:
         return self._backend_name
 
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """What the rules read under `data` besides the modules (`data.pe.params`...)."""
+        return self._data
+
     def rule_meta(self, module: RegoModule, rule_name: str) -> RuleMeta:
         return self._metas[(module.path, rule_name)]
 

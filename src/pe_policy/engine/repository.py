@@ -35,6 +35,7 @@ from pe_policy.engine.evaluate import Evaluator, finding_for, rule_error
 from pe_policy.findings import Finding
 
 if TYPE_CHECKING:
+    from pe_policy.document import Document
     from pe_policy.engine.rego import RegoModule
     from pe_policy.runner import RunDocuments
 
@@ -94,15 +95,49 @@ def repository_findings(evaluator: Evaluator, documents: RunDocuments,
         modules = evaluator.repository_modules(kind)
         facts: dict[str, dict[str, Any]] = {inputs[n].path: files[n].facts for n in numbers}
         grouping = GROUPS.get(kind)
-        others = [other for path in (grouping[1](group, documents.root) if grouping else ())
-                  if path not in facts and (other := documents.at(path)) is not None
-                  and other.kind == kind]  # unreadable, or not of the kind: not judged here
-        evaluator.document_facts(others, modules)
-        facts.update({other.path: other.facts for other in others})
+        members = grouping[1](group, documents.root) if grouping else []
+        facts.update(_others_facts(evaluator, documents, modules, kind, group,
+                                   [path for path in members if path not in facts]))
         by_path = {inputs[n].path: n for n in numbers}
         for module in modules:
             _judge(evaluator, module, facts, by_path, documents, out)
     return out
+
+
+def _others_facts(evaluator: Evaluator, documents: RunDocuments, modules: list[RegoModule],
+                  kind: str, group: str, paths: list[str]) -> dict[str, dict[str, Any]]:
+    """The facts of the repository's files that are not inputs: kept from an earlier run
+    for a file whose text has not changed (engine/facts_cache.py), else loaded and evaluated
+    (and kept).  A file that cannot be read, is not of the kind or does not load is left out
+    (the repository is judged without it, as without a file that does not exist)."""
+    from pe_policy.engine.facts_cache import FactsCache
+
+    if not paths or documents.root is None:
+        return {}
+    cache = FactsCache.for_group(((m.path, m.text) for m in evaluator.ruleset.rego_modules),
+                                 evaluator.data, documents.root, kind, group)
+    found: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
+    pending: list[Document] = []
+    for path in paths:
+        read = documents.read_other(path)
+        if read is None or read[1] != kind:
+            continue
+        kept = cache.get(path, read[2])
+        if kept is not None:
+            found[path] = kept
+            continue
+        other = documents.load_other(path, *read)
+        if other is not None and other.kind == kind:
+            texts[path] = read[2]
+            pending.append(other)
+    evaluator.document_facts(pending, modules)
+    for other in pending:
+        found[other.path] = other.facts
+        if all(m.package in other.facts for m in modules):  # complete: worth keeping
+            cache.put(other.path, texts[other.path], other.facts)
+    cache.save(paths)
+    return found
 
 
 def _judge(evaluator: Evaluator, module: RegoModule, facts: dict[str, dict[str, Any]],
