@@ -635,12 +635,12 @@ DOC_TAIL = """
   pe-policy's run does not shrink with more cores and ~1.15-1.35 s is shared by
   its workers (one per core), so on 4 cores it would take ~0.6 s, inside
   zizmor's time: a projection, as these machines have 2 cores. A sixth to a
-  quarter of the CPU (0.23-0.48 s in three runs of the table) is the process
+  third of the CPU (0.23-0.51 s in four runs of the table) is the process
   rules, PE-WF-003/004/005/009 and the pipeline library they share (which
   stage each job is in, what its steps run), which no zizmor audit matches.
   The rest of the pack, the same kind of audits as zizmor's, runs in about
   zizmor's time, not reliably less (the `workflows, zizmor's kind of audits`
-  rows: 0.90x, 0.92x and 1.04x of zizmor in three runs of the table; 1.18x
+  rows: 0.86x, 0.90x, 0.92x and 1.04x of zizmor in four runs of the table; 1.18x
   in 15 runs in turns at a moment zizmor took 0.63 s). Measured 2026-12-05 (the rows above and
   `benchmarks/rego_cost.py`): everything that is not Rego
   (start-up, discovering and loading 500 workflows into the typed model, the
