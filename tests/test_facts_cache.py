@@ -195,3 +195,22 @@ def test_no_cache_directory_keeps_nothing(tmp_path: Path, ruleset: RuleSet,
     [(rule, *_)] = process_findings(run([directory / "release.yml"], root, ruleset))
     assert rule == "PE-WF-003"
     assert not (tmp_path / "home").exists() and not (tmp_path / "xdg").exists()
+
+
+def test_files_of_a_former_set_up_go_after_a_month(
+        tmp_path: Path, cache: Path, ruleset: RuleSet) -> None:
+    """An upgrade or an edited policy starts a new file: the old one, never read again, goes
+    when a new file is written once it is a month old (one in use is rewritten when its
+    files change, and otherwise only costs one more evaluation of each)."""
+    root = tmp_path / "repo"
+    directory = repository(root, {"lint.yml": LINT, "tests.yml": TESTS, "release.yml": RELEASE})
+    run([directory / "release.yml"], root, ruleset)
+    [old] = (cache / "facts").iterdir()
+    month_ago = old.stat().st_mtime - 31 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    recent = cache / "facts" / ("0" * 40 + ".json")  # another set-up's, written last week
+    recent.write_text("{}", "utf-8")
+    os.utime(recent, (month_ago + 24 * 24 * 3600,) * 2)
+    run([directory / "release.yml"], root, ruleset, coverage_threshold=90)  # a new set-up
+    assert old.exists() is False and recent.exists()
+    assert len(list((cache / "facts").iterdir())) == 2

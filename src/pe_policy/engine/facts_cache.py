@@ -17,7 +17,8 @@ repository is judged every run from the facts.
 
 The file is read only when it is a regular file owned by this user that no one else may write
 (the rule compile_cache.py applies to its own file), and written with mode 0600; one that is
-torn, foreign or not ours is ignored and the facts are worked out again.
+torn, foreign or not ours is ignored and the facts are worked out again.  A file not written
+for a month goes when a new one is written (STALE_SECONDS).
 `PE_POLICY_CACHE_DIR` set to an empty value turns it off with the rest of the cache.
 """
 
@@ -29,6 +30,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,10 @@ from typing import Any
 from pe_policy.cache_dir import cache_directory, read_trusted
 
 FORMAT = "facts-1"
+# A cache file not written for this long goes when another is written: the files of a former
+# set-up (an upgrade, an edited policy) are never read again.  A repository whose workflows
+# stayed the same that long has its facts worked out once more.
+STALE_SECONDS = 30 * 24 * 3600
 # Besides pe-policy itself, what turns a file into facts: the parsers and the engine
 PARSING_MODULES = ("yaml", "_yaml", "tree_sitter", "tree_sitter_bash", "pydantic_core", "regorus")
 
@@ -113,7 +119,18 @@ class FactsCache:
 
         with contextlib.suppress(OSError, ValueError):  # read-only or full disk: next time
             self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            new = not self.file.exists()
             write_atomic(self.file, json.dumps(kept), mode=0o600)
+            if new:  # a new set-up or repository: the time to let the old files go
+                _sweep(self.file.parent, keep=self.file)
+
+
+def _sweep(directory: Path, keep: Path) -> None:
+    limit = time.time() - STALE_SECONDS
+    for file in directory.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if file != keep and file.stat().st_mtime < limit:
+                file.unlink()
 
 
 def _read(file: Path) -> dict[str, list[Any]]:
