@@ -214,3 +214,21 @@ def test_files_of_a_former_set_up_go_after_a_month(
     run([directory / "release.yml"], root, ruleset, coverage_threshold=90)  # a new set-up
     assert old.exists() is False and recent.exists()
     assert len(list((cache / "facts").iterdir())) == 2
+
+
+def test_the_key_covers_the_parsers_a_run_has_loaded(
+        tmp_path: Path, cache: Path, ruleset: RuleSet) -> None:
+    """An upgrade of PyYAML, tree-sitter, pydantic-core or regorus starts new facts: each is
+    in the key by its compiled module, which a run has loaded by the time it reads the cache
+    (a name that no longer exists would leave it out of the key unnoticed)."""
+    import sys
+
+    from pe_policy.config import DEFAULT_PARAMS, Config
+    from pe_policy.engine.facts_cache import PARSING_MODULES
+    from pe_policy.pipeline import check
+
+    root = tmp_path / "repo"
+    directory = repository(root, {"lint.yml": LINT, "release.yml": RELEASE})
+    check([directory / "release.yml"], root.resolve(), ruleset=ruleset,
+          config=Config(params=dict(DEFAULT_PARAMS)), limits=Limits(timeout=None, memory_mb=None))
+    assert all(getattr(sys.modules.get(name), "__file__", None) for name in PARSING_MODULES)

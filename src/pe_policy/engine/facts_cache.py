@@ -42,8 +42,10 @@ FORMAT = "facts-1"
 # set-up (an upgrade, an edited policy) are never read again.  A repository whose workflows
 # stayed the same that long has its facts worked out once more.
 STALE_SECONDS = 30 * 24 * 3600
-# Besides pe-policy itself, what turns a file into facts: the parsers and the engine
-PARSING_MODULES = ("yaml", "_yaml", "tree_sitter", "tree_sitter_bash", "pydantic_core", "regorus")
+# Besides pe-policy itself, what turns a file into facts: the parsers and the engine (their
+# compiled parts: an upgrade rewrites them)
+PARSING_MODULES = ("yaml", "yaml._yaml", "tree_sitter._binding", "tree_sitter_bash._binding",
+                   "pydantic_core._pydantic_core", "regorus.regorus")
 
 
 @functools.cache
@@ -53,10 +55,10 @@ def code_fingerprint() -> bytes:
     import pe_policy
 
     files = sorted(str(path) for path in Path(pe_policy.__file__).parent.rglob("*.py"))
-    for name in PARSING_MODULES:
+    for name in PARSING_MODULES:  # loaded by now: the run has loaded and evaluated a file
         module = sys.modules.get(name)
         origin = getattr(module, "__file__", None) if module is not None else None
-        files.append(origin or f"<{name} not loaded>")
+        files.append(origin or f"<{name} not loaded>")  # the key differs: a miss, never stale
     digest = hashlib.blake2b(FORMAT.encode(), digest_size=20)
     for file in files:
         try:
