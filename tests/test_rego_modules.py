@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -351,6 +352,26 @@ def test_a_damaged_cache_entry_is_read_again(monkeypatch: pytest.MonkeyPatch,
     entry.write_text('{"package": 1', encoding="utf-8")
     assert module(ANNOTATED).annotations == first.annotations
     assert json.loads(entry.read_text(encoding="utf-8"))["package"] == "acme.annotated"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no file ownership on this platform")
+def test_an_entry_others_may_write_is_not_read(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    """An outline decides which rules a module has (and how its negations are rewritten for
+    regorus): one that someone else could have written is parsed again, and rewritten ours."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    first = module(ANNOTATED)
+    (entry,) = (tmp_path / "rego").glob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+    forged = json.loads(entry.read_text(encoding="utf-8"))
+    forged["rules"] = []  # a module without rules: nothing it would report
+    entry.write_text(json.dumps(forged), encoding="utf-8")
+    entry.chmod(0o666)
+    assert module(ANNOTATED).result_rules == first.result_rules != ()
+    assert entry.stat().st_mode & 0o777 == 0o600
+    entry.chmod(0o600)  # ours again, as the forger left it: now it is read
+    entry.write_text(json.dumps(forged), encoding="utf-8")
+    assert module(ANNOTATED).result_rules == ()
 
 
 def test_metadata_is_read_once_per_content_and_a_value_json_cannot_carry_every_time(

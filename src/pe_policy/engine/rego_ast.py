@@ -59,7 +59,7 @@ from typing import Any
 
 import yaml
 
-from pe_policy.cache_dir import cache_directory
+from pe_policy.cache_dir import cache_directory, read_trusted
 from pe_policy.engine.policy_error import PolicyError, RegoSyntaxError, policy_error_from_engine
 
 _FORMAT = "rego-outline-4"  # bump when the outline (or how it is read) changes
@@ -592,20 +592,26 @@ def cached_value(namespace: str, data: bytes, compute: Callable[[], Any]) -> Any
     digest.update(data)
     file = root / f"{namespace}-{digest.hexdigest()}.json"
     try:
-        return json.loads(file.read_bytes())["value"]
-    except (OSError, ValueError, KeyError, TypeError):  # missing, or not ours: compute it
+        return json.loads(_trusted_bytes(file))["value"]
+    except (ValueError, KeyError, TypeError):  # missing, or not ours: compute it
         pass
     value = compute()
     from pe_policy.output import write_atomic
 
     with contextlib.suppress(OSError):  # on a read-only or full disk the next run computes it
-        write_atomic(file, json.dumps({"value": value}))
+        write_atomic(file, json.dumps({"value": value}), mode=0o600)
     return value
+
+
+def _trusted_bytes(file: Path) -> bytes:
+    """A cache file's bytes under cache_dir's rule (ours, written by no one else): an outline
+    decides which rules a module has and how its negations are rewritten.  b"" otherwise."""
+    return read_trusted(str(file)) or b""
 
 
 def _load(file: Path) -> Outline | None:
     try:
-        raw = json.loads(file.read_bytes())
+        raw = json.loads(_trusted_bytes(file))
         return Outline(
             package=str(raw["package"]),
             v0=bool(raw["v0"]),
@@ -639,7 +645,7 @@ def _store(file: Path, outline: Outline) -> None:
     # a concurrent reader sees all of it or nothing; on a read-only or full disk the next run
     # reads the module again
     with contextlib.suppress(OSError):
-        write_atomic(file, payload)
+        write_atomic(file, payload, mode=0o600)
 
 
 def as_opa_evaluates(path: str, text: str) -> str:
