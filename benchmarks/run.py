@@ -3,9 +3,11 @@
 Every tool runs as its own process, as a user would run it; wall time comes
 from the clock around the process, peak memory from `os.wait4`'s rusage of
 that process (it includes the children it reaped, so checkov's workers count),
-findings from each tool's JSON output.  The "floor" is the least work any
-Rego-based checker must do: `json.load` of the plan plus the same Rego
-modules evaluated directly with regorus, in one process.
+findings from each tool's JSON output.  The "floor" (`benchmarks/floor.py`) is
+the least work any Rego-based checker must do: for a plan, `json.load` plus the
+same Rego modules evaluated directly with regorus in one process; for
+workflows, pe-policy's loader and the same pack in regorus on every core, with
+nothing around them.
 
     python benchmarks/run.py                      # everything, peers when installed
     python benchmarks/run.py --quick              # small sizes, no 10,000-resource checkov
@@ -164,33 +166,7 @@ def tool_version(path: str | None, *args: str) -> str:
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else "?"
 
 
-FLOOR_SCRIPT = r"""
-import json, sys
-from pe_policy.config import DEFAULT_PARAMS
-from pe_policy.engine.pack import builtin_policy_dir, policy_files
-from pe_policy.engine.backends import RegorusBackend
-from pe_policy.engine.rego import parse_module
-
-plan = sys.argv[1]
-with open(plan, encoding="utf-8") as fh:
-    text = fh.read()
-data = json.loads(text)  # what any checker that also runs Python rules has to hold
-modules = [parse_module(f.name, f.read_text(encoding="utf-8"))
-           for f in policy_files(builtin_policy_dir(), ".rego") if not f.name.endswith("_test.rego")]
-backend = RegorusBackend()  # regorus itself, plus the rego.metadata polyfill every module needs
-for m in modules:
-    backend.add_module(m)
-engine = backend.engine
-engine.add_data_json(json.dumps({"pe": {"params": DEFAULT_PARAMS}}))
-engine.set_input_json(text)
-rules = [f"data.{m.package}.{r}" for m in modules if "terraform_plan" in m.kinds
-         for r in m.result_rules]
-result = json.loads(engine.eval_query_as_json("[" + ", ".join(rules) + "]"))["result"]
-values = result[0]["expressions"][0]["value"] if result else []
-findings = sum(len(v) if isinstance(v, (list, dict)) else int(bool(v)) for v in values)
-print(json.dumps({"findings": findings, "rules": len(rules),
-                  "resources": len(data.get("resource_changes", []))}))
-"""
+FLOOR = HERE / "floor.py"  # the least any checker built as the issues ask pays (its docstring)
 
 
 @dataclass
@@ -267,7 +243,7 @@ class Bench:
             (plan.parent / ".git").mkdir(exist_ok=True)
             size = f"{n:,} res"
             tools = [self.pe_check(plan, plan.parent),
-                     Tool("floor", [self.python, "-c", FLOOR_SCRIPT, str(plan)], _count_floor)]
+                     Tool("floor", [self.python, str(FLOOR), "plan", str(plan)], _count_floor)]
             if self.checkov and n <= self.checkov_max:  # its time varies 2x from run to run
                 tools.append(Tool("checkov", [self.checkov, "-f", str(plan), "--framework",
                                               "terraform_plan", "-o", "json", "--skip-download",
@@ -275,14 +251,21 @@ class Bench:
                                   repeat=3 if n <= 1000 else 1))  # 10,000: minutes a run
             self.side_by_side("terraform plan", size, plan.parent, tools)
 
+    def zizmor_check(self, target: Path, repeat: int | None = None) -> list[Tool]:
+        """zizmor on `target` (a file or a directory), if installed: [] otherwise."""
+        if not self.zizmor:
+            return []
+        return [Tool("zizmor", [self.zizmor, "--offline", "--format", "json", "--no-progress",
+                                str(target)], _count_zizmor, repeat)]
+
     def workflow_sets(self, sizes: Sequence[int]) -> None:
         for n in sizes:
             directory = self.out / f"workflows-{n}"
             size = f"{n:,} files"
-            tools = [self.pe_check(directory, directory)]
-            if self.zizmor:
-                tools.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
-                                             "--no-progress", str(directory)], _count_zizmor))
+            peer = self.zizmor_check(directory)
+            tools = [self.pe_check(directory, directory),
+                     Tool("floor", [self.python, str(FLOOR), "workflows", str(directory)],
+                          _count_floor), *peer]
             self.side_by_side("workflows", size, directory, tools)
             if n == max(sizes):  # what is not Rego: start-up, loading, workers, the report
                 config = self.out / "no-workflow-rules.yaml"
@@ -294,7 +277,7 @@ class Bench:
                                   encoding="utf-8")
                 self.side_by_side(SAME_AUDITS_CASE, size, directory, [
                     self.pe_check(directory, directory, options=("--config", str(audits))),
-                    *tools[1:]])
+                    *peer])
                 taskset = shutil.which("taskset")
                 if taskset and (os.cpu_count() or 1) > 1:  # the same runs held to one core
                     self.side_by_side(ONE_CORE_CASE, size, directory, [
@@ -304,20 +287,14 @@ class Bench:
         directory = self.out / "workflows-1"
         target = next((directory / ".github" / "workflows").glob("*.yml"))
         repeat = max(ONE_FILE_REPEATS, self.repeat)  # a fraction of a second each: more runs
-        tools = [self.pe_check(target, directory, repeat)]
-        if self.zizmor:
-            tools.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
-                                         "--no-progress", str(target)], _count_zizmor, repeat))
+        tools = [self.pe_check(target, directory, repeat), *self.zizmor_check(target, repeat)]
         self.side_by_side("one workflow", "1 file", directory, tools)
         # the usual pre-commit run: one changed workflow of a repository's 20, judged with the
         # other 19 (PE-WF-003/009), whose facts the first run keeps (engine/facts_cache.py)
         repository = self.out / "workflows-20"
         changed = sorted((repository / ".github" / "workflows").glob("*.yml"))[0]
-        in_repository = [self.pe_check(changed, repository, repeat)]
-        if self.zizmor:
-            in_repository.append(Tool("zizmor", [self.zizmor, "--offline", "--format", "json",
-                                                 "--no-progress", str(changed)], _count_zizmor,
-                                      repeat))
+        in_repository = [self.pe_check(changed, repository, repeat),
+                         *self.zizmor_check(changed, repeat)]
         self.side_by_side(ONE_OF_20_CASE, "1 file", repository, in_repository)
         # the first run after installing: no Rego outline and no compiled start-up code kept
         self.side_by_side(NO_CACHE_CASE, "1 file", directory, [
@@ -429,6 +406,13 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
                          f"so {mine.cpu / cores:.2f} s of wall time at the least on {cores} "
                          f"cores even if every core were busy all along; zizmor took "
                          f"{peer.wall:.2f} s ({peer.cpu:.2f} s of CPU)")
+            floor = _find(rows, "workflows", size, "floor")
+            if floor:
+                lines.append(
+                    f"- ... below the floor on this machine: the floor row (`floor.py workflows`: "
+                    f"pe-policy's loader and the whole pack in regorus, one process per core, "
+                    f"nothing else) took {floor.wall:.2f} s, {floor.wall / peer.wall:.2f}x "
+                    f"zizmor; pe-policy is {mine.wall / floor.wall:.2f}x its floor")
             one_core = _find(rows, ONE_CORE_CASE, size, "pe-policy")
             if one_core and cores > 1 and one_core.wall > mine.wall:
                 lines.append(scaling(one_core.wall, mine.wall, cores, peer.wall))
@@ -548,10 +532,17 @@ DOC_TAIL = """
   report and `coverage.xml`. Files land in `benchmarks/corpus/` (git-ignored).
 - **pe-policy**: `pe-policy check --format json --root DIR TARGET`, the
   console script from `.venv`, the full built-in pack.
-- **floor**: `python -c FLOOR_SCRIPT plan.json` (in `benchmarks/run.py`):
-  import regorus, `json.load` the plan, add the same built-in Rego modules
-  for `terraform_plan`, `set_input_json` the raw text, evaluate every
-  `deny`/`warn` rule. It is what a minimal single-process Rego checker pays.
+- **floor** (`benchmarks/floor.py`): for a plan, `json.load` it, add the
+  built-in Rego modules for `terraform_plan` to regorus, `set_input_json` the
+  raw text, evaluate every `deny`/`warn` rule: what a minimal single-process
+  Rego checker pays. For workflows, the least a checker built as issue #16
+  asks (every workflow rule in Rego, over the typed model with its parsed
+  expressions and scripts) pays: after start-up (with pe-policy's start-up
+  cache) and compiling the pack once, one forked process per core loads its
+  share of the files with pe-policy's loader and evaluates the whole pack in
+  regorus, batched as `check` does, with the garbage collector off; no finding
+  objects, messages, report, limits or repository-level judgment. Its findings
+  count is the number of values the rules return, so it matches pe-policy's.
 - **checkov**: `checkov -f tfplan.json --framework terraform_plan -o json
   --skip-download --quiet` (no network, findings = `summary.failed`); for the
   `.tf` module case `checkov -d DIR --framework terraform` with the same options
@@ -624,37 +615,36 @@ DOC_TAIL = """
   is parsed once per process; the garbage collector pauses while a workflow loads.
   `python benchmarks/load_workflows.py DIR` measures loading alone (CPU, in process).
 - The 500-workflow target (no more time than zizmor) is not met, and on these
-  2-core machines it cannot be while the whole workflow pack is Rego, as the
-  issue that set it also asks. The CPU column says why: pe-policy spends about
-  1.5-1.6 s of CPU on the 500 workflows, so even with both cores busy from its
-  first millisecond to its last it needs ~0.75-0.8 s, as long as zizmor's whole
-  run (one core, 0.6-0.8 s as the machine's speed drifts), and its first ~0.17 s
-  (start-up, before the workers) can use one core only. The `workflows, one core`
-  rows hold both tools to one core (`taskset -c 0`): zizmor takes the same time,
-  pe-policy ~1.5 s. Fitted to both runs (the Targets line), ~0.25-0.3 s of
-  pe-policy's run does not shrink with more cores and ~1.15-1.35 s is shared by
-  its workers (one per core), so on 4 cores it would take ~0.6 s, inside
-  zizmor's time: a projection, as these machines have 2 cores. A sixth to a
-  third of the CPU (0.23-0.51 s in four runs of the table) is the process
-  rules, PE-WF-003/004/005/009 and the pipeline library they share (which
-  stage each job is in, what its steps run), which no zizmor audit matches.
-  The rest of the pack, the same kind of audits as zizmor's, runs in about
-  zizmor's time, not reliably less (the `workflows, zizmor's kind of audits`
-  rows: 0.86x, 0.90x, 0.92x and 1.04x of zizmor in four runs of the table; 1.18x
-  in 15 runs in turns at a moment zizmor took 0.63 s). Measured 2026-12-05 (the rows above and
-  `benchmarks/rego_cost.py`): everything that is not Rego
-  (start-up, discovering and loading 500 workflows into the typed model, the
-  workers, the report) is the `workflows, no workflow rules` row, ~0.40 s of
-  wall and ~0.54 s of CPU, most of zizmor's whole audit. Evaluating the pack is the
-  rest: ~0.69-0.75 s of CPU in one regorus process (`rego_cost.py`; no rule above
-  0.1 s, the shared pipeline library ~0.17 s; regorus costs 1.6-3.3 us per
-  regex match and ~2 us per function call, ~20 us per rule per document
-  before it does anything), ~0.8-0.9 s across the two workers running at once.
-  OPA itself is slower on the same query: `opa eval` of the bundle over the
-  same 500 inputs takes 1.9 s of CPU beyond reading them
-  (`python benchmarks/rego_cost.py DIR --opa .tools/bin/opa`). To finish in
-  zizmor's time the pack would have to run in about a quarter of a second on
-  the two cores: twice as fast as regorus runs it, four times as fast as OPA.
+  2-core machines it is below the floor of the design the issue that set it
+  also asks for (every workflow rule in Rego, over the typed model with parsed
+  expressions and scripts). The `floor` row of the workflows table
+  (`benchmarks/floor.py workflows`) does only that work: start-up, the pack
+  compiled once, then on each core its share of the files loaded with
+  pe-policy's loader and the whole pack evaluated in regorus, with no finding
+  objects, messages, report, limits or repository judgment, the garbage
+  collector off. It takes longer than zizmor in the same run (the Targets
+  line; 0.70 s against 0.62 s in 9 runs in turns on 2026-12-05, pe-policy
+  0.86 s). Its CPU: ~0.7 s evaluating the pack (`benchmarks/rego_cost.py`, one
+  process: no rule above 0.1 s, the shared pipeline library ~0.17 s; regorus
+  costs 1.6-3.3 us per regex match, ~2 us per function call and ~6 us per
+  rule per document before the rule does anything), ~0.24 s loading
+  (`benchmarks/load_workflows.py`) and ~0.15 s of start-up on one core before
+  the workers, ~1.2 s in all: even split perfectly between the two cores
+  after start-up, that is ~0.7 s of wall, longer than zizmor's whole run (one
+  core, 0.6-0.8 s as the machine's speed drifts). OPA itself is slower on the same query: `opa eval` of the bundle
+  over the same 500 inputs takes 1.9 s of CPU beyond reading them
+  (`python benchmarks/rego_cost.py DIR --opa .tools/bin/opa`).
+  A sixth to a third of pe-policy's CPU (0.23-0.51 s in four runs of the table)
+  is the process rules, PE-WF-003/004/005/009 and the pipeline library they
+  share (which stage each job is in, what its steps run), which no zizmor
+  audit matches; the rest of the pack, the same kind of audits as zizmor's
+  (the `workflows, zizmor's kind of audits` rows), runs in about zizmor's
+  time, not reliably less (0.86x-1.18x of zizmor across runs). The
+  `workflows, one core` rows hold the tools to one core (`taskset -c 0`):
+  fitted to both runs (the Targets line), ~0.25-0.3 s of pe-policy's run does
+  not shrink with more cores and the rest is shared by its workers (one per
+  core), so on 4 cores it would take ~0.6 s, inside zizmor's time: a
+  projection, as these machines have 2 cores.
 - Measured and not kept (2026-12-05): regorus's compiled mode
   (`regorus.Program`/`Rvm`) runs the pack 1.8x faster in process but gives
   other values than the interpreter for 5 of its 19 rules on this corpus (the
