@@ -409,10 +409,13 @@ def targets(rows: list[Row], plan_sizes: Sequence[int], wf_sizes: Sequence[int])
             floor = _find(rows, "workflows", size, "floor")
             if floor:
                 lines.append(
-                    f"- ... below the floor on this machine: the floor row (`floor.py workflows`: "
-                    f"pe-policy's loader and the whole pack in regorus, one process per core, "
-                    f"nothing else) took {floor.wall:.2f} s, {floor.wall / peer.wall:.2f}x "
-                    f"zizmor; pe-policy is {mine.wall / floor.wall:.2f}x its floor")
+                    f"- ... against the floor (`floor.py workflows`: pe-policy's loader and the "
+                    f"whole pack in regorus, one process per core, nothing else): the floor took "
+                    f"{floor.wall:.2f} s, {floor.wall / peer.wall:.2f}x zizmor's time, so the "
+                    f"target leaves {max(0.0, peer.wall - floor.wall) * 1000:.0f} ms for all the "
+                    f"rest (findings, report, repository rules); pe-policy took "
+                    f"{(mine.wall - floor.wall) * 1000:.0f} ms more than its floor "
+                    f"({mine.wall / floor.wall:.2f}x)")
             one_core = _find(rows, ONE_CORE_CASE, size, "pe-policy")
             if one_core and cores > 1 and one_core.wall > mine.wall:
                 lines.append(scaling(one_core.wall, mine.wall, cores, peer.wall))
@@ -615,23 +618,27 @@ DOC_TAIL = """
   is parsed once per process; the garbage collector pauses while a workflow loads.
   `python benchmarks/load_workflows.py DIR` measures loading alone (CPU, in process).
 - The 500-workflow target (no more time than zizmor) is not met, and on these
-  2-core machines it is below the floor of the design the issue that set it
+  2-core machines it sits at the floor of the design the issue that set it
   also asks for (every workflow rule in Rego, over the typed model with parsed
-  expressions and scripts). The `floor` row of the workflows table
-  (`benchmarks/floor.py workflows`) does only that work: start-up, the pack
-  compiled once, then on each core its share of the files loaded with
-  pe-policy's loader and the whole pack evaluated in regorus, with no finding
-  objects, messages, report, limits or repository judgment, the garbage
-  collector off. It takes longer than zizmor in the same run (the Targets
-  line; 0.70 s against 0.62 s in 9 runs in turns on 2026-12-05, pe-policy
-  0.86 s). Its CPU: ~0.7 s evaluating the pack (`benchmarks/rego_cost.py`, one
-  process: no rule above 0.1 s, the shared pipeline library ~0.17 s; regorus
-  costs 1.6-3.3 us per regex match, ~2 us per function call and ~6 us per
-  rule per document before the rule does anything), ~0.24 s loading
-  (`benchmarks/load_workflows.py`) and ~0.15 s of start-up on one core before
-  the workers, ~1.2 s in all: even split perfectly between the two cores
-  after start-up, that is ~0.7 s of wall, longer than zizmor's whole run (one
-  core, 0.6-0.8 s as the machine's speed drifts). OPA itself is slower on the same query: `opa eval` of the bundle
+  expressions and scripts). The `floor` rows (`benchmarks/floor.py workflows`)
+  do only that work: start-up, the pack compiled once, then on each core its
+  share of the files loaded with pe-policy's loader and the whole pack
+  evaluated in regorus, with no finding objects, messages, report, limits or
+  repository judgment, the garbage collector off. The floor takes about
+  zizmor's time: 0.74 s against 0.78 s in the table above, 0.70 s against
+  0.62 s in 9 runs in turns (2026-12-05, pe-policy 0.86 s). So the target
+  leaves nothing for the rest of a check: discovery, ~2,000 findings with their
+  locations and fingerprints, the report, the repository-level rules, the
+  per-file deadline. pe-policy's run is 0.15-0.2 s longer than its floor: ~0.1 s
+  more before the workers start (the command line, configuration, discovery,
+  the rule set and its metadata), ~0.04 s more in them, ~0.06 s after them (the
+  repository-level rules in a fork, the report). The floor's CPU: ~0.75 s
+  evaluating the pack (`benchmarks/rego_cost.py`, one process: no rule above
+  0.1 s, the process rules about half of it, ~0.37 s, their shared pipeline
+  library ~0.15 s; regorus costs 1.6-3.3 us per regex match, ~2 us per function call and ~6
+  us per rule per document before the rule does anything), ~0.24 s loading
+  (`benchmarks/load_workflows.py`) and ~0.1 s of start-up on one core, ~1.2-1.3
+  s in all. OPA itself is slower on the same query: `opa eval` of the bundle
   over the same 500 inputs takes 1.9 s of CPU beyond reading them
   (`python benchmarks/rego_cost.py DIR --opa .tools/bin/opa`).
   A sixth to a third of pe-policy's CPU (0.23-0.51 s in four runs of the table)
@@ -641,9 +648,9 @@ DOC_TAIL = """
   (the `workflows, zizmor's kind of audits` rows), runs in about zizmor's
   time, not reliably less (0.86x-1.18x of zizmor across runs). The
   `workflows, one core` rows hold the tools to one core (`taskset -c 0`):
-  fitted to both runs (the Targets line), ~0.25-0.3 s of pe-policy's run does
+  fitted to both runs (the Targets line), ~0.25-0.37 s of pe-policy's run does
   not shrink with more cores and the rest is shared by its workers (one per
-  core), so on 4 cores it would take ~0.6 s, inside zizmor's time: a
+  core), so on 4 cores it would take ~0.6-0.65 s, about zizmor's time: a
   projection, as these machines have 2 cores.
 - Measured and not kept (2026-12-05): regorus's compiled mode
   (`regorus.Program`/`Rvm`) runs the pack 1.8x faster in process but gives
