@@ -625,14 +625,14 @@ DOC_TAIL = """
   share of the files loaded with pe-policy's loader and the whole pack
   evaluated in regorus, with no finding objects, messages, report, limits or
   repository judgment, the garbage collector off. The floor takes about
-  zizmor's time: 0.74 s against 0.78 s in the table above, 0.70 s against
-  0.62 s in 9 runs in turns (2026-12-05, pe-policy 0.86 s). So the target
+  zizmor's time: 0.96x, 1.05x and 1.14x of it in three runs on 2026-12-05
+  (two of the table, 0.74 s and 0.83 s; 0.70 s in 9 runs in turns). So the target
   leaves nothing for the rest of a check: discovery, ~2,000 findings with their
   locations and fingerprints, the report, the repository-level rules, the
-  per-file deadline. pe-policy's run is 0.15-0.2 s longer than its floor: ~0.1 s
-  more before the workers start (the command line, configuration, discovery,
-  the rule set and its metadata), ~0.04 s more in them, ~0.06 s after them (the
-  repository-level rules in a fork, the report). The floor's CPU: ~0.75 s
+  per-file deadline. pe-policy's run is 0.07-0.18 s longer than its floor
+  (1.08x-1.24x in the same three runs), most of it before its workers start
+  (the command line, configuration, discovery, the rule set and its metadata)
+  and after them (the repository-level rules in a fork, the report). The floor's CPU: ~0.75 s
   evaluating the pack (`benchmarks/rego_cost.py`, one process: no rule above
   0.1 s, the process rules about half of it, ~0.37 s, their shared pipeline
   library ~0.15 s; regorus costs 1.6-3.3 us per regex match, ~2 us per function call and ~6
