@@ -43,20 +43,8 @@ from pe_policy.report_plan import ReportPlanError, plan_reports
 from pe_policy.source_lines import SourceLines
 from tests.conftest import line_of
 from tests.userland import write
+from tests.workflow_text import GOOD_WORKFLOW
 
-GOOD_WORKFLOW = """\
-name: CI
-on:
-  pull_request:
-permissions:
-  contents: read
-jobs:
-  lint:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: make lint
-"""
 # What a link out of the repository points at: checked, it would show its own finding
 OUTSIDE_WORKFLOW = GOOD_WORKFLOW.replace("actions/checkout@v4", "evil/exfiltrate@v1")
 OUTSIDE_REPORT = """\

@@ -27,25 +27,12 @@ from pe_policy.pipeline import check
 from pe_policy.runner import Limits
 from tests.conftest import line_of, load_candidates
 from tests.userland import write
+from tests.workflow_text import GOOD_WORKFLOW
 
 BUDGET_CPU_SECONDS = 5.0  # the work itself (user + system time of the run and its workers)
 BUDGET_WALL_SECONDS = 60.0  # a hang detector; the machine is shared, so wall time varies
 BUDGET_PEAK_MB = 500.0
 ADDRESS_SPACE_CAP = 3 * 1024**3  # a runaway test fails here instead of taking the machine down
-
-GOOD_WORKFLOW = """\
-name: CI
-on:
-  pull_request:
-permissions:
-  contents: read
-jobs:
-  lint:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - run: make lint
-"""
 
 
 @dataclass

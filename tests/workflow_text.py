@@ -1,4 +1,4 @@
-"""Workflows written inline in the workflow tests: load them, expect a refusal, find a column."""
+"""Workflows written inline in the tests: load them, expect a refusal, find a column; one they share."""
 
 from __future__ import annotations
 
@@ -9,6 +9,22 @@ import pytest
 from pe_policy.document import Document
 from pe_policy.findings import ParseError
 from pe_policy.loaders import load_text
+
+# A small workflow that loads and is judged like any other (its action is not pinned by SHA):
+# the tests of files, outputs and hostile input check it beside what they are about
+GOOD_WORKFLOW = """\
+name: CI
+on:
+  pull_request:
+permissions:
+  contents: read
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make lint
+"""
 
 
 def load(text: str, kind: str = "workflow", path: str = ".github/workflows/ci.yml") -> Document:
