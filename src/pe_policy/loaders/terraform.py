@@ -184,20 +184,33 @@ def _json_principals(value: Any) -> dict[str, list[str]]:
     return {"*": _as_list(value)}
 
 
-def _statement_from_json(index: int, item: dict[str, Any], path: JsonPath, line: int) -> dict[str, Any]:
-    sid = item.get("Sid")
+# where each field of a normalised statement is, in a JSON policy document and in an
+# `aws_iam_policy_document` `statement` block
+_JSON_STATEMENT_KEYS = {"sid": "Sid", "effect": "Effect", "actions": "Action",
+                        "not_actions": "NotAction", "resources": "Resource",
+                        "not_resources": "NotResource"}
+_BLOCK_STATEMENT_KEYS = {field: field for field in _JSON_STATEMENT_KEYS}
+
+
+def _statement(index: int, item: dict[str, Any], keys: dict[str, str],
+               principals: dict[str, list[str]], path: JsonPath, line: int) -> dict[str, Any]:
+    """One statement in the one shape rules read, whichever way it was written."""
+    sid = item.get(keys["sid"])
     return {
         "index": index,
         **({"sid": sid} if isinstance(sid, str) else {}),
-        "effect": str(item.get("Effect", "Allow")),
-        "actions": _as_list(item.get("Action")),
-        "not_actions": _as_list(item.get("NotAction")),
-        "resources": _as_list(item.get("Resource")),
-        "not_resources": _as_list(item.get("NotResource")),
-        "principals": _json_principals(item.get("Principal")),
+        "effect": str(item.get(keys["effect"], "Allow")),
+        **{field: _as_list(item.get(keys[field]))
+           for field in ("actions", "not_actions", "resources", "not_resources")},
+        "principals": principals,
         "path": list(path),
         "line": line,
     }
+
+
+def _statement_from_json(index: int, item: dict[str, Any], path: JsonPath, line: int) -> dict[str, Any]:
+    return _statement(index, item, _JSON_STATEMENT_KEYS, _json_principals(item.get("Principal")),
+                      path, line)
 
 
 def _statement_from_block(index: int, item: dict[str, Any], path: JsonPath, line: int) -> dict[str, Any]:
@@ -206,19 +219,7 @@ def _statement_from_block(index: int, item: dict[str, Any], path: JsonPath, line
         if isinstance(principal, dict):
             principals.setdefault(str(principal.get("type", "*")), []).extend(
                 _as_list(principal.get("identifiers")))
-    sid = item.get("sid")
-    return {
-        "index": index,
-        **({"sid": sid} if isinstance(sid, str) else {}),
-        "effect": str(item.get("effect", "Allow")),
-        "actions": _as_list(item.get("actions")),
-        "not_actions": _as_list(item.get("not_actions")),
-        "resources": _as_list(item.get("resources")),
-        "not_resources": _as_list(item.get("not_resources")),
-        "principals": principals,
-        "path": list(path),
-        "line": line,
-    }
+    return _statement(index, item, _BLOCK_STATEMENT_KEYS, principals, path, line)
 
 
 def _json_document(value: Any) -> tuple[dict[str, Any], str] | None:
