@@ -15,10 +15,9 @@ from pathlib import Path
 
 from pe_policy.engine.evaluate import Evaluator, judges_repository
 from pe_policy.engine.pack import builtin_policy_dir, load_ruleset
+from tests.conftest import FIXTURES, REPO, run_cli
 
-REPO = Path(__file__).resolve().parent.parent
 FLOOR = REPO / "benchmarks" / "floor.py"
-FIXTURES = REPO / "fixtures"
 
 
 def floor(kind: str, target: Path) -> dict[str, int]:
@@ -28,10 +27,8 @@ def floor(kind: str, target: Path) -> dict[str, int]:
 
 
 def check_findings(target: Path, root: Path) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "pe_policy", "check", "--format", "json",
-                          "--root", str(root), str(target)], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 1, out.stderr  # the bad fixtures break rules
+    out = run_cli(["check", "--format", "json", "--root", str(root), str(target)])
+    assert out.exit_code == 1, out.stderr  # the bad fixtures break rules
     report = json.loads(out.stdout)
     assert report["errors"] == []
     return report["findings"]
